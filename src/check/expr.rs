@@ -1,0 +1,812 @@
+//! Expressions: AST → typed IR ([`Num`], [`Bool`], [`DateX`], [`TextX`]).
+//!
+//! Names are resolved here (locals, then top-level `let`s, then
+//! declarations); an error yields [`TExpr::Poison`] so one mistake is
+//! reported once, not again by every expression around it.
+
+use super::literal::{enum_error, literal_type};
+use super::types::Ty;
+use super::{Checker, FieldRef, Global, Local, FUNCTIONS};
+use crate::diagnostic::{suggest, Diagnostic};
+use crate::ir::{Bool, DateX, Dim, EnumX, Key, Num, Rounding, TextX};
+use crate::schema::{ClaimField, EnumKind, InstField};
+use crate::source::Span;
+use crate::syntax::ast::{BinOp, CmpOp, Expr, ExprKind, LitKind, Literal};
+use rust_decimal::Decimal;
+
+pub(crate) enum TExpr {
+    Num(Num, Ty),
+    Bool(Bool),
+    Date(DateX),
+    Text(TextX),
+    Enum(EnumX, EnumKind),
+    /// A text literal, which may turn out to be an enum value.
+    TextLit(String, Literal),
+    Poison,
+}
+
+impl TExpr {
+    pub(crate) fn ty(&self) -> Option<Ty> {
+        Some(match self {
+            TExpr::Num(_, t) => *t,
+            TExpr::Bool(_) => Ty::Bool,
+            TExpr::Date(_) => Ty::Date,
+            TExpr::Text(_) | TExpr::TextLit(..) => Ty::Text,
+            TExpr::Enum(_, k) => Ty::Enum(*k),
+            TExpr::Poison => return None,
+        })
+    }
+}
+
+impl Checker {
+    pub(crate) fn expect_num(&mut self, e: TExpr, span: Span, what: &str) -> Option<(Num, Ty)> {
+        match e {
+            TExpr::Num(n, t) => Some((n, t)),
+            TExpr::Poison => None,
+            other => {
+                let t = other.ty().map_or("this".into(), |t| t.article());
+                self.error(
+                    Diagnostic::error(format!("{what} must be a number, not {t}"))
+                        .at(span)
+                        .label(format!("this is {t}")),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn expect_money(&mut self, e: TExpr, span: Span, what: &str) -> Option<Num> {
+        let (n, t) = self.expect_num(e, span, what)?;
+        if t.unify(Ty::Money) != Some(Ty::Money) {
+            let hint = if t == Ty::Ratio {
+                "multiply the ratio by an amount of money"
+            } else {
+                "pay an amount of money"
+            };
+            self.error(
+                Diagnostic::error(format!("{what} must be money, not {}", t.article()))
+                    .at(span)
+                    .label(format!("this is {}", t.article()))
+                    .help(hint),
+            );
+            return None;
+        }
+        Some(n)
+    }
+
+    pub(crate) fn expect_bool(&mut self, e: TExpr, span: Span, what: &str) -> Option<Bool> {
+        match e {
+            TExpr::Bool(b) => Some(b),
+            TExpr::Poison => None,
+            other => {
+                let t = other.ty().map_or("this".into(), |t| t.article());
+                self.error(
+                    Diagnostic::error(format!("{what} must be a condition, not {t}"))
+                        .at(span)
+                        .label(format!("this is {t}"))
+                        .help("compare it, e.g. `claim.age >= 60` or `claim.visit_type == \"inpatient\"`"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(crate) fn expr(&mut self, e: &Expr) -> TExpr {
+        match &e.kind {
+            ExprKind::Lit(l) => lit_expr(l),
+            ExprKind::Name(id) => self.name(&id.name, id.span),
+            ExprKind::Field { object, field } => match self.field_type(object, field) {
+                Some((ty, r)) => field_expr(ty, r),
+                None => TExpr::Poison,
+            },
+            ExprKind::Call { func, args } => self.call(&func.name, func.span, args, e.span),
+            ExprKind::Lookup { table, args } => self.lookup(&table.name, table.span, args, e.span),
+            ExprKind::Neg(inner) => {
+                let v = self.expr(inner);
+                match self.expect_num(v, inner.span, "a negated value") {
+                    Some((n, t)) => TExpr::Num(Num::Neg(Box::new(n)), t),
+                    None => TExpr::Poison,
+                }
+            }
+            ExprKind::Not(inner) => {
+                let v = self.expr(inner);
+                match self.expect_bool(v, inner.span, "the operand of `not`") {
+                    Some(b) => TExpr::Bool(Bool::Not(Box::new(b))),
+                    None => TExpr::Poison,
+                }
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.binary(*op, *op_span, lhs, rhs),
+            ExprKind::Cmp {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => self.compare(*op, *op_span, lhs, rhs),
+            ExprKind::In { value, list } => self.in_list(value, list),
+            ExprKind::And(parts) | ExprKind::Or(parts) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                let mut out = Vec::new();
+                for p in parts {
+                    let v = self.expr(p);
+                    if let Some(b) = self.expect_bool(
+                        v,
+                        p.span,
+                        if is_and {
+                            "an operand of `and`"
+                        } else {
+                            "an operand of `or`"
+                        },
+                    ) {
+                        out.push(b);
+                    }
+                }
+                if out.len() != parts.len() {
+                    return TExpr::Poison;
+                }
+                TExpr::Bool(if is_and {
+                    Bool::And(out)
+                } else {
+                    Bool::Or(out)
+                })
+            }
+            ExprKind::If {
+                cond,
+                then,
+                otherwise,
+            } => {
+                let c = self.expr(cond);
+                let c = self.expect_bool(c, cond.span, "the condition of `if`");
+                let a = self.expr(then);
+                let b = self.expr(otherwise);
+                let Some(c) = c else { return TExpr::Poison };
+                match (a, b) {
+                    (TExpr::Num(x, tx), TExpr::Num(y, ty)) => match tx.unify(ty) {
+                        Some(t) => TExpr::Num(Num::If(Box::new((c, x, y))), t),
+                        None => {
+                            self.error(
+                                Diagnostic::error(format!(
+                                    "the branches of `if` differ: {} and {}",
+                                    tx.article(),
+                                    ty.article()
+                                ))
+                                .at(otherwise.span)
+                                .help("both branches must give the same kind of value"),
+                            );
+                            TExpr::Poison
+                        }
+                    },
+                    (TExpr::Bool(x), TExpr::Bool(y)) => TExpr::Bool(Bool::Or(vec![
+                        Bool::And(vec![c.clone(), x]),
+                        Bool::And(vec![Bool::Not(Box::new(c)), y]),
+                    ])),
+                    (TExpr::Poison, _) | (_, TExpr::Poison) => TExpr::Poison,
+                    _ => {
+                        self.error(
+                            Diagnostic::error(
+                                "`if` branches must both be numbers or both be conditions",
+                            )
+                            .at(e.span),
+                        );
+                        TExpr::Poison
+                    }
+                }
+            }
+            ExprKind::Round {
+                value,
+                step,
+                mode,
+                suffix,
+            } => {
+                let v = self.expr(value);
+                let Some((n, t)) = self.expect_num(v, value.span, "a rounded value") else {
+                    return TExpr::Poison;
+                };
+                let step_value = match step {
+                    None => Decimal::new(1, 2),
+                    Some(lit) => {
+                        let st = literal_type(lit);
+                        match (lit.kind.clone(), st.and_then(|s| s.unify(t))) {
+                            (LitKind::Number { value, .. }, Some(_)) if value > Decimal::ZERO => {
+                                value
+                            }
+                            _ => {
+                                self.error(
+                                    Diagnostic::error("round to a positive step of the same unit, e.g. `round to 0.01` or `round to 1元`")
+                                        .at(lit.span),
+                                );
+                                return TExpr::Poison;
+                            }
+                        }
+                    }
+                };
+                let dp = (0..=10u32).find(|&dp| Decimal::new(1, dp) == step_value);
+                TExpr::Num(
+                    Num::Round(
+                        Box::new(n),
+                        Rounding {
+                            step: step_value,
+                            dp,
+                            mode: *mode,
+                        },
+                        *suffix,
+                    ),
+                    t,
+                )
+            }
+        }
+    }
+
+    fn name(&mut self, name: &str, span: Span) -> TExpr {
+        if let Some((l, _)) = self
+            .rule_lets
+            .get(name)
+            .or_else(|| self.top_lets.get(name))
+            .copied()
+        {
+            *self.used.entry(name.to_string()).or_insert(0) += 1;
+            return match l {
+                Local::Num(s, t) => TExpr::Num(Num::Local(s), t),
+                Local::Bool(s) => TExpr::Bool(Bool::Local(s)),
+                Local::Date(s) => TExpr::Date(DateX::Local(s)),
+            };
+        }
+        let top = self.ctx.layer.is_none();
+        let too_early = |c: &mut Checker, what: &str| {
+            c.error(
+                Diagnostic::error(format!(
+                    "{what} `{name}` cannot be used in a top-level `let`"
+                ))
+                .at(span)
+                .label("not known yet")
+                .help("top-level `let`s are computed before any layer pays; move this into a rule"),
+            );
+            TExpr::Poison
+        };
+        if name == "remaining" {
+            if top {
+                return too_early(self, "the amount");
+            }
+            return TExpr::Num(Num::Remaining, Ty::Money);
+        }
+        match self.globals.get(name).map(|g| g.0) {
+            Some(g) => {
+                *self.used.entry(name.to_string()).or_insert(0) += 1;
+                match g {
+                    Global::Param(i, ty) => match ty {
+                        Ty::Bool => TExpr::Bool(Bool::Param(i)),
+                        Ty::Date => TExpr::Date(DateX::Param(i)),
+                        Ty::Text => TExpr::Text(TextX::Param(i)),
+                        t => TExpr::Num(Num::Param(i), t),
+                    },
+                    Global::Acc(i, ty) => {
+                        if top {
+                            return too_early(self, "accumulator");
+                        }
+                        TExpr::Num(Num::Acc(i), ty)
+                    }
+                    Global::Output(i, ty) => {
+                        if top {
+                            return too_early(self, "output");
+                        }
+                        TExpr::Num(Num::Output(i), ty)
+                    }
+                    Global::Layer(i) => {
+                        match self.ctx.layer {
+                            None => too_early(self, "layer"),
+                            Some(cur) if i < cur || (i == cur && self.ctx.paid) => {
+                                TExpr::Num(Num::Layer(i), Ty::Money)
+                            }
+                            Some(cur) if i == cur => {
+                                self.error(
+                                Diagnostic::error(format!("`{name}` is what this rule pays; it is known only after `pay`"))
+                                    .at(span)
+                                    .label("not paid yet"),
+                            );
+                                TExpr::Poison
+                            }
+                            Some(_) => {
+                                self.error(
+                                Diagnostic::error(format!("layer `{name}` pays after this one"))
+                                    .at(span)
+                                    .label("not paid yet")
+                                    .help("a layer can use what the layers before it paid, not the ones after"),
+                            );
+                                TExpr::Poison
+                            }
+                        }
+                    }
+                    Global::Table(_) => {
+                        self.error(
+                            Diagnostic::error(format!("`{name}` is a table"))
+                                .at(span)
+                                .help(format!("look up a cell with `{name}[key]`")),
+                        );
+                        TExpr::Poison
+                    }
+                    Global::Schedule(_) => {
+                        self.error(
+                            Diagnostic::error(format!("`{name}` is a schedule"))
+                                .at(span)
+                                .help(format!("apply it to an amount with `{name}(amount)`")),
+                        );
+                        TExpr::Poison
+                    }
+                }
+            }
+            None => {
+                let mut candidates: Vec<String> = self.globals.keys().cloned().collect();
+                candidates.extend(self.top_lets.keys().cloned());
+                candidates.extend(self.rule_lets.keys().cloned());
+                let mut d = Diagnostic::error(format!("unknown name `{name}`"))
+                    .at(span)
+                    .label("not defined");
+                d = match suggest(name, candidates.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None if name.contains('_') || name.is_ascii() => d.help(format!(
+                        "define it with `param {name}: money = ...` or `let {name} = ...`; a claim column is `claim.{name}`"
+                    )),
+                    None => d.help(format!("define it with `param {name}: money = ...` or `let {name} = ...`")),
+                };
+                self.error(d);
+                TExpr::Poison
+            }
+        }
+    }
+
+    fn call(&mut self, func: &str, fspan: Span, args: &[Expr], span: Span) -> TExpr {
+        let vals: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
+        if let Some(Global::Schedule(i)) = self.globals.get(func).map(|g| g.0) {
+            *self.used.entry(func.to_string()).or_insert(0) += 1;
+            if vals.len() != 1 {
+                self.error(
+                    Diagnostic::error(format!(
+                        "schedule `{func}` takes one amount, not {}",
+                        vals.len()
+                    ))
+                    .at(span),
+                );
+                return TExpr::Poison;
+            }
+            let input = self
+                .prog
+                .schedules
+                .get(i as usize)
+                .map_or(Ty::Number, |s| s.input);
+            let Some(v) = vals.into_iter().next() else {
+                return TExpr::Poison;
+            };
+            let Some((n, t)) = self.expect_num(v, args[0].span, "a schedule's amount") else {
+                return TExpr::Poison;
+            };
+            let Some(t) = t.unify(input) else {
+                self.error(
+                    Diagnostic::error(format!(
+                        "schedule `{func}` is over {}, but this is {}",
+                        input.article(),
+                        t.article()
+                    ))
+                    .at(args[0].span),
+                );
+                return TExpr::Poison;
+            };
+            return TExpr::Num(Num::Schedule(i, Box::new(n), span), t);
+        }
+        let arity_ok = match func {
+            "min" | "max" => vals.len() >= 2,
+            "clamp" => vals.len() == 3,
+            _ => {
+                let mut names: Vec<&str> = FUNCTIONS.to_vec();
+                let scheds: Vec<String> =
+                    self.prog.schedules.iter().map(|s| s.name.clone()).collect();
+                names.extend(scheds.iter().map(String::as_str));
+                let mut d = Diagnostic::error(format!("unknown function `{func}`"))
+                    .at(fspan)
+                    .label("not a function");
+                d = match suggest(func, names) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None if matches!(
+                        self.globals.get(func).map(|g| g.0),
+                        Some(Global::Table(_))
+                    ) =>
+                    {
+                        d.help(format!(
+                            "`{func}` is a table: look up a cell with `{func}[...]`"
+                        ))
+                    }
+                    None => {
+                        d.help("the functions are `min`, `max`, `clamp` and the policy's schedules")
+                    }
+                };
+                self.error(d);
+                return TExpr::Poison;
+            }
+        };
+        if !arity_ok {
+            let need = if func == "clamp" {
+                "three values: `clamp(x, low, high)`"
+            } else {
+                "at least two values"
+            };
+            self.error(Diagnostic::error(format!("`{func}` takes {need}")).at(span));
+            return TExpr::Poison;
+        }
+        let mut nums = Vec::new();
+        let mut ty = Ty::Number;
+        for (v, a) in vals.into_iter().zip(args) {
+            let (n, t) = match self.expect_num(v, a.span, &format!("an argument of `{func}`")) {
+                Some(x) => x,
+                None => return TExpr::Poison,
+            };
+            match ty.unify(t) {
+                Some(u) => ty = u,
+                None => {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "`{func}` compares {} with {}",
+                            ty.article(),
+                            t.article()
+                        ))
+                        .at(a.span)
+                        .label(format!("this is {}", t.article()))
+                        .help("all arguments must be the same kind of number"),
+                    );
+                    return TExpr::Poison;
+                }
+            }
+            nums.push(n);
+        }
+        let n = match func {
+            "min" => Num::Min(nums),
+            "max" => Num::Max(nums),
+            _ => {
+                let mut it = nums.into_iter();
+                match (it.next(), it.next(), it.next()) {
+                    (Some(x), Some(lo), Some(hi)) => Num::Clamp(Box::new((x, lo, hi)), span),
+                    _ => return TExpr::Poison,
+                }
+            }
+        };
+        TExpr::Num(n, ty)
+    }
+
+    fn lookup(&mut self, table: &str, tspan: Span, args: &[Expr], span: Span) -> TExpr {
+        let vals: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
+        let Some(Global::Table(i)) = self.globals.get(table).map(|g| g.0) else {
+            let tables: Vec<String> = self.prog.tables.iter().map(|t| t.name.clone()).collect();
+            let mut d = Diagnostic::error(format!("unknown table `{table}`"))
+                .at(tspan)
+                .label("not a table");
+            if let Some(s) = suggest(table, tables.iter().map(String::as_str)) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            self.error(d);
+            return TExpr::Poison;
+        };
+        *self.used.entry(table.to_string()).or_insert(0) += 1;
+        let Some(t) = self.prog.tables.get(i as usize) else {
+            return TExpr::Poison;
+        };
+        let (dims, ty) = (t.dims.clone(), t.ty);
+        if vals.len() != dims.len() {
+            self.error(
+                Diagnostic::error(format!(
+                    "table `{table}` takes {} key{}, not {}",
+                    dims.len(),
+                    if dims.len() == 1 { "" } else { "s" },
+                    vals.len()
+                ))
+                .at(span),
+            );
+            return TExpr::Poison;
+        }
+        let mut keys = Vec::new();
+        for ((v, dim), a) in vals.into_iter().zip(dims).zip(args) {
+            let key = match (dim, v) {
+                (_, TExpr::Poison) => return TExpr::Poison,
+                (Dim::Enum(k), TExpr::Enum(x, k2)) if k == k2 => Key::Code(x),
+                (Dim::Enum(k), TExpr::TextLit(s, lit)) => match k.code_of(&s) {
+                    Some(c) => Key::Code(EnumX::Const(c)),
+                    None => {
+                        self.error(enum_error(&lit, &s, k));
+                        return TExpr::Poison;
+                    }
+                },
+                (Dim::Text, TExpr::Text(x)) => Key::Text(x),
+                (Dim::Text, TExpr::TextLit(s, _)) => Key::Text(TextX::Const(s)),
+                (Dim::Num, TExpr::Num(n, _)) => Key::Num(n),
+                (dim, other) => {
+                    let want = match dim {
+                        Dim::Enum(k) => format!("{} ({})", Ty::Enum(k), k.describe()),
+                        Dim::Text => "text".into(),
+                        Dim::Num => "a number".into(),
+                    };
+                    let got = other.ty().map_or("?".into(), |t| t.article());
+                    self.error(
+                        Diagnostic::error(format!(
+                            "table `{table}` is keyed here by {want}, not {got}"
+                        ))
+                        .at(a.span)
+                        .label("wrong key"),
+                    );
+                    return TExpr::Poison;
+                }
+            };
+            keys.push(key);
+        }
+        TExpr::Num(Num::Lookup(i, keys, span), ty)
+    }
+
+    fn binary(&mut self, op: BinOp, op_span: Span, lhs: &Expr, rhs: &Expr) -> TExpr {
+        let a = self.expr(lhs);
+        let b = self.expr(rhs);
+        match (a, b) {
+            (TExpr::Poison, _) | (_, TExpr::Poison) => TExpr::Poison,
+            (TExpr::Date(x), TExpr::Date(y)) if op == BinOp::Sub => {
+                TExpr::Num(Num::DateDiff(Box::new((x, y))), Ty::Days)
+            }
+            (TExpr::Num(x, tx), TExpr::Num(y, ty)) => match Ty::arith(op, tx, ty) {
+                Ok(t) => TExpr::Num(Num::Bin(op, Box::new((x, y)), op_span), t),
+                Err(msg) => {
+                    let help = match (op, tx, ty) {
+                        (BinOp::Add | BinOp::Sub, Ty::Money, Ty::Ratio)
+                        | (BinOp::Add | BinOp::Sub, Ty::Ratio, Ty::Money) => {
+                            "to take a share of an amount, multiply: `amount * ratio`"
+                        }
+                        _ => "check the units on both sides",
+                    };
+                    self.error(
+                        Diagnostic::error(msg)
+                            .at(op_span)
+                            .label(format!("{} and {}", tx.article(), ty.article()))
+                            .help(help),
+                    );
+                    TExpr::Poison
+                }
+            },
+            (a, b) => {
+                let (ta, tb) = (
+                    a.ty().map_or("?".into(), |t| t.article()),
+                    b.ty().map_or("?".into(), |t| t.article()),
+                );
+                self.error(
+                    Diagnostic::error(format!("arithmetic needs numbers, not {ta} and {tb}"))
+                        .at(op_span)
+                        .label("here"),
+                );
+                TExpr::Poison
+            }
+        }
+    }
+
+    fn compare(&mut self, op: CmpOp, op_span: Span, lhs: &Expr, rhs: &Expr) -> TExpr {
+        let a = self.expr(lhs);
+        let b = self.expr(rhs);
+        let eq_only = matches!(op, CmpOp::Eq | CmpOp::Ne);
+        let (a, b, op) = match (&a, &b) {
+            // Put the literal on the right.
+            (TExpr::TextLit(..), _) | (TExpr::Num(Num::Const(_), Ty::Number), TExpr::Enum(..)) => {
+                (b, a, flip(op))
+            }
+            _ => (a, b, op),
+        };
+        match (a, b) {
+            (TExpr::Poison, _) | (_, TExpr::Poison) => TExpr::Poison,
+            (TExpr::Num(x, tx), TExpr::Num(y, ty)) => {
+                if tx.unify(ty).is_none() {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "cannot compare {} with {}",
+                            tx.article(),
+                            ty.article()
+                        ))
+                        .at(op_span)
+                        .label("different units"),
+                    );
+                    return TExpr::Poison;
+                }
+                TExpr::Bool(Bool::CmpNum(op, Box::new((x, y))))
+            }
+            (TExpr::Date(x), TExpr::Date(y)) => TExpr::Bool(Bool::CmpDate(op, Box::new((x, y)))),
+            (TExpr::Enum(x, k), TExpr::TextLit(s, lit)) => {
+                self.enum_cmp(op, op_span, x, k, &s, &lit)
+            }
+            (TExpr::Enum(x, k), TExpr::Num(Num::Const(v), Ty::Number)) => {
+                let lit = Literal {
+                    kind: LitKind::Text(v.normalize().to_string()),
+                    span: rhs.span,
+                };
+                self.enum_cmp(op, op_span, x, k, &v.normalize().to_string(), &lit)
+            }
+            (TExpr::Text(x), TExpr::TextLit(s, _)) if eq_only => {
+                let b = Bool::TextEq(x, s);
+                TExpr::Bool(if op == CmpOp::Eq {
+                    b
+                } else {
+                    Bool::Not(Box::new(b))
+                })
+            }
+            (TExpr::Bool(x), TExpr::Bool(y)) if eq_only => {
+                let b = Bool::BoolEq(Box::new((x, y)));
+                TExpr::Bool(if op == CmpOp::Eq {
+                    b
+                } else {
+                    Bool::Not(Box::new(b))
+                })
+            }
+            (a, b) => {
+                let (ta, tb) = (
+                    a.ty().map_or("?".into(), |t| t.article()),
+                    b.ty().map_or("?".into(), |t| t.article()),
+                );
+                let d = Diagnostic::error(format!("cannot compare {ta} with {tb} this way"))
+                    .at(op_span)
+                    .label("here");
+                let d = if matches!(a, TExpr::Enum(..)) && matches!(b, TExpr::Enum(..)) {
+                    d.help("compare a coded field with a value, e.g. `claim.insured_type == \"employee\"`")
+                } else {
+                    d.help("texts are compared with `==` or `!=` against a quoted value")
+                };
+                self.error(d);
+                TExpr::Poison
+            }
+        }
+    }
+
+    fn enum_cmp(
+        &mut self,
+        op: CmpOp,
+        op_span: Span,
+        x: EnumX,
+        k: EnumKind,
+        s: &str,
+        lit: &Literal,
+    ) -> TExpr {
+        let Some(code) = k.code_of(s) else {
+            self.error(enum_error(lit, s, k));
+            return TExpr::Poison;
+        };
+        if !matches!(op, CmpOp::Eq | CmpOp::Ne) && k != EnumKind::Level {
+            self.error(
+                Diagnostic::error(format!("{} values have no order", Ty::Enum(k)))
+                    .at(op_span)
+                    .help("use `==`, `!=` or `in [...]`"),
+            );
+            return TExpr::Poison;
+        }
+        TExpr::Bool(Bool::CmpEnum(op, x, code))
+    }
+
+    fn in_list(&mut self, value: &Expr, list: &[Expr]) -> TExpr {
+        let v = self.expr(value);
+        let items: Vec<TExpr> = list.iter().map(|e| self.expr(e)).collect();
+        match v {
+            TExpr::Poison => TExpr::Poison,
+            TExpr::Enum(x, k) => {
+                let mut mask = 0u32;
+                for (it, e) in items.into_iter().zip(list) {
+                    let text = match it {
+                        TExpr::TextLit(s, _) => s,
+                        TExpr::Num(Num::Const(v), Ty::Number) => v.normalize().to_string(),
+                        TExpr::Poison => return TExpr::Poison,
+                        _ => {
+                            self.error(
+                                Diagnostic::error("the list must hold quoted values").at(e.span),
+                            );
+                            return TExpr::Poison;
+                        }
+                    };
+                    match k.code_of(&text) {
+                        Some(c) => mask |= 1 << c,
+                        None => {
+                            let lit = Literal {
+                                kind: LitKind::Text(text.clone()),
+                                span: e.span,
+                            };
+                            self.error(enum_error(&lit, &text, k));
+                            return TExpr::Poison;
+                        }
+                    }
+                }
+                TExpr::Bool(Bool::EnumIn(x, mask))
+            }
+            TExpr::Text(x) => {
+                let mut out = Vec::new();
+                for (it, e) in items.into_iter().zip(list) {
+                    match it {
+                        TExpr::TextLit(s, _) => out.push(s),
+                        _ => {
+                            self.error(
+                                Diagnostic::error("the list must hold quoted texts").at(e.span),
+                            );
+                            return TExpr::Poison;
+                        }
+                    }
+                }
+                TExpr::Bool(Bool::TextIn(x, out))
+            }
+            TExpr::Num(n, t) => {
+                let mut out = Vec::new();
+                for (it, e) in items.into_iter().zip(list) {
+                    match it {
+                        TExpr::Num(m, u) if u.unify(t).is_some() => {
+                            out.push(Bool::CmpNum(CmpOp::Eq, Box::new((n.clone(), m))));
+                        }
+                        TExpr::Poison => return TExpr::Poison,
+                        _ => {
+                            self.error(
+                                Diagnostic::error(format!("the list must hold {}", t.article()))
+                                    .at(e.span),
+                            );
+                            return TExpr::Poison;
+                        }
+                    }
+                }
+                TExpr::Bool(Bool::Or(out))
+            }
+            other => {
+                let t = other.ty().map_or("?".into(), |t| t.article());
+                self.error(Diagnostic::error(format!("`in` cannot test {t}")).at(value.span));
+                TExpr::Poison
+            }
+        }
+    }
+}
+
+fn flip(op: CmpOp) -> CmpOp {
+    match op {
+        CmpOp::Lt => CmpOp::Gt,
+        CmpOp::Gt => CmpOp::Lt,
+        CmpOp::Le => CmpOp::Ge,
+        CmpOp::Ge => CmpOp::Le,
+        o => o,
+    }
+}
+
+fn lit_expr(l: &Literal) -> TExpr {
+    match &l.kind {
+        LitKind::Number { value, .. } => {
+            TExpr::Num(Num::Const(*value), literal_type(l).unwrap_or(Ty::Number))
+        }
+        LitKind::Date(d) => TExpr::Date(DateX::Const(*d)),
+        LitKind::Text(s) => TExpr::TextLit(s.clone(), l.clone()),
+        LitKind::Bool(b) => TExpr::Bool(Bool::Const(*b)),
+    }
+}
+
+fn field_expr(ty: Ty, r: FieldRef) -> TExpr {
+    match (ty, r) {
+        (Ty::Enum(k), FieldRef::Claim(f)) => TExpr::Enum(
+            match f {
+                ClaimField::InsuredType => EnumX::InsuredType,
+                _ => EnumX::VisitType,
+            },
+            k,
+        ),
+        (Ty::Enum(k), FieldRef::Inst(f)) => TExpr::Enum(
+            match f {
+                InstField::Level => EnumX::Level,
+                _ => EnumX::Grade,
+            },
+            k,
+        ),
+        (Ty::Bool, FieldRef::Claim(_)) => TExpr::Bool(Bool::Retired),
+        (Ty::Bool, FieldRef::ClaimExtra(i)) => TExpr::Bool(Bool::ClaimExtra(i)),
+        (Ty::Bool, FieldRef::InstExtra(i)) => TExpr::Bool(Bool::InstExtra(i)),
+        (Ty::Date, FieldRef::Claim(f)) => TExpr::Date(DateX::Claim(f)),
+        (Ty::Date, FieldRef::ClaimExtra(i)) => TExpr::Date(DateX::ClaimExtra(i)),
+        (Ty::Date, FieldRef::InstExtra(i)) => TExpr::Date(DateX::InstExtra(i)),
+        (Ty::Text, FieldRef::Claim(f)) => TExpr::Text(TextX::Claim(f)),
+        (Ty::Text, FieldRef::Inst(f)) => TExpr::Text(TextX::Inst(f)),
+        (Ty::Text, FieldRef::ClaimExtra(i)) => TExpr::Text(TextX::ClaimExtra(i)),
+        (Ty::Text, FieldRef::InstExtra(i)) => TExpr::Text(TextX::InstExtra(i)),
+        (t, FieldRef::Claim(f)) => TExpr::Num(Num::Claim(f), t),
+        (t, FieldRef::Inst(f)) => TExpr::Num(Num::Inst(f), t),
+        (t, FieldRef::ClaimExtra(i)) => TExpr::Num(Num::ClaimExtra(i), t),
+        (t, FieldRef::InstExtra(i)) => TExpr::Num(Num::InstExtra(i), t),
+    }
+}

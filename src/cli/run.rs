@@ -1,0 +1,367 @@
+//! `yibao run`: settle every claim with a policy, write results, print a summary.
+//!
+//! The policy may be a `.policy` file or a TOML run file naming the policy,
+//! the data and the overrides, so that a run is reproducible from one file.
+//! Flags given on the command line win over the run file.
+
+use super::Status;
+use crate::data::{load_claims, load_institutions, RowError};
+use crate::eval::{settle, Settlement, Summary, Totals};
+use crate::report::{money, write_results, Format, ResultColumns, Table};
+use crate::schema::EnumKind;
+use clap::Args;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// A policy file, or a TOML run file (scenario) naming policy, data and overrides
+    #[arg(value_name = "POLICY|RUN.toml")]
+    pub policy: PathBuf,
+    /// Claims file (CSV, see the data contract)
+    #[arg(long, value_name = "CSV")]
+    pub claims: Option<PathBuf>,
+    /// Institutions file (CSV)
+    #[arg(long, value_name = "CSV")]
+    pub institutions: Option<PathBuf>,
+    /// Override a parameter, checked against its type: --set 门诊封顶=3000元 (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Write per-claim and per-institution-month results into this directory
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Summary format on stdout; also the format of the files in --out (csv for table)
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Settle the good rows and write the bad ones here with their reasons,
+    /// instead of failing the run
+    #[arg(long, value_name = "CSV")]
+    pub reject_file: Option<PathBuf>,
+    /// Threads to settle with (default: all cores); the results are the same for any number
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// A TOML run file. Relative paths are relative to the file.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RunFile {
+    policy: PathBuf,
+    claims: Option<PathBuf>,
+    institutions: Option<PathBuf>,
+    out: Option<PathBuf>,
+    format: Option<Format>,
+    reject_file: Option<PathBuf>,
+    #[serde(default)]
+    set: BTreeMap<String, toml::Value>,
+}
+
+/// Everything a run needs, resolved from flags and the run file.
+struct Plan {
+    policy: PathBuf,
+    claims: PathBuf,
+    institutions: PathBuf,
+    sets: Vec<(String, String)>,
+    out: Option<PathBuf>,
+    format: Format,
+    reject_file: Option<PathBuf>,
+    threads: usize,
+}
+
+fn plan(args: RunArgs) -> Result<Plan, String> {
+    let is_toml = args.policy.extension().is_some_and(|e| e == "toml");
+    let (file, base) = if is_toml {
+        let text = std::fs::read_to_string(&args.policy)
+            .map_err(|e| format!("cannot read `{}`: {e}", args.policy.display()))?;
+        let rf: RunFile =
+            toml::from_str(&text).map_err(|e| format!("`{}`: {e}", args.policy.display()))?;
+        (
+            rf,
+            args.policy
+                .parent()
+                .map(Path::to_path_buf)
+                .unwrap_or_default(),
+        )
+    } else {
+        (
+            RunFile {
+                policy: args.policy.clone(),
+                ..RunFile::default()
+            },
+            PathBuf::new(),
+        )
+    };
+    let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let mut sets = Vec::new();
+    for (k, v) in file.set {
+        let v = match v {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        sets.push((k, v));
+    }
+    for s in &args.set {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--set `{s}`: write NAME=VALUE, e.g. --set 门诊封顶=3000元"))?;
+        sets.push((k.trim().to_string(), v.trim().to_string()));
+    }
+    let claims = args
+        .claims
+        .or(file.claims.map(rel))
+        .ok_or("no claims file: give --claims FILE")?;
+    let institutions = args
+        .institutions
+        .or(file.institutions.map(rel))
+        .ok_or("no institutions file: give --institutions FILE")?;
+    Ok(Plan {
+        policy: if is_toml {
+            rel(file.policy)
+        } else {
+            file.policy
+        },
+        claims,
+        institutions,
+        sets,
+        out: args.out.or(file.out.map(rel)),
+        format: args.format.or(file.format).unwrap_or(Format::Table),
+        reject_file: args.reject_file.or(file.reject_file.map(rel)),
+        threads: args.threads,
+    })
+}
+
+pub fn run(args: RunArgs) -> Status {
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::Usage;
+        }
+    };
+    let (mut prog, _file) = match super::load_policy(&plan.policy, false) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    for (k, v) in &plan.sets {
+        if let Err(e) = crate::check::apply_override(&mut prog, k, v) {
+            eprintln!("error: --set {k}={v}: {e}");
+            return Status::Usage;
+        }
+    }
+
+    let insts = match load_institutions(&plan.institutions, &prog.inst_extras) {
+        Ok(i) => i,
+        Err((e, rows)) => {
+            eprintln!("error: {e}");
+            print_row_errors(&rows, usize::MAX);
+            return if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
+                Status::Usage
+            } else {
+                Status::Problems
+            };
+        }
+    };
+    let (claims, rejects) = match load_claims(&plan.claims, &insts, &prog.claim_extras) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return if matches!(e, crate::data::DataError::Io { .. }) {
+                Status::Usage
+            } else {
+                Status::Problems
+            };
+        }
+    };
+    if !rejects.is_empty() {
+        match &plan.reject_file {
+            None => {
+                print_row_errors(&rejects, 50);
+                eprintln!(
+                    "error: {} of {} claim rows cannot be settled; fix them, or settle the rest with --reject-file PATH",
+                    rejects.len(),
+                    claims.rows_read
+                );
+                return Status::Problems;
+            }
+            Some(path) => {
+                if let Err(e) = write_rejects(path, &claims.header, &rejects) {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return Status::Usage;
+                }
+            }
+        }
+    }
+
+    let settlement = match settle(&prog, &claims, &insts, plan.threads) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut msg = format!("error: {}", e.message);
+            if let Some((id, line)) = &e.claim {
+                msg.push_str(&format!(
+                    "\n  claim `{id}` ({}:{line})",
+                    plan.claims.display()
+                ));
+            }
+            if let Some(rule) = &e.rule {
+                msg.push_str(&format!("\n  in rule `{rule}`"));
+            }
+            if let (Some(span), Ok(file)) = (e.span, crate::source::SourceFile::read(&plan.policy))
+            {
+                let (l, c) = file.line_col(span.start as usize);
+                msg.push_str(&format!(
+                    "\n  at {}:{l}:{c}: {}",
+                    file.name(),
+                    file.line_text(l).trim()
+                ));
+            }
+            eprintln!("{msg}");
+            return Status::Problems;
+        }
+    };
+    let summary = match Summary::build(&claims, &settlement) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::Problems;
+        }
+    };
+    if let Err(e) = Summary::check_invariant(&claims, &settlement) {
+        eprintln!("error: the settlement does not reconcile: {e}");
+        return Status::Problems;
+    }
+
+    if let Some(dir) = &plan.out {
+        let fmt = if plan.format == Format::Json {
+            Format::Json
+        } else {
+            Format::Csv
+        };
+        match write_results(dir, fmt, &prog, &claims, &insts, &settlement, &summary) {
+            Ok(paths) => {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+            Err(e) => {
+                eprintln!("error: cannot write results to `{}`: {e}", dir.display());
+                return Status::Usage;
+            }
+        }
+    }
+    print_summary(&plan, &prog, &claims, &rejects, &settlement, &summary);
+    Status::Ok
+}
+
+fn print_row_errors(rows: &[RowError], limit: usize) {
+    for r in rows.iter().take(limit) {
+        eprintln!("{}:{}: {}", r.file.display(), r.line, r.reason);
+    }
+    if rows.len() > limit {
+        eprintln!("... and {} more", rows.len() - limit);
+    }
+}
+
+fn write_rejects(path: &Path, header: &[String], rows: &[RowError]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut h = vec!["line".to_string(), "reason".to_string()];
+    h.extend(header.iter().cloned());
+    w.write_record(&h)?;
+    for r in rows {
+        let mut rec = vec![r.line.to_string(), r.reason.clone()];
+        rec.extend(r.raw.iter().cloned());
+        rec.resize(h.len().max(rec.len()), String::new());
+        w.write_record(&rec)?;
+    }
+    w.flush()
+}
+
+fn print_summary(
+    plan: &Plan,
+    prog: &crate::ir::Program,
+    claims: &crate::data::Claims,
+    rejects: &[RowError],
+    s: &Settlement,
+    summary: &Summary,
+) {
+    let cols = ResultColumns::of(prog);
+    let settled = s.order.len();
+    let region = match (&prog.region, &prog.code) {
+        (Some(r), Some(c)) => format!("{r} ({c})"),
+        (Some(r), None) => r.clone(),
+        _ => plan.policy.display().to_string(),
+    };
+    let reconciles = summary.all.reconciles();
+    let mut header: Vec<String> = vec!["visit_type".into(), "claims".into(), "total_cost".into()];
+    header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
+    header.push("patient_paid".into());
+    let row = |label: &str, t: &Totals| {
+        let mut r = vec![label.to_string(), t.claims.to_string(), money(t.total_cost)];
+        r.extend(cols.layer_values(t));
+        r.push(money(t.patient_paid));
+        r
+    };
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for (code, t) in summary.by_visit.iter().enumerate() {
+        rows.push(row(EnumKind::VisitType.name_of(code as u8), t));
+    }
+    rows.push(row("total", &summary.all));
+
+    match plan.format {
+        Format::Table => {
+            println!("{region} — {}", plan.policy.display());
+            let rejected = match &plan.reject_file {
+                Some(p) if !rejects.is_empty() => {
+                    format!("{} rejected (written to {})", rejects.len(), p.display())
+                }
+                _ => format!("{} rejected", rejects.len()),
+            };
+            println!(
+                "claims: {} read = {settled} settled + {rejected}",
+                claims.rows_read
+            );
+            println!();
+            let mut t = Table::new(header);
+            for r in rows {
+                t.row(r);
+            }
+            print!("{}", t.render());
+            println!();
+            let layers: Vec<&str> = cols.layers.iter().map(|(n, _)| n.as_str()).collect();
+            println!(
+                "invariant: total_cost = {} + patient_paid, to the fen: {}",
+                layers.join(" + "),
+                if reconciles { "holds" } else { "BROKEN" }
+            );
+        }
+        Format::Csv => {
+            let mut out = std::io::stdout().lock();
+            let _ = crate::report::write_csv(&mut out, &header, &rows);
+        }
+        Format::Json => {
+            let table: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        header
+                            .iter()
+                            .cloned()
+                            .zip(r.iter().cloned().map(serde_json::Value::String))
+                            .collect(),
+                    )
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "region": prog.region,
+                "code": prog.code,
+                "policy": plan.policy.display().to_string(),
+                "rows_read": claims.rows_read,
+                "settled": settled,
+                "rejected": rejects.len(),
+                "reconciles": reconciles,
+                "by_visit_type": table,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `institutions.csv` → [`Institutions`]. Institutions are few, so any bad
+//! row fails the load, listed with its line and reason.
+
+use super::money::{parse_count, parse_decimal, parse_money, trim};
+use super::{header_index, Arena, DataError, Extra, RowError};
+use crate::check::types::Ty;
+use crate::date::Date;
+use crate::ir::ExtraField;
+use crate::schema::EnumKind;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Clone)]
+pub struct Institution {
+    pub id: String,
+    pub name: String,
+    pub level: u8,
+    pub grade: u8,
+    pub alliance: String,
+    pub annual_budget: Decimal,
+    pub prior_year_monthly_avg: Decimal,
+    pub enrolled: Decimal,
+    pub extras: Vec<Extra>,
+}
+
+#[derive(Debug, Default)]
+pub struct Institutions {
+    pub rows: Vec<Institution>,
+    pub by_id: HashMap<String, u32>,
+    /// Text of extra columns.
+    pub arena: Arena,
+}
+
+impl Institutions {
+    pub fn index_of(&self, id: &[u8]) -> Option<u32> {
+        std::str::from_utf8(id)
+            .ok()
+            .and_then(|s| self.by_id.get(s.trim()).copied())
+    }
+}
+
+const COLUMNS: &[&str] = &[
+    "institution_id",
+    "name",
+    "level",
+    "grade",
+    "alliance_id",
+    "annual_budget",
+    "prior_year_monthly_avg",
+    "enrolled",
+];
+
+pub fn load_institutions(
+    path: &Path,
+    extras: &[ExtraField],
+) -> Result<Institutions, (DataError, Vec<RowError>)> {
+    let io = |source| {
+        (
+            DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            vec![],
+        )
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| (csv_error(path, e), vec![]))?
+        .clone();
+    let mut wanted: Vec<&str> = COLUMNS.to_vec();
+    wanted.extend(extras.iter().map(|e| e.name.as_str()));
+    let idx = header_index(path, &header, &wanted).map_err(|e| (e, vec![]))?;
+
+    let mut out = Institutions::default();
+    let mut errors = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err((csv_error(path, e), errors)),
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        match parse_row(&rec, &idx, header.len(), extras, &mut out.arena) {
+            Ok(inst) => {
+                if out.by_id.contains_key(&inst.id) {
+                    errors.push(row_error(
+                        path,
+                        line,
+                        &rec,
+                        format!("duplicate institution_id `{}`", inst.id),
+                    ));
+                    continue;
+                }
+                let i = u32::try_from(out.rows.len()).unwrap_or(u32::MAX);
+                out.by_id.insert(inst.id.clone(), i);
+                out.rows.push(inst);
+            }
+            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        let n = errors.len();
+        Err((
+            DataError::Format {
+                path: path.to_path_buf(),
+                message: format!("{n} bad institution row{}", if n == 1 { "" } else { "s" }),
+            },
+            errors,
+        ))
+    }
+}
+
+fn parse_row(
+    rec: &csv::ByteRecord,
+    idx: &[usize],
+    width: usize,
+    extras: &[ExtraField],
+    arena: &mut Arena,
+) -> Result<Institution, String> {
+    if rec.len() != width {
+        return Err(format!("has {} fields, the header has {width}", rec.len()));
+    }
+    let field = |i: usize| rec.get(idx[i]).unwrap_or(b"");
+    let text = |i: usize| -> Result<String, String> {
+        std::str::from_utf8(trim(field(i)))
+            .map(str::to_string)
+            .map_err(|_| format!("`{}`: {}", COLUMNS[i], super::encoding_message(field(i))))
+    };
+    let en = |i: usize, kind: EnumKind| {
+        kind.code_of_data(trim(field(i))).ok_or_else(|| {
+            format!(
+                "{} `{}` is not one of {}",
+                COLUMNS[i],
+                String::from_utf8_lossy(field(i)),
+                kind.describe()
+            )
+        })
+    };
+    let money = |i: usize| {
+        parse_money(field(i)).map_err(|r| {
+            format!(
+                "{} `{}`: {r}",
+                COLUMNS[i],
+                String::from_utf8_lossy(field(i))
+            )
+        })
+    };
+    let id = text(0)?;
+    if id.is_empty() {
+        return Err("institution_id is empty".into());
+    }
+    let mut row_extras = Vec::with_capacity(extras.len());
+    for (k, e) in extras.iter().enumerate() {
+        row_extras.push(parse_extra(
+            rec.get(idx[COLUMNS.len() + k]).unwrap_or(b""),
+            e,
+            arena,
+        )?);
+    }
+    Ok(Institution {
+        id,
+        name: text(1)?,
+        level: en(2, EnumKind::Level)?,
+        grade: en(3, EnumKind::Grade)?,
+        alliance: text(4)?,
+        annual_budget: money(5)?,
+        prior_year_monthly_avg: money(6)?,
+        enrolled: Decimal::from(
+            parse_count(field(7))
+                .map_err(|r| format!("enrolled `{}`: {r}", String::from_utf8_lossy(field(7))))?,
+        ),
+        extras: row_extras,
+    })
+}
+
+/// Parses a value of a policy-declared extra column by its declared type.
+pub(crate) fn parse_extra(
+    b: &[u8],
+    field: &ExtraField,
+    arena: &mut Arena,
+) -> Result<Extra, String> {
+    let shown = || String::from_utf8_lossy(b).into_owned();
+    let why = |r: &str| format!("{} `{}`: {r}", field.name, shown());
+    match field.ty {
+        Ty::Money => parse_money(b).map(Extra::Num).map_err(why),
+        Ty::Count => parse_count(b)
+            .map(|n| Extra::Num(Decimal::from(n)))
+            .map_err(why),
+        Ty::Date => Date::parse(trim(b))
+            .map(Extra::Date)
+            .ok_or_else(|| why("not a date (YYYY-MM-DD)")),
+        Ty::Bool => match trim(b) {
+            b"true" => Ok(Extra::Bool(true)),
+            b"false" => Ok(Extra::Bool(false)),
+            _ => Err(why("not `true` or `false`")),
+        },
+        Ty::Text => {
+            let s = std::str::from_utf8(trim(b)).map_err(|_| why("not UTF-8"))?;
+            arena.push(s).map(Extra::Text)
+        }
+        _ => parse_decimal(b).map(Extra::Num).map_err(why),
+    }
+}
+
+pub(crate) fn row_error(path: &Path, line: u64, rec: &csv::ByteRecord, reason: String) -> RowError {
+    RowError {
+        file: path.to_path_buf(),
+        line,
+        reason,
+        raw: rec
+            .iter()
+            .map(|f| String::from_utf8_lossy(f).into_owned())
+            .collect(),
+    }
+}
+
+pub(crate) fn csv_error(path: &Path, e: csv::Error) -> DataError {
+    DataError::Format {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}

@@ -1,0 +1,126 @@
+//! Claim and institution data: files in, typed rows out.
+//!
+//! The engine sees only [`Claims`] and [`Institutions`], never CSV: a future
+//! xlsx or Parquet reader fills the same structures. Every row that cannot be
+//! used becomes a [`RowError`] with its line and reason; none is dropped.
+
+mod claims;
+mod institutions;
+pub mod money;
+
+pub use claims::{load_claims, Claim, Claims};
+pub use institutions::{load_institutions, Institution, Institutions};
+
+use crate::date::Date;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+
+/// A slice of the shared text arena: keeps claims free of per-row allocations.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextRef {
+    start: u32,
+    len: u32,
+}
+
+/// One arena of text for all claims.
+#[derive(Debug, Default)]
+pub struct Arena(String);
+
+impl Arena {
+    pub fn push(&mut self, s: &str) -> Result<TextRef, String> {
+        let start =
+            u32::try_from(self.0.len()).map_err(|_| "more than 4 GiB of claim text".to_string())?;
+        let len = u32::try_from(s.len()).map_err(|_| "a field is too long".to_string())?;
+        self.0.push_str(s);
+        Ok(TextRef { start, len })
+    }
+
+    pub fn get(&self, r: TextRef) -> &str {
+        let start = r.start as usize;
+        self.0.get(start..start + r.len as usize).unwrap_or("")
+    }
+}
+
+/// The value of a column beyond the data contract.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Extra {
+    Num(Decimal),
+    Text(TextRef),
+    Date(Date),
+    Bool(bool),
+}
+
+/// A row that was not settled, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub file: PathBuf,
+    /// 1-based line in the file (the header is line 1).
+    pub line: u64,
+    pub reason: String,
+    /// The row as read, for the reject file.
+    pub raw: Vec<String>,
+}
+
+/// A problem with a whole file.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("cannot read `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("`{path}`: {message}")]
+    Format { path: PathBuf, message: String },
+}
+
+/// Reads a header and maps each wanted column name to its index, refusing a
+/// file that lacks one. A UTF-8 BOM is skipped; a non-UTF-8 header is named.
+pub(crate) fn header_index(
+    path: &std::path::Path,
+    header: &csv::ByteRecord,
+    wanted: &[&str],
+) -> Result<Vec<usize>, DataError> {
+    let names: Vec<String> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let h = if i == 0 {
+                h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
+            } else {
+                h
+            };
+            std::str::from_utf8(h)
+                .map(|s| s.trim().to_string())
+                .map_err(|_| DataError::Format {
+                    path: path.to_path_buf(),
+                    message: encoding_message(h),
+                })
+        })
+        .collect::<Result<_, _>>()?;
+    wanted
+        .iter()
+        .map(|w| {
+            names.iter().position(|n| n == w).ok_or_else(|| {
+                let hint = crate::diagnostic::suggest(w, names.iter().map(String::as_str))
+                    .map(|s| format!(" (is `{s}` meant?)"))
+                    .unwrap_or_default();
+                DataError::Format {
+                    path: path.to_path_buf(),
+                    message: format!("the header has no column `{w}`{hint}"),
+                }
+            })
+        })
+        .collect()
+}
+
+/// Names the likely encoding of bytes that are not UTF-8.
+pub(crate) fn encoding_message(b: &[u8]) -> String {
+    let gbk_like = b
+        .windows(2)
+        .any(|w| (0x81..=0xFE).contains(&w[0]) && (0x40..=0xFE).contains(&w[1]));
+    if gbk_like {
+        "text is not UTF-8; it looks GBK/GB18030-encoded (as saved by Chinese spreadsheets): save it as UTF-8 (CSV UTF-8) and run again".into()
+    } else {
+        "text is not UTF-8: save the file as UTF-8 and run again".into()
+    }
+}

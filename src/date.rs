@@ -1,0 +1,94 @@
+//! Calendar dates as day numbers, so that comparing and subtracting dates
+//! on the per-claim path is integer arithmetic.
+
+use std::fmt;
+
+/// Days since 1970-01-01 (proleptic Gregorian).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Date(pub i32);
+
+impl Date {
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Option<Date> {
+        if !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) || !(1..=9999).contains(&y) {
+            return None;
+        }
+        // Howard Hinnant's days_from_civil.
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let mp = (m as i32 + 9) % 12;
+        let doy = (153 * mp + 2) / 5 + d as i32 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        Some(Date(era * 146_097 + doe - 719_468))
+    }
+
+    /// Parses exactly `YYYY-MM-DD`.
+    pub fn parse(s: &[u8]) -> Option<Date> {
+        if s.len() != 10 || s[4] != b'-' || s[7] != b'-' {
+            return None;
+        }
+        let num = |r: &[u8]| -> Option<u32> {
+            r.iter().try_fold(0u32, |acc, &b| {
+                b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
+            })
+        };
+        Date::from_ymd(num(&s[0..4])? as i32, num(&s[5..7])?, num(&s[8..10])?)
+    }
+
+    pub fn ymd(self) -> (i32, u32, u32) {
+        let z = self.0 + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let y = yoe + era * 400;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        (if m <= 2 { y + 1 } else { y }, m, d)
+    }
+
+    pub fn year(self) -> i32 {
+        self.ymd().0
+    }
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_validates() {
+        assert_eq!(Date::parse(b"1970-01-01"), Some(Date(0)));
+        assert_eq!(
+            Date::parse(b"2024-02-29").map(|d| d.to_string()),
+            Some("2024-02-29".into())
+        );
+        assert_eq!(Date::parse(b"2025-02-29"), None);
+        assert_eq!(Date::parse(b"2025-13-01"), None);
+        assert_eq!(Date::parse(b"2025-1-01"), None);
+        let a = Date::parse(b"2024-12-31").map(|d| d.0);
+        let b = Date::parse(b"2025-01-01").map(|d| d.0);
+        assert_eq!(b.zip(a).map(|(b, a)| b - a), Some(1));
+        for day in -1000..100_000 {
+            let (y, m, d) = Date(day).ymd();
+            assert_eq!(Date::from_ymd(y, m, d), Some(Date(day)));
+        }
+    }
+}

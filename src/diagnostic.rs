@@ -1,0 +1,209 @@
+//! One diagnostic type for every stage, and its renderer.
+//!
+//! A diagnostic says what is wrong (lowercase, names in backticks), where
+//! (`file:line:col`, the line with the offending text underlined) and, in a
+//! help line, what to do. Carets are laid out by display width, so they sit
+//! under Chinese text correctly.
+
+use crate::source::{SourceFile, Span};
+use std::fmt::Write as _;
+use unicode_width::UnicodeWidthChar;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub span: Option<Span>,
+    /// A short note printed beside the carets.
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+        }
+    }
+
+    pub fn warning(message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(message)
+        }
+    }
+
+    pub fn at(mut self, span: Span) -> Diagnostic {
+        self.span = Some(span);
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Diagnostic {
+        self.label = Some(label.into());
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+
+    /// Renders the diagnostic against its source file, rustc style.
+    pub fn render(&self, file: &SourceFile) -> String {
+        let mut out = String::new();
+        let kind = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{kind}: {}", self.message);
+        match self.span {
+            Some(span) => {
+                let (line, col) = file.line_col(span.start as usize);
+                let text = file.line_text(line);
+                let num = line.to_string();
+                let pad = " ".repeat(num.len());
+                let _ = writeln!(out, "{pad}--> {}:{line}:{col}", file.name());
+                let _ = writeln!(out, "{pad} |");
+                let shown: String = text
+                    .chars()
+                    .map(|c| if c == '\t' { ' ' } else { c })
+                    .collect();
+                let _ = writeln!(out, "{num} | {shown}");
+                let (lead, width) = underline(text, file, span, line);
+                let mut carets =
+                    format!("{pad} | {}{}", " ".repeat(lead), "^".repeat(width.max(1)));
+                if let Some(label) = &self.label {
+                    let _ = write!(carets, " {label}");
+                }
+                let _ = writeln!(out, "{carets}");
+                if let Some(help) = &self.help {
+                    let _ = writeln!(out, "{pad} |");
+                    let _ = writeln!(out, "{pad} = help: {help}");
+                }
+            }
+            None => {
+                let _ = writeln!(out, " --> {}", file.name());
+                if let Some(help) = &self.help {
+                    let _ = writeln!(out, "  = help: {help}");
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Display columns before the span on its first line, and the span's width on it.
+fn underline(text: &str, file: &SourceFile, span: Span, line: usize) -> (usize, usize) {
+    let (_, col) = file.line_col(span.start as usize);
+    let (end_line, end_col) = file.line_col(span.end as usize);
+    let end_col = if end_line == line {
+        end_col
+    } else {
+        text.chars().count() + 1
+    };
+    let width = |c: char| if c == '\t' { 1 } else { c.width().unwrap_or(0) };
+    let lead = text.chars().take(col - 1).map(width).sum();
+    let span_w = text
+        .chars()
+        .skip(col - 1)
+        .take(end_col.saturating_sub(col))
+        .map(width)
+        .sum();
+    (lead, span_w)
+}
+
+/// Renders many diagnostics, errors and warnings in source order, with a count line.
+pub fn render_all(file: &SourceFile, diags: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diags {
+        out.push_str(&d.render(file));
+        out.push('\n');
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let plural = |n: usize, w: &str| format!("{n} {w}{}", if n == 1 { "" } else { "s" });
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "{}: {} ({})",
+            file.name(),
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        );
+    }
+    out
+}
+
+/// The closest candidate to `name` by edit distance, if close enough to be a
+/// likely misspelling ("did you mean").
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let limit = (name.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|&(d, c)| d <= limit && c != name)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn carets_sit_under_chinese_text() {
+        let f = SourceFile::new("p.policy", "let 金额 = 起付线 + 1\n");
+        // `起付线` starts after "let 金额 = " (4 + 6 + 3 bytes).
+        let d = Diagnostic::error("unknown name `起付线`")
+            .at(Span::new(13, 22))
+            .label("not defined");
+        let r = d.render(&f);
+        assert!(r.contains("p.policy:1:10"), "{r}");
+        // "let " (4) + "金额" (4 columns) + " = " (3) = 11 columns before the name.
+        assert!(
+            r.contains(&format!("| {}^^^^^^ not defined", " ".repeat(11))),
+            "{r}"
+        );
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(
+            suggest("total_cots", ["total_cost", "drug_cost"]),
+            Some("total_cost")
+        );
+        assert_eq!(suggest("zzz", ["total_cost"]), None);
+    }
+}

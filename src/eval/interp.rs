@@ -1,0 +1,616 @@
+//! The interpreter: evaluates a checked program on one claim at a time.
+//!
+//! All arithmetic is checked `Decimal` arithmetic; an overflow, a division by
+//! zero or a missing table key is an [`EvalError`] naming the claim and the
+//! policy text, never a panic. Per claim nothing is allocated: locals,
+//! accumulators and results live in buffers reused across claims.
+
+use crate::data::{Claim, Claims, Extra, Institution, Institutions};
+use crate::date::Date;
+use crate::ir::*;
+use crate::schema::{ClaimField, InstField};
+use crate::source::Span;
+use crate::syntax::ast::{BinOp, CmpOp, RoundMode};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// A runtime failure, located in the policy and the data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct EvalError {
+    pub message: String,
+    /// Where in the policy.
+    pub span: Option<Span>,
+    /// Which claim, and its line in the claims file.
+    pub claim: Option<(String, u64)>,
+    /// The rule being run, as `layer/rule`.
+    pub rule: Option<String>,
+}
+
+impl EvalError {
+    pub fn internal(message: &str) -> EvalError {
+        EvalError {
+            message: message.into(),
+            span: None,
+            claim: None,
+            rule: None,
+        }
+    }
+
+    fn at(message: impl Into<String>, span: Span) -> EvalError {
+        EvalError {
+            message: message.into(),
+            span: Some(span),
+            claim: None,
+            rule: None,
+        }
+    }
+}
+
+type R<T> = Result<T, EvalError>;
+
+pub(crate) struct Env<'a> {
+    pub prog: &'a Program,
+    pub claims: &'a Claims,
+    pub insts: &'a Institutions,
+}
+
+/// The per-thread working state, reused for every claim.
+struct Frame {
+    nums: Vec<Decimal>,
+    bools: Vec<bool>,
+    dates: Vec<Date>,
+    accs: Vec<Decimal>,
+    layers: Vec<Decimal>,
+    outputs: Vec<Decimal>,
+    remaining: Decimal,
+}
+
+/// One claim being settled.
+struct Cur<'a> {
+    c: &'a Claim,
+    i: usize,
+    inst: &'a Institution,
+}
+
+impl Env<'_> {
+    /// Settles the claims of `order` (whole patients), writing their results.
+    pub(crate) fn settle_chunk(
+        &self,
+        order: &[u32],
+        values: &mut [Decimal],
+        rules: &mut [u16],
+    ) -> Result<(), (usize, EvalError)> {
+        let p = self.prog;
+        let mut f = Frame {
+            nums: vec![Decimal::ZERO; p.n_num_locals],
+            bools: vec![false; p.n_bool_locals],
+            dates: vec![Date::default(); p.n_date_locals],
+            accs: vec![Decimal::ZERO; p.accumulators.len()],
+            layers: vec![Decimal::ZERO; p.layers.len()],
+            outputs: vec![Decimal::ZERO; p.outputs.len()],
+            remaining: Decimal::ZERO,
+        };
+        let stride = p.layers.len() + 1 + p.outputs.len();
+        let mut scope: Option<(u32, i32)> = None;
+        for (k, &ci) in order.iter().enumerate() {
+            let c = &self.claims.rows[ci as usize];
+            let year = c.discharge.year();
+            if scope != Some((c.patient, year)) {
+                f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
+                scope = Some((c.patient, year));
+            }
+            let Some(inst) = self.insts.rows.get(c.institution as usize) else {
+                return Err((
+                    k,
+                    EvalError::internal("claim refers to a missing institution"),
+                ));
+            };
+            let cur = Cur {
+                c,
+                i: ci as usize,
+                inst,
+            };
+            let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
+            self.claim(&cur, &mut f, applied).map_err(|mut e| {
+                e.claim = Some((self.claims.text(c.id).to_string(), c.line));
+                (k, e)
+            })?;
+            let out = &mut values[k * stride..(k + 1) * stride];
+            out[..f.layers.len()].copy_from_slice(&f.layers);
+            out[f.layers.len()] = f.remaining;
+            out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
+        }
+        Ok(())
+    }
+
+    fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {
+        f.outputs.iter_mut().for_each(|o| *o = Decimal::ZERO);
+        f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
+        f.remaining = cur.c.total_cost;
+        for s in &self.prog.lets {
+            self.stmt(s, cur, f, None)?;
+        }
+        for (li, layer) in self.prog.layers.iter().enumerate() {
+            applied[li] = 0;
+            for (ri, rule) in layer.rules.iter().enumerate() {
+                let hit = match &rule.when {
+                    None => true,
+                    Some(b) => self.boolean(b, cur, f)?,
+                };
+                if !hit {
+                    continue;
+                }
+                applied[li] = u16::try_from(ri + 1).unwrap_or(u16::MAX);
+                for s in &rule.body {
+                    self.stmt(s, cur, f, Some(li)).map_err(|mut e| {
+                        e.rule = Some(format!("{}/{}", layer.name, rule.name));
+                        e
+                    })?;
+                }
+                break;
+            }
+            f.remaining = f.remaining - f.layers[li];
+        }
+        Ok(())
+    }
+
+    fn stmt(&self, s: &Stmt, cur: &Cur, f: &mut Frame, layer: Option<usize>) -> R<()> {
+        match s {
+            Stmt::SetNum(i, n) => f.nums[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetBool(i, b) => f.bools[*i as usize] = self.boolean(b, cur, f)?,
+            Stmt::SetDate(i, d) => f.dates[*i as usize] = self.date(d, cur, f),
+            Stmt::Pay(n, span) => {
+                let v = self.num(n, cur, f)?;
+                if v.round_dp(2) != v {
+                    return Err(EvalError::at(
+                        format!("the payment {v} is not a whole number of fen; add `round` to the amount paid"),
+                        *span,
+                    ));
+                }
+                if v < Decimal::ZERO {
+                    return Err(EvalError::at(format!("the payment {v} is negative"), *span));
+                }
+                if v > f.remaining {
+                    return Err(EvalError::at(
+                        format!(
+                            "the payment {v} is more than the {} the claim has left to pay",
+                            f.remaining
+                        ),
+                        *span,
+                    ));
+                }
+                if let Some(li) = layer {
+                    f.layers[li] = v;
+                }
+            }
+            Stmt::AccAdd(i, n, span) => {
+                let v = self.num(n, cur, f)?;
+                let a = &mut f.accs[*i as usize];
+                *a = a
+                    .checked_add(v)
+                    .ok_or_else(|| EvalError::at("accumulator overflow", *span))?;
+            }
+            Stmt::SetOutput(i, n) => f.outputs[*i as usize] = self.num(n, cur, f)?,
+        }
+        Ok(())
+    }
+
+    fn num(&self, n: &Num, cur: &Cur, f: &Frame) -> R<Decimal> {
+        Ok(match n {
+            Num::Const(v) => *v,
+            Num::Param(i) => match self.prog.params.get(*i as usize).map(|p| &p.value) {
+                Some(ParamValue::Num(v)) => *v,
+                _ => return Err(EvalError::internal("parameter is not a number")),
+            },
+            Num::Claim(fld) => claim_num(cur.c, *fld),
+            Num::Inst(fld) => match fld {
+                InstField::AnnualBudget => cur.inst.annual_budget,
+                InstField::PriorYearMonthlyAvg => cur.inst.prior_year_monthly_avg,
+                InstField::Enrolled => cur.inst.enrolled,
+                _ => Decimal::ZERO,
+            },
+            Num::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
+                Extra::Num(v) => v,
+                _ => Decimal::ZERO,
+            },
+            Num::InstExtra(i) => match cur.inst.extras.get(*i as usize) {
+                Some(Extra::Num(v)) => *v,
+                _ => Decimal::ZERO,
+            },
+            Num::Local(i) => f.nums[*i as usize],
+            Num::Acc(i) => f.accs[*i as usize],
+            Num::Layer(i) => f.layers[*i as usize],
+            Num::Output(i) => f.outputs[*i as usize],
+            Num::Remaining => f.remaining,
+            Num::Bin(op, ab, span) => {
+                let a = self.num(&ab.0, cur, f)?;
+                let b = self.num(&ab.1, cur, f)?;
+                let r = match op {
+                    BinOp::Add => a.checked_add(b),
+                    BinOp::Sub => a.checked_sub(b),
+                    BinOp::Mul => a.checked_mul(b),
+                    BinOp::Div => {
+                        if b.is_zero() {
+                            return Err(EvalError::at(
+                                format!("division by zero ({a} / 0)"),
+                                *span,
+                            ));
+                        }
+                        a.checked_div(b)
+                    }
+                };
+                r.ok_or_else(|| EvalError::at(format!("arithmetic overflow ({a} and {b})"), *span))?
+            }
+            Num::Neg(x) => -self.num(x, cur, f)?,
+            Num::Min(xs) => self.fold(xs, cur, f, Decimal::min)?,
+            Num::Max(xs) => self.fold(xs, cur, f, Decimal::max)?,
+            Num::Clamp(args, span) => {
+                let (x, lo, hi) = (
+                    self.num(&args.0, cur, f)?,
+                    self.num(&args.1, cur, f)?,
+                    self.num(&args.2, cur, f)?,
+                );
+                if lo > hi {
+                    return Err(EvalError::at(
+                        format!("clamp bounds are reversed: low {lo} is above high {hi}"),
+                        *span,
+                    ));
+                }
+                x.max(lo).min(hi)
+            }
+            Num::If(cab) => {
+                if self.boolean(&cab.0, cur, f)? {
+                    self.num(&cab.1, cur, f)?
+                } else {
+                    self.num(&cab.2, cur, f)?
+                }
+            }
+            Num::Round(x, r, span) => round(self.num(x, cur, f)?, r)
+                .ok_or_else(|| EvalError::at("rounding overflow", *span))?,
+            Num::Lookup(t, keys, span) => self.lookup(*t, keys, cur, f, *span)?,
+            Num::Schedule(s, x, span) => {
+                let v = self.num(x, cur, f)?;
+                let sched = &self.prog.schedules[*s as usize];
+                apply_schedule(sched, v)
+                    .ok_or_else(|| EvalError::at("arithmetic overflow in schedule", *span))?
+            }
+            Num::DateDiff(ab) => {
+                Decimal::from(self.date(&ab.0, cur, f).0 - self.date(&ab.1, cur, f).0)
+            }
+        })
+    }
+
+    fn fold(
+        &self,
+        xs: &[Num],
+        cur: &Cur,
+        f: &Frame,
+        g: fn(Decimal, Decimal) -> Decimal,
+    ) -> R<Decimal> {
+        let mut it = xs.iter();
+        let mut acc = match it.next() {
+            Some(x) => self.num(x, cur, f)?,
+            None => return Err(EvalError::internal("min/max without arguments")),
+        };
+        for x in it {
+            acc = g(acc, self.num(x, cur, f)?);
+        }
+        Ok(acc)
+    }
+
+    fn lookup(&self, t: u16, keys: &[Key], cur: &Cur, f: &Frame, span: Span) -> R<Decimal> {
+        let table = &self.prog.tables[t as usize];
+        if let Some(cells) = &table.dense {
+            let mut idx = 0usize;
+            for (k, dim) in keys.iter().zip(&table.dims) {
+                let (Key::Code(e), Dim::Enum(kind)) = (k, dim) else {
+                    return Err(EvalError::internal("dense table with an open key"));
+                };
+                idx = idx * kind.len() + self.enum_code(*e, cur) as usize;
+            }
+            if let Some(Some(v)) = cells.get(idx) {
+                return Ok(*v);
+            }
+        } else {
+            'rows: for (row, v) in &table.rows {
+                for (k, kv) in keys.iter().zip(row) {
+                    let hit = match (k, kv) {
+                        (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
+                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur) == s,
+                        (Key::Num(n), KeyValue::Num(d)) => self.num(n, cur, f)? == *d,
+                        _ => false,
+                    };
+                    if !hit {
+                        continue 'rows;
+                    }
+                }
+                return Ok(*v);
+            }
+        }
+        table.default.ok_or_else(|| {
+            let shown: Vec<String> = keys
+                .iter()
+                .map(|k| match k {
+                    Key::Code(e) => self.enum_name(*e, cur).to_string(),
+                    Key::Text(x) => self.text(x, cur).to_string(),
+                    Key::Num(n) => self
+                        .num(n, cur, f)
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            EvalError::at(
+                format!(
+                    "table `{}` has no row for ({}) and no `else` row",
+                    table.name,
+                    shown.join(", ")
+                ),
+                span,
+            )
+        })
+    }
+
+    fn enum_code(&self, e: EnumX, cur: &Cur) -> u8 {
+        match e {
+            EnumX::InsuredType => cur.c.insured_type,
+            EnumX::VisitType => cur.c.visit_type,
+            EnumX::Level => cur.inst.level,
+            EnumX::Grade => cur.inst.grade,
+            EnumX::Const(c) => c,
+        }
+    }
+
+    fn enum_name(&self, e: EnumX, cur: &Cur) -> &'static str {
+        use crate::schema::EnumKind as K;
+        let code = self.enum_code(e, cur);
+        match e {
+            EnumX::InsuredType => K::InsuredType.name_of(code),
+            EnumX::VisitType => K::VisitType.name_of(code),
+            EnumX::Level => K::Level.name_of(code),
+            EnumX::Grade => K::Grade.name_of(code),
+            EnumX::Const(_) => "?",
+        }
+    }
+
+    fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>) -> &'s str {
+        let c = cur.c;
+        match x {
+            TextX::Claim(fld) => match fld {
+                ClaimField::ClaimId => self.claims.text(c.id),
+                ClaimField::PatientId => self.claims.text(self.claims.patients[c.patient as usize]),
+                ClaimField::InstitutionId => &cur.inst.id,
+                ClaimField::DiseaseCode => self.claims.text(c.disease_code),
+                ClaimField::DrgCode => self.claims.text(c.drg_code),
+                _ => "",
+            },
+            TextX::Inst(fld) => match fld {
+                InstField::InstitutionId => &cur.inst.id,
+                InstField::Name => &cur.inst.name,
+                InstField::AllianceId => &cur.inst.alliance,
+                _ => "",
+            },
+            TextX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
+                Extra::Text(r) => self.claims.text(r),
+                _ => "",
+            },
+            TextX::InstExtra(i) => match cur.inst.extras.get(*i as usize) {
+                Some(Extra::Text(r)) => self.insts.arena.get(*r),
+                _ => "",
+            },
+            TextX::Param(i) => match self.prog.params.get(*i as usize).map(|p| &p.value) {
+                Some(ParamValue::Text(s)) => s,
+                _ => "",
+            },
+            TextX::Const(s) => s,
+        }
+    }
+
+    fn date(&self, d: &DateX, cur: &Cur, f: &Frame) -> Date {
+        match d {
+            DateX::Claim(ClaimField::AdmitDate) => cur.c.admit,
+            DateX::Claim(_) => cur.c.discharge,
+            DateX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
+                Extra::Date(d) => d,
+                _ => Date::default(),
+            },
+            DateX::InstExtra(i) => match cur.inst.extras.get(*i as usize) {
+                Some(Extra::Date(d)) => *d,
+                _ => Date::default(),
+            },
+            DateX::Param(i) => match self.prog.params.get(*i as usize).map(|p| &p.value) {
+                Some(ParamValue::Date(d)) => *d,
+                _ => Date::default(),
+            },
+            DateX::Local(i) => f.dates[*i as usize],
+            DateX::Const(d) => *d,
+        }
+    }
+
+    fn boolean(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
+        Ok(match b {
+            Bool::Const(v) => *v,
+            Bool::Retired => cur.c.retired,
+            Bool::ClaimExtra(i) => {
+                matches!(self.claims.extras[*i as usize][cur.i], Extra::Bool(true))
+            }
+            Bool::InstExtra(i) => {
+                matches!(cur.inst.extras.get(*i as usize), Some(Extra::Bool(true)))
+            }
+            Bool::Param(i) => matches!(
+                self.prog.params.get(*i as usize).map(|p| &p.value),
+                Some(ParamValue::Bool(true))
+            ),
+            Bool::Local(i) => f.bools[*i as usize],
+            Bool::Not(x) => !self.boolean(x, cur, f)?,
+            Bool::And(xs) => {
+                for x in xs {
+                    if !self.boolean(x, cur, f)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Bool::Or(xs) => {
+                for x in xs {
+                    if self.boolean(x, cur, f)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Bool::CmpNum(op, ab) => {
+                cmp(*op, self.num(&ab.0, cur, f)?.cmp(&self.num(&ab.1, cur, f)?))
+            }
+            Bool::CmpDate(op, ab) => {
+                cmp(*op, self.date(&ab.0, cur, f).cmp(&self.date(&ab.1, cur, f)))
+            }
+            Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
+            Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
+            Bool::TextEq(x, s) => self.text(x, cur) == s,
+            Bool::TextIn(x, list) => {
+                let v = self.text(x, cur);
+                list.iter().any(|s| s == v)
+            }
+            Bool::BoolEq(ab) => self.boolean(&ab.0, cur, f)? == self.boolean(&ab.1, cur, f)?,
+        })
+    }
+}
+
+fn claim_num(c: &Claim, fld: ClaimField) -> Decimal {
+    match fld {
+        ClaimField::TotalCost => c.total_cost,
+        ClaimField::SelfPayCost => c.self_pay_cost,
+        ClaimField::DrugCost => c.drug_cost,
+        ClaimField::Age => Decimal::from(c.age),
+        ClaimField::LengthOfStay => Decimal::from(c.discharge.0 - c.admit.0),
+        _ => Decimal::ZERO,
+    }
+}
+
+fn cmp(op: CmpOp, o: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => o == Equal,
+        CmpOp::Ne => o != Equal,
+        CmpOp::Lt => o == Less,
+        CmpOp::Le => o != Greater,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Ge => o != Less,
+    }
+}
+
+/// Rounds to a multiple of the step, by the mode.
+pub fn round(v: Decimal, r: &Rounding) -> Option<Decimal> {
+    let strategy = match r.mode {
+        RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        RoundMode::Down => RoundingStrategy::ToZero,
+        RoundMode::Up => RoundingStrategy::AwayFromZero,
+    };
+    match r.dp {
+        Some(dp) => Some(v.round_dp_with_strategy(dp, strategy)),
+        None => v
+            .checked_div(r.step)?
+            .round_dp_with_strategy(0, strategy)
+            .checked_mul(r.step),
+    }
+}
+
+/// A schedule applied to an amount: marginal sums each segment's share;
+/// whole applies the rate of the segment the amount falls in (from ≤ x < to).
+pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
+    match s.kind {
+        ScheduleKind::Marginal => {
+            let mut total = Decimal::ZERO;
+            for &(from, to, rate) in &s.segments {
+                if x <= from {
+                    break;
+                }
+                let top = to.map_or(x, |t| x.min(t));
+                total = total.checked_add(top.checked_sub(from)?.checked_mul(rate)?)?;
+            }
+            Some(total)
+        }
+        ScheduleKind::Whole => {
+            let seg = s
+                .segments
+                .iter()
+                .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t));
+            match seg {
+                Some(&(_, _, rate)) => x.checked_mul(rate),
+                None => Some(Decimal::ZERO),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn rounding_modes() {
+        let r = |mode, step: &str| Rounding {
+            step: d(step),
+            dp: (0..=10).find(|&p| Decimal::new(1, p) == d(step)),
+            mode,
+        };
+        assert_eq!(
+            round(d("2.345"), &r(RoundMode::HalfUp, "0.01")),
+            Some(d("2.35"))
+        );
+        assert_eq!(
+            round(d("-2.345"), &r(RoundMode::HalfUp, "0.01")),
+            Some(d("-2.35"))
+        );
+        assert_eq!(
+            round(d("2.345"), &r(RoundMode::HalfEven, "0.01")),
+            Some(d("2.34"))
+        );
+        assert_eq!(
+            round(d("2.349"), &r(RoundMode::Down, "0.01")),
+            Some(d("2.34"))
+        );
+        assert_eq!(
+            round(d("2.341"), &r(RoundMode::Up, "0.01")),
+            Some(d("2.35"))
+        );
+        assert_eq!(round(d("17.5"), &r(RoundMode::HalfUp, "5")), Some(d("20")));
+        assert_eq!(
+            round(d("0.125"), &r(RoundMode::HalfUp, "0.05")),
+            Some(d("0.15"))
+        );
+    }
+
+    #[test]
+    fn schedules_marginal_and_whole() {
+        // Bazhong-style segments above 15,000: 60% to 65,000, 70% to 115,000, 80% beyond.
+        let m = Schedule {
+            name: "s".into(),
+            kind: ScheduleKind::Marginal,
+            segments: vec![
+                (d("15000"), Some(d("65000")), d("0.6")),
+                (d("65000"), Some(d("115000")), d("0.7")),
+                (d("115000"), None, d("0.8")),
+            ],
+            input: crate::check::types::Ty::Money,
+            span: Span::default(),
+        };
+        assert_eq!(apply_schedule(&m, d("10000")), Some(d("0")));
+        // 50,000 × 0.6 + 5,000 × 0.7 = 33,500
+        assert_eq!(apply_schedule(&m, d("70000")), Some(d("33500")));
+        // 30,000 + 35,000 + 10,000 × 0.8 = 73,000
+        assert_eq!(apply_schedule(&m, d("125000")), Some(d("73000")));
+        let w = Schedule {
+            kind: ScheduleKind::Whole,
+            ..m
+        };
+        assert_eq!(apply_schedule(&w, d("70000")), Some(d("49000")));
+        assert_eq!(apply_schedule(&w, d("65000")), Some(d("45500")));
+        assert_eq!(apply_schedule(&w, d("14999.99")), Some(d("0")));
+    }
+}

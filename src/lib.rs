@@ -1,0 +1,38 @@
+//! yibao: a policy rules engine for Chinese basic medical insurance (医保) payment.
+//!
+//! The pipeline, each stage a type and the only way forward a function on
+//! the previous one:
+//!
+//! ```text
+//! SourceFile ──syntax::parse_policy──▶ ast::Policy ──check::check──▶ ir::Program
+//!     (text)                              (spans)                  (slots, typed)
+//!
+//! ir::Program + data::{Claims, Institutions} ──eval::settle──▶ eval::Settlement
+//! ```
+//!
+//! Modules: [`source`] (files, spans), [`syntax`] (grammar → AST), [`check`]
+//! (names, types, units → [`ir`]), [`data`] (CSV → typed rows), [`eval`]
+//! (settlement), [`report`] (tables, CSV, JSON), [`cli`] (one file per command),
+//! [`diagnostic`] (errors with carets and help).
+
+pub mod check;
+pub mod cli;
+pub mod data;
+pub mod date;
+pub mod diagnostic;
+pub mod eval;
+pub mod ir;
+pub mod report;
+pub mod schema;
+pub mod source;
+pub mod syntax;
+
+use diagnostic::Diagnostic;
+use source::SourceFile;
+
+/// Parses and checks a policy: text → checked program, with warnings, or
+/// every diagnostic found.
+pub fn compile(file: &SourceFile) -> Result<(ir::Program, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let ast = syntax::parse_policy(file).map_err(|d| vec![d])?;
+    check::check(&ast)
+}

@@ -1,0 +1,59 @@
+//! Results out: the column layout every policy shares, amounts written
+//! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
+
+mod results;
+mod table;
+
+pub use results::{write_results, ResultColumns};
+pub use table::Table;
+
+use rust_decimal::Decimal;
+
+/// An amount with exactly two decimals, '.' separator, no grouping, never "-0.00".
+pub fn money(d: Decimal) -> String {
+    let mut r = d.round_dp(2);
+    if r.is_zero() {
+        return "0.00".into();
+    }
+    r.rescale(2);
+    r.to_string()
+}
+
+/// A non-money number (a ratio output, a count): as precise as it is.
+pub fn number(d: Decimal) -> String {
+    d.normalize().to_string()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_format() {
+        assert_eq!(money(Decimal::new(-0, 2)), "0.00");
+        assert_eq!(money(Decimal::new(5, 0)), "5.00");
+        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
+        assert_eq!(money(Decimal::new(-1, 3)), "0.00");
+    }
+}
+
+/// Writes a header and rows as CSV.
+pub fn write_csv(
+    out: &mut impl std::io::Write,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> std::io::Result<()> {
+    results::write_csv_line(out, header)?;
+    for r in rows {
+        results::write_csv_line(out, r)?;
+    }
+    Ok(())
+}

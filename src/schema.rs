@@ -1,0 +1,140 @@
+//! The data contract (`shared/data-contract.md`) as code: the claim and
+//! institution fields a policy may name, their types, and the values of the
+//! enumerated fields with their Chinese aliases.
+//!
+//! The checker resolves `claim.x` / `institution.x` against these tables and
+//! the loader parses columns by them, so the two can never disagree.
+
+use crate::check::types::Ty;
+
+/// A field with a closed set of values, stored as a small code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EnumKind {
+    InsuredType,
+    VisitType,
+    Level,
+    Grade,
+}
+
+impl EnumKind {
+    /// The values in code order: (canonical spelling, aliases).
+    pub fn values(self) -> &'static [(&'static str, &'static [&'static str])] {
+        match self {
+            EnumKind::InsuredType => &[("employee", &["职工"]), ("resident", &["居民"])],
+            EnumKind::VisitType => &[
+                ("inpatient", &["住院"]),
+                ("outpatient_chronic", &["门诊慢特病"]),
+                ("outpatient_general", &["门诊统筹"]),
+            ],
+            EnumKind::Level => &[("1", &["一级"]), ("2", &["二级"]), ("3", &["三级"])],
+            EnumKind::Grade => &[("A", &[]), ("B", &[]), ("C", &[])],
+        }
+    }
+
+    /// The code of a value written in a policy (canonical name or alias).
+    pub fn code_of(self, text: &str) -> Option<u8> {
+        self.values()
+            .iter()
+            .position(|(name, aliases)| *name == text || aliases.contains(&text))
+            .and_then(|i| u8::try_from(i).ok())
+    }
+
+    /// The code of a value read from data (canonical spelling only).
+    pub fn code_of_data(self, bytes: &[u8]) -> Option<u8> {
+        self.values()
+            .iter()
+            .position(|(name, _)| name.as_bytes() == bytes)
+            .and_then(|i| u8::try_from(i).ok())
+    }
+
+    pub fn name_of(self, code: u8) -> &'static str {
+        self.values().get(code as usize).map_or("?", |v| v.0)
+    }
+
+    pub fn len(self) -> usize {
+        self.values().len()
+    }
+
+    pub fn describe(self) -> String {
+        self.values()
+            .iter()
+            .map(|(n, _)| format!("\"{n}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A claim column of the data contract (and one derived field).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimField {
+    ClaimId,
+    PatientId,
+    InsuredType,
+    Retired,
+    Age,
+    InstitutionId,
+    VisitType,
+    AdmitDate,
+    DischargeDate,
+    TotalCost,
+    SelfPayCost,
+    DrugCost,
+    DiseaseCode,
+    DrgCode,
+    /// discharge_date − admit_date, in days (derived, not a column)
+    LengthOfStay,
+}
+
+pub const CLAIM_FIELDS: &[(&str, ClaimField, Ty)] = &[
+    ("claim_id", ClaimField::ClaimId, Ty::Text),
+    ("patient_id", ClaimField::PatientId, Ty::Text),
+    (
+        "insured_type",
+        ClaimField::InsuredType,
+        Ty::Enum(EnumKind::InsuredType),
+    ),
+    ("retired", ClaimField::Retired, Ty::Bool),
+    ("age", ClaimField::Age, Ty::Count),
+    ("institution_id", ClaimField::InstitutionId, Ty::Text),
+    (
+        "visit_type",
+        ClaimField::VisitType,
+        Ty::Enum(EnumKind::VisitType),
+    ),
+    ("admit_date", ClaimField::AdmitDate, Ty::Date),
+    ("discharge_date", ClaimField::DischargeDate, Ty::Date),
+    ("total_cost", ClaimField::TotalCost, Ty::Money),
+    ("self_pay_cost", ClaimField::SelfPayCost, Ty::Money),
+    ("drug_cost", ClaimField::DrugCost, Ty::Money),
+    ("disease_code", ClaimField::DiseaseCode, Ty::Text),
+    ("drg_code", ClaimField::DrgCode, Ty::Text),
+    ("length_of_stay", ClaimField::LengthOfStay, Ty::Days),
+];
+
+/// An institution column of the data contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InstField {
+    InstitutionId,
+    Name,
+    Level,
+    Grade,
+    AllianceId,
+    AnnualBudget,
+    PriorYearMonthlyAvg,
+    Enrolled,
+}
+
+pub const INST_FIELDS: &[(&str, InstField, Ty)] = &[
+    ("institution_id", InstField::InstitutionId, Ty::Text),
+    ("name", InstField::Name, Ty::Text),
+    ("level", InstField::Level, Ty::Enum(EnumKind::Level)),
+    ("grade", InstField::Grade, Ty::Enum(EnumKind::Grade)),
+    ("alliance_id", InstField::AllianceId, Ty::Text),
+    ("annual_budget", InstField::AnnualBudget, Ty::Money),
+    (
+        "prior_year_monthly_avg",
+        InstField::PriorYearMonthlyAvg,
+        Ty::Money,
+    ),
+    ("enrolled", InstField::Enrolled, Ty::Count),
+];

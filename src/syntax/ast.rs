@@ -1,0 +1,261 @@
+//! The abstract syntax tree: what the text says, before any name is resolved.
+//!
+//! Every node carries a [`Span`]; spans are ignored by `==`, so trees compare
+//! by meaning.
+
+use crate::date::Date;
+use crate::source::Span;
+use rust_decimal::Decimal;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub value: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// 元
+    Yuan,
+    /// 万元 (the value is already multiplied by 10,000)
+    WanYuan,
+    /// % (the value is already divided by 100)
+    Percent,
+    /// 天
+    Days,
+    /// 个月
+    Months,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LitKind {
+    /// A number, scaled by its unit if it has one.
+    Number {
+        value: Decimal,
+        unit: Option<Unit>,
+    },
+    Date(Date),
+    Text(String),
+    Bool(bool),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Literal {
+    pub kind: LitKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    pub items: Vec<Item>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    Region {
+        name: Text,
+        code: Option<Text>,
+        span: Span,
+    },
+    Notice(Text),
+    Meta {
+        key: Ident,
+        value: Text,
+    },
+    Param(ParamDecl),
+    Table(TableDecl),
+    Schedule(ScheduleDecl),
+    Accumulator(AccumulatorDecl),
+    Field(FieldDecl),
+    Output(OutputDecl),
+    Let(LetDecl),
+    Layer(LayerDecl),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamDecl {
+    pub name: Ident,
+    pub ty: Ident,
+    pub value: Literal,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyKind {
+    /// keyed by the values of a field, e.g. `institution.level`
+    Field { object: Ident, field: Ident },
+    /// keyed by an open type, e.g. `text`
+    Type(Ident),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDecl {
+    pub name: Ident,
+    pub ty: Ident,
+    pub keys: Vec<KeyKind>,
+    pub rows: Vec<TableRow>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableRow {
+    /// `None` for the `else` row.
+    pub key: Option<Vec<Literal>>,
+    pub value: Literal,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleDecl {
+    pub name: Ident,
+    pub kind: Option<Ident>,
+    pub segments: Vec<Segment>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    pub from: Literal,
+    pub to: Option<Literal>,
+    pub rate: Literal,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccumulatorDecl {
+    pub name: Ident,
+    pub ty: Ident,
+    pub scope: Vec<Ident>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDecl {
+    pub object: Ident,
+    pub field: Ident,
+    pub ty: Ident,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputDecl {
+    pub name: Ident,
+    pub ty: Ident,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetDecl {
+    pub name: Ident,
+    pub value: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerDecl {
+    pub name: Ident,
+    pub source: Option<Text>,
+    pub rules: Vec<RuleDecl>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleDecl {
+    pub name: Ident,
+    pub when: Option<Expr>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stmt {
+    Let(LetDecl),
+    Pay { value: Expr, span: Span },
+    AccAdd { acc: Ident, value: Expr },
+    OutputSet { output: Ident, value: Expr },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoundMode {
+    /// 四舍五入: half away from zero (the default).
+    HalfUp,
+    /// banker's rounding
+    HalfEven,
+    /// toward zero (舍去)
+    Down,
+    /// away from zero (进位)
+    Up,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ExprKind {
+    Lit(Literal),
+    Name(Ident),
+    Field {
+        object: Ident,
+        field: Ident,
+    },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    Lookup {
+        table: Ident,
+        args: Vec<Expr>,
+    },
+    Neg(Box<Expr>),
+    Not(Box<Expr>),
+    Binary {
+        op: BinOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    Cmp {
+        op: CmpOp,
+        op_span: Span,
+        lhs: Box<Expr>,
+        rhs: Box<Expr>,
+    },
+    In {
+        value: Box<Expr>,
+        list: Vec<Expr>,
+    },
+    And(Vec<Expr>),
+    Or(Vec<Expr>),
+    If {
+        cond: Box<Expr>,
+        then: Box<Expr>,
+        otherwise: Box<Expr>,
+    },
+    Round {
+        value: Box<Expr>,
+        step: Option<Literal>,
+        mode: RoundMode,
+        suffix: Span,
+    },
+}

@@ -1,0 +1,6 @@
+//! The syntax stage: policy text → [`ast::Policy`], with a span on every node.
+
+pub mod ast;
+mod parser;
+
+pub use parser::{parse_literal, parse_policy, MAX_NESTING};

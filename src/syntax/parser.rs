@@ -1,0 +1,919 @@
+//! Text → AST. One function per grammar rule, named after the rule; pest's
+//! own error messages are turned into words a policy author can act on.
+
+use super::ast::*;
+use crate::date::Date;
+use crate::diagnostic::Diagnostic;
+use crate::source::{SourceFile, Span};
+use pest::iterators::Pair;
+use pest::Parser as _;
+use pest_derive::Parser;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+#[derive(Parser)]
+#[grammar = "../grammar/policy.pest"]
+struct PolicyParser;
+
+/// Deepest nesting of `(`, `[` and `{` a policy may use. The parser recurses
+/// once per level, so this bound keeps any input from overflowing the stack.
+pub const MAX_NESTING: usize = 64;
+
+type Node<'a> = Pair<'a, Rule>;
+
+/// Parses a whole policy file. On failure, returns the first syntax error
+/// (the grammar cannot recover past it).
+pub fn parse_policy(file: &SourceFile) -> Result<Policy, Diagnostic> {
+    check_nesting(&file.text)?;
+    let mut pairs =
+        PolicyParser::parse(Rule::policy, &file.text).map_err(|e| convert_error(file, e))?;
+    let root = pairs
+        .next()
+        .ok_or_else(|| Diagnostic::error("empty parse"))?;
+    policy(root)
+}
+
+/// Parses one literal, as written after `--set name=`.
+pub fn parse_literal(text: &str) -> Result<Literal, String> {
+    let mut pairs = PolicyParser::parse(Rule::literal, text.trim()).map_err(|_| {
+        format!("`{text}` is not a value; write a number such as `200`, `1.5万元`, `95%`, a date or \"text\"")
+    })?;
+    let node = pairs.next().ok_or("empty value")?;
+    if node.as_str().len() != text.trim().len() {
+        return Err(format!("`{text}` has extra text after the value"));
+    }
+    literal(node).map_err(|d| d.message)
+}
+
+fn check_nesting(text: &str) -> Result<(), Diagnostic> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut in_comment = false;
+    let mut prev = '\0';
+    for (i, c) in text.char_indices() {
+        match c {
+            '\n' => in_comment = false,
+            _ if in_comment => {}
+            '"' if prev != '\\' => in_string = !in_string,
+            _ if in_string => {}
+            '/' if prev == '/' => in_comment = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return Err(Diagnostic::error(format!(
+                        "nesting deeper than {MAX_NESTING} levels"
+                    ))
+                    .at(Span::new(i, i + 1))
+                    .label("too deep")
+                    .help("split the expression with `let` into named steps"));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        prev = c;
+    }
+    Ok(())
+}
+
+/// Words for the grammar's rules, as a user sees them in "expected ..." lists.
+fn rule_words(rule: &Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::EOI => "end of file",
+        Rule::ident | Rule::name => "a name",
+        Rule::path => "a field such as `claim.total_cost`",
+        Rule::quantity | Rule::number => "a number such as `200`, `1.5万元` or `95%`",
+        Rule::literal | Rule::neg_literal => {
+            "a value such as `200元`, `95%`, `2025-01-01` or \"text\""
+        }
+        Rule::string => "a text in double quotes",
+        Rule::date => "a date such as `2025-01-01`",
+        Rule::boolean | Rule::kw_true | Rule::kw_false => "`true` or `false`",
+        Rule::expr
+        | Rule::if_expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary
+        | Rule::paren
+        | Rule::call
+        | Rule::lookup => "an expression",
+        Rule::cmp_op => "a comparison (`==`, `<`, ...)",
+        Rule::add_op | Rule::mul_op => "an operator",
+        Rule::region_decl | Rule::kw_region => "`region`",
+        Rule::notice_decl | Rule::kw_notice => "`notice`",
+        Rule::meta_decl | Rule::kw_meta => "`meta`",
+        Rule::param_decl | Rule::kw_param => "`param`",
+        Rule::table_decl | Rule::kw_table => "`table`",
+        Rule::schedule_decl | Rule::kw_schedule => "`schedule`",
+        Rule::accumulator_decl | Rule::kw_accumulator => "`accumulator`",
+        Rule::field_decl | Rule::kw_field => "`field`",
+        Rule::output_decl | Rule::kw_output => "`output`",
+        Rule::let_decl | Rule::kw_let => "`let`",
+        Rule::layer_decl | Rule::kw_layer => "`layer`",
+        Rule::rule_decl | Rule::kw_rule => "`rule`",
+        Rule::pay_stmt | Rule::kw_pay => "`pay`",
+        Rule::acc_add => "`name += ...`",
+        Rule::output_set => "`name = ...`",
+        Rule::kw_code => "`code`",
+        Rule::kw_by => "`by`",
+        Rule::kw_per | Rule::scope => "`per`",
+        Rule::kw_when => "`when`",
+        Rule::kw_then => "`then`",
+        Rule::kw_else => "`else`",
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_in => "`in`",
+        Rule::kw_round | Rule::round_suffix => "`round`",
+        Rule::kw_to => "`to`",
+        Rule::round_mode => "a rounding mode (`half_up`, `half_even`, `down`, `up`)",
+        Rule::table_row | Rule::table_rows => "a table row such as `1: 200元`",
+        Rule::key_tuple | Rule::key_atom => "a table key",
+        Rule::segment | Rule::segments => "a segment such as `0 .. 5万元: 60%`",
+        Rule::table_keys | Rule::table_key_kind => "a key such as `institution.level`",
+        Rule::args => "arguments",
+        Rule::list => "a list such as `[\"inpatient\", \"outpatient_chronic\"]`",
+        _ => return None,
+    })
+}
+
+/// ASCII punctuation to use instead of a full-width character.
+fn ascii_for(c: char) -> Option<char> {
+    Some(match c {
+        '，' => ',',
+        '：' => ':',
+        '（' => '(',
+        '）' => ')',
+        '；' => ';',
+        '“' | '”' => '"',
+        '【' => '[',
+        '】' => ']',
+        '｛' => '{',
+        '｝' => '}',
+        '＝' => '=',
+        '＋' => '+',
+        '－' => '-',
+        '＊' => '*',
+        '／' => '/',
+        '＜' => '<',
+        '＞' => '>',
+        '．' | '。' => '.',
+        '％' => '%',
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32)?,
+        _ => return None,
+    })
+}
+
+fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
+    use pest::error::{ErrorVariant, InputLocation};
+    let pos = match e.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let found = file.text.get(pos..).and_then(|s| s.chars().next());
+    let end = pos + found.map_or(0, char::len_utf8);
+    let found_text = match found {
+        None => "the end of the file".to_string(),
+        Some(c) => {
+            let token: String = file.text[pos..]
+                .chars()
+                .take_while(|c| !c.is_whitespace())
+                .take(if c.is_alphanumeric() || c == '_' {
+                    24
+                } else {
+                    1
+                })
+                .collect();
+            format!("`{token}`")
+        }
+    };
+    let mut expected: Vec<&str> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            positives.iter().filter_map(rule_words).collect()
+        }
+        ErrorVariant::CustomError { .. } => vec![],
+    };
+    expected.sort_unstable();
+    expected.dedup();
+    let message = match expected.len() {
+        0 => format!("unexpected {found_text}"),
+        1 => format!("expected {}, found {found_text}", expected[0]),
+        _ => {
+            let (last, rest) = expected
+                .split_last()
+                .map_or(("", &[][..]), |(l, r)| (*l, r));
+            format!("expected {} or {last}, found {found_text}", rest.join(", "))
+        }
+    };
+    let mut d = Diagnostic::error(message)
+        .at(Span::new(pos, end))
+        .label("here");
+    if let Some(c) = found {
+        if let Some(ascii) = ascii_for(c) {
+            d = d.help(format!(
+                "`{c}` is full-width; write the ASCII `{ascii}` instead"
+            ));
+        } else if c == '\'' {
+            d = d.help("texts are written in double quotes: \"...\"");
+        } else if c == '=' && expected.iter().any(|w| w.contains("comparison")) {
+            d = d.help("compare with `==`; a single `=` gives a name a value");
+        }
+    }
+    if d.help.is_none() && found.is_none() {
+        d = d.help("the file ended early: is a `}` or `)` missing?");
+    }
+    d
+}
+
+fn span(p: &Node) -> Span {
+    p.as_span().into()
+}
+
+fn bad(p: &Node, what: &str) -> Diagnostic {
+    Diagnostic::error(format!(
+        "internal parser error: unexpected {what} `{}`",
+        p.as_str()
+    ))
+    .at(span(p))
+}
+
+/// Takes the next child or reports a grammar/parser mismatch (never expected).
+fn next<'a>(it: &mut impl Iterator<Item = Node<'a>>, parent: Span) -> Result<Node<'a>, Diagnostic> {
+    it.next()
+        .ok_or_else(|| Diagnostic::error("internal parser error: missing node").at(parent))
+}
+
+fn policy(p: Node) -> Result<Policy, Diagnostic> {
+    let mut items = Vec::new();
+    for item in p.into_inner() {
+        items.push(match item.as_rule() {
+            Rule::region_decl => region_decl(item)?,
+            Rule::notice_decl => {
+                let s = span(&item);
+                Item::Notice(string(next(&mut item.into_inner().skip(1), s)?)?)
+            }
+            Rule::meta_decl => {
+                let s = span(&item);
+                let mut it = item.into_inner().skip(1);
+                Item::Meta {
+                    key: ident(next(&mut it, s)?),
+                    value: string(next(&mut it, s)?)?,
+                }
+            }
+            Rule::param_decl => Item::Param(param_decl(item)?),
+            Rule::table_decl => Item::Table(table_decl(item)?),
+            Rule::schedule_decl => Item::Schedule(schedule_decl(item)?),
+            Rule::accumulator_decl => Item::Accumulator(accumulator_decl(item)?),
+            Rule::field_decl => Item::Field(field_decl(item)?),
+            Rule::output_decl => Item::Output(output_decl(item)?),
+            Rule::let_decl => Item::Let(let_decl(item)?),
+            Rule::layer_decl => Item::Layer(layer_decl(item)?),
+            Rule::EOI => break,
+            _ => return Err(bad(&item, "item")),
+        });
+    }
+    Ok(Policy { items })
+}
+
+fn region_decl(p: Node) -> Result<Item, Diagnostic> {
+    let s = span(&p);
+    let mut name = None;
+    let mut code = None;
+    for c in p.into_inner() {
+        if c.as_rule() == Rule::string {
+            if name.is_none() {
+                name = Some(string(c)?);
+            } else {
+                code = Some(string(c)?);
+            }
+        }
+    }
+    let name =
+        name.ok_or_else(|| Diagnostic::error("internal parser error: region without name").at(s))?;
+    Ok(Item::Region {
+        name,
+        code,
+        span: s,
+    })
+}
+
+fn ident(p: Node) -> Ident {
+    Ident {
+        name: p.as_str().to_string(),
+        span: span(&p),
+    }
+}
+
+fn string(p: Node) -> Result<Text, Diagnostic> {
+    let s = span(&p);
+    let inner = next(&mut p.into_inner(), s)?;
+    let value = inner.as_str().replace("\\\"", "\"").replace("\\\\", "\\");
+    Ok(Text { value, span: s })
+}
+
+fn param_decl(p: Node) -> Result<ParamDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    Ok(ParamDecl {
+        name: ident(next(&mut it, s)?),
+        ty: ident(next(&mut it, s)?),
+        value: literal(next(&mut it, s)?)?,
+    })
+}
+
+fn literal(p: Node) -> Result<Literal, Diagnostic> {
+    let s = span(&p);
+    let inner = if p.as_rule() == Rule::literal {
+        next(&mut p.into_inner(), s)?
+    } else {
+        p
+    };
+    match inner.as_rule() {
+        Rule::date => date(inner),
+        Rule::quantity => quantity(inner),
+        Rule::string => {
+            let t = string(inner)?;
+            Ok(Literal {
+                kind: LitKind::Text(t.value),
+                span: s,
+            })
+        }
+        Rule::boolean => Ok(Literal {
+            kind: LitKind::Bool(boolean(&inner)),
+            span: s,
+        }),
+        Rule::neg_literal => {
+            let q = quantity(next(&mut inner.into_inner(), s)?)?;
+            match q.kind {
+                LitKind::Number { value, unit } => Ok(Literal {
+                    kind: LitKind::Number {
+                        value: -value,
+                        unit,
+                    },
+                    span: s,
+                }),
+                _ => Err(Diagnostic::error("internal parser error: negative non-number").at(s)),
+            }
+        }
+        _ => Err(bad(&inner, "literal")),
+    }
+}
+
+fn boolean(p: &Node) -> bool {
+    p.as_str() == "true"
+}
+
+fn date(p: Node) -> Result<Literal, Diagnostic> {
+    let s = span(&p);
+    let d = Date::parse(p.as_str().as_bytes()).ok_or_else(|| {
+        Diagnostic::error(format!("`{}` is not a calendar date", p.as_str()))
+            .at(s)
+            .label("no such day")
+            .help("dates are written YYYY-MM-DD, e.g. `2025-01-01`")
+    })?;
+    Ok(Literal {
+        kind: LitKind::Date(d),
+        span: s,
+    })
+}
+
+fn quantity(p: Node) -> Result<Literal, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner();
+    let num = next(&mut it, s)?;
+    let digits = num.as_str().replace('_', "");
+    let value = Decimal::from_str(&digits).map_err(|_| {
+        Diagnostic::error(format!(
+            "`{}` is too large or too precise for a number",
+            num.as_str()
+        ))
+        .at(s)
+        .help("numbers may have at most 28 significant digits")
+    })?;
+    let unit = it.next().map(|u| match u.as_str() {
+        "万元" => Unit::WanYuan,
+        "元" => Unit::Yuan,
+        "%" => Unit::Percent,
+        "天" => Unit::Days,
+        _ => Unit::Months,
+    });
+    let scaled = match unit {
+        Some(Unit::WanYuan) => value.checked_mul(Decimal::from(10_000)),
+        Some(Unit::Percent) => value.checked_div(Decimal::from(100)),
+        _ => Some(value),
+    }
+    .ok_or_else(|| Diagnostic::error(format!("`{}` is too large", p_str(&s))).at(s))?;
+    Ok(Literal {
+        kind: LitKind::Number {
+            value: scaled,
+            unit,
+        },
+        span: s,
+    })
+}
+
+fn p_str(s: &Span) -> String {
+    format!("{}..{}", s.start, s.end)
+}
+
+fn table_decl(p: Node) -> Result<TableDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let ty = ident(next(&mut it, s)?);
+    let _by = next(&mut it, s)?;
+    let keys_node = next(&mut it, s)?;
+    let mut keys = Vec::new();
+    for k in keys_node.into_inner() {
+        let ks = span(&k);
+        let inner = next(&mut k.into_inner(), ks)?;
+        keys.push(match inner.as_rule() {
+            Rule::path => {
+                let mut parts = inner.into_inner();
+                KeyKind::Field {
+                    object: ident(next(&mut parts, ks)?),
+                    field: ident(next(&mut parts, ks)?),
+                }
+            }
+            _ => KeyKind::Type(ident(inner)),
+        });
+    }
+    let rows_node = next(&mut it, s)?;
+    let mut rows = Vec::new();
+    for row in rows_node.into_inner() {
+        rows.push(table_row(row)?);
+    }
+    Ok(TableDecl {
+        name,
+        ty,
+        keys,
+        rows,
+        span: s,
+    })
+}
+
+fn table_row(p: Node) -> Result<TableRow, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner();
+    let k = next(&mut it, s)?;
+    let key = match k.as_rule() {
+        Rule::kw_else => None,
+        Rule::key_tuple => Some(
+            k.into_inner()
+                .map(key_atom)
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        _ => Some(vec![key_atom(k)?]),
+    };
+    let value = literal(next(&mut it, s)?)?;
+    Ok(TableRow {
+        key,
+        value,
+        span: s,
+    })
+}
+
+fn key_atom(p: Node) -> Result<Literal, Diagnostic> {
+    let s = span(&p);
+    literal(next(&mut p.into_inner(), s)?)
+}
+
+fn schedule_decl(p: Node) -> Result<ScheduleDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let mut kind = None;
+    let mut segments = Vec::new();
+    for c in it {
+        match c.as_rule() {
+            Rule::ident => kind = Some(ident(c)),
+            Rule::segments => {
+                for seg in c.into_inner() {
+                    segments.push(segment(seg)?);
+                }
+            }
+            _ => return Err(bad(&c, "schedule part")),
+        }
+    }
+    Ok(ScheduleDecl {
+        name,
+        kind,
+        segments,
+        span: s,
+    })
+}
+
+fn segment(p: Node) -> Result<Segment, Diagnostic> {
+    let s = span(&p);
+    let lits = p.into_inner().map(literal).collect::<Result<Vec<_>, _>>()?;
+    let mut lits = lits.into_iter();
+    match (lits.next(), lits.next(), lits.next()) {
+        (Some(from), Some(to), Some(rate)) => Ok(Segment {
+            from,
+            to: Some(to),
+            rate,
+            span: s,
+        }),
+        (Some(from), Some(rate), None) => Ok(Segment {
+            from,
+            to: None,
+            rate,
+            span: s,
+        }),
+        _ => Err(Diagnostic::error("internal parser error: segment").at(s)),
+    }
+}
+
+fn accumulator_decl(p: Node) -> Result<AccumulatorDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let ty = ident(next(&mut it, s)?);
+    let scope = next(&mut it, s)?
+        .into_inner()
+        .filter(|c| c.as_rule() == Rule::ident)
+        .map(ident)
+        .collect();
+    Ok(AccumulatorDecl { name, ty, scope })
+}
+
+fn field_decl(p: Node) -> Result<FieldDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let path = next(&mut it, s)?;
+    let ps = span(&path);
+    let mut parts = path.into_inner();
+    Ok(FieldDecl {
+        object: ident(next(&mut parts, ps)?),
+        field: ident(next(&mut parts, ps)?),
+        ty: ident(next(&mut it, s)?),
+    })
+}
+
+fn output_decl(p: Node) -> Result<OutputDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    Ok(OutputDecl {
+        name: ident(next(&mut it, s)?),
+        ty: ident(next(&mut it, s)?),
+    })
+}
+
+fn let_decl(p: Node) -> Result<LetDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    Ok(LetDecl {
+        name: ident(next(&mut it, s)?),
+        value: expr(next(&mut it, s)?)?,
+    })
+}
+
+fn layer_decl(p: Node) -> Result<LayerDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let mut source = None;
+    let mut rules = Vec::new();
+    for c in it {
+        match c.as_rule() {
+            Rule::string => source = Some(string(c)?),
+            Rule::rule_decl => rules.push(rule_decl(c)?),
+            _ => return Err(bad(&c, "layer part")),
+        }
+    }
+    Ok(LayerDecl {
+        name,
+        source,
+        rules,
+    })
+}
+
+fn rule_decl(p: Node) -> Result<RuleDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let mut when = None;
+    let mut body = Vec::new();
+    for c in it {
+        match c.as_rule() {
+            Rule::kw_when => {}
+            Rule::expr => when = Some(expr(c)?),
+            Rule::let_decl => body.push(Stmt::Let(let_decl(c)?)),
+            Rule::pay_stmt => {
+                let cs = span(&c);
+                body.push(Stmt::Pay {
+                    value: expr(next(&mut c.into_inner().skip(1), cs)?)?,
+                    span: cs,
+                });
+            }
+            Rule::acc_add => {
+                let cs = span(&c);
+                let mut parts = c.into_inner();
+                body.push(Stmt::AccAdd {
+                    acc: ident(next(&mut parts, cs)?),
+                    value: expr(next(&mut parts, cs)?)?,
+                });
+            }
+            Rule::output_set => {
+                let cs = span(&c);
+                let mut parts = c.into_inner();
+                body.push(Stmt::OutputSet {
+                    output: ident(next(&mut parts, cs)?),
+                    value: expr(next(&mut parts, cs)?)?,
+                });
+            }
+            _ => return Err(bad(&c, "rule part")),
+        }
+    }
+    Ok(RuleDecl {
+        name,
+        when,
+        body,
+        span: s,
+    })
+}
+
+fn expr(p: Node) -> Result<Expr, Diagnostic> {
+    let s = span(&p);
+    match p.as_rule() {
+        Rule::expr => {
+            let mut it = p.into_inner();
+            let mut value = expr(next(&mut it, s)?)?;
+            for suffix in it {
+                let suffix_span = span(&suffix);
+                let mut step = None;
+                let mut mode = RoundMode::HalfUp;
+                for c in suffix.into_inner() {
+                    match c.as_rule() {
+                        Rule::literal => step = Some(literal(c)?),
+                        Rule::round_mode => {
+                            mode = match c.as_str() {
+                                "half_even" => RoundMode::HalfEven,
+                                "down" => RoundMode::Down,
+                                "up" => RoundMode::Up,
+                                _ => RoundMode::HalfUp,
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                let span = value.span.to(suffix_span);
+                value = Expr {
+                    kind: ExprKind::Round {
+                        value: Box::new(value),
+                        step,
+                        mode,
+                        suffix: suffix_span,
+                    },
+                    span,
+                };
+            }
+            Ok(value)
+        }
+        Rule::if_expr => {
+            let mut it = p.into_inner().filter(|c| c.as_rule() == Rule::expr);
+            let cond = expr(next(&mut it, s)?)?;
+            let then = expr(next(&mut it, s)?)?;
+            let otherwise = expr(next(&mut it, s)?)?;
+            Ok(Expr {
+                kind: ExprKind::If {
+                    cond: Box::new(cond),
+                    then: Box::new(then),
+                    otherwise: Box::new(otherwise),
+                },
+                span: s,
+            })
+        }
+        Rule::or_expr | Rule::and_expr => {
+            let is_or = p.as_rule() == Rule::or_expr;
+            let parts = p
+                .into_inner()
+                .filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and))
+                .map(expr)
+                .collect::<Result<Vec<_>, _>>()?;
+            if parts.len() == 1 {
+                return parts
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| Diagnostic::error("internal parser error").at(s));
+            }
+            Ok(Expr {
+                kind: if is_or {
+                    ExprKind::Or(parts)
+                } else {
+                    ExprKind::And(parts)
+                },
+                span: s,
+            })
+        }
+        Rule::not_expr => {
+            let mut it = p.into_inner();
+            let first = next(&mut it, s)?;
+            if first.as_rule() == Rule::kw_not {
+                let inner = expr(next(&mut it, s)?)?;
+                Ok(Expr {
+                    kind: ExprKind::Not(Box::new(inner)),
+                    span: s,
+                })
+            } else {
+                expr(first)
+            }
+        }
+        Rule::cmp_expr => {
+            let mut it = p.into_inner();
+            let lhs = expr(next(&mut it, s)?)?;
+            let Some(op) = it.next() else { return Ok(lhs) };
+            if op.as_rule() == Rule::kw_in {
+                let list_node = next(&mut it, s)?;
+                let ls = span(&list_node);
+                let args_node = next(&mut list_node.into_inner(), ls)?;
+                let list = args_node
+                    .into_inner()
+                    .map(expr)
+                    .collect::<Result<Vec<_>, _>>()?;
+                return Ok(Expr {
+                    kind: ExprKind::In {
+                        value: Box::new(lhs),
+                        list,
+                    },
+                    span: s,
+                });
+            }
+            let op_span = span(&op);
+            let cmp = match op.as_str() {
+                "==" => CmpOp::Eq,
+                "!=" => CmpOp::Ne,
+                "<=" => CmpOp::Le,
+                ">=" => CmpOp::Ge,
+                "<" => CmpOp::Lt,
+                _ => CmpOp::Gt,
+            };
+            let rhs = expr(next(&mut it, s)?)?;
+            Ok(Expr {
+                kind: ExprKind::Cmp {
+                    op: cmp,
+                    op_span,
+                    lhs: Box::new(lhs),
+                    rhs: Box::new(rhs),
+                },
+                span: s,
+            })
+        }
+        Rule::add_expr | Rule::mul_expr => {
+            let mut it = p.into_inner();
+            let mut lhs = expr(next(&mut it, s)?)?;
+            while let Some(op) = it.next() {
+                let op_span = span(&op);
+                let bin = match op.as_str() {
+                    "+" => BinOp::Add,
+                    "-" => BinOp::Sub,
+                    "*" => BinOp::Mul,
+                    _ => BinOp::Div,
+                };
+                let rhs = expr(next(&mut it, s)?)?;
+                let span = lhs.span.to(rhs.span);
+                lhs = Expr {
+                    kind: ExprKind::Binary {
+                        op: bin,
+                        op_span,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                    span,
+                };
+            }
+            Ok(lhs)
+        }
+        Rule::unary => {
+            let mut it = p.into_inner();
+            let first = next(&mut it, s)?;
+            if first.as_rule() == Rule::neg {
+                let inner = expr(next(&mut it, s)?)?;
+                Ok(Expr {
+                    kind: ExprKind::Neg(Box::new(inner)),
+                    span: s,
+                })
+            } else {
+                expr(first)
+            }
+        }
+        Rule::paren => expr(next(&mut p.into_inner(), s)?),
+        Rule::call | Rule::lookup => {
+            let is_call = p.as_rule() == Rule::call;
+            let mut it = p.into_inner();
+            let name = ident(next(&mut it, s)?);
+            let args = next(&mut it, s)?
+                .into_inner()
+                .map(expr)
+                .collect::<Result<Vec<_>, _>>()?;
+            let kind = if is_call {
+                ExprKind::Call { func: name, args }
+            } else {
+                ExprKind::Lookup { table: name, args }
+            };
+            Ok(Expr { kind, span: s })
+        }
+        Rule::path => {
+            let mut it = p.into_inner();
+            Ok(Expr {
+                kind: ExprKind::Field {
+                    object: ident(next(&mut it, s)?),
+                    field: ident(next(&mut it, s)?),
+                },
+                span: s,
+            })
+        }
+        Rule::name => Ok(Expr {
+            kind: ExprKind::Name(ident(next(&mut p.into_inner(), s)?)),
+            span: s,
+        }),
+        Rule::date | Rule::quantity | Rule::string => Ok(Expr {
+            kind: ExprKind::Lit(literal(p)?),
+            span: s,
+        }),
+        Rule::boolean => Ok(Expr {
+            kind: ExprKind::Lit(Literal {
+                kind: LitKind::Bool(boolean(&p)),
+                span: s,
+            }),
+            span: s,
+        }),
+        _ => Err(bad(&p, "expression")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Policy, Diagnostic> {
+        parse_policy(&SourceFile::new("t.policy", text))
+    }
+
+    #[test]
+    fn precedence_and_round_suffix() {
+        let p = parse("let x = 1 + 2 * 3 round").map_err(|d| d.message);
+        let Ok(Policy { items }) = p else {
+            panic!("{p:?}")
+        };
+        let Item::Let(l) = &items[0] else { panic!() };
+        let ExprKind::Round { value, .. } = &l.value.kind else {
+            panic!("{:?}", l.value)
+        };
+        let ExprKind::Binary {
+            op: BinOp::Add,
+            rhs,
+            ..
+        } = &value.kind
+        else {
+            panic!()
+        };
+        assert!(matches!(rhs.kind, ExprKind::Binary { op: BinOp::Mul, .. }));
+    }
+
+    #[test]
+    fn units_scale_values() {
+        let lit = |s: &str| parse_literal(s).map(|l| l.kind);
+        assert_eq!(
+            lit("1.5万元"),
+            Ok(LitKind::Number {
+                value: Decimal::from(15_000),
+                unit: Some(Unit::WanYuan)
+            })
+        );
+        assert_eq!(
+            lit("95%"),
+            Ok(LitKind::Number {
+                value: Decimal::new(95, 2),
+                unit: Some(Unit::Percent)
+            })
+        );
+        assert!(lit("95%x").is_err());
+    }
+
+    #[test]
+    fn spans_do_not_affect_equality() {
+        let a = parse("param a: money = 1");
+        let b = parse("param   a :money=\n  1 // same");
+        assert!(a.is_ok());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = format!("let x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
+        let e = parse(&text).err().map(|d| d.message);
+        assert_eq!(e.as_deref(), Some("nesting deeper than 64 levels"));
+    }
+
+    #[test]
+    fn full_width_punctuation_gets_a_hint() {
+        let e = parse("param a： money = 1").err();
+        assert!(e
+            .and_then(|d| d.help)
+            .is_some_and(|h| h.contains("`：` is full-width")));
+    }
+}
