@@ -24,6 +24,8 @@ pub struct Diagnostic {
     /// A short note printed beside the carets.
     pub label: Option<String>,
     pub help: Option<String>,
+    /// A second place worth looking at, e.g. a first definition.
+    pub note: Option<(Span, String)>,
 }
 
 impl Diagnostic {
@@ -34,6 +36,7 @@ impl Diagnostic {
             span: None,
             label: None,
             help: None,
+            note: None,
         }
     }
 
@@ -56,6 +59,12 @@ impl Diagnostic {
 
     pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Points at a second place: rendered as `note: TEXT at file:line:col`.
+    pub fn note(mut self, span: Span, text: impl Into<String>) -> Diagnostic {
+        self.note = Some((span, text.into()));
         self
     }
 
@@ -91,8 +100,14 @@ impl Diagnostic {
                     let _ = write!(carets, " {label}");
                 }
                 let _ = writeln!(out, "{carets}");
-                if let Some(help) = &self.help {
+                if self.help.is_some() || self.note.is_some() {
                     let _ = writeln!(out, "{pad} |");
+                }
+                if let Some((span, text)) = &self.note {
+                    let (l, c) = file.line_col(span.start as usize);
+                    let _ = writeln!(out, "{pad} = note: {text} at {}:{l}:{c}", file.name());
+                }
+                if let Some(help) = &self.help {
                     let _ = writeln!(out, "{pad} = help: {help}");
                 }
             }

@@ -51,6 +51,16 @@ impl EnumKind {
         self.values().get(code as usize).map_or("?", |v| v.0)
     }
 
+    /// The field this set of values belongs to, as written in a policy.
+    pub fn field_name(self) -> &'static str {
+        match self {
+            EnumKind::InsuredType => "insured_type",
+            EnumKind::VisitType => "visit_type",
+            EnumKind::Level => "level",
+            EnumKind::Grade => "grade",
+        }
+    }
+
     pub fn len(self) -> usize {
         self.values().len()
     }

@@ -242,6 +242,9 @@ impl Checker {
     }
 
     fn name(&mut self, name: &str, span: Span) -> TExpr {
+        if self.broken.contains(name) {
+            return TExpr::Poison;
+        }
         if let Some((l, _)) = self
             .rule_lets
             .get(name)
@@ -360,6 +363,9 @@ impl Checker {
 
     fn call(&mut self, func: &str, fspan: Span, args: &[Expr], span: Span) -> TExpr {
         let vals: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
+        if self.broken.contains(func) {
+            return TExpr::Poison;
+        }
         if let Some(Global::Schedule(i)) = self.globals.get(func).map(|g| g.0) {
             *self.used.entry(func.to_string()).or_insert(0) += 1;
             if vals.len() != 1 {
@@ -476,6 +482,9 @@ impl Checker {
 
     fn lookup(&mut self, table: &str, tspan: Span, args: &[Expr], span: Span) -> TExpr {
         let vals: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
+        if self.broken.contains(table) {
+            return TExpr::Poison;
+        }
         let Some(Global::Table(i)) = self.globals.get(table).map(|g| g.0) else {
             let tables: Vec<String> = self.prog.tables.iter().map(|t| t.name.clone()).collect();
             let mut d = Diagnostic::error(format!("unknown table `{table}`"))
@@ -643,13 +652,16 @@ impl Checker {
                     a.ty().map_or("?".into(), |t| t.article()),
                     b.ty().map_or("?".into(), |t| t.article()),
                 );
-                let d = Diagnostic::error(format!("cannot compare {ta} with {tb} this way"))
-                    .at(op_span)
-                    .label("here");
-                let d = if matches!(a, TExpr::Enum(..)) && matches!(b, TExpr::Enum(..)) {
-                    d.help("compare a coded field with a value, e.g. `claim.insured_type == \"employee\"`")
+                let d = if ta == "text" && tb == "text" {
+                    Diagnostic::error("texts have no order")
+                        .at(op_span)
+                        .label("here")
+                        .help("compare texts with `==`, `!=` or `in [...]`")
                 } else {
-                    d.help("texts are compared with `==` or `!=` against a quoted value")
+                    Diagnostic::error(format!("cannot compare {ta} with {tb}"))
+                        .at(op_span)
+                        .label("here")
+                        .help("compare a field with a value of its own kind, e.g. `claim.insured_type == \"employee\"`")
                 };
                 self.error(d);
                 TExpr::Poison

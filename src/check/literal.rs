@@ -111,7 +111,7 @@ pub fn key_value(lit: &Literal, dim: Dim) -> Result<KeyValue, Diagnostic> {
 
 pub fn enum_error(lit: &Literal, text: &str, kind: crate::schema::EnumKind) -> Diagnostic {
     let names = kind.values().iter().map(|v| v.0);
-    let d = Diagnostic::error(format!("`{text}` is not a {} value", Ty::Enum(kind)))
+    let d = Diagnostic::error(format!("`{text}` is not {}", Ty::Enum(kind).article()))
         .at(lit.span)
         .label("unknown value");
     match suggest(text, names) {

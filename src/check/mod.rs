@@ -56,7 +56,10 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.declarations(policy);
     c.top_level_lets(policy);
     c.layers(policy);
-    c.unused();
+    // Unused-name warnings only help once the file has no errors.
+    if !c.diags.iter().any(Diagnostic::is_error) {
+        c.unused();
+    }
     c.diags
         .sort_by_key(|d| (d.span.map_or(0, |s| s.start), d.severity));
     if c.diags.iter().any(Diagnostic::is_error) {
@@ -81,6 +84,8 @@ pub(crate) struct Checker {
     n_date: u16,
     /// Where names are being resolved.
     pub(crate) ctx: Ctx,
+    /// Names whose declaration had an error: uses of them are not reported again.
+    pub(crate) broken: std::collections::HashSet<String>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -139,10 +144,8 @@ impl Checker {
                 Diagnostic::error(format!("`{}` is defined twice", name.name))
                     .at(name.span)
                     .label("defined again here")
-                    .help(format!(
-                        "the first definition is at byte {}; rename one of them",
-                        first.start
-                    )),
+                    .note(first, "first defined")
+                    .help("rename one of them"),
             );
             return;
         }
@@ -241,12 +244,14 @@ impl Checker {
     }
 
     fn param(&mut self, p: &ast::ParamDecl) {
+        self.broken.insert(p.name.name.clone());
         let Some(ty) = self.ty(&p.ty, false) else {
             return;
         };
         match literal_value(&p.value, ty, &p.name.name) {
             Ok(value) => {
                 let i = slot(self.prog.params.len());
+                self.broken.remove(&p.name.name);
                 self.define(&p.name, Global::Param(i, ty));
                 self.prog.params.push(ir::Param {
                     name: p.name.name.clone(),
@@ -260,6 +265,7 @@ impl Checker {
     }
 
     fn table(&mut self, t: &ast::TableDecl) {
+        self.broken.insert(t.name.name.clone());
         let ty = self.ty(&t.ty, true);
         let dims: Vec<Option<Dim>> = t.keys.iter().map(|k| self.key_dim(k)).collect();
         let (Some(ty), Some(dims)) = (ty, dims.into_iter().collect::<Option<Vec<Dim>>>()) else {
@@ -368,6 +374,7 @@ impl Checker {
             None
         };
         let i = slot(self.prog.tables.len());
+        self.broken.remove(&t.name.name);
         self.define(&t.name, Global::Table(i));
         self.prog.tables.push(ir::Table {
             name: t.name.name.clone(),
@@ -478,6 +485,7 @@ impl Checker {
     }
 
     fn schedule(&mut self, s: &ast::ScheduleDecl) {
+        self.broken.insert(s.name.name.clone());
         let kind = match &s.kind {
             None => {
                 self.error(
@@ -597,6 +605,7 @@ impl Checker {
         }
         if let (true, Some(kind)) = (ok, kind) {
             let i = slot(self.prog.schedules.len());
+            self.broken.remove(&s.name.name);
             self.define(&s.name, Global::Schedule(i));
             self.prog.schedules.push(ir::Schedule {
                 name: s.name.name.clone(),
@@ -609,6 +618,7 @@ impl Checker {
     }
 
     fn accumulator(&mut self, a: &ast::AccumulatorDecl) {
+        self.broken.insert(a.name.name.clone());
         let ty = self.ty(&a.ty, true);
         let scope: Vec<&str> = a.scope.iter().map(|s| s.name.as_str()).collect();
         let supported = matches!(scope.as_slice(), ["patient", "year"] | ["year", "patient"]);
@@ -628,6 +638,7 @@ impl Checker {
         }
         if let Some(ty) = ty {
             let i = slot(self.prog.accumulators.len());
+            self.broken.remove(&a.name.name);
             self.define(&a.name, Global::Acc(i, ty));
             self.prog.accumulators.push(ir::Accumulator {
                 name: a.name.name.clone(),
@@ -822,12 +833,12 @@ impl Checker {
             ast::Stmt::Let(l) => self.let_stmt(l, false),
             ast::Stmt::Pay { value, span } => {
                 if let Some(first) = *pay_span {
-                    let (line_hint, _) = (first.start, ());
                     self.error(
                         Diagnostic::error("this rule already says what it pays")
                             .at(*span)
                             .label("second `pay`")
-                            .help(format!("a rule pays once; combine the amounts in one `pay` (the first is at byte {line_hint})")),
+                            .note(first, "the first `pay` is")
+                            .help("a rule pays once; combine the amounts in one `pay`"),
                     );
                     return None;
                 }

@@ -116,15 +116,21 @@ impl Ty {
             Ty::Text => "text".into(),
             Ty::Bool => "a condition".into(),
             Ty::Number => "a number".into(),
-            Ty::Enum(k) => format!("a {k:?} value").to_lowercase(),
+            Ty::Enum(k) => format!("{} value", article_for(k.field_name())),
         }
     }
+}
+
+/// "a level", "an insured_type".
+pub fn article_for(word: &str) -> String {
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
 
 impl fmt::Display for Ty {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Ty::Enum(k) => write!(f, "{}", format!("{k:?}").to_lowercase()),
+            Ty::Enum(k) => write!(f, "{}", k.field_name()),
             _ => {
                 let name = TYPE_NAMES
                     .iter()

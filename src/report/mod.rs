@@ -11,7 +11,7 @@ use rust_decimal::Decimal;
 
 /// An amount with exactly two decimals, '.' separator, no grouping, never "-0.00".
 pub fn money(d: Decimal) -> String {
-    let mut r = d.round_dp(2);
+    let mut r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
     if r.is_zero() {
         return "0.00".into();
     }

@@ -25,6 +25,7 @@ type Node<'a> = Pair<'a, Rule>;
 /// (the grammar cannot recover past it).
 pub fn parse_policy(file: &SourceFile) -> Result<Policy, Diagnostic> {
     check_nesting(&file.text)?;
+    pest::set_error_detail(true);
     let mut pairs =
         PolicyParser::parse(Rule::policy, &file.text).map_err(|e| convert_error(file, e))?;
     let root = pairs
@@ -169,47 +170,95 @@ fn ascii_for(c: char) -> Option<char> {
 
 fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
     use pest::error::{ErrorVariant, InputLocation};
-    let pos = match e.location {
+    let mut pos = match e.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
-    let found = file.text.get(pos..).and_then(|s| s.chars().next());
-    let end = pos + found.map_or(0, char::len_utf8);
-    let found_text = match found {
-        None => "the end of the file".to_string(),
-        Some(c) => {
-            let token: String = file.text[pos..]
-                .chars()
-                .take_while(|c| !c.is_whitespace())
-                .take(if c.is_alphanumeric() || c == '_' {
-                    24
-                } else {
-                    1
-                })
-                .collect();
-            format!("`{token}`")
-        }
-    };
-    let mut expected: Vec<&str> = match &e.variant {
-        ErrorVariant::ParsingError { positives, .. } => {
-            positives.iter().filter_map(rule_words).collect()
-        }
+    let mut expected: Vec<String> = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => positives
+            .iter()
+            .filter_map(rule_words)
+            .map(String::from)
+            .collect(),
         ErrorVariant::CustomError { .. } => vec![],
     };
-    expected.sort_unstable();
-    expected.dedup();
+    // With error detail on, pest knows the furthest position reached and the
+    // tokens (`:`, `{`, ...) and rules it wanted there: far more precise.
+    if let Some(pa) = e.parse_attempts() {
+        if pa.max_position >= pos {
+            pos = pa.max_position;
+            expected.clear();
+            let mut keywords = 0;
+            for cs in pa.call_stacks() {
+                let rule = cs.deepest.get_rule().copied().or(cs.parent);
+                if let Some(r) = rule {
+                    if is_declaration(r) {
+                        keywords += 1;
+                        continue;
+                    }
+                    if let Some(w) = rule_words(&r) {
+                        expected.push(w.to_string());
+                    }
+                }
+            }
+            // Literal tokens print as themselves; keep the punctuation ones
+            // (keywords are named through their rules above).
+            for t in pa.expected_tokens() {
+                let token = t.to_string();
+                if !token.is_empty()
+                    && token.chars().all(|c| c.is_ascii_punctuation())
+                    && !token.contains("..")
+                {
+                    expected.push(format!("`{token}`"));
+                }
+            }
+            if keywords > 2 {
+                expected.push("a declaration (`param`, `table`, `schedule`, `accumulator`, `let`, `layer`, ...)".into());
+            } else if keywords > 0 {
+                for cs in pa.call_stacks() {
+                    if let Some(r) = cs
+                        .deepest
+                        .get_rule()
+                        .copied()
+                        .or(cs.parent)
+                        .filter(|r| is_declaration(*r))
+                    {
+                        if let Some(w) = rule_words(&r) {
+                            expected.push(w.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let found = file.text.get(pos..).and_then(|s| s.chars().next());
+    let found_len = match found {
+        None => 0,
+        Some(c) if c.is_alphanumeric() || c == '_' => file.text[pos..]
+            .char_indices()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+            .take(24)
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8()),
+        Some(c) => c.len_utf8(),
+    };
+    let found_text = match found {
+        None => "the end of the file".to_string(),
+        Some(_) => format!("`{}`", &file.text[pos..pos + found_len]),
+    };
+    tidy_expected(&mut expected);
     let message = match expected.len() {
         0 => format!("unexpected {found_text}"),
         1 => format!("expected {}, found {found_text}", expected[0]),
         _ => {
             let (last, rest) = expected
                 .split_last()
-                .map_or(("", &[][..]), |(l, r)| (*l, r));
+                .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
             format!("expected {} or {last}, found {found_text}", rest.join(", "))
         }
     };
     let mut d = Diagnostic::error(message)
-        .at(Span::new(pos, end))
+        .at(Span::new(pos, pos + found_len))
         .label("here");
     if let Some(c) = found {
         if let Some(ascii) = ascii_for(c) {
@@ -218,14 +267,78 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
             ));
         } else if c == '\'' {
             d = d.help("texts are written in double quotes: \"...\"");
-        } else if c == '=' && expected.iter().any(|w| w.contains("comparison")) {
+        } else if c == '='
+            && expected
+                .iter()
+                .any(|w| w == "an operator" || w.contains("comparison"))
+        {
             d = d.help("compare with `==`; a single `=` gives a name a value");
+        } else if expected.iter().any(|w| w == "`,`") && expected.iter().any(|w| w == "`}`") {
+            d = d.help("separate rows with commas");
+        } else if file.text[pos..].starts_with("rule") || file.text[pos..].starts_with("pay") {
+            d = d.help("rules belong inside a layer: `layer fund_paid \"统筹基金\" { rule NAME { pay ... } }`");
         }
     }
     if d.help.is_none() && found.is_none() {
         d = d.help("the file ended early: is a `}` or `)` missing?");
     }
     d
+}
+
+/// Drops tokens a user never needs to hear about and folds operator lists.
+fn tidy_expected(expected: &mut Vec<String>) {
+    const OPERATORS: &[&str] = &[
+        "`!=`", "`*`", "`+`", "`-`", "`/`", "`<=`", "`<`", "`==`", "`>=`", "`>`",
+    ];
+    let has_value = expected.iter().any(|w| {
+        w.starts_with("an expression") || w.starts_with("a value") || w.starts_with("a text")
+    });
+    let operators = expected
+        .iter()
+        .filter(|w| OPERATORS.contains(&w.as_str()))
+        .count();
+    expected.retain(|w| {
+        !matches!(w.as_str(), "`//`" | "`_`" | "`\"`")
+            && !(has_value && matches!(w.as_str(), "`(`" | "`-`"))
+            && !(operators > 2 && OPERATORS.contains(&w.as_str()))
+    });
+    if operators > 2 {
+        expected.retain(|w| {
+            !w.starts_with("an expression") && w != "an operator" && !w.starts_with("a comparison")
+        });
+        expected.push("an operator".into());
+    }
+    expected.sort_unstable();
+    expected.dedup();
+}
+
+/// Keyword rules that start a declaration: listed together, not one by one.
+fn is_declaration(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_region
+            | Rule::kw_notice
+            | Rule::kw_meta
+            | Rule::kw_param
+            | Rule::kw_table
+            | Rule::kw_schedule
+            | Rule::kw_accumulator
+            | Rule::kw_field
+            | Rule::kw_output
+            | Rule::kw_let
+            | Rule::kw_layer
+            | Rule::region_decl
+            | Rule::notice_decl
+            | Rule::meta_decl
+            | Rule::param_decl
+            | Rule::table_decl
+            | Rule::schedule_decl
+            | Rule::accumulator_decl
+            | Rule::field_decl
+            | Rule::output_decl
+            | Rule::let_decl
+            | Rule::layer_decl
+    )
 }
 
 fn span(p: &Node) -> Span {

@@ -1,0 +1,63 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `yibao` binary from the repository root.
+pub fn yibao(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_yibao"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run yibao")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh, empty directory under the test target dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let d = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("create temp dir");
+    d
+}
+
+/// `claim_id,fund_paid,serious_paid,patient_paid` rows of a results file, sorted by claim_id bytes.
+pub fn result_rows(claims_csv: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(claims_csv).expect("read results");
+    let h = r.headers().expect("header").clone();
+    let col = |n: &str| h.iter().position(|x| x == n).expect("column");
+    let (id, f, s, p) = (
+        col("claim_id"),
+        col("fund_paid"),
+        col("serious_paid"),
+        col("patient_paid"),
+    );
+    let mut rows: Vec<Vec<String>> = r
+        .records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            [id, f, s, p].iter().map(|&i| rec[i].to_string()).collect()
+        })
+        .collect();
+    rows.sort_by(|a, b| a[0].as_bytes().cmp(b[0].as_bytes()));
+    rows
+}
+
+pub fn expected_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).expect("read expected");
+    r.records()
+        .map(|rec| rec.expect("record").iter().map(String::from).collect())
+        .collect()
+}

@@ -1,0 +1,99 @@
+//! R1 results checked against figures computed by hand
+//! (`tests/fixtures/hand/r1/README.md` shows the arithmetic) and, on the
+//! whole example data set, against an independent implementation
+//! (`tests/reference/r1.py`, whose output is committed).
+
+mod common;
+
+use common::{expected_rows, result_rows, root, temp_dir, yibao};
+
+fn run_r1(claims: &str, institutions: &str, out: &str, threads: &str) -> std::path::PathBuf {
+    let dir = temp_dir(out);
+    let o = yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims,
+        "--institutions",
+        institutions,
+        "--out",
+        dir.to_str().unwrap_or_default(),
+        "--threads",
+        threads,
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    dir.join("claims.csv")
+}
+
+#[test]
+fn r1_matches_hand_computed_claims() {
+    let got = result_rows(&run_r1(
+        "tests/fixtures/hand/r1/claims.csv",
+        "tests/fixtures/hand/r1/institutions.csv",
+        "hand-r1",
+        "1",
+    ));
+    let want = expected_rows(&root().join("tests/fixtures/hand/r1/expected.csv"));
+    assert_eq!(want.len(), 16);
+    for (g, w) in got.iter().zip(&want) {
+        assert_eq!(
+            g, w,
+            "claim {} (see tests/fixtures/hand/r1/README.md)",
+            w[0]
+        );
+    }
+    assert_eq!(got.len(), want.len());
+}
+
+#[test]
+fn r1_matches_the_independent_reference_on_the_example_data() {
+    let want = expected_rows(&root().join("tests/fixtures/reference/r1-examples.csv"));
+    for threads in ["1", "2", "3"] {
+        let got = result_rows(&run_r1(
+            "examples/claims.csv",
+            "examples/institutions.csv",
+            &format!("ref-r1-{threads}"),
+            threads,
+        ));
+        assert_eq!(got.len(), want.len());
+        let differ: Vec<_> = got
+            .iter()
+            .zip(&want)
+            .filter(|(g, w)| g != w)
+            .take(5)
+            .collect();
+        assert!(differ.is_empty(), "threads {threads}: {differ:?}");
+    }
+}
+
+#[test]
+fn output_bytes_do_not_depend_on_threads_or_row_order() {
+    let a = run_r1(
+        "examples/claims.csv",
+        "examples/institutions.csv",
+        "order-a",
+        "1",
+    );
+    let b = run_r1(
+        "examples/claims.csv",
+        "examples/institutions.csv",
+        "order-b",
+        "2",
+    );
+    // The same rows, reversed.
+    let text = std::fs::read_to_string(root().join("examples/claims.csv")).expect("read");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines[1..].reverse();
+    let dir = temp_dir("order-rev-in");
+    let reversed = dir.join("claims.csv");
+    std::fs::write(&reversed, lines.join("\n") + "\n").expect("write");
+    let c = run_r1(
+        reversed.to_str().unwrap_or_default(),
+        "examples/institutions.csv",
+        "order-c",
+        "2",
+    );
+    let read = |p: &std::path::Path| std::fs::read(p).expect("read results");
+    assert_eq!(read(&a), read(&b));
+    assert_eq!(read(&a), read(&c));
+}

@@ -1,0 +1,88 @@
+//! Snapshot tests over fixture folders, one per stage and outcome: adding a
+//! case means adding a file. What is pinned is what a user sees: rendered
+//! diagnostics with carets, and result files.
+
+mod common;
+
+use std::path::Path;
+use yibao::diagnostic::render_all;
+use yibao::source::SourceFile;
+
+/// Compiles a fixture and renders every diagnostic, as `yibao check` prints them.
+fn diagnose(path: &Path) -> (bool, String) {
+    let text = std::fs::read_to_string(path).expect("read fixture");
+    let rel = path.strip_prefix(common::root()).unwrap_or(path);
+    let file = SourceFile::new(rel, text);
+    match yibao::compile(&file) {
+        Ok((_, warnings)) => (true, render_all(&file, &warnings)),
+        Err(diags) => (false, render_all(&file, &diags)),
+    }
+}
+
+#[test]
+fn parse_errors() {
+    insta::glob!("fixtures/parse/*.policy", |path| {
+        let (ok, out) = diagnose(path);
+        assert!(!ok, "{} should not parse", path.display());
+        assert_eq!(
+            out.matches("error:").count(),
+            1,
+            "a syntax error is reported once:\n{out}"
+        );
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn check_errors() {
+    insta::glob!("fixtures/check/*.policy", |path| {
+        let (ok, out) = diagnose(path);
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("unused") {
+            assert!(
+                ok && out.contains("warning:"),
+                "{name} should pass with warnings:\n{out}"
+            );
+        } else {
+            assert!(!ok, "{name} should fail the check");
+        }
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn shipped_policies_check_clean() {
+    insta::glob!("../policies", "*.policy", |path| {
+        let (ok, out) = diagnose(path);
+        assert!(ok, "{}:\n{out}", path.display());
+        assert_eq!(out, "", "{} has warnings:\n{out}", path.display());
+    });
+}
+
+/// Every shipped policy, run on the hand-checked R1 claims: the summary and
+/// the per-claim results are pinned, so a rule change shows up in review.
+#[test]
+fn runs_of_shipped_policies() {
+    insta::glob!("../policies", "*.policy", |path| {
+        let name = path.file_stem().and_then(|n| n.to_str()).unwrap_or("x");
+        let out = common::temp_dir(&format!("snap-run-{name}"));
+        let rel = path.strip_prefix(common::root()).unwrap_or(path);
+        let o = common::yibao(&[
+            "run",
+            rel.to_str().unwrap_or_default(),
+            "--claims",
+            "tests/fixtures/hand/r1/claims.csv",
+            "--institutions",
+            "tests/fixtures/hand/r1/institutions.csv",
+            "--out",
+            out.to_str().unwrap_or_default(),
+        ]);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        let claims = std::fs::read_to_string(out.join("claims.csv")).expect("claims.csv");
+        let months = std::fs::read_to_string(out.join("institution_months.csv")).expect("months");
+        insta::assert_snapshot!(format!(
+            "{}\n--- claims.csv\n{claims}\n--- institution_months.csv\n{months}",
+            common::stdout(&o)
+        ));
+    });
+}
