@@ -13,7 +13,7 @@ use crate::source::Span;
 use crate::syntax::ast::{BinOp, CmpOp, RoundMode};
 use rust_decimal::Decimal;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Program {
     pub region: Option<String>,
     pub code: Option<String>,

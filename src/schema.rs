@@ -61,7 +61,8 @@ impl EnumKind {
         }
     }
 
-    pub fn len(self) -> usize {
+    /// How many values the field has.
+    pub fn count(self) -> usize {
         self.values().len()
     }
 

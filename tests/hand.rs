@@ -2,6 +2,7 @@
 //! (`tests/fixtures/hand/r1/README.md` shows the arithmetic) and, on the
 //! whole example data set, against an independent implementation
 //! (`tests/reference/r1.py`, whose output is committed).
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
 
 mod common;
 

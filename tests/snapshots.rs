@@ -1,6 +1,7 @@
 //! Snapshot tests over fixture folders, one per stage and outcome: adding a
 //! case means adding a file. What is pinned is what a user sees: rendered
 //! diagnostics with carets, and result files.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
 
 mod common;
 

@@ -43,7 +43,7 @@ pub fn literal_value(lit: &Literal, ty: Ty, name: &str) -> Result<ParamValue, Di
             own.article()
         ))
         .at(lit.span)
-        .label(format!("{}", own.article()))
+        .label(own.article())
         .help(format!("write {ty} as {example}"))
     };
     match (&lit.kind, ty) {

@@ -96,29 +96,6 @@ pub(crate) struct Ctx {
     pub(crate) paid: bool,
 }
 
-impl Default for Program {
-    fn default() -> Program {
-        Program {
-            region: None,
-            code: None,
-            notice: None,
-            meta: vec![],
-            params: vec![],
-            tables: vec![],
-            schedules: vec![],
-            accumulators: vec![],
-            claim_extras: vec![],
-            inst_extras: vec![],
-            outputs: vec![],
-            lets: vec![],
-            layers: vec![],
-            n_num_locals: 0,
-            n_bool_locals: 0,
-            n_date_locals: 0,
-        }
-    }
-}
-
 fn slot(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
@@ -335,7 +312,7 @@ impl Checker {
         let dense = if all_enum {
             let sizes: Vec<usize> = dims
                 .iter()
-                .map(|d| if let Dim::Enum(k) = d { k.len() } else { 1 })
+                .map(|d| if let Dim::Enum(k) = d { k.count() } else { 1 })
                 .collect();
             let mut cells = vec![None; sizes.iter().product()];
             for (k, v, _) in &rows {

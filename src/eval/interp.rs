@@ -149,7 +149,7 @@ impl Env<'_> {
                 }
                 break;
             }
-            f.remaining = f.remaining - f.layers[li];
+            f.remaining -= f.layers[li];
         }
         Ok(())
     }
@@ -306,7 +306,7 @@ impl Env<'_> {
                 let (Key::Code(e), Dim::Enum(kind)) = (k, dim) else {
                     return Err(EvalError::internal("dense table with an open key"));
                 };
-                idx = idx * kind.len() + self.enum_code(*e, cur) as usize;
+                idx = idx * kind.count() + self.enum_code(*e, cur) as usize;
             }
             if let Some(Some(v)) = cells.get(idx) {
                 return Ok(*v);

@@ -59,7 +59,7 @@ impl Summary {
     pub fn build(claims: &Claims, s: &Settlement) -> Result<Summary, String> {
         let n = s.n_layers;
         let mut all = Totals::new(n);
-        let mut by_visit = vec![Totals::new(n); crate::schema::EnumKind::VisitType.len()];
+        let mut by_visit = vec![Totals::new(n); crate::schema::EnumKind::VisitType.count()];
         let mut by_inst: BTreeMap<(u32, i32, u32), Totals> = BTreeMap::new();
         let overflow = || "the totals are too large to add up".to_string();
         for (k, &ci) in s.order.iter().enumerate() {

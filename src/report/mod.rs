@@ -32,19 +32,6 @@ pub enum Format {
     Json,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn money_format() {
-        assert_eq!(money(Decimal::new(-0, 2)), "0.00");
-        assert_eq!(money(Decimal::new(5, 0)), "5.00");
-        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
-        assert_eq!(money(Decimal::new(-1, 3)), "0.00");
-    }
-}
-
 /// Writes a header and rows as CSV.
 pub fn write_csv(
     out: &mut impl std::io::Write,
@@ -56,4 +43,17 @@ pub fn write_csv(
         results::write_csv_line(out, r)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_format() {
+        assert_eq!(money(Decimal::new(-0, 2)), "0.00");
+        assert_eq!(money(Decimal::new(5, 0)), "5.00");
+        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
+        assert_eq!(money(Decimal::new(-1, 3)), "0.00");
+    }
 }

@@ -297,11 +297,12 @@ fn tidy_expected(expected: &mut Vec<String>) {
         .iter()
         .filter(|w| OPERATORS.contains(&w.as_str()))
         .count();
-    expected.retain(|w| {
-        !matches!(w.as_str(), "`//`" | "`_`" | "`\"`")
-            && !(has_value && matches!(w.as_str(), "`(`" | "`-`"))
-            && !(operators > 2 && OPERATORS.contains(&w.as_str()))
-    });
+    let noise = |w: &str| {
+        matches!(w, "`//`" | "`_`" | "`\"`")
+            || (has_value && matches!(w, "`(`" | "`-`"))
+            || (operators > 2 && OPERATORS.contains(&w))
+    };
+    expected.retain(|w| !noise(w));
     if operators > 2 {
         expected.retain(|w| {
             !w.starts_with("an expression") && w != "an operator" && !w.starts_with("a comparison")

@@ -1,4 +1,7 @@
 //! Helpers shared by the integration tests.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+// test code: a failed expectation should stop the test
+// Each test crate uses some of the shared helpers.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
