@@ -255,18 +255,21 @@ fn reject_file_settles_the_good_rows_and_accounts_for_every_row() {
     assert_eq!(&rows[0][2], "G-2");
 }
 
-#[test]
-fn runtime_errors_name_the_claim_and_the_rule() {
-    let dir = temp_dir("cli-runtime");
-    let policy = dir.join("bad.policy");
-    std::fs::write(
-        &policy,
-        "layer fund_paid {\n  rule 除零 {\n    pay claim.total_cost / (claim.age - claim.age)\n  }\n}\n",
-    )
-    .expect("write");
+/// Runs a policy given as text on the hand-checked claims.
+fn run_inline(name: &str, policy_text: &str) -> std::process::Output {
+    let policy = temp_dir(name).join(format!("{name}.policy"));
+    std::fs::write(&policy, policy_text).expect("write policy");
     let mut args = vec!["run", policy.to_str().unwrap_or_default()];
     args.extend_from_slice(&HAND);
-    let o = yibao(&args);
+    yibao(&args)
+}
+
+#[test]
+fn runtime_errors_name_the_claim_and_the_rule() {
+    let o = run_inline(
+        "bad",
+        "layer fund_paid {\n  rule 除零 {\n    pay claim.total_cost / (claim.age - claim.age)\n  }\n}\n",
+    );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(err.contains("division by zero"), "{err}");
@@ -277,16 +280,10 @@ fn runtime_errors_name_the_claim_and_the_rule() {
 
 #[test]
 fn a_payment_that_is_not_whole_fen_is_an_error() {
-    let dir = temp_dir("cli-fen");
-    let policy = dir.join("fen.policy");
-    std::fs::write(
-        &policy,
+    let o = run_inline(
+        "fen",
         "layer fund_paid {\n  rule r {\n    pay claim.total_cost * 33%\n  }\n}\n",
-    )
-    .expect("write");
-    let mut args = vec!["run", policy.to_str().unwrap_or_default()];
-    args.extend_from_slice(&HAND);
-    let o = yibao(&args);
+    );
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("is not a whole number of fen; add `round`"),
