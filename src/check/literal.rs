@@ -60,7 +60,7 @@ pub fn literal_value(lit: &Literal, ty: Ty, name: &str) -> Result<ParamValue, Di
             }
             Ok(ParamValue::Num(*value))
         }
-        (LitKind::Number { value, unit }, _) if ty.is_numeric() => {
+        (LitKind::Number { value, .. }, _) if ty.is_numeric() => {
             if own != Ty::Number && own != ty {
                 return Err(mismatch());
             }
@@ -69,9 +69,6 @@ pub fn literal_value(lit: &Literal, ty: Ty, name: &str) -> Result<ParamValue, Di
                     "a count must be a whole number, not {value}"
                 ))
                 .at(lit.span));
-            }
-            if ty == Ty::Ratio && *value > Decimal::ONE && unit == &Some(Unit::Percent) {
-                // 120% is legitimate (e.g. a budget band), so only ratios written bare are refused above.
             }
             Ok(ParamValue::Num(*value))
         }

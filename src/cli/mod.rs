@@ -51,7 +51,7 @@ pub fn main(cli: Cli) -> Status {
     }
 }
 
-/// Loads and checks a policy, printing diagnostics to stderr. `None` if it
+/// Loads and checks a policy, printing diagnostics to stderr. `Err` with the exit status if it
 /// has errors (status 1) or cannot be read (status 2).
 pub(crate) fn load_policy(
     path: &std::path::Path,

@@ -519,7 +519,7 @@ fn quantity(p: Node) -> Result<Literal, Diagnostic> {
         Some(Unit::Percent) => value.checked_div(Decimal::from(100)),
         _ => Some(value),
     }
-    .ok_or_else(|| Diagnostic::error(format!("`{}` is too large", p_str(&s))).at(s))?;
+    .ok_or_else(|| Diagnostic::error(format!("`{}` is too large", num.as_str())).at(s))?;
     Ok(Literal {
         kind: LitKind::Number {
             value: scaled,
@@ -527,10 +527,6 @@ fn quantity(p: Node) -> Result<Literal, Diagnostic> {
         },
         span: s,
     })
-}
-
-fn p_str(s: &Span) -> String {
-    format!("{}..{}", s.start, s.end)
 }
 
 fn table_decl(p: Node) -> Result<TableDecl, Diagnostic> {
