@@ -51,6 +51,22 @@ impl Date {
     pub fn year(self) -> i32 {
         self.ymd().0
     }
+
+    /// The year and month (1–12).
+    pub fn year_month(self) -> (i32, u32) {
+        let (y, m, _) = self.ymd();
+        (y, m)
+    }
+
+    /// The last day of the month `m` of year `y` (`None` for a month out of range).
+    pub fn month_end(y: i32, m: u32) -> Option<Date> {
+        Date::from_ymd(y, m, days_in_month(y, m))
+    }
+
+    /// The next day, saturating at the end of the range.
+    pub fn succ(self) -> Date {
+        Date(self.0.saturating_add(1))
+    }
 }
 
 fn days_in_month(y: i32, m: u32) -> u32 {

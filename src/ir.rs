@@ -30,15 +30,132 @@ pub struct Program {
     /// Top-level `let`s, evaluated for every claim before the layers.
     pub lets: Vec<Stmt>,
     pub layers: Vec<Layer>,
+    /// Dates on which something comes into or goes out of force, ascending
+    /// and distinct. Epoch `e` is the days from `bounds[e-1]` (inclusive) to
+    /// `bounds[e]` (exclusive); epoch 0 is everything before `bounds[0]`.
+    pub bounds: Vec<Date>,
+    /// Names declared in dated versions (`from … until …`).
+    pub versions: Vec<Versions>,
+    /// Named ledger amounts beyond the standard ones.
+    pub ledger_extras: Vec<Output>,
+    /// Settle blocks, in file order.
+    pub settles: Vec<Settle>,
+    /// Values computed by `per region` settle blocks, by slot.
+    pub region_values: Vec<String>,
     /// Local slots needed by the largest frame, per kind.
     pub n_num_locals: usize,
     pub n_bool_locals: usize,
     pub n_date_locals: usize,
 }
 
+/// The days a declaration is in force, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: Date,
+    /// `None`: in force from `from` on.
+    pub until: Option<Date>,
+}
+
+impl Period {
+    pub fn contains(&self, d: Date) -> bool {
+        d >= self.from && self.until.is_none_or(|u| d <= u)
+    }
+
+    pub fn overlaps(&self, other: &Period) -> bool {
+        self.until.is_none_or(|u| other.from <= u) && other.until.is_none_or(|u| self.from <= u)
+    }
+}
+
+/// A reference to a parameter, table or schedule: one declaration, or
+/// dated versions of one name (an index into [`Program::versions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ref {
+    Fixed(u16),
+    Dated(u16),
+}
+
+/// The dated versions of one name.
+#[derive(Debug, Clone)]
+pub struct Versions {
+    pub name: String,
+    /// `(in force, slot)`, ascending by date.
+    pub versions: Vec<(Period, u16)>,
+    /// For each epoch, the slot of the version in force.
+    pub by_epoch: Vec<Option<u16>>,
+}
+
+impl Program {
+    /// The epoch a day falls in (see [`Program::bounds`]).
+    pub fn epoch(&self, d: Date) -> usize {
+        self.bounds.partition_point(|b| *b <= d)
+    }
+
+    /// The first day of an epoch (`None` for epoch 0, which has no start).
+    pub fn epoch_start(&self, e: usize) -> Option<Date> {
+        e.checked_sub(1).and_then(|i| self.bounds.get(i).copied())
+    }
+}
+
+/// What a settle block is run for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnitKind {
+    Institution,
+    /// 医共体: the institutions sharing an `alliance_id`.
+    Alliance,
+    /// The whole region (统筹地区): every institution.
+    Region,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PeriodKind {
+    Month,
+    Year,
+}
+
+/// A settle block: statements run once per unit and period.
+#[derive(Debug, Clone)]
+pub struct Settle {
+    pub name: String,
+    pub title: Option<String>,
+    pub unit: UnitKind,
+    pub period: PeriodKind,
+    /// The block applies to a period when it is in force on the period's last day.
+    pub in_force: Option<Period>,
+    pub aggregates: Vec<Aggregate>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggKind {
+    Sum,
+    Count,
+    /// `sum ÷ count`, 0 when nothing is counted.
+    Avg,
+}
+
+/// What an aggregate ranges over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AggOver {
+    /// The claims settled at the unit in the period.
+    Claims,
+    /// The unit's institutions (for values of `institution` only).
+    Institutions,
+}
+
+#[derive(Debug, Clone)]
+pub struct Aggregate {
+    pub kind: AggKind,
+    pub over: AggOver,
+    pub arg: Option<Num>,
+    pub filter: Option<Bool>,
+    pub span: Span,
+}
+
 #[derive(Debug, Clone)]
 pub struct Param {
     pub name: String,
+    pub in_force: Option<Period>,
     pub ty: Ty,
     pub value: ParamValue,
     pub span: Span,
@@ -55,6 +172,7 @@ pub enum ParamValue {
 #[derive(Debug, Clone)]
 pub struct Table {
     pub name: String,
+    pub in_force: Option<Period>,
     pub ty: Ty,
     pub dims: Vec<Dim>,
     /// Cells indexed by the mixed-radix key code when every dimension is an enum.
@@ -90,6 +208,7 @@ pub enum ScheduleKind {
 #[derive(Debug, Clone)]
 pub struct Schedule {
     pub name: String,
+    pub in_force: Option<Period>,
     pub kind: ScheduleKind,
     /// Ascending, contiguous: `(from, to, rate)`; `to` is `None` for the open last segment.
     pub segments: Vec<(Decimal, Option<Decimal>, Decimal)>,
@@ -128,6 +247,8 @@ pub struct Layer {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub name: String,
+    /// For dated rules, whether the rule is in force in each epoch.
+    pub in_force: Option<Vec<bool>>,
     pub when: Option<Bool>,
     pub body: Vec<Stmt>,
     pub span: Span,
@@ -141,6 +262,11 @@ pub enum Stmt {
     Pay(Num, Span),
     AccAdd(u16, Num, Span),
     SetOutput(u16, Num),
+    /// `budget = …` in a settle block: a ledger amount (standard or declared).
+    SetLedger(u16, Num, Span),
+    AddLedger(u16, Num, Span),
+    /// A `let` of a `per region` block, kept for the blocks after it.
+    SetRegion(u16, Num),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -155,7 +281,7 @@ pub struct Rounding {
 #[derive(Debug, Clone)]
 pub enum Num {
     Const(Decimal),
-    Param(u16),
+    Param(Ref),
     Claim(ClaimField),
     Inst(InstField),
     ClaimExtra(u16),
@@ -173,9 +299,21 @@ pub enum Num {
     Clamp(Box<(Num, Num, Num)>, Span),
     If(Box<(Bool, Num, Num)>),
     Round(Box<Num>, Rounding, Span),
-    Lookup(u16, Vec<Key>, Span),
-    Schedule(u16, Box<Num>, Span),
+    Lookup(Ref, Vec<Key>, Span),
+    Schedule(Ref, Box<Num>, Span),
+    /// The rate of the segment an amount falls in: `rate(schedule, x)`.
+    Rate(Ref, Box<Num>, Span),
     DateDiff(Box<(DateX, DateX)>),
+    /// A ledger amount of the current unit and period.
+    Ledger(u16),
+    /// An aggregate of the current settle block.
+    Agg(u16),
+    /// A value of a `per region` block.
+    Region(u16),
+    /// `prior(x, fallback)`: ledger amount `x` of the unit's previous year.
+    Prior(u16, Box<Num>),
+    /// `assessment.score` of the unit and year.
+    Score(Span),
 }
 
 #[derive(Debug, Clone)]
@@ -201,7 +339,7 @@ pub enum TextX {
     Inst(InstField),
     ClaimExtra(u16),
     InstExtra(u16),
-    Param(u16),
+    Param(Ref),
     Const(String),
 }
 
@@ -210,7 +348,7 @@ pub enum DateX {
     Claim(ClaimField),
     ClaimExtra(u16),
     InstExtra(u16),
-    Param(u16),
+    Param(Ref),
     Local(u16),
     Const(Date),
 }
@@ -222,7 +360,7 @@ pub enum Bool {
     Retired,
     ClaimExtra(u16),
     InstExtra(u16),
-    Param(u16),
+    Param(Ref),
     Local(u16),
     Not(Box<Bool>),
     And(Vec<Bool>),

@@ -149,3 +149,92 @@ pub const INST_FIELDS: &[(&str, InstField, Ty)] = &[
     ),
     ("enrolled", InstField::Enrolled, Ty::Count),
 ];
+
+/// The standard institution ledger: the amounts every policy's settlement
+/// fills (zero when unused), so that regions can be compared column by
+/// column. Each is a settle-block name; `clearing_balance` is computed by
+/// yibao from the others (see [`crate::eval::ledger`]).
+pub mod ledger {
+    pub const BUDGET: u16 = 0;
+    pub const PREPAID: u16 = 1;
+    pub const ROUTINE_PAID: u16 = 2;
+    pub const WITHHELD: u16 = 3;
+    pub const WITHHOLD_RETURNED: u16 = 4;
+    pub const DEDUCTIONS: u16 = 5;
+    pub const SURPLUS: u16 = 6;
+    pub const RESERVE: u16 = 7;
+    pub const RETAINED: u16 = 8;
+    pub const OVERSPEND: u16 = 9;
+    pub const FUND_SHARE: u16 = 10;
+    pub const INSTITUTION_SHARE: u16 = 11;
+    pub const CLEARING_BALANCE: u16 = 12;
+
+    /// `(name, 中文, meaning)`, in column order; the index is the constant above.
+    pub const COLUMNS: &[(&str, &str, &str)] = &[
+        (
+            "budget",
+            "预算总额",
+            "the year's budget or entitlement (总额, capitation, points × point value)",
+        ),
+        (
+            "prepaid",
+            "预付金",
+            "paid in advance at the start of the year, recovered at the clearing",
+        ),
+        (
+            "routine_paid",
+            "日常结算",
+            "what routine (monthly) settlement owed the institution",
+        ),
+        (
+            "withheld",
+            "质量保证金",
+            "the part of routine payments held back",
+        ),
+        (
+            "withhold_returned",
+            "保证金返还",
+            "withheld money returned after assessment",
+        ),
+        (
+            "deductions",
+            "扣款",
+            "deductions, e.g. from indicator controls",
+        ),
+        (
+            "surplus",
+            "结余",
+            "budget − actual spending, when below budget",
+        ),
+        (
+            "reserve",
+            "风险金",
+            "the part of the surplus set aside as risk reserve",
+        ),
+        (
+            "retained",
+            "结余留用",
+            "the part of the surplus the institution keeps (paid to it)",
+        ),
+        (
+            "overspend",
+            "超支",
+            "actual spending − budget, when above budget",
+        ),
+        (
+            "fund_share",
+            "基金分担",
+            "the part of the overspend the fund bears",
+        ),
+        (
+            "institution_share",
+            "机构分担",
+            "the part of the overspend the institution bears (clawed back)",
+        ),
+        (
+            "clearing_balance",
+            "清算差额",
+            "what the fund still owes (+) or claws back (−) at the year end",
+        ),
+    ];
+}

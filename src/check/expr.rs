@@ -8,7 +8,7 @@ use super::literal::{enum_error, literal_type};
 use super::types::Ty;
 use super::{Checker, FieldRef, Global, Local, FUNCTIONS};
 use crate::diagnostic::{suggest, Diagnostic};
-use crate::ir::{Bool, DateX, Dim, EnumX, Key, Num, Rounding, TextX};
+use crate::ir::{Bool, DateX, Dim, EnumX, Key, Num, Ref, Rounding, TextX, UnitKind};
 use crate::schema::{ClaimField, EnumKind, InstField};
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, CmpOp, Expr, ExprKind, LitKind, Literal};
@@ -95,11 +95,33 @@ impl Checker {
         match &e.kind {
             ExprKind::Lit(l) => lit_expr(l),
             ExprKind::Name(id) => self.name(&id.name, id.span),
-            ExprKind::Field { object, field } => match self.field_type(object, field) {
-                Some((ty, r)) => field_expr(ty, r),
-                None => TExpr::Poison,
+            ExprKind::Field { object, field } => {
+                if let Some(t) = self.unit_field(object, field) {
+                    return t;
+                }
+                match self.field_type(object, field) {
+                    Some((ty, r)) => {
+                        if !self.field_allowed(r, object.span.to(field.span)) {
+                            return TExpr::Poison;
+                        }
+                        field_expr(ty, r)
+                    }
+                    None => TExpr::Poison,
+                }
+            }
+            ExprKind::Call { func, args, filter } => match func.name.as_str() {
+                "sum" | "count" | "avg" => self.aggregate(func, args, filter.as_deref(), e.span),
+                _ if filter.is_some() => {
+                    self.error(
+                        Diagnostic::error(format!("`{}` does not take `when`", func.name))
+                            .at(e.span)
+                            .help("only the aggregates `sum`, `count` and `avg` filter claims with `when`"),
+                    );
+                    TExpr::Poison
+                }
+                "prior" => self.prior(args, e.span),
+                _ => self.call(&func.name, func.span, args, e.span),
             },
-            ExprKind::Call { func, args } => self.call(&func.name, func.span, args, e.span),
             ExprKind::Lookup { table, args } => self.lookup(&table.name, table.span, args, e.span),
             ExprKind::Neg(inner) => {
                 let v = self.expr(inner);
@@ -245,12 +267,31 @@ impl Checker {
         if self.broken.contains(name) {
             return TExpr::Poison;
         }
+        let in_agg = self.settle.as_ref().map(|c| c.in_agg);
+        if in_agg == Some(true) && self.rule_lets.contains_key(name) {
+            self.error(
+                Diagnostic::error(format!("`{name}` is computed by this block, after its aggregates"))
+                    .at(span)
+                    .label("not known per claim")
+                    .help("an aggregate sees one claim: claim fields, layers, outputs, parameters and tables; apply block values outside it, e.g. `sum(x) * rate`"),
+            );
+            return TExpr::Poison;
+        }
+        if in_agg == Some(false)
+            && !self.rule_lets.contains_key(name)
+            && self.top_lets.contains_key(name)
+        {
+            return self.claim_value_outside(name, span);
+        }
         if let Some((l, _)) = self
             .rule_lets
             .get(name)
             .or_else(|| self.top_lets.get(name))
             .copied()
         {
+            if in_agg == Some(true) {
+                self.touch_claim();
+            }
             *self.used.entry(name.to_string()).or_insert(0) += 1;
             return match l {
                 Local::Num(s, t) => TExpr::Num(Num::Local(s), t),
@@ -270,16 +311,75 @@ impl Checker {
             );
             TExpr::Poison
         };
-        if name == "remaining" {
+        if name == "patient_paid" && in_agg == Some(true) {
+            self.touch_claim();
+            return TExpr::Num(Num::Remaining, Ty::Money);
+        }
+        if name == "remaining" && in_agg.is_none() {
             if top {
                 return too_early(self, "the amount");
             }
             return TExpr::Num(Num::Remaining, Ty::Money);
         }
+        if in_agg.is_some() {
+            if let Some((col, ty)) = self.ledger_col(name) {
+                if in_agg == Some(true) {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "ledger amount `{name}` is not a value of a claim"
+                        ))
+                        .at(span)
+                        .help("use it outside the aggregate"),
+                    );
+                    return TExpr::Poison;
+                }
+                *self.used.entry(name.to_string()).or_insert(0) += 1;
+                return TExpr::Num(Num::Ledger(col), ty);
+            }
+            match self.globals.get(name).map(|g| g.0) {
+                Some(Global::Layer(_) | Global::Output(..)) if in_agg == Some(false) => {
+                    return self.claim_value_outside(name, span);
+                }
+                Some(Global::Layer(i)) => {
+                    self.touch_claim();
+                    return TExpr::Num(Num::Layer(i), Ty::Money);
+                }
+                Some(Global::Output(i, ty)) => {
+                    self.touch_claim();
+                    *self.used.entry(name.to_string()).or_insert(0) += 1;
+                    return TExpr::Num(Num::Output(i), ty);
+                }
+                Some(Global::Acc(..)) => {
+                    self.error(
+                        Diagnostic::error(format!("accumulator `{name}` is a running total inside a patient's claims"))
+                            .at(span)
+                            .help("settle blocks add claims up with `sum(...)`; to keep a per-claim amount, declare an `output` and set it in a rule"),
+                    );
+                    return TExpr::Poison;
+                }
+                _ => {}
+            }
+        } else if self.ledger_col(name).is_some() {
+            self.error(
+                Diagnostic::error(format!("ledger amount `{name}` is known only in settle blocks"))
+                    .at(span)
+                    .help("rules settle one claim; ledger amounts belong to `settle ... per institution per year { ... }`"),
+            );
+            return TExpr::Poison;
+        }
         match self.globals.get(name).map(|g| g.0) {
             Some(g) => {
                 *self.used.entry(name.to_string()).or_insert(0) += 1;
                 match g {
+                    Global::Ledger(..) => TExpr::Poison,
+                    Global::Settle => {
+                        self.error(
+                            Diagnostic::error(format!("`{name}` is a settle block"))
+                                .at(span)
+                                .help(format!("read a value it computes as `{name}.value`")),
+                        );
+                        TExpr::Poison
+                    }
                     Global::Param(i, ty) => match ty {
                         Ty::Bool => TExpr::Bool(Bool::Param(i)),
                         Ty::Date => TExpr::Date(DateX::Param(i)),
@@ -366,6 +466,9 @@ impl Checker {
         if self.broken.contains(func) {
             return TExpr::Poison;
         }
+        if func == "rate" {
+            return self.rate(vals, args, span);
+        }
         if let Some(Global::Schedule(i)) = self.globals.get(func).map(|g| g.0) {
             *self.used.entry(func.to_string()).or_insert(0) += 1;
             if vals.len() != 1 {
@@ -381,7 +484,7 @@ impl Checker {
             let input = self
                 .prog
                 .schedules
-                .get(i as usize)
+                .get(self.ref_slot(i))
                 .map_or(Ty::Number, |s| s.input);
             let Some(v) = vals.into_iter().next() else {
                 return TExpr::Poison;
@@ -497,7 +600,7 @@ impl Checker {
             return TExpr::Poison;
         };
         *self.used.entry(table.to_string()).or_insert(0) += 1;
-        let Some(t) = self.prog.tables.get(i as usize) else {
+        let Some(t) = self.prog.tables.get(self.ref_slot(i)) else {
             return TExpr::Poison;
         };
         let (dims, ty) = (t.dims.clone(), t.ty);
@@ -548,6 +651,115 @@ impl Checker {
             keys.push(key);
         }
         TExpr::Num(Num::Lookup(i, keys, span), ty)
+    }
+
+    /// The slot of a name's first version (versions share type and keys).
+    pub(crate) fn ref_slot(&self, r: Ref) -> usize {
+        match r {
+            Ref::Fixed(i) => i as usize,
+            Ref::Dated(g) => self
+                .prog
+                .versions
+                .get(g as usize)
+                .and_then(|v| v.versions.first())
+                .map_or(usize::MAX, |(_, s)| *s as usize),
+        }
+    }
+
+    fn touch_claim(&mut self) {
+        if let Some(c) = self.settle.as_mut() {
+            c.touched_claim = true;
+        }
+    }
+
+    fn claim_value_outside(&mut self, name: &str, span: Span) -> TExpr {
+        self.error(
+            Diagnostic::error(format!("`{name}` is a value of one claim"))
+                .at(span)
+                .label("which claim?")
+                .help(format!("a settle block sees claims through aggregates: `sum({name})`, `avg({name} when ...)`")),
+        );
+        TExpr::Poison
+    }
+
+    /// Whether a claim or institution field may be read here; reports why not.
+    fn field_allowed(&mut self, r: FieldRef, span: Span) -> bool {
+        let Some(c) = self.settle.as_mut() else {
+            return true;
+        };
+        let is_claim = matches!(r, FieldRef::Claim(_) | FieldRef::ClaimExtra(_));
+        if c.in_agg {
+            if is_claim {
+                c.touched_claim = true;
+            } else {
+                c.touched_inst = true;
+            }
+            return true;
+        }
+        if is_claim {
+            self.error(
+                Diagnostic::error("a claim field outside an aggregate")
+                    .at(span)
+                    .label("which claim?")
+                    .help("a settle block sees claims through aggregates: `sum(claim.total_cost)`, `count(when claim.visit_type == \"inpatient\")`"),
+            );
+            return false;
+        }
+        if c.unit != UnitKind::Institution {
+            self.error(
+                Diagnostic::error("this block settles a group of institutions")
+                    .at(span)
+                    .label("which institution?")
+                    .help("add the institutions up with an aggregate: `sum(institution.enrolled)`"),
+            );
+            return false;
+        }
+        true
+    }
+
+    /// `rate(schedule, x)`: the rate of the segment `x` falls in.
+    fn rate(&mut self, vals: Vec<TExpr>, args: &[Expr], span: Span) -> TExpr {
+        let sched = match args.first().map(|a| &a.kind) {
+            Some(ExprKind::Name(id)) => match self.globals.get(&id.name).map(|g| g.0) {
+                Some(Global::Schedule(r)) => {
+                    *self.used.entry(id.name.clone()).or_insert(0) += 1;
+                    Some(r)
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let (Some(r), 2) = (sched, args.len()) else {
+            self.error(
+                Diagnostic::error("`rate` takes a schedule and an amount")
+                    .at(span)
+                    .help("write `rate(返还档, assessment.score)`: the rate of the segment the amount falls in"),
+            );
+            return TExpr::Poison;
+        };
+        let input = self
+            .prog
+            .schedules
+            .get(self.ref_slot(r))
+            .map_or(Ty::Number, |s| s.input);
+        let Some(v) = vals.into_iter().nth(1) else {
+            return TExpr::Poison;
+        };
+        let Some((n, t)) = self.expect_num(v, args[1].span, "the amount of `rate`") else {
+            return TExpr::Poison;
+        };
+        if t.unify(input).is_none() {
+            self.error(
+                Diagnostic::error(format!(
+                    "the schedule is over {}, but this is {}",
+                    input.article(),
+                    t.article()
+                ))
+                .at(args[1].span),
+            );
+            return TExpr::Poison;
+        }
+        TExpr::Num(Num::Rate(r, Box::new(n), span), Ty::Ratio)
     }
 
     fn binary(&mut self, op: BinOp, op_span: Span, lhs: &Expr, rhs: &Expr) -> TExpr {

@@ -7,10 +7,11 @@
 
 mod expr;
 mod literal;
+mod settle;
 pub mod types;
 
 use crate::diagnostic::{suggest, Diagnostic};
-use crate::ir::{self, Dim, KeyValue, ParamValue, Program, ScheduleKind, Stmt};
+use crate::ir::{self, Dim, KeyValue, ParamValue, Period, Program, Ref, ScheduleKind, Stmt};
 use crate::schema::{EnumKind, CLAIM_FIELDS, INST_FIELDS};
 use crate::source::Span;
 use crate::syntax::ast::{self, Item, KeyKind};
@@ -22,6 +23,12 @@ use types::{Ty, TYPE_NAMES};
 const RESERVED: &[&str] = &[
     "claim",
     "institution",
+    "assessment",
+    "sum",
+    "count",
+    "avg",
+    "prior",
+    "rate",
     "remaining",
     "patient_paid",
     "min",
@@ -30,16 +37,20 @@ const RESERVED: &[&str] = &[
 ];
 
 /// The functions every policy can call (schedules are called the same way).
-const FUNCTIONS: &[&str] = &["min", "max", "clamp"];
+const FUNCTIONS: &[&str] = &["min", "max", "clamp", "rate"];
 
 #[derive(Debug, Clone, Copy)]
 enum Global {
-    Param(u16, Ty),
-    Table(u16),
-    Schedule(u16),
+    Param(Ref, Ty),
+    Table(Ref),
+    Schedule(Ref),
     Acc(u16, Ty),
     Output(u16, Ty),
     Layer(u16),
+    /// A ledger amount: standard ([`crate::schema::ledger`]) or declared.
+    Ledger(u16, Ty),
+    /// A settle block (its name, for `block.value` references).
+    Settle,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -56,6 +67,8 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.declarations(policy);
     c.top_level_lets(policy);
     c.layers(policy);
+    c.settles(policy);
+    c.epochs();
     // Unused-name warnings only help once the file has no errors.
     if !c.diags.iter().any(Diagnostic::is_error) {
         c.unused();
@@ -86,6 +99,20 @@ pub(crate) struct Checker {
     pub(crate) ctx: Ctx,
     /// Names whose declaration had an error: uses of them are not reported again.
     pub(crate) broken: std::collections::HashSet<String>,
+    /// For each version group, what its versions must agree on, and where the first is.
+    version_sig: HashMap<u16, (String, Span)>,
+    /// Every `from … until …` seen, for the epoch bounds.
+    periods: Vec<Period>,
+    /// Dated rules: (layer, rule index, period), turned into epochs at the end.
+    dated_rules: Vec<(usize, usize, Period)>,
+    /// Settle-block state while one is being checked.
+    pub(crate) settle: Option<settle::SettleCtx>,
+    /// `(region block, let name)` → region value slot.
+    pub(crate) region_lets: HashMap<(String, String), (u16, Ty)>,
+    /// Local slots in use after the top-level `let`s.
+    lets_base: (u16, u16, u16),
+    /// Settle blocks seen so far, by name, with when they are in force.
+    settle_names: HashMap<String, Vec<Option<Period>>>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -105,7 +132,191 @@ impl Checker {
         self.diags.push(d);
     }
 
+    /// Turns `from … until …` into a period, reporting a reversed one.
+    fn period(&mut self, f: Option<&ast::InForce>) -> Option<Period> {
+        let f = f?;
+        if let Some(u) = f.until {
+            if u < f.from {
+                self.error(
+                    Diagnostic::error(format!("`until {u}` is before `from {}`", f.from))
+                        .at(f.span)
+                        .label("ends before it starts"),
+                );
+            }
+        }
+        let p = Period {
+            from: f.from,
+            until: f.until,
+        };
+        self.periods.push(p);
+        Some(p)
+    }
+
+    /// Declares a parameter, table or schedule, which may come in dated
+    /// versions: several declarations of one name, each with `from`, that
+    /// neither overlap nor leave a gap. `sig` is what versions must share.
+    fn declare(
+        &mut self,
+        name: &ast::Ident,
+        in_force: Option<&ast::InForce>,
+        index: u16,
+        sig: String,
+        make: impl Fn(Ref) -> Global,
+    ) {
+        let period = self.period(in_force);
+        let existing = self.globals.get(&name.name).copied();
+        let Some(p) = period else {
+            self.define(name, make(Ref::Fixed(index)));
+            return;
+        };
+        let group = match existing {
+            None => {
+                let g = slot(self.prog.versions.len());
+                self.prog.versions.push(ir::Versions {
+                    name: name.name.clone(),
+                    versions: vec![],
+                    by_epoch: vec![],
+                });
+                self.version_sig.insert(g, (sig.clone(), name.span));
+                self.define(name, make(Ref::Dated(g)));
+                g
+            }
+            Some((g, first)) => {
+                let dated = match (g, make(Ref::Dated(0))) {
+                    (Global::Param(Ref::Dated(i), _), Global::Param(..))
+                    | (Global::Table(Ref::Dated(i)), Global::Table(_))
+                    | (Global::Schedule(Ref::Dated(i)), Global::Schedule(_)) => Some(i),
+                    _ => None,
+                };
+                let Some(i) = dated else {
+                    self.error(
+                        Diagnostic::error(format!("`{}` is defined twice", name.name))
+                            .at(name.span)
+                            .label("defined again here")
+                            .note(first, "first defined")
+                            .help("to give a name dated versions, write `from DATE` (and `until DATE`) on every version"),
+                    );
+                    return;
+                };
+                if let Some((first_sig, first_span)) = self.version_sig.get(&i).cloned() {
+                    if first_sig != sig {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "this version of `{}` is {sig}, but the first is {first_sig}",
+                                name.name
+                            ))
+                            .at(name.span)
+                            .note(first_span, "first version")
+                            .help("versions of one name must have the same type and keys"),
+                        );
+                        return;
+                    }
+                }
+                i
+            }
+        };
+        let Some(v) = self.prog.versions.get_mut(group as usize) else {
+            return;
+        };
+        if let Some((q, _)) = v.versions.iter().find(|(q, _)| q.overlaps(&p)) {
+            let shown = describe_period(q);
+            self.error(
+                Diagnostic::error(format!(
+                    "this version of `{}` overlaps the one in force {shown}",
+                    name.name
+                ))
+                .at(in_force.map_or(name.span, |f| f.span))
+                .label("overlapping dates")
+                .help("on any day at most one version may be in force: end the earlier one with `until` the day before"),
+            );
+            return;
+        }
+        v.versions.push((p, index));
+    }
+
+    /// Once everything is declared: checks versions for gaps, and computes
+    /// the epochs and what is in force in each.
+    fn epochs(&mut self) {
+        let mut bounds: Vec<crate::date::Date> = Vec::new();
+        for p in &self.periods {
+            bounds.push(p.from);
+            if let Some(u) = p.until {
+                bounds.push(u.succ());
+            }
+        }
+        bounds.sort_unstable();
+        bounds.dedup();
+        self.prog.bounds = bounds;
+        let n = self.prog.bounds.len() + 1;
+        let starts: Vec<Option<crate::date::Date>> =
+            (0..n).map(|e| self.prog.epoch_start(e)).collect();
+        let in_force = |p: &Period, start: Option<crate::date::Date>| match start {
+            Some(d) => p.contains(d),
+            None => false,
+        };
+        let mut gaps = Vec::new();
+        for v in &mut self.prog.versions {
+            v.versions.sort_by_key(|(p, _)| p.from);
+            for w in v.versions.windows(2) {
+                if let (Some(u), next) = (w[0].0.until, w[1].0.from) {
+                    if u.succ() < next {
+                        gaps.push((v.name.clone(), u.succ(), next));
+                    }
+                }
+            }
+            v.by_epoch = starts
+                .iter()
+                .map(|s| {
+                    v.versions
+                        .iter()
+                        .find(|(p, _)| in_force(p, *s))
+                        .map(|(_, slot)| *slot)
+                })
+                .collect();
+        }
+        for (name, from, next) in gaps {
+            let span = self.globals.get(&name).map_or(Span::new(0, 0), |g| g.1);
+            let until = crate::date::Date(next.0 - 1);
+            self.error(
+                Diagnostic::error(format!(
+                    "no version of `{name}` is in force from {from} to {until}"
+                ))
+                .at(span)
+                .label("versions leave a gap")
+                .help(format!(
+                    "start the next version `from {from}`, or end the previous one `until {until}`"
+                )),
+            );
+        }
+        for (li, ri, p) in std::mem::take(&mut self.dated_rules) {
+            let epochs = starts.iter().map(|s| in_force(&p, *s)).collect();
+            if let Some(r) = self
+                .prog
+                .layers
+                .get_mut(li)
+                .and_then(|l| l.rules.get_mut(ri))
+            {
+                r.in_force = Some(epochs);
+            }
+        }
+    }
+
     fn define(&mut self, name: &ast::Ident, g: Global) {
+        if let Some(col) = crate::schema::ledger::COLUMNS
+            .iter()
+            .find(|c| c.0 == name.name || c.1 == name.name)
+        {
+            self.error(
+                Diagnostic::error(format!("`{}` is a standard ledger amount", name.name))
+                    .at(name.span)
+                    .label("reserved")
+                    .help(format!(
+                        "`{}` ({}) is {}; settle blocks set it with `{} = ...`. Choose another name",
+                        col.0, col.1, col.2, col.0
+                    )),
+            );
+            return;
+        }
         if RESERVED.contains(&name.name.as_str()) {
             self.error(
                 Diagnostic::error(format!("`{}` is a reserved name", name.name))
@@ -209,6 +420,19 @@ impl Checker {
                     });
                 }
                 Item::Let(_) => {}
+                Item::Ledger(o) => {
+                    if let Some(ty) = self.ty(&o.ty, true) {
+                        let col = slot(
+                            crate::schema::ledger::COLUMNS.len() + self.prog.ledger_extras.len(),
+                        );
+                        self.define(&o.name, Global::Ledger(col, ty));
+                        self.prog.ledger_extras.push(ir::Output {
+                            name: o.name.name.clone(),
+                            ty,
+                        });
+                    }
+                }
+                Item::Settle(sd) => self.declare_settle(sd),
             }
         }
         if !policy.items.iter().any(|i| matches!(i, Item::Layer(_))) {
@@ -229,9 +453,15 @@ impl Checker {
             Ok(value) => {
                 let i = slot(self.prog.params.len());
                 self.broken.remove(&p.name.name);
-                self.define(&p.name, Global::Param(i, ty));
+                let make = move |r| Global::Param(r, ty);
+                self.declare(&p.name, p.in_force.as_ref(), i, format!("{ty}"), make);
+                let in_force = p.in_force.as_ref().map(|f| Period {
+                    from: f.from,
+                    until: f.until,
+                });
                 self.prog.params.push(ir::Param {
                     name: p.name.name.clone(),
+                    in_force,
                     ty,
                     value,
                     span: p.name.span,
@@ -352,9 +582,14 @@ impl Checker {
         };
         let i = slot(self.prog.tables.len());
         self.broken.remove(&t.name.name);
-        self.define(&t.name, Global::Table(i));
+        let sig = format!("{ty} by {dims:?}");
+        self.declare(&t.name, t.in_force.as_ref(), i, sig, Global::Table);
         self.prog.tables.push(ir::Table {
             name: t.name.name.clone(),
+            in_force: t.in_force.as_ref().map(|f| Period {
+                from: f.from,
+                until: f.until,
+            }),
             ty,
             dims,
             dense,
@@ -583,9 +818,14 @@ impl Checker {
         if let (true, Some(kind)) = (ok, kind) {
             let i = slot(self.prog.schedules.len());
             self.broken.remove(&s.name.name);
-            self.define(&s.name, Global::Schedule(i));
+            let sig = format!("a schedule over {input}");
+            self.declare(&s.name, s.in_force.as_ref(), i, sig, Global::Schedule);
             self.prog.schedules.push(ir::Schedule {
                 name: s.name.name.clone(),
+                in_force: s.in_force.as_ref().map(|f| Period {
+                    from: f.from,
+                    until: f.until,
+                }),
                 kind,
                 segments: segs,
                 input,
@@ -742,6 +982,7 @@ impl Checker {
                 }
             }
         }
+        self.lets_base = (self.n_num, self.n_bool, self.n_date);
     }
 
     fn layers(&mut self, policy: &ast::Policy) {
@@ -750,17 +991,33 @@ impl Checker {
         for item in &policy.items {
             let Item::Layer(l) = item else { continue };
             let mut rules = Vec::new();
-            let mut names: HashMap<&str, Span> = HashMap::new();
+            let mut names: HashMap<&str, Vec<Option<Period>>> = HashMap::new();
             for r in &l.rules {
-                if names.insert(&r.name.name, r.name.span).is_some() {
+                let period = self.period(r.in_force.as_ref());
+                let seen = names.entry(&r.name.name).or_default();
+                let clash = seen.iter().any(|q| match (q, period) {
+                    (Some(q), Some(p)) => q.overlaps(&p),
+                    _ => true,
+                });
+                if clash {
+                    let help = if period.is_some() {
+                        "versions of a rule must not overlap: end the earlier one with `until` the day before"
+                    } else {
+                        "give each rule its own name; explanations cite rules by name (versions of one rule each need `from DATE`)"
+                    };
                     self.error(
                         Diagnostic::error(format!(
-                            "layer `{}` has two rules named `{}`",
+                            "layer `{}` has two rules named `{}` in force on the same day",
                             l.name.name, r.name.name
                         ))
                         .at(r.name.span)
-                        .help("give each rule its own name; explanations cite rules by name"),
+                        .help(help),
                     );
+                }
+                seen.push(period);
+                if let Some(p) = period {
+                    self.dated_rules
+                        .push((layer_index as usize, rules.len(), p));
                 }
                 (self.n_num, self.n_bool, self.n_date) = base;
                 self.rule_lets.clear();
@@ -792,6 +1049,7 @@ impl Checker {
                 }
                 rules.push(ir::Rule {
                     name: r.name.name.clone(),
+                    in_force: None,
                     when,
                     body,
                     span: r.name.span,
@@ -918,7 +1176,7 @@ impl Checker {
                 Global::Schedule(_) => "schedule",
                 Global::Acc(..) => "accumulator",
                 Global::Output(..) => "output",
-                Global::Layer(_) => continue,
+                Global::Layer(_) | Global::Ledger(..) | Global::Settle => continue,
             };
             warn.push(
                 Diagnostic::warning(format!("{what} `{name}` is never used"))
@@ -937,6 +1195,14 @@ impl Checker {
             }
         }
         self.diags.extend(warn);
+    }
+}
+
+/// `from 2002-01-01 until 2002-12-31`, as an author wrote it.
+fn describe_period(p: &Period) -> String {
+    match p.until {
+        Some(u) => format!("from {} until {u}", p.from),
+        None => format!("from {}", p.from),
     }
 }
 
@@ -983,7 +1249,7 @@ fn describe_key(mut i: usize, dims: &[Dim], sizes: &[usize]) -> String {
 /// Overrides a parameter with a value written as in a policy (`--set`),
 /// checked against the parameter's type.
 pub fn apply_override(prog: &mut Program, name: &str, value: &str) -> Result<(), String> {
-    let Some(param) = prog.params.iter_mut().find(|p| p.name == name) else {
+    if !prog.params.iter().any(|p| p.name == name) {
         let names: Vec<&str> = prog.params.iter().map(|p| p.name.as_str()).collect();
         let hint = match suggest(name, names.iter().copied()) {
             Some(s) => format!("; did you mean `{s}`?"),
@@ -998,12 +1264,15 @@ pub fn apply_override(prog: &mut Program, name: &str, value: &str) -> Result<(),
             ),
         };
         return Err(format!("the policy has no parameter `{name}`{hint}"));
-    };
+    }
     let lit = crate::syntax::parse_literal(value)?;
-    let v = literal_value(&lit, param.ty, name).map_err(|d| match d.help {
-        Some(h) => format!("{} ({h})", d.message),
-        None => d.message,
-    })?;
-    param.value = v;
+    // A dated parameter is overridden in every version.
+    for param in prog.params.iter_mut().filter(|p| p.name == name) {
+        let v = literal_value(&lit, param.ty, name).map_err(|d| match d.help {
+            Some(h) => format!("{} ({h})", d.message),
+            None => d.message,
+        })?;
+        param.value = v;
+    }
     Ok(())
 }

@@ -5,9 +5,11 @@
 //! Flags given on the command line win over the run file.
 
 use super::Status;
-use crate::data::{load_claims, load_institutions, RowError};
-use crate::eval::{settle, Settlement, Summary, Totals};
-use crate::report::{money, write_results, Format, ResultColumns, Table};
+use crate::data::{load_assessments, load_claims, load_institutions, RowError};
+use crate::eval::{settle, settle_institutions, EvalError, Ledger, Settlement, Summary, Totals};
+use crate::report::{
+    ledger_table, money, write_ledger, write_results, Format, ResultColumns, Table,
+};
 use crate::schema::EnumKind;
 use clap::Args;
 use serde::Deserialize;
@@ -25,10 +27,16 @@ pub struct RunArgs {
     /// Institutions file (CSV)
     #[arg(long, value_name = "CSV")]
     pub institutions: Option<PathBuf>,
-    /// Override a parameter, checked against its type: --set 门诊封顶=3000元 (repeatable)
+    /// Assessment scores per institution (or alliance) and year (CSV:
+    /// institution_id, year, score), for settle blocks that read `assessment.score`
+    #[arg(long, value_name = "CSV")]
+    pub assessments: Option<PathBuf>,
+    /// Override a parameter, checked against its type: --set 门诊封顶=3000元 (repeatable);
+    /// a dated parameter is overridden in every version
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
-    /// Write per-claim and per-institution-month results into this directory
+    /// Write results into this directory: claims, institution_months and,
+    /// when the policy has settle blocks, ledger and ledger_months
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Summary format on stdout; also the format of the files in --out (csv for table)
@@ -50,6 +58,7 @@ struct RunFile {
     policy: PathBuf,
     claims: Option<PathBuf>,
     institutions: Option<PathBuf>,
+    assessments: Option<PathBuf>,
     out: Option<PathBuf>,
     format: Option<Format>,
     reject_file: Option<PathBuf>,
@@ -62,6 +71,7 @@ struct Plan {
     policy: PathBuf,
     claims: PathBuf,
     institutions: PathBuf,
+    assessments: Option<PathBuf>,
     sets: Vec<(String, String)>,
     out: Option<PathBuf>,
     format: Format,
@@ -123,6 +133,7 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         },
         claims,
         institutions,
+        assessments: args.assessments.or(file.assessments.map(rel)),
         sets,
         out: args.out.or(file.out.map(rel)),
         format: args.format.or(file.format).unwrap_or(Format::Table),
@@ -196,26 +207,7 @@ pub fn run(args: RunArgs) -> Status {
     let settlement = match settle(&prog, &claims, &insts, plan.threads) {
         Ok(s) => s,
         Err(e) => {
-            let mut msg = format!("error: {}", e.message);
-            if let Some((id, line)) = &e.claim {
-                msg.push_str(&format!(
-                    "\n  claim `{id}` ({}:{line})",
-                    plan.claims.display()
-                ));
-            }
-            if let Some(rule) = &e.rule {
-                msg.push_str(&format!("\n  in rule `{rule}`"));
-            }
-            if let (Some(span), Ok(file)) = (e.span, crate::source::SourceFile::read(&plan.policy))
-            {
-                let (l, c) = file.line_col(span.start as usize);
-                msg.push_str(&format!(
-                    "\n  at {}:{l}:{c}: {}",
-                    file.name(),
-                    file.line_text(l).trim()
-                ));
-            }
-            eprintln!("{msg}");
+            report_eval_error(&plan, &e);
             return Status::Problems;
         }
     };
@@ -230,6 +222,29 @@ pub fn run(args: RunArgs) -> Status {
         eprintln!("error: the settlement does not reconcile: {e}");
         return Status::Problems;
     }
+    let assessments = match &plan.assessments {
+        None => None,
+        Some(path) => match load_assessments(path) {
+            Ok(a) => Some(a),
+            Err((e, rows)) => {
+                eprintln!("error: {e}");
+                print_row_errors(&rows, usize::MAX);
+                return if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
+                    Status::Usage
+                } else {
+                    Status::Problems
+                };
+            }
+        },
+    };
+    let ledger =
+        match settle_institutions(&prog, &claims, &insts, &settlement, assessments.as_ref()) {
+            Ok(l) => l,
+            Err(e) => {
+                report_eval_error(&plan, &e);
+                return Status::Problems;
+            }
+        };
 
     if let Some(dir) = &plan.out {
         let fmt = if plan.format == Format::Json {
@@ -237,7 +252,14 @@ pub fn run(args: RunArgs) -> Status {
         } else {
             Format::Csv
         };
-        match write_results(dir, fmt, &prog, &claims, &insts, &settlement, &summary) {
+        let written = write_results(dir, fmt, &prog, &claims, &insts, &settlement, &summary)
+            .and_then(|mut paths| {
+                if let Some(l) = &ledger {
+                    paths.extend(write_ledger(dir, fmt, &prog, l)?);
+                }
+                Ok(paths)
+            });
+        match written {
             Ok(paths) => {
                 for p in paths {
                     eprintln!("wrote {}", p.display());
@@ -249,8 +271,43 @@ pub fn run(args: RunArgs) -> Status {
             }
         }
     }
-    print_summary(&plan, &prog, &claims, &rejects, &settlement, &summary);
+    print_summary(
+        &plan,
+        &prog,
+        &claims,
+        &rejects,
+        &settlement,
+        &summary,
+        ledger.as_ref(),
+    );
     Status::Ok
+}
+
+/// A runtime error with where it happened: the claim or unit, the rule or
+/// block, and the policy line.
+fn report_eval_error(plan: &Plan, e: &EvalError) {
+    let mut msg = format!("error: {}", e.message);
+    if let Some((id, line)) = &e.claim {
+        msg.push_str(&format!(
+            "\n  claim `{id}` ({}:{line})",
+            plan.claims.display()
+        ));
+    }
+    if let Some(unit) = &e.unit {
+        msg.push_str(&format!("\n  settling {unit}"));
+    }
+    if let Some(rule) = &e.rule {
+        msg.push_str(&format!("\n  in {rule}"));
+    }
+    if let (Some(span), Ok(file)) = (e.span, crate::source::SourceFile::read(&plan.policy)) {
+        let (l, c) = file.line_col(span.start as usize);
+        msg.push_str(&format!(
+            "\n  at {}:{l}:{c}: {}",
+            file.name(),
+            file.line_text(l).trim()
+        ));
+    }
+    eprintln!("{msg}");
 }
 
 fn print_row_errors(rows: &[RowError], limit: usize) {
@@ -283,6 +340,7 @@ fn print_summary(
     rejects: &[RowError],
     s: &Settlement,
     summary: &Summary,
+    ledger: Option<&Ledger>,
 ) {
     let cols = ResultColumns::of(prog);
     let settled = s.order.len();
@@ -333,6 +391,13 @@ fn print_summary(
                 layers.join(" + "),
                 if reconciles { "holds" } else { "BROKEN" }
             );
+            if let Some(l) = ledger {
+                println!();
+                println!("ledger (per unit and year; all-zero columns left out):");
+                print!("{}", ledger_table(prog, l).render());
+                println!();
+                println!("ledger invariant: prepaid + routine_paid − withheld + clearing_balance = routine_paid − withheld + withhold_returned + retained − institution_share − deductions, on every row: holds");
+            }
         }
         Format::Csv => {
             let mut out = std::io::stdout().lock();
@@ -360,6 +425,7 @@ fn print_summary(
                 "rejected": rejects.len(),
                 "reconciles": reconciles,
                 "by_visit_type": table,
+                "ledger_rows": ledger.map_or(0, |l| l.years.len()),
             });
             println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
         }

@@ -4,10 +4,12 @@
 //! xlsx or Parquet reader fills the same structures. Every row that cannot be
 //! used becomes a [`RowError`] with its line and reason; none is dropped.
 
+mod assessments;
 mod claims;
 mod institutions;
 pub mod money;
 
+pub use assessments::{load_assessments, Assessments};
 pub use claims::{load_claims, Claim, Claims};
 pub use institutions::{load_institutions, Institution, Institutions};
 

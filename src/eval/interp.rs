@@ -22,8 +22,10 @@ pub struct EvalError {
     pub span: Option<Span>,
     /// Which claim, and its line in the claims file.
     pub claim: Option<(String, u64)>,
-    /// The rule being run, as `layer/rule`.
-    pub rule: Option<String>,
+    /// The rule being run, as `layer/rule`, or the settle block.
+    pub rule: Option<Box<str>>,
+    /// The unit and period being settled, e.g. "institution H001, 2025".
+    pub unit: Option<Box<str>>,
 }
 
 impl EvalError {
@@ -33,15 +35,17 @@ impl EvalError {
             span: None,
             claim: None,
             rule: None,
+            unit: None,
         }
     }
 
-    fn at(message: impl Into<String>, span: Span) -> EvalError {
+    pub(crate) fn at(message: impl Into<String>, span: Span) -> EvalError {
         EvalError {
             message: message.into(),
             span: Some(span),
             claim: None,
             rule: None,
+            unit: None,
         }
     }
 }
@@ -54,22 +58,62 @@ pub(crate) struct Env<'a> {
     pub insts: &'a Institutions,
 }
 
-/// The per-thread working state, reused for every claim.
-struct Frame {
-    nums: Vec<Decimal>,
-    bools: Vec<bool>,
-    dates: Vec<Date>,
-    accs: Vec<Decimal>,
-    layers: Vec<Decimal>,
-    outputs: Vec<Decimal>,
-    remaining: Decimal,
+/// The working state, reused for every claim (or every unit and period).
+pub(crate) struct Frame {
+    pub nums: Vec<Decimal>,
+    pub bools: Vec<bool>,
+    pub dates: Vec<Date>,
+    pub accs: Vec<Decimal>,
+    pub layers: Vec<Decimal>,
+    pub outputs: Vec<Decimal>,
+    pub remaining: Decimal,
+    /// The ledger row of the unit and period being settled.
+    pub ledger: Vec<Decimal>,
+    /// The year's region values.
+    pub region: Vec<Decimal>,
 }
 
-/// One claim being settled.
-struct Cur<'a> {
-    c: &'a Claim,
-    i: usize,
-    inst: &'a Institution,
+impl Frame {
+    pub(crate) fn new(p: &Program) -> Frame {
+        Frame {
+            nums: vec![Decimal::ZERO; p.n_num_locals],
+            bools: vec![false; p.n_bool_locals],
+            dates: vec![Date::default(); p.n_date_locals],
+            accs: vec![Decimal::ZERO; p.accumulators.len()],
+            layers: vec![Decimal::ZERO; p.layers.len()],
+            outputs: vec![Decimal::ZERO; p.outputs.len()],
+            remaining: Decimal::ZERO,
+            ledger: vec![
+                Decimal::ZERO;
+                crate::schema::ledger::COLUMNS.len() + p.ledger_extras.len()
+            ],
+            region: vec![Decimal::ZERO; p.region_values.len()],
+        }
+    }
+}
+
+/// What is being evaluated: one claim (`c`), or one unit and period (`unit`),
+/// whose institution is `inst` when the unit is an institution. The checker
+/// guarantees an expression reads only what its context has.
+pub(crate) struct Cur<'a> {
+    pub c: Option<&'a Claim>,
+    pub i: usize,
+    pub inst: Option<&'a Institution>,
+    pub epoch: usize,
+    pub unit: Option<&'a UnitCtx<'a>>,
+}
+
+/// A unit and period being settled.
+pub(crate) struct UnitCtx<'a> {
+    /// The current block's aggregates for this unit and period.
+    pub aggs: &'a [Decimal],
+    /// The unit's ledger row of the previous year, if the data has one.
+    pub prior: Option<&'a [Decimal]>,
+    pub score: Option<Decimal>,
+}
+
+fn no_claim() -> EvalError {
+    EvalError::internal("a claim value was read outside a claim")
 }
 
 impl Env<'_> {
@@ -81,15 +125,7 @@ impl Env<'_> {
         rules: &mut [u16],
     ) -> Result<(), (usize, EvalError)> {
         let p = self.prog;
-        let mut f = Frame {
-            nums: vec![Decimal::ZERO; p.n_num_locals],
-            bools: vec![false; p.n_bool_locals],
-            dates: vec![Date::default(); p.n_date_locals],
-            accs: vec![Decimal::ZERO; p.accumulators.len()],
-            layers: vec![Decimal::ZERO; p.layers.len()],
-            outputs: vec![Decimal::ZERO; p.outputs.len()],
-            remaining: Decimal::ZERO,
-        };
+        let mut f = Frame::new(p);
         let stride = p.layers.len() + 1 + p.outputs.len();
         let mut scope: Option<(u32, i32)> = None;
         for (k, &ci) in order.iter().enumerate() {
@@ -106,9 +142,11 @@ impl Env<'_> {
                 ));
             };
             let cur = Cur {
-                c,
+                c: Some(c),
                 i: ci as usize,
-                inst,
+                inst: Some(inst),
+                epoch: p.epoch(c.discharge),
+                unit: None,
             };
             let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
             self.claim(&cur, &mut f, applied).map_err(|mut e| {
@@ -126,13 +164,18 @@ impl Env<'_> {
     fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {
         f.outputs.iter_mut().for_each(|o| *o = Decimal::ZERO);
         f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
-        f.remaining = cur.c.total_cost;
+        f.remaining = cur.c.ok_or_else(no_claim)?.total_cost;
         for s in &self.prog.lets {
             self.stmt(s, cur, f, None)?;
         }
         for (li, layer) in self.prog.layers.iter().enumerate() {
             applied[li] = 0;
             for (ri, rule) in layer.rules.iter().enumerate() {
+                if let Some(epochs) = &rule.in_force {
+                    if !epochs.get(cur.epoch).copied().unwrap_or(false) {
+                        continue;
+                    }
+                }
                 let hit = match &rule.when {
                     None => true,
                     Some(b) => self.boolean(b, cur, f)?,
@@ -143,7 +186,7 @@ impl Env<'_> {
                 applied[li] = u16::try_from(ri + 1).unwrap_or(u16::MAX);
                 for s in &rule.body {
                     self.stmt(s, cur, f, Some(li)).map_err(|mut e| {
-                        e.rule = Some(format!("{}/{}", layer.name, rule.name));
+                        e.rule = Some(format!("rule `{}/{}`", layer.name, rule.name).into());
                         e
                     })?;
                 }
@@ -154,11 +197,11 @@ impl Env<'_> {
         Ok(())
     }
 
-    fn stmt(&self, s: &Stmt, cur: &Cur, f: &mut Frame, layer: Option<usize>) -> R<()> {
+    pub(crate) fn stmt(&self, s: &Stmt, cur: &Cur, f: &mut Frame, layer: Option<usize>) -> R<()> {
         match s {
             Stmt::SetNum(i, n) => f.nums[*i as usize] = self.num(n, cur, f)?,
             Stmt::SetBool(i, b) => f.bools[*i as usize] = self.boolean(b, cur, f)?,
-            Stmt::SetDate(i, d) => f.dates[*i as usize] = self.date(d, cur, f),
+            Stmt::SetDate(i, d) => f.dates[*i as usize] = self.date(d, cur, f)?,
             Stmt::Pay(n, span) => {
                 let v = self.num(n, cur, f)?;
                 if v.round_dp(2) != v {
@@ -191,29 +234,102 @@ impl Env<'_> {
                     .ok_or_else(|| EvalError::at("accumulator overflow", *span))?;
             }
             Stmt::SetOutput(i, n) => f.outputs[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetLedger(i, n, span) | Stmt::AddLedger(i, n, span) => {
+                let v = self.num(n, cur, f)?;
+                let i = *i as usize;
+                let money = i < crate::schema::ledger::COLUMNS.len()
+                    || self
+                        .prog
+                        .ledger_extras
+                        .get(i - crate::schema::ledger::COLUMNS.len())
+                        .is_some_and(|o| o.ty == crate::check::types::Ty::Money);
+                if money && v.round_dp(2) != v {
+                    return Err(EvalError::at(
+                        format!("the ledger amount {v} is not a whole number of fen; add `round`"),
+                        *span,
+                    ));
+                }
+                let slot = f
+                    .ledger
+                    .get_mut(i)
+                    .ok_or_else(|| EvalError::internal("ledger column out of range"))?;
+                *slot = if matches!(s, Stmt::AddLedger(..)) {
+                    slot.checked_add(v)
+                        .ok_or_else(|| EvalError::at("arithmetic overflow", *span))?
+                } else {
+                    v
+                };
+            }
+            Stmt::SetRegion(i, n) => f.region[*i as usize] = self.num(n, cur, f)?,
         }
         Ok(())
     }
 
-    fn num(&self, n: &Num, cur: &Cur, f: &Frame) -> R<Decimal> {
+    /// The slot of the version of a name in force in the epoch.
+    fn resolve(&self, r: Ref, epoch: usize, span: Option<Span>) -> R<usize> {
+        match r {
+            Ref::Fixed(i) => Ok(i as usize),
+            Ref::Dated(g) => {
+                let v = self
+                    .prog
+                    .versions
+                    .get(g as usize)
+                    .ok_or_else(|| EvalError::internal("unknown version group"))?;
+                match v.by_epoch.get(epoch).copied().flatten() {
+                    Some(s) => Ok(s as usize),
+                    None => {
+                        let mut e = EvalError::internal("");
+                        e.message = format!(
+                            "no version of `{}` is in force on this date (it is in force {})",
+                            v.name,
+                            v.versions
+                                .iter()
+                                .map(|(p, _)| match p.until {
+                                    Some(u) => format!("{} to {u}", p.from),
+                                    None => format!("from {}", p.from),
+                                })
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        );
+                        e.span = span;
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    fn param(&self, r: Ref, epoch: usize) -> R<&ParamValue> {
+        let i = self.resolve(r, epoch, None)?;
+        self.prog
+            .params
+            .get(i)
+            .map(|p| &p.value)
+            .ok_or_else(|| EvalError::internal("parameter out of range"))
+    }
+
+    pub(crate) fn num(&self, n: &Num, cur: &Cur, f: &Frame) -> R<Decimal> {
         Ok(match n {
             Num::Const(v) => *v,
-            Num::Param(i) => match self.prog.params.get(*i as usize).map(|p| &p.value) {
-                Some(ParamValue::Num(v)) => *v,
+            Num::Param(i) => match self.param(*i, cur.epoch)? {
+                ParamValue::Num(v) => *v,
                 _ => return Err(EvalError::internal("parameter is not a number")),
             },
-            Num::Claim(fld) => claim_num(cur.c, *fld),
-            Num::Inst(fld) => match fld {
-                InstField::AnnualBudget => cur.inst.annual_budget,
-                InstField::PriorYearMonthlyAvg => cur.inst.prior_year_monthly_avg,
-                InstField::Enrolled => cur.inst.enrolled,
-                _ => Decimal::ZERO,
-            },
+            Num::Claim(fld) => claim_num(cur.c.ok_or_else(no_claim)?, *fld),
+            Num::Inst(fld) => {
+                let inst = cur.inst.ok_or_else(no_claim)?;
+                match fld {
+                    InstField::AnnualBudget => inst.annual_budget,
+                    InstField::PriorYearMonthlyAvg => inst.prior_year_monthly_avg,
+                    InstField::Enrolled => inst.enrolled,
+                    _ => Decimal::ZERO,
+                }
+            }
             Num::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
                 Extra::Num(v) => v,
                 _ => Decimal::ZERO,
             },
-            Num::InstExtra(i) => match cur.inst.extras.get(*i as usize) {
+            Num::InstExtra(i) => match cur.inst.and_then(|x| x.extras.get(*i as usize)) {
                 Some(Extra::Num(v)) => *v,
                 _ => Decimal::ZERO,
             },
@@ -270,12 +386,33 @@ impl Env<'_> {
             Num::Lookup(t, keys, span) => self.lookup(*t, keys, cur, f, *span)?,
             Num::Schedule(s, x, span) => {
                 let v = self.num(x, cur, f)?;
-                let sched = &self.prog.schedules[*s as usize];
+                let sched = &self.prog.schedules[self.resolve(*s, cur.epoch, Some(*span))?];
                 apply_schedule(sched, v)
                     .ok_or_else(|| EvalError::at("arithmetic overflow in schedule", *span))?
             }
+            Num::Rate(s, x, span) => {
+                let v = self.num(x, cur, f)?;
+                let sched = &self.prog.schedules[self.resolve(*s, cur.epoch, Some(*span))?];
+                rate_at(sched, v)
+            }
+            Num::Ledger(i) => f.ledger[*i as usize],
+            Num::Agg(i) => cur
+                .unit
+                .and_then(|u| u.aggs.get(*i as usize).copied())
+                .ok_or_else(|| EvalError::internal("aggregate outside a settle block"))?,
+            Num::Region(i) => f.region[*i as usize],
+            Num::Prior(col, fallback) => match cur.unit.and_then(|u| u.prior) {
+                Some(row) => row.get(*col as usize).copied().unwrap_or_default(),
+                None => self.num(fallback, cur, f)?,
+            },
+            Num::Score(span) => cur.unit.and_then(|u| u.score).ok_or_else(|| {
+                EvalError::at(
+                    "no assessment score for this unit and year (give one in the assessments file, `--assessments`)",
+                    *span,
+                )
+            })?,
             Num::DateDiff(ab) => {
-                Decimal::from(self.date(&ab.0, cur, f).0 - self.date(&ab.1, cur, f).0)
+                Decimal::from(self.date(&ab.0, cur, f)?.0 - self.date(&ab.1, cur, f)?.0)
             }
         })
     }
@@ -298,8 +435,8 @@ impl Env<'_> {
         Ok(acc)
     }
 
-    fn lookup(&self, t: u16, keys: &[Key], cur: &Cur, f: &Frame, span: Span) -> R<Decimal> {
-        let table = &self.prog.tables[t as usize];
+    fn lookup(&self, t: Ref, keys: &[Key], cur: &Cur, f: &Frame, span: Span) -> R<Decimal> {
+        let table = &self.prog.tables[self.resolve(t, cur.epoch, Some(span))?];
         if let Some(cells) = &table.dense {
             let mut idx = 0usize;
             for (k, dim) in keys.iter().zip(&table.dims) {
@@ -316,7 +453,7 @@ impl Env<'_> {
                 for (k, kv) in keys.iter().zip(row) {
                     let hit = match (k, kv) {
                         (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
-                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur) == s,
+                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur)? == s,
                         (Key::Num(n), KeyValue::Num(d)) => self.num(n, cur, f)? == *d,
                         _ => false,
                     };
@@ -332,7 +469,7 @@ impl Env<'_> {
                 .iter()
                 .map(|k| match k {
                     Key::Code(e) => self.enum_name(*e, cur).to_string(),
-                    Key::Text(x) => self.text(x, cur).to_string(),
+                    Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
                     Key::Num(n) => self
                         .num(n, cur, f)
                         .map(|d| d.to_string())
@@ -352,10 +489,10 @@ impl Env<'_> {
 
     fn enum_code(&self, e: EnumX, cur: &Cur) -> u8 {
         match e {
-            EnumX::InsuredType => cur.c.insured_type,
-            EnumX::VisitType => cur.c.visit_type,
-            EnumX::Level => cur.inst.level,
-            EnumX::Grade => cur.inst.grade,
+            EnumX::InsuredType => cur.c.map_or(0, |c| c.insured_type),
+            EnumX::VisitType => cur.c.map_or(0, |c| c.visit_type),
+            EnumX::Level => cur.inst.map_or(0, |i| i.level),
+            EnumX::Grade => cur.inst.map_or(0, |i| i.grade),
             EnumX::Const(c) => c,
         }
     }
@@ -372,74 +509,77 @@ impl Env<'_> {
         }
     }
 
-    fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>) -> &'s str {
-        let c = cur.c;
-        match x {
-            TextX::Claim(fld) => match fld {
-                ClaimField::ClaimId => self.claims.text(c.id),
-                ClaimField::PatientId => self.claims.text(self.claims.patients[c.patient as usize]),
-                ClaimField::InstitutionId => &cur.inst.id,
-                ClaimField::DiseaseCode => self.claims.text(c.disease_code),
-                ClaimField::DrgCode => self.claims.text(c.drg_code),
-                _ => "",
-            },
+    fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>) -> R<&'s str> {
+        let inst = cur.inst.ok_or_else(no_claim);
+        Ok(match x {
+            TextX::Claim(fld) => {
+                let c = cur.c.ok_or_else(no_claim)?;
+                match fld {
+                    ClaimField::ClaimId => self.claims.text(c.id),
+                    ClaimField::PatientId => {
+                        self.claims.text(self.claims.patients[c.patient as usize])
+                    }
+                    ClaimField::InstitutionId => &inst?.id,
+                    ClaimField::DiseaseCode => self.claims.text(c.disease_code),
+                    ClaimField::DrgCode => self.claims.text(c.drg_code),
+                    _ => "",
+                }
+            }
             TextX::Inst(fld) => match fld {
-                InstField::InstitutionId => &cur.inst.id,
-                InstField::Name => &cur.inst.name,
-                InstField::AllianceId => &cur.inst.alliance,
+                InstField::InstitutionId => &inst?.id,
+                InstField::Name => &inst?.name,
+                InstField::AllianceId => &inst?.alliance,
                 _ => "",
             },
             TextX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
                 Extra::Text(r) => self.claims.text(r),
                 _ => "",
             },
-            TextX::InstExtra(i) => match cur.inst.extras.get(*i as usize) {
+            TextX::InstExtra(i) => match inst?.extras.get(*i as usize) {
                 Some(Extra::Text(r)) => self.insts.arena.get(*r),
                 _ => "",
             },
-            TextX::Param(i) => match self.prog.params.get(*i as usize).map(|p| &p.value) {
-                Some(ParamValue::Text(s)) => s,
+            TextX::Param(i) => match self.param(*i, cur.epoch)? {
+                ParamValue::Text(s) => s,
                 _ => "",
             },
             TextX::Const(s) => s,
-        }
+        })
     }
 
-    fn date(&self, d: &DateX, cur: &Cur, f: &Frame) -> Date {
-        match d {
-            DateX::Claim(ClaimField::AdmitDate) => cur.c.admit,
-            DateX::Claim(_) => cur.c.discharge,
+    fn date(&self, d: &DateX, cur: &Cur, f: &Frame) -> R<Date> {
+        Ok(match d {
+            DateX::Claim(ClaimField::AdmitDate) => cur.c.ok_or_else(no_claim)?.admit,
+            DateX::Claim(_) => cur.c.ok_or_else(no_claim)?.discharge,
             DateX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
                 Extra::Date(d) => d,
                 _ => Date::default(),
             },
-            DateX::InstExtra(i) => match cur.inst.extras.get(*i as usize) {
+            DateX::InstExtra(i) => match cur.inst.and_then(|x| x.extras.get(*i as usize)) {
                 Some(Extra::Date(d)) => *d,
                 _ => Date::default(),
             },
-            DateX::Param(i) => match self.prog.params.get(*i as usize).map(|p| &p.value) {
-                Some(ParamValue::Date(d)) => *d,
+            DateX::Param(i) => match self.param(*i, cur.epoch)? {
+                ParamValue::Date(d) => *d,
                 _ => Date::default(),
             },
             DateX::Local(i) => f.dates[*i as usize],
             DateX::Const(d) => *d,
-        }
+        })
     }
 
-    fn boolean(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
+    pub(crate) fn boolean(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
         Ok(match b {
             Bool::Const(v) => *v,
-            Bool::Retired => cur.c.retired,
+            Bool::Retired => cur.c.ok_or_else(no_claim)?.retired,
             Bool::ClaimExtra(i) => {
                 matches!(self.claims.extras[*i as usize][cur.i], Extra::Bool(true))
             }
-            Bool::InstExtra(i) => {
-                matches!(cur.inst.extras.get(*i as usize), Some(Extra::Bool(true)))
-            }
-            Bool::Param(i) => matches!(
-                self.prog.params.get(*i as usize).map(|p| &p.value),
-                Some(ParamValue::Bool(true))
+            Bool::InstExtra(i) => matches!(
+                cur.inst.and_then(|x| x.extras.get(*i as usize)),
+                Some(Extra::Bool(true))
             ),
+            Bool::Param(i) => matches!(self.param(*i, cur.epoch)?, ParamValue::Bool(true)),
             Bool::Local(i) => f.bools[*i as usize],
             Bool::Not(x) => !self.boolean(x, cur, f)?,
             Bool::And(xs) => {
@@ -461,14 +601,15 @@ impl Env<'_> {
             Bool::CmpNum(op, ab) => {
                 cmp(*op, self.num(&ab.0, cur, f)?.cmp(&self.num(&ab.1, cur, f)?))
             }
-            Bool::CmpDate(op, ab) => {
-                cmp(*op, self.date(&ab.0, cur, f).cmp(&self.date(&ab.1, cur, f)))
-            }
+            Bool::CmpDate(op, ab) => cmp(
+                *op,
+                self.date(&ab.0, cur, f)?.cmp(&self.date(&ab.1, cur, f)?),
+            ),
             Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
             Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
-            Bool::TextEq(x, s) => self.text(x, cur) == s,
+            Bool::TextEq(x, s) => self.text(x, cur)? == s,
             Bool::TextIn(x, list) => {
-                let v = self.text(x, cur);
+                let v = self.text(x, cur)?;
                 list.iter().any(|s| s == v)
             }
             Bool::BoolEq(ab) => self.boolean(&ab.0, cur, f)? == self.boolean(&ab.1, cur, f)?,
@@ -544,6 +685,14 @@ pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
     }
 }
 
+/// The rate of the segment `x` falls in (from ≤ x < to); 0 outside every segment.
+pub fn rate_at(s: &Schedule, x: Decimal) -> Decimal {
+    s.segments
+        .iter()
+        .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t))
+        .map_or(Decimal::ZERO, |seg| seg.2)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -590,6 +739,7 @@ mod tests {
     fn schedules_marginal_and_whole() {
         // Bazhong-style segments above 15,000: 60% to 65,000, 70% to 115,000, 80% beyond.
         let m = Schedule {
+            in_force: None,
             name: "s".into(),
             kind: ScheduleKind::Marginal,
             segments: vec![

@@ -7,9 +7,11 @@
 //! which makes the output identical whatever the number of threads.
 
 mod interp;
+pub mod ledger;
 mod summary;
 
 pub use interp::EvalError;
+pub use ledger::{settle_institutions, Ledger, LedgerRow};
 pub use summary::{Summary, Totals};
 
 use crate::data::{Claims, Institutions};

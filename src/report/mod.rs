@@ -1,9 +1,11 @@
 //! Results out: the column layout every policy shares, amounts written
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
+mod ledger;
 mod results;
 mod table;
 
+pub use ledger::{ledger_table, write_ledger};
 pub use results::{write_results, ResultColumns};
 pub use table::Table;
 

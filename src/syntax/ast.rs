@@ -76,6 +76,17 @@ pub enum Item {
     Output(OutputDecl),
     Let(LetDecl),
     Layer(LayerDecl),
+    /// `ledger NAME: money` — a named amount added to the ledger.
+    Ledger(OutputDecl),
+    Settle(SettleDecl),
+}
+
+/// `from D [until D]`: the days a declaration is in force, both included.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InForce {
+    pub from: Date,
+    pub until: Option<Date>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +94,7 @@ pub struct ParamDecl {
     pub name: Ident,
     pub ty: Ident,
     pub value: Literal,
+    pub in_force: Option<InForce>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,6 +111,7 @@ pub struct TableDecl {
     pub ty: Ident,
     pub keys: Vec<KeyKind>,
     pub rows: Vec<TableRow>,
+    pub in_force: Option<InForce>,
     pub span: Span,
 }
 
@@ -115,6 +128,7 @@ pub struct ScheduleDecl {
     pub name: Ident,
     pub kind: Option<Ident>,
     pub segments: Vec<Segment>,
+    pub in_force: Option<InForce>,
     pub span: Span,
 }
 
@@ -162,7 +176,19 @@ pub struct LayerDecl {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleDecl {
     pub name: Ident,
+    pub in_force: Option<InForce>,
     pub when: Option<Expr>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
+}
+
+/// `settle NAME ["title"] per UNIT per PERIOD [from ..] { stmts }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettleDecl {
+    pub name: Ident,
+    pub title: Option<Text>,
+    pub scope: Vec<Ident>,
+    pub in_force: Option<InForce>,
     pub body: Vec<Stmt>,
     pub span: Span,
 }
@@ -222,6 +248,8 @@ pub enum ExprKind {
     Call {
         func: Ident,
         args: Vec<Expr>,
+        /// `sum(x when cond)`: the claims an aggregate ranges over.
+        filter: Option<Box<Expr>>,
     },
     Lookup {
         table: Ident,

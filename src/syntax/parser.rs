@@ -119,6 +119,10 @@ fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::pay_stmt | Rule::kw_pay => "`pay`",
         Rule::acc_add => "`name += ...`",
         Rule::output_set => "`name = ...`",
+        Rule::in_force | Rule::kw_from => "`from YYYY-MM-DD`",
+        Rule::kw_until => "`until`",
+        Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
+        Rule::settle_decl | Rule::kw_settle => "`settle`",
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
         Rule::kw_per | Rule::scope => "`per`",
@@ -328,6 +332,10 @@ fn is_declaration(r: Rule) -> bool {
             | Rule::kw_output
             | Rule::kw_let
             | Rule::kw_layer
+            | Rule::kw_ledger
+            | Rule::kw_settle
+            | Rule::ledger_decl
+            | Rule::settle_decl
             | Rule::region_decl
             | Rule::notice_decl
             | Rule::meta_decl
@@ -385,6 +393,8 @@ fn policy(p: Node) -> Result<Policy, Diagnostic> {
             Rule::output_decl => Item::Output(output_decl(item)?),
             Rule::let_decl => Item::Let(let_decl(item)?),
             Rule::layer_decl => Item::Layer(layer_decl(item)?),
+            Rule::ledger_decl => Item::Ledger(output_decl(item)?),
+            Rule::settle_decl => Item::Settle(settle_decl(item)?),
             Rule::EOI => break,
             _ => return Err(bad(&item, "item")),
         });
@@ -435,6 +445,57 @@ fn param_decl(p: Node) -> Result<ParamDecl, Diagnostic> {
         name: ident(next(&mut it, s)?),
         ty: ident(next(&mut it, s)?),
         value: literal(next(&mut it, s)?)?,
+        in_force: it.next().map(in_force).transpose()?,
+    })
+}
+
+fn in_force(p: Node) -> Result<InForce, Diagnostic> {
+    let s = span(&p);
+    let mut dates = p.into_inner().filter(|c| c.as_rule() == Rule::date);
+    let day = |n: Node| -> Result<Date, Diagnostic> {
+        match date(n)?.kind {
+            LitKind::Date(d) => Ok(d),
+            _ => Err(Diagnostic::error("internal parser error: date").at(s)),
+        }
+    };
+    let from = day(next(&mut dates, s)?)?;
+    let until = dates.next().map(day).transpose()?;
+    Ok(InForce {
+        from,
+        until,
+        span: s,
+    })
+}
+
+fn settle_decl(p: Node) -> Result<SettleDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let mut title = None;
+    let mut scope = Vec::new();
+    let mut force = None;
+    let mut body = Vec::new();
+    for c in it {
+        match c.as_rule() {
+            Rule::string => title = Some(string(c)?),
+            Rule::scope => {
+                scope = c
+                    .into_inner()
+                    .filter(|x| x.as_rule() == Rule::ident)
+                    .map(ident)
+                    .collect()
+            }
+            Rule::in_force => force = Some(in_force(c)?),
+            _ => body.push(stmt(c)?),
+        }
+    }
+    Ok(SettleDecl {
+        name,
+        title,
+        scope,
+        in_force: force,
+        body,
+        span: s,
     })
 }
 
@@ -551,7 +612,12 @@ fn table_decl(p: Node) -> Result<TableDecl, Diagnostic> {
             _ => KeyKind::Type(ident(inner)),
         });
     }
-    let rows_node = next(&mut it, s)?;
+    let mut rows_node = next(&mut it, s)?;
+    let mut force = None;
+    if rows_node.as_rule() == Rule::in_force {
+        force = Some(in_force(rows_node)?);
+        rows_node = next(&mut it, s)?;
+    }
     let mut rows = Vec::new();
     for row in rows_node.into_inner() {
         rows.push(table_row(row)?);
@@ -561,6 +627,7 @@ fn table_decl(p: Node) -> Result<TableDecl, Diagnostic> {
         ty,
         keys,
         rows,
+        in_force: force,
         span: s,
     })
 }
@@ -597,9 +664,11 @@ fn schedule_decl(p: Node) -> Result<ScheduleDecl, Diagnostic> {
     let name = ident(next(&mut it, s)?);
     let mut kind = None;
     let mut segments = Vec::new();
+    let mut force = None;
     for c in it {
         match c.as_rule() {
             Rule::ident => kind = Some(ident(c)),
+            Rule::in_force => force = Some(in_force(c)?),
             Rule::segments => {
                 for seg in c.into_inner() {
                     segments.push(segment(seg)?);
@@ -612,6 +681,7 @@ fn schedule_decl(p: Node) -> Result<ScheduleDecl, Diagnostic> {
         name,
         kind,
         segments,
+        in_force: force,
         span: s,
     })
 }
@@ -706,43 +776,49 @@ fn rule_decl(p: Node) -> Result<RuleDecl, Diagnostic> {
     let mut it = p.into_inner().skip(1);
     let name = ident(next(&mut it, s)?);
     let mut when = None;
+    let mut force = None;
     let mut body = Vec::new();
     for c in it {
         match c.as_rule() {
             Rule::kw_when => {}
+            Rule::in_force => force = Some(in_force(c)?),
             Rule::expr => when = Some(expr(c)?),
-            Rule::let_decl => body.push(Stmt::Let(let_decl(c)?)),
-            Rule::pay_stmt => {
-                let cs = span(&c);
-                body.push(Stmt::Pay {
-                    value: expr(next(&mut c.into_inner().skip(1), cs)?)?,
-                    span: cs,
-                });
-            }
-            Rule::acc_add => {
-                let cs = span(&c);
-                let mut parts = c.into_inner();
-                body.push(Stmt::AccAdd {
-                    acc: ident(next(&mut parts, cs)?),
-                    value: expr(next(&mut parts, cs)?)?,
-                });
-            }
-            Rule::output_set => {
-                let cs = span(&c);
-                let mut parts = c.into_inner();
-                body.push(Stmt::OutputSet {
-                    output: ident(next(&mut parts, cs)?),
-                    value: expr(next(&mut parts, cs)?)?,
-                });
-            }
-            _ => return Err(bad(&c, "rule part")),
+            _ => body.push(stmt(c)?),
         }
     }
     Ok(RuleDecl {
         name,
+        in_force: force,
         when,
         body,
         span: s,
+    })
+}
+
+/// A statement of a rule or a settle block.
+fn stmt(c: Node) -> Result<Stmt, Diagnostic> {
+    let cs = span(&c);
+    Ok(match c.as_rule() {
+        Rule::let_decl => Stmt::Let(let_decl(c)?),
+        Rule::pay_stmt => Stmt::Pay {
+            value: expr(next(&mut c.into_inner().skip(1), cs)?)?,
+            span: cs,
+        },
+        Rule::acc_add => {
+            let mut parts = c.into_inner();
+            Stmt::AccAdd {
+                acc: ident(next(&mut parts, cs)?),
+                value: expr(next(&mut parts, cs)?)?,
+            }
+        }
+        Rule::output_set => {
+            let mut parts = c.into_inner();
+            Stmt::OutputSet {
+                output: ident(next(&mut parts, cs)?),
+                value: expr(next(&mut parts, cs)?)?,
+            }
+        }
+        _ => return Err(bad(&c, "statement")),
     })
 }
 
@@ -919,8 +995,17 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
                 .into_inner()
                 .map(expr)
                 .collect::<Result<Vec<_>, _>>()?;
+            let filter = it
+                .find(|c| c.as_rule() == Rule::expr)
+                .map(expr)
+                .transpose()?
+                .map(Box::new);
             let kind = if is_call {
-                ExprKind::Call { func: name, args }
+                ExprKind::Call {
+                    func: name,
+                    args,
+                    filter,
+                }
             } else {
                 ExprKind::Lookup { table: name, args }
             };

@@ -64,3 +64,11 @@ pub fn expected_rows(path: &Path) -> Vec<Vec<String>> {
         .map(|rec| rec.expect("record").iter().map(String::from).collect())
         .collect()
 }
+
+/// Every data row of a CSV file, as written.
+pub fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).expect("read csv");
+    r.records()
+        .map(|rec| rec.expect("record").iter().map(str::to_string).collect())
+        .collect()
+}

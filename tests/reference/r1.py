@@ -6,6 +6,9 @@ tests compare yibao against.
 
 Run: python3 tests/reference/r1.py CLAIMS.csv INSTITUTIONS.csv > expected.csv
 Prints claim_id,fund_paid,serious_paid,patient_paid sorted by claim_id.
+With a third argument `--institutions`, prints R1's per-institution clearing
+instead: institution_id,claims,total_cost,actual,surplus,reserve,retained,
+over,fund_share,institution_share (one settlement year, 解读 8 and 9).
 """
 import csv
 import sys
@@ -36,11 +39,13 @@ def serious_f(x):
     return s1 * D("0.6") + s2 * D("0.7") + s3 * D("0.8")
 
 
-def main(claims_path, inst_path):
+def main(claims_path, inst_path, institutions=False):
     level = {}
+    budget = {}
     with open(inst_path, encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
             level[row["institution_id"]] = int(row["level"])
+            budget[row["institution_id"]] = D(row["annual_budget"])
     by_patient = defaultdict(list)
     with open(claims_path, encoding="utf-8-sig") as f:
         for row in csv.DictReader(f):
@@ -78,13 +83,38 @@ def main(claims_path, inst_path):
                 st["oop"] += elig - fund
                 serious = r2(serious_f(st["oop"]) - serious_f(before))
             patient = total - fund - serious
-            out.append((c["claim_id"], fund, serious, patient))
+            out.append((c["claim_id"], fund, serious, patient, c["institution_id"], total))
+    if institutions:
+        print_institutions(out, budget)
+        return
     out.sort(key=lambda r: r[0].encode())
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(["claim_id", "fund_paid", "serious_paid", "patient_paid"])
-    for cid, fund, serious, patient in out:
+    for cid, fund, serious, patient, _, _ in out:
         w.writerow([cid, f"{r2(fund):.2f}", f"{r2(serious):.2f}", f"{r2(patient):.2f}"])
 
 
+def print_institutions(out, budget):
+    w = csv.writer(sys.stdout, lineterminator="\n")
+    w.writerow(["institution_id", "claims", "total_cost", "actual", "surplus", "reserve",
+                "retained", "over", "fund_share", "institution_share"])
+    for inst in sorted(budget, key=lambda i: i.encode()):
+        mine = [r for r in out if r[4] == inst]
+        actual = sum((r[1] for r in mine), D(0))
+        cost = sum((r[5] for r in mine), D(0))
+        b = budget[inst]
+        surplus = reserve = retained = over = fund_share = inst_share = D(0)
+        if actual <= b:
+            surplus = b - actual
+            reserve = r2(surplus * D("0.10"))
+            retained = surplus - reserve
+        else:
+            over = actual - b
+            fund_share = r2(min(over, b * D("0.05")))
+            inst_share = over - fund_share
+        w.writerow([inst, len(mine)] + [f"{x:.2f}" for x in
+                   (cost, actual, surplus, reserve, retained, over, fund_share, inst_share)])
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], len(sys.argv) > 3 and sys.argv[3] == "--institutions")

@@ -1,0 +1,112 @@
+//! `assessments.csv` → [`Assessments`]: each unit's assessment score (考核得分)
+//! for a year, read by settle blocks as `assessment.score`. The unit is an
+//! institution, or an alliance by its `alliance_id`. Like institutions, the
+//! file is small, so any bad row fails the load, listed with its line.
+
+use super::institutions::{csv_error, row_error};
+use super::money::{parse_count, parse_decimal, trim};
+use super::{header_index, DataError, RowError};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+use std::path::Path;
+
+#[derive(Debug, Default)]
+pub struct Assessments {
+    /// `(unit id, year)` → score.
+    pub scores: HashMap<(String, i32), Decimal>,
+}
+
+impl Assessments {
+    pub fn score(&self, unit: &str, year: i32) -> Option<Decimal> {
+        self.scores.get(&(unit.to_string(), year)).copied()
+    }
+}
+
+const COLUMNS: &[&str] = &["institution_id", "year", "score"];
+
+pub fn load_assessments(path: &Path) -> Result<Assessments, (DataError, Vec<RowError>)> {
+    let io = |source| {
+        (
+            DataError::Io {
+                path: path.to_path_buf(),
+                source,
+            },
+            vec![],
+        )
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| (csv_error(path, e), vec![]))?
+        .clone();
+    let idx = header_index(path, &header, COLUMNS).map_err(|e| (e, vec![]))?;
+    let mut out = Assessments::default();
+    let mut errors = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err((csv_error(path, e), errors)),
+        }
+        let line = rec.position().map_or(0, |p| p.line());
+        match parse_row(&rec, &idx, header.len()) {
+            Ok((key, score)) => {
+                let reason = format!("a second score for `{}` in {}", key.0, key.1);
+                match out.scores.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(_) => {
+                        errors.push(row_error(path, line, &rec, reason));
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(score);
+                    }
+                }
+            }
+            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        let n = errors.len();
+        let message = format!("{n} bad assessment row{}", if n == 1 { "" } else { "s" });
+        Err((
+            DataError::Format {
+                path: path.to_path_buf(),
+                message,
+            },
+            errors,
+        ))
+    }
+}
+
+fn parse_row(
+    rec: &csv::ByteRecord,
+    idx: &[usize],
+    width: usize,
+) -> Result<((String, i32), Decimal), String> {
+    if rec.len() != width {
+        return Err(format!("has {} fields, the header has {width}", rec.len()));
+    }
+    let field = |i: usize| rec.get(idx[i]).unwrap_or(b"");
+    let id = std::str::from_utf8(trim(field(0)))
+        .map_err(|_| format!("institution_id: {}", super::encoding_message(field(0))))?
+        .to_string();
+    if id.is_empty() {
+        return Err("institution_id is empty".into());
+    }
+    let shown = |i: usize| String::from_utf8_lossy(field(i)).into_owned();
+    let year = parse_count(field(1))
+        .ok()
+        .and_then(|y| i32::try_from(y).ok())
+        .filter(|y| (1900..=9999).contains(y))
+        .ok_or_else(|| format!("year `{}` is not a year such as 2025", shown(1)))?;
+    let score = parse_decimal(field(2)).map_err(|r| format!("score `{}`: {r}", shown(2)))?;
+    if score < Decimal::ZERO || score > Decimal::ONE_HUNDRED {
+        return Err(format!("score `{}` is outside 0–100", shown(2)));
+    }
+    Ok(((id, year), score))
+}

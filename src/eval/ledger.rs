@@ -1,0 +1,688 @@
+//! Institution settlement: settle blocks run per unit and period over the
+//! settled claims, giving the ledger.
+//!
+//! Order of work, so that every value a block reads is already known:
+//! 1. the aggregates of every block, in one pass over the settled claims
+//!    (and one over the institutions for aggregates of `institution.x`);
+//! 2. month blocks, month by month, each block in file order for every unit;
+//! 3. each year row starts as the sum of its month rows; then year blocks,
+//!    year by year, each in file order for every unit (region blocks first
+//!    when written first, so their values are ready for the blocks after).
+//!
+//! Then `clearing_balance` is computed and the ledger invariant checked on
+//! every year row (see [`check_row`]); a row that breaks it fails the run.
+
+use super::interp::{Cur, Env, EvalError, Frame, UnitCtx};
+use super::Settlement;
+use crate::data::{Assessments, Claims, Institutions};
+use crate::date::Date;
+use crate::ir::{AggKind, AggOver, PeriodKind, Program, Settle, UnitKind};
+use crate::schema::ledger::{self as L, COLUMNS};
+use rust_decimal::Decimal;
+use std::collections::BTreeSet;
+
+/// The institution ledger: one row per unit and year, and per unit and
+/// month when the policy has month blocks.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    /// The amount columns: the standard ones, then the policy's `ledger` names.
+    pub columns: Vec<String>,
+    pub years: Vec<LedgerRow>,
+    pub months: Vec<LedgerRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerRow {
+    pub kind: UnitKind,
+    /// institution_id or alliance_id.
+    pub unit: String,
+    pub year: i32,
+    /// 1–12 for month rows, 0 for year rows.
+    pub month: u32,
+    /// Claims settled at the unit in the period, and their total cost.
+    pub claims: u64,
+    pub total_cost: Decimal,
+    pub values: Vec<Decimal>,
+}
+
+/// The units of one kind: their ids, and each institution's unit.
+struct Units {
+    ids: Vec<String>,
+    of_inst: Vec<Option<u32>>,
+}
+
+impl Units {
+    fn new(kind: UnitKind, insts: &Institutions) -> Units {
+        match kind {
+            UnitKind::Institution => Units {
+                ids: insts.rows.iter().map(|i| i.id.clone()).collect(),
+                of_inst: (0..insts.rows.len())
+                    .map(|i| u32::try_from(i).ok())
+                    .collect(),
+            },
+            UnitKind::Alliance => {
+                let set: BTreeSet<&str> = insts
+                    .rows
+                    .iter()
+                    .map(|i| i.alliance.as_str())
+                    .filter(|a| !a.is_empty())
+                    .collect();
+                let ids: Vec<String> = set.iter().map(|s| s.to_string()).collect();
+                let of_inst = insts
+                    .rows
+                    .iter()
+                    .map(|i| {
+                        ids.binary_search(&i.alliance)
+                            .ok()
+                            .and_then(|x| u32::try_from(x).ok())
+                    })
+                    .collect();
+                Units { ids, of_inst }
+            }
+            UnitKind::Region => Units {
+                ids: vec![String::new()],
+                of_inst: vec![Some(0); insts.rows.len()],
+            },
+        }
+    }
+}
+
+const KINDS: [UnitKind; 3] = [UnitKind::Institution, UnitKind::Alliance, UnitKind::Region];
+
+fn kind_index(k: UnitKind) -> usize {
+    match k {
+        UnitKind::Institution => 0,
+        UnitKind::Alliance => 1,
+        UnitKind::Region => 2,
+    }
+}
+
+/// The periods the data covers.
+struct Periods {
+    years: Vec<i32>,
+    months: Vec<(i32, u32)>,
+}
+
+impl Periods {
+    fn count(&self, p: PeriodKind) -> usize {
+        match p {
+            PeriodKind::Year => self.years.len(),
+            PeriodKind::Month => self.months.len(),
+        }
+    }
+
+    fn end(&self, p: PeriodKind, i: usize) -> Date {
+        let (y, m) = match p {
+            PeriodKind::Year => (self.years[i], 12),
+            PeriodKind::Month => self.months[i],
+        };
+        Date::month_end(y, m).unwrap_or_default()
+    }
+}
+
+/// Runs the policy's settle blocks; `None` when it has none.
+pub fn settle_institutions(
+    prog: &Program,
+    claims: &Claims,
+    insts: &Institutions,
+    settlement: &Settlement,
+    assessments: Option<&Assessments>,
+) -> Result<Option<Ledger>, EvalError> {
+    if prog.settles.is_empty() {
+        return Ok(None);
+    }
+    let env = Env {
+        prog,
+        claims,
+        insts,
+    };
+    let units: Vec<Units> = KINDS.iter().map(|k| Units::new(*k, insts)).collect();
+    let mut years = BTreeSet::new();
+    let mut months = BTreeSet::new();
+    for c in &claims.rows {
+        let (y, m) = c.discharge.year_month();
+        years.insert(y);
+        months.insert((y, m));
+    }
+    let periods = Periods {
+        years: years.into_iter().collect(),
+        months: months.into_iter().collect(),
+    };
+    let has_months = prog.settles.iter().any(|s| s.period == PeriodKind::Month);
+    let with_rows = [
+        true,
+        prog.settles.iter().any(|s| s.unit == UnitKind::Alliance),
+    ];
+
+    // Which blocks apply to which periods: in force on the period's last day.
+    let applies: Vec<Vec<bool>> = prog
+        .settles
+        .iter()
+        .map(|s| {
+            (0..periods.count(s.period))
+                .map(|p| {
+                    s.in_force
+                        .is_none_or(|f| f.contains(periods.end(s.period, p)))
+                })
+                .collect()
+        })
+        .collect();
+
+    // Row cells per kind: [period][unit] → (claims, total_cost).
+    let mut year_counts: Vec<Vec<(u64, Decimal)>> = units
+        .iter()
+        .map(|u| vec![(0, Decimal::ZERO); u.ids.len() * periods.years.len()])
+        .collect();
+    let mut month_counts: Vec<Vec<(u64, Decimal)>> = units
+        .iter()
+        .map(|u| vec![(0, Decimal::ZERO); u.ids.len() * periods.months.len()])
+        .collect();
+    let aggs = aggregates(
+        &env,
+        settlement,
+        &units,
+        &periods,
+        &applies,
+        &mut year_counts,
+        &mut month_counts,
+    )?;
+
+    let width = COLUMNS.len() + prog.ledger_extras.len();
+    let mut month_rows: Vec<Vec<Vec<Decimal>>> = units
+        .iter()
+        .map(|u| vec![vec![Decimal::ZERO; width]; u.ids.len() * periods.months.len()])
+        .collect();
+    let mut year_rows: Vec<Vec<Vec<Decimal>>> = units
+        .iter()
+        .map(|u| vec![vec![Decimal::ZERO; width]; u.ids.len() * periods.years.len()])
+        .collect();
+    let mut f = Frame::new(prog);
+
+    // Month blocks.
+    for p in 0..periods.months.len() {
+        for (b, block) in prog.settles.iter().enumerate() {
+            if block.period != PeriodKind::Month || !applies[b][p] {
+                continue;
+            }
+            let k = kind_index(block.unit);
+            let n = units[k].ids.len();
+            for u in 0..n {
+                let ctx = Ctx {
+                    env: &env,
+                    block,
+                    units: &units[k],
+                    u,
+                    year: periods.months[p].0,
+                    epoch: prog.epoch(periods.end(PeriodKind::Month, p)),
+                    aggs: &aggs[b][(p * n + u) * block.aggregates.len()..]
+                        [..block.aggregates.len()],
+                    prior: None,
+                    assessments,
+                    month: periods.months[p].1,
+                };
+                let row = &mut month_rows[k][p * n + u];
+                run_block(&ctx, &mut f, row)?;
+            }
+        }
+    }
+
+    // Year rows start as the sum of their months.
+    for (k, rows) in month_rows.iter().enumerate() {
+        let n = units[k].ids.len();
+        for (p, (y, _)) in periods.months.iter().enumerate() {
+            let Ok(yi) = periods.years.binary_search(y) else {
+                continue;
+            };
+            for u in 0..n {
+                let (src, dst) = (&rows[p * n + u], &mut year_rows[k][yi * n + u]);
+                for (d, s) in dst.iter_mut().zip(src) {
+                    *d = d
+                        .checked_add(*s)
+                        .ok_or_else(|| EvalError::internal("ledger overflow"))?;
+                }
+            }
+        }
+    }
+    let from_months: Vec<Vec<Vec<Decimal>>> = if has_months {
+        year_rows.clone()
+    } else {
+        Vec::new()
+    };
+
+    // Year blocks.
+    for (yi, &y) in periods.years.iter().enumerate() {
+        f.region.iter_mut().for_each(|v| *v = Decimal::ZERO);
+        let prev = yi.checked_sub(1).filter(|&pi| periods.years[pi] == y - 1);
+        for (b, block) in prog.settles.iter().enumerate() {
+            if block.period != PeriodKind::Year || !applies[b][yi] {
+                continue;
+            }
+            let k = kind_index(block.unit);
+            let n = units[k].ids.len();
+            let na = block.aggregates.len();
+            for u in 0..n {
+                let prior = prev.map(|pi| year_rows[k][pi * n + u].clone());
+                let ctx = Ctx {
+                    env: &env,
+                    block,
+                    units: &units[k],
+                    u,
+                    year: y,
+                    epoch: prog.epoch(periods.end(PeriodKind::Year, yi)),
+                    aggs: &aggs[b][(yi * n + u) * na..][..na],
+                    prior: prior.as_deref(),
+                    assessments,
+                    month: 0,
+                };
+                let row = &mut year_rows[k][yi * n + u];
+                run_block(&ctx, &mut f, row)?;
+            }
+        }
+    }
+
+    // Clearing, invariant, rows out.
+    let mut ledger = Ledger {
+        columns: COLUMNS
+            .iter()
+            .map(|c| c.0.to_string())
+            .chain(prog.ledger_extras.iter().map(|o| o.name.clone()))
+            .collect(),
+        years: Vec::new(),
+        months: Vec::new(),
+    };
+    let mut problems = Vec::new();
+    for (k, kind) in KINDS.iter().enumerate().take(2) {
+        if !with_rows[k] {
+            continue;
+        }
+        let n = units[k].ids.len();
+        for (yi, &y) in periods.years.iter().enumerate() {
+            for u in 0..n {
+                let i = yi * n + u;
+                let row = &mut year_rows[k][i];
+                row[L::CLEARING_BALANCE as usize] =
+                    clearing_balance(row).ok_or_else(|| EvalError::internal("ledger overflow"))?;
+                let months = from_months.get(k).and_then(|r| r.get(i));
+                for p in check_row(row, months) {
+                    problems.push(format!("{} {} {y}: {p}", kind_name(*kind), units[k].ids[u]));
+                }
+                let (claims_n, cost) = year_counts[k][i];
+                ledger.years.push(LedgerRow {
+                    kind: *kind,
+                    unit: units[k].ids[u].clone(),
+                    year: y,
+                    month: 0,
+                    claims: claims_n,
+                    total_cost: cost,
+                    values: row.clone(),
+                });
+            }
+        }
+        if has_months {
+            for (p, &(y, m)) in periods.months.iter().enumerate() {
+                for u in 0..n {
+                    let (claims_n, cost) = month_counts[k][p * n + u];
+                    ledger.months.push(LedgerRow {
+                        kind: *kind,
+                        unit: units[k].ids[u].clone(),
+                        year: y,
+                        month: m,
+                        claims: claims_n,
+                        total_cost: cost,
+                        values: month_rows[k][p * n + u].clone(),
+                    });
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        let shown: Vec<&str> = problems.iter().take(10).map(String::as_str).collect();
+        let more = problems.len().saturating_sub(10);
+        let mut msg = format!(
+            "the ledger does not balance ({} problem{}):\n  {}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            shown.join("\n  ")
+        );
+        if more > 0 {
+            msg.push_str(&format!("\n  … and {more} more"));
+        }
+        return Err(EvalError::internal(&msg));
+    }
+    Ok(Some(ledger))
+}
+
+pub fn kind_name(k: UnitKind) -> &'static str {
+    match k {
+        UnitKind::Institution => "institution",
+        UnitKind::Alliance => "alliance",
+        UnitKind::Region => "region",
+    }
+}
+
+/// What the fund still owes (+) or claws back (−) at the year end: returned
+/// withholds and retained surplus are paid, the institution's share of an
+/// overspend and deductions are recovered, and so is the prepayment.
+pub fn clearing_balance(row: &[Decimal]) -> Option<Decimal> {
+    let v = |i: u16| row.get(i as usize).copied().unwrap_or_default();
+    v(L::WITHHOLD_RETURNED)
+        .checked_add(v(L::RETAINED))?
+        .checked_sub(v(L::INSTITUTION_SHARE))?
+        .checked_sub(v(L::DEDUCTIONS))?
+        .checked_sub(v(L::PREPAID))
+}
+
+/// The ledger invariant of a year row; returns what is broken.
+///
+/// Cash paid over the year is `prepaid + routine_paid − withheld +
+/// clearing_balance`; it must equal what the rules entitle the institution
+/// to: `routine_paid − withheld + withhold_returned + retained −
+/// institution_share − deductions` (the prepayment comes back in full, and
+/// the fund's share of an overspend was already paid in routine payments).
+/// Besides: amounts are not negative (except the balance); a year has a
+/// surplus or an overspend, not both; reserve + retained ≤ surplus;
+/// fund_share + institution_share = overspend; withhold_returned ≤ withheld;
+/// and with month blocks, routine_paid and withheld are the sums of the months.
+pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> {
+    let v = |i: u16| row.get(i as usize).copied().unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, c) in COLUMNS.iter().enumerate() {
+        let x = row.get(i).copied().unwrap_or_default();
+        if i != L::CLEARING_BALANCE as usize && x < Decimal::ZERO {
+            out.push(format!("{} is negative ({x})", c.0));
+        }
+    }
+    if v(L::SURPLUS) > Decimal::ZERO && v(L::OVERSPEND) > Decimal::ZERO {
+        out.push(format!(
+            "both a surplus ({}) and an overspend ({})",
+            v(L::SURPLUS),
+            v(L::OVERSPEND)
+        ));
+    }
+    if v(L::RESERVE) + v(L::RETAINED) > v(L::SURPLUS) {
+        out.push(format!(
+            "reserve {} + retained {} is more than the surplus {}",
+            v(L::RESERVE),
+            v(L::RETAINED),
+            v(L::SURPLUS)
+        ));
+    }
+    if v(L::FUND_SHARE) + v(L::INSTITUTION_SHARE) != v(L::OVERSPEND) {
+        out.push(format!(
+            "fund_share {} + institution_share {} is not the overspend {}",
+            v(L::FUND_SHARE),
+            v(L::INSTITUTION_SHARE),
+            v(L::OVERSPEND)
+        ));
+    }
+    if v(L::WITHHOLD_RETURNED) > v(L::WITHHELD) {
+        out.push(format!(
+            "withhold_returned {} is more than was withheld ({})",
+            v(L::WITHHOLD_RETURNED),
+            v(L::WITHHELD)
+        ));
+    }
+    if let Some(m) = months {
+        for col in [L::ROUTINE_PAID, L::WITHHELD] {
+            let sum = m.get(col as usize).copied().unwrap_or_default();
+            if v(col) != sum {
+                out.push(format!(
+                    "{} of the year ({}) is not the sum of its months ({sum})",
+                    COLUMNS[col as usize].0,
+                    v(col)
+                ));
+            }
+        }
+    }
+    let cash = v(L::PREPAID) + v(L::ROUTINE_PAID) - v(L::WITHHELD) + v(L::CLEARING_BALANCE);
+    let due = v(L::ROUTINE_PAID) - v(L::WITHHELD) + v(L::WITHHOLD_RETURNED) + v(L::RETAINED)
+        - v(L::INSTITUTION_SHARE)
+        - v(L::DEDUCTIONS);
+    if cash != due {
+        out.push(format!(
+            "paid over the year {cash} is not what is due {due}"
+        ));
+    }
+    out
+}
+
+/// One block run for one unit and period.
+struct Ctx<'a> {
+    env: &'a Env<'a>,
+    block: &'a Settle,
+    units: &'a Units,
+    u: usize,
+    year: i32,
+    month: u32,
+    epoch: usize,
+    aggs: &'a [Decimal],
+    prior: Option<&'a [Decimal]>,
+    assessments: Option<&'a Assessments>,
+}
+
+fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), EvalError> {
+    let id = &ctx.units.ids[ctx.u];
+    let unit = UnitCtx {
+        aggs: ctx.aggs,
+        prior: ctx.prior,
+        score: ctx.assessments.and_then(|a| a.score(id, ctx.year)),
+    };
+    let inst = match ctx.block.unit {
+        UnitKind::Institution => ctx.env.insts.rows.get(ctx.u),
+        _ => None,
+    };
+    let cur = Cur {
+        c: None,
+        i: 0,
+        inst,
+        epoch: ctx.epoch,
+        unit: Some(&unit),
+    };
+    std::mem::swap(&mut f.ledger, row);
+    let mut result = Ok(());
+    for s in &ctx.block.body {
+        if let Err(mut e) = ctx.env.stmt(s, &cur, f, None) {
+            e.rule = Some(format!("settle block `{}`", ctx.block.name).into());
+            let period = if ctx.month == 0 {
+                ctx.year.to_string()
+            } else {
+                format!("{}-{:02}", ctx.year, ctx.month)
+            };
+            e.unit = Some(
+                match ctx.block.unit {
+                    UnitKind::Region => format!("region, {period}"),
+                    k => format!("{} {id}, {period}", kind_name(k)),
+                }
+                .into(),
+            );
+            result = Err(e);
+            break;
+        }
+    }
+    std::mem::swap(&mut f.ledger, row);
+    result
+}
+
+/// Every block's aggregates, laid out `[period][unit][aggregate]`; also
+/// counts each row's claims and total cost.
+fn aggregates(
+    env: &Env,
+    settlement: &Settlement,
+    units: &[Units],
+    periods: &Periods,
+    applies: &[Vec<bool>],
+    year_counts: &mut [Vec<(u64, Decimal)>],
+    month_counts: &mut [Vec<(u64, Decimal)>],
+) -> Result<Vec<Vec<Decimal>>, EvalError> {
+    let prog = env.prog;
+    let slots = |s: &Settle| {
+        units[kind_index(s.unit)].ids.len() * periods.count(s.period) * s.aggregates.len()
+    };
+    let mut sums: Vec<Vec<Decimal>> = prog
+        .settles
+        .iter()
+        .map(|s| vec![Decimal::ZERO; slots(s)])
+        .collect();
+    let mut counts: Vec<Vec<u64>> = prog.settles.iter().map(|s| vec![0; slots(s)]).collect();
+    let over_claims = prog
+        .settles
+        .iter()
+        .any(|s| s.aggregates.iter().any(|a| a.over == AggOver::Claims));
+    let mut f = Frame::new(prog);
+    let nl = settlement.n_layers;
+    let no = settlement.n_outputs;
+    for (k, &ci) in settlement.order.iter().enumerate() {
+        let c = &env.claims.rows[ci as usize];
+        let (y, m) = c.discharge.year_month();
+        let yi = periods.years.binary_search(&y).unwrap_or(0);
+        let mi = periods.months.binary_search(&(y, m)).unwrap_or(0);
+        let inst = c.institution as usize;
+        for (kk, un) in units.iter().enumerate().take(2) {
+            if let Some(u) = un.of_inst.get(inst).copied().flatten() {
+                let n = un.ids.len();
+                for (cell, i) in [
+                    (&mut year_counts[kk], yi * n + u as usize),
+                    (&mut month_counts[kk], mi * n + u as usize),
+                ] {
+                    if let Some(x) = cell.get_mut(i) {
+                        x.0 += 1;
+                        x.1 =
+                            x.1.checked_add(c.total_cost)
+                                .ok_or_else(|| EvalError::internal("total cost overflow"))?;
+                    }
+                }
+            }
+        }
+        if !over_claims {
+            continue;
+        }
+        let row = settlement.row(k);
+        f.layers.copy_from_slice(&row[..nl]);
+        f.remaining = row[nl];
+        f.outputs.copy_from_slice(&row[nl + 1..nl + 1 + no]);
+        let cur = Cur {
+            c: Some(c),
+            i: ci as usize,
+            inst: env.insts.rows.get(inst),
+            epoch: prog.epoch(c.discharge),
+            unit: None,
+        };
+        let claim_err = |mut e: EvalError| {
+            e.claim = Some((env.claims.text(c.id).to_string(), c.line));
+            e
+        };
+        for s in &prog.lets {
+            env.stmt(s, &cur, &mut f, None).map_err(claim_err)?;
+        }
+        for (b, block) in prog.settles.iter().enumerate() {
+            let p = if block.period == PeriodKind::Year {
+                yi
+            } else {
+                mi
+            };
+            if !applies[b].get(p).copied().unwrap_or(false) {
+                continue;
+            }
+            let un = &units[kind_index(block.unit)];
+            let Some(u) = un.of_inst.get(inst).copied().flatten() else {
+                continue;
+            };
+            let na = block.aggregates.len();
+            let base = (p * un.ids.len() + u as usize) * na;
+            for (a, agg) in block.aggregates.iter().enumerate() {
+                if agg.over != AggOver::Claims {
+                    continue;
+                }
+                if let Some(filter) = &agg.filter {
+                    if !env.boolean(filter, &cur, &f).map_err(claim_err)? {
+                        continue;
+                    }
+                }
+                let v = match &agg.arg {
+                    Some(x) => env.num(x, &cur, &f).map_err(claim_err)?,
+                    None => Decimal::ONE,
+                };
+                let cell = &mut sums[b][base + a];
+                *cell = cell.checked_add(v).ok_or_else(|| {
+                    EvalError::at("arithmetic overflow in an aggregate", agg.span)
+                })?;
+                counts[b][base + a] += 1;
+            }
+        }
+    }
+
+    // Aggregates over institutions.
+    for (b, block) in prog.settles.iter().enumerate() {
+        if !block
+            .aggregates
+            .iter()
+            .any(|a| a.over == AggOver::Institutions)
+        {
+            continue;
+        }
+        let un = &units[kind_index(block.unit)];
+        let na = block.aggregates.len();
+        for (p, &on) in applies[b].iter().enumerate() {
+            if !on {
+                continue;
+            }
+            let epoch = prog.epoch(periods.end(block.period, p));
+            for (ii, inst) in env.insts.rows.iter().enumerate() {
+                let Some(u) = un.of_inst.get(ii).copied().flatten() else {
+                    continue;
+                };
+                let cur = Cur {
+                    c: None,
+                    i: 0,
+                    inst: Some(inst),
+                    epoch,
+                    unit: None,
+                };
+                let base = (p * un.ids.len() + u as usize) * na;
+                for (a, agg) in block.aggregates.iter().enumerate() {
+                    if agg.over != AggOver::Institutions {
+                        continue;
+                    }
+                    if let Some(filter) = &agg.filter {
+                        if !env.boolean(filter, &cur, &f)? {
+                            continue;
+                        }
+                    }
+                    let v = match &agg.arg {
+                        Some(x) => env.num(x, &cur, &f)?,
+                        None => Decimal::ONE,
+                    };
+                    let cell = &mut sums[b][base + a];
+                    *cell = cell.checked_add(v).ok_or_else(|| {
+                        EvalError::at("arithmetic overflow in an aggregate", agg.span)
+                    })?;
+                    counts[b][base + a] += 1;
+                }
+            }
+        }
+    }
+
+    // Sums and counts → values.
+    let mut out = Vec::with_capacity(prog.settles.len());
+    for (b, block) in prog.settles.iter().enumerate() {
+        let na = block.aggregates.len().max(1);
+        let vals = sums[b]
+            .iter()
+            .zip(&counts[b])
+            .enumerate()
+            .map(|(i, (s, n))| {
+                let agg = &block.aggregates[i % na];
+                match agg.kind {
+                    AggKind::Sum => Ok(*s),
+                    AggKind::Count => Ok(Decimal::from(*n)),
+                    AggKind::Avg if *n == 0 => Ok(Decimal::ZERO),
+                    AggKind::Avg => s
+                        .checked_div(Decimal::from(*n))
+                        .ok_or_else(|| EvalError::at("arithmetic overflow in `avg`", agg.span)),
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        out.push(vals);
+    }
+    Ok(out)
+}

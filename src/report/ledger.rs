@@ -1,0 +1,95 @@
+//! The institution ledger out: `ledger.csv|json` (unit × year) and
+//! `ledger_months.csv|json` (unit × month, when the policy settles monthly),
+//! and the ledger table printed by `yibao run`.
+
+use super::results::Rows;
+use super::{money, number, Format, Table};
+use crate::check::types::Ty;
+use crate::eval::ledger::kind_name;
+use crate::eval::{Ledger, LedgerRow};
+use crate::ir::Program;
+use crate::schema::ledger::COLUMNS;
+use std::path::{Path, PathBuf};
+
+fn header(l: &Ledger, months: bool) -> Vec<String> {
+    let mut h: Vec<String> = ["unit", "unit_id", "year"].map(String::from).to_vec();
+    if months {
+        h.push("month".into());
+    }
+    h.push("claims".into());
+    h.push("total_cost".into());
+    h.extend(l.columns.iter().cloned());
+    h
+}
+
+fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<String> {
+    let mut rec = vec![
+        kind_name(r.kind).to_string(),
+        r.unit.clone(),
+        r.year.to_string(),
+    ];
+    if months {
+        rec.push(r.month.to_string());
+    }
+    rec.push(r.claims.to_string());
+    rec.push(money(r.total_cost));
+    for (i, v) in r.values.iter().enumerate() {
+        let is_money = i < COLUMNS.len()
+            || prog
+                .ledger_extras
+                .get(i - COLUMNS.len())
+                .is_some_and(|o| o.ty == Ty::Money);
+        rec.push(if is_money { money(*v) } else { number(*v) });
+    }
+    rec
+}
+
+/// Writes the ledger files into `dir`; returns their paths.
+pub fn write_ledger(
+    dir: &Path,
+    format: Format,
+    prog: &Program,
+    l: &Ledger,
+) -> std::io::Result<Vec<PathBuf>> {
+    let json = format == Format::Json;
+    let ext = if json { "json" } else { "csv" };
+    let mut paths = Vec::new();
+    for (rows, months, name) in [
+        (&l.years, false, "ledger"),
+        (&l.months, true, "ledger_months"),
+    ] {
+        if months && rows.is_empty() {
+            continue;
+        }
+        let path = dir.join(format!("{name}.{ext}"));
+        let mut w = Rows::new(&path, json, header(l, months))?;
+        for r in rows {
+            w.write(&record(prog, r, months))?;
+        }
+        w.finish()?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// The year ledger as a terminal table, leaving out columns that are zero
+/// in every row (a policy without prepayment shows no `prepaid` column).
+pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
+    let h = header(l, false);
+    let recs: Vec<Vec<String>> = l.years.iter().map(|r| record(prog, r, false)).collect();
+    let fixed = 5; // unit, unit_id, year, claims, total_cost
+    let keep: Vec<usize> = (0..h.len())
+        .filter(|&i| {
+            i < fixed
+                || i == fixed + crate::schema::ledger::CLEARING_BALANCE as usize
+                || recs
+                    .iter()
+                    .any(|r| r.get(i).is_some_and(|v| v != "0.00" && v != "0"))
+        })
+        .collect();
+    let mut t = Table::new(keep.iter().map(|&i| h[i].clone()).collect());
+    for r in &recs {
+        t.row(keep.iter().map(|&i| r[i].clone()).collect());
+    }
+    t
+}
