@@ -120,6 +120,7 @@ impl Checker {
                     TExpr::Poison
                 }
                 "prior" => self.prior(args, e.span),
+                "rate" => self.rate(args, e.span),
                 _ => self.call(&func.name, func.span, args, e.span),
             },
             ExprKind::Lookup { table, args } => self.lookup(&table.name, table.span, args, e.span),
@@ -466,9 +467,6 @@ impl Checker {
         if self.broken.contains(func) {
             return TExpr::Poison;
         }
-        if func == "rate" {
-            return self.rate(vals, args, span);
-        }
         if let Some(Global::Schedule(i)) = self.globals.get(func).map(|g| g.0) {
             *self.used.entry(func.to_string()).or_insert(0) += 1;
             if vals.len() != 1 {
@@ -718,7 +716,7 @@ impl Checker {
     }
 
     /// `rate(schedule, x)`: the rate of the segment `x` falls in.
-    fn rate(&mut self, vals: Vec<TExpr>, args: &[Expr], span: Span) -> TExpr {
+    fn rate(&mut self, args: &[Expr], span: Span) -> TExpr {
         let sched = match args.first().map(|a| &a.kind) {
             Some(ExprKind::Name(id)) => match self.globals.get(&id.name).map(|g| g.0) {
                 Some(Global::Schedule(r)) => {
@@ -742,9 +740,7 @@ impl Checker {
             .schedules
             .get(self.ref_slot(r))
             .map_or(Ty::Number, |s| s.input);
-        let Some(v) = vals.into_iter().nth(1) else {
-            return TExpr::Poison;
-        };
+        let v = self.expr(&args[1]);
         let Some((n, t)) = self.expect_num(v, args[1].span, "the amount of `rate`") else {
             return TExpr::Poison;
         };

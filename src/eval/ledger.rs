@@ -148,7 +148,15 @@ pub fn settle_institutions(
         years: years.into_iter().collect(),
         months: months.into_iter().collect(),
     };
-    let has_months = prog.settles.iter().any(|s| s.period == PeriodKind::Month);
+    // Per kind: whether it is settled monthly (then its year rows must add up its months).
+    let has_months: Vec<bool> = KINDS
+        .iter()
+        .map(|k| {
+            prog.settles
+                .iter()
+                .any(|s| s.unit == *k && s.period == PeriodKind::Month)
+        })
+        .collect();
     let with_rows = [
         true,
         prog.settles.iter().any(|s| s.unit == UnitKind::Alliance),
@@ -243,11 +251,11 @@ pub fn settle_institutions(
             }
         }
     }
-    let from_months: Vec<Vec<Vec<Decimal>>> = if has_months {
-        year_rows.clone()
-    } else {
-        Vec::new()
-    };
+    let from_months: Vec<Option<Vec<Vec<Decimal>>>> = year_rows
+        .iter()
+        .zip(&has_months)
+        .map(|(rows, m)| m.then(|| rows.clone()))
+        .collect();
 
     // Year blocks.
     for (yi, &y) in periods.years.iter().enumerate() {
@@ -302,7 +310,10 @@ pub fn settle_institutions(
                 let row = &mut year_rows[k][i];
                 row[L::CLEARING_BALANCE as usize] =
                     clearing_balance(row).ok_or_else(|| EvalError::internal("ledger overflow"))?;
-                let months = from_months.get(k).and_then(|r| r.get(i));
+                let months = from_months
+                    .get(k)
+                    .and_then(|r| r.as_ref())
+                    .and_then(|r| r.get(i));
                 for p in check_row(row, months) {
                     problems.push(format!("{} {} {y}: {p}", kind_name(*kind), units[k].ids[u]));
                 }
@@ -318,7 +329,7 @@ pub fn settle_institutions(
                 });
             }
         }
-        if has_months {
+        if has_months[k] {
             for (p, &(y, m)) in periods.months.iter().enumerate() {
                 for u in 0..n {
                     let (claims_n, cost) = month_counts[k][p * n + u];
