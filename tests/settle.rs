@@ -83,7 +83,7 @@ fn ledgers_of_shipped_policies() {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("x");
         let out = run(name, dir);
         let mut doc = String::new();
-        for f in ["ledger.csv", "ledger_months.csv"] {
+        for f in ["claims.csv", "ledger.csv", "ledger_months.csv"] {
             if let Ok(text) = std::fs::read_to_string(out.join(f)) {
                 doc.push_str(&format!("--- {f}\n{text}"));
             }

@@ -315,6 +315,7 @@ impl Checker {
                         col.0, col.1, col.2, col.0
                     )),
             );
+            self.broken.insert(name.name.clone());
             return;
         }
         if RESERVED.contains(&name.name.as_str()) {
@@ -324,6 +325,7 @@ impl Checker {
                     .label("reserved")
                     .help("choose another name"),
             );
+            self.broken.insert(name.name.clone());
             return;
         }
         if let Some((_, first)) = self.globals.get(&name.name) {

@@ -126,6 +126,7 @@ fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
         Rule::kw_per | Rule::scope => "`per`",
+        Rule::scope_word => "a unit or period such as `institution` or `year`",
         Rule::kw_when => "`when`",
         Rule::kw_then => "`then`",
         Rule::kw_else => "`else`",
@@ -481,7 +482,7 @@ fn settle_decl(p: Node) -> Result<SettleDecl, Diagnostic> {
             Rule::scope => {
                 scope = c
                     .into_inner()
-                    .filter(|x| x.as_rule() == Rule::ident)
+                    .filter(|x| x.as_rule() == Rule::scope_word)
                     .map(ident)
                     .collect()
             }
@@ -714,7 +715,7 @@ fn accumulator_decl(p: Node) -> Result<AccumulatorDecl, Diagnostic> {
     let ty = ident(next(&mut it, s)?);
     let scope = next(&mut it, s)?
         .into_inner()
-        .filter(|c| c.as_rule() == Rule::ident)
+        .filter(|c| c.as_rule() == Rule::scope_word)
         .map(ident)
         .collect();
     Ok(AccumulatorDecl { name, ty, scope })
