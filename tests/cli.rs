@@ -309,3 +309,20 @@ fn help_describes_every_command() {
         assert!(out.contains(flag), "{flag} missing from run --help");
     }
 }
+
+#[test]
+fn a_ledger_that_does_not_balance_fails_the_run() {
+    let o = run_inline(
+        "unbalanced",
+        "layer fund_paid {\n  rule r {\n    pay claim.total_cost * 50% round\n  }\n}\n\
+         settle 清算 per institution per year {\n  budget = institution.annual_budget\n  \
+         routine_paid = sum(fund_paid)\n  overspend = 100\n  fund_share = 30\n}\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(err.contains("the ledger does not balance"), "{err}");
+    assert!(
+        err.contains("fund_share 30 + institution_share 0 is not the overspend 100"),
+        "{err}"
+    );
+}
