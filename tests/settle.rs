@@ -9,9 +9,10 @@ mod common;
 use common::{csv_rows, root, temp_dir, yibao};
 use std::path::Path;
 
-/// Runs `policies/<name>.policy` on its fixture folder; returns the out dir.
-fn run(name: &str, dir: &Path) -> std::path::PathBuf {
-    let out = temp_dir(&format!("settle-{name}"));
+/// Runs `policies/<name>.policy` on its fixture folder; returns the out dir
+/// (one per test, `tag`, as tests run in parallel).
+fn run(name: &str, dir: &Path, tag: &str) -> std::path::PathBuf {
+    let out = temp_dir(&format!("settle-{tag}-{name}"));
     let rel = |f: &str| dir.join(f).to_str().unwrap_or_default().to_string();
     let policy = format!("policies/{name}.policy");
     let (claims, insts, assess) = (
@@ -47,7 +48,7 @@ fn hand_computed_ledger_figures() {
             .and_then(|n| n.to_str())
             .unwrap_or("")
             .to_string();
-        let out = run(&name, &dir);
+        let out = run(&name, &dir, "hand");
         let mut r = csv::Reader::from_path(out.join("ledger.csv")).expect("ledger");
         let header: Vec<String> = r
             .headers()
@@ -81,7 +82,7 @@ fn ledgers_of_shipped_policies() {
     insta::glob!("fixtures/settle/*/expected.csv", |path| {
         let dir = path.parent().expect("folder");
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("x");
-        let out = run(name, dir);
+        let out = run(name, dir, "snap");
         let mut doc = String::new();
         for f in ["claims.csv", "ledger.csv", "ledger_months.csv"] {
             if let Ok(text) = std::fs::read_to_string(out.join(f)) {
