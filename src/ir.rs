@@ -56,7 +56,25 @@ pub struct Period {
     pub until: Option<Date>,
 }
 
+impl From<&crate::syntax::ast::InForce> for Period {
+    fn from(f: &crate::syntax::ast::InForce) -> Period {
+        Period {
+            from: f.from,
+            until: f.until,
+        }
+    }
+}
+
 impl Period {
+    /// Whether a new version in force `p` shares a day with any of `seen`
+    /// (an undated declaration is in force every day).
+    pub fn clashes(seen: &[Option<Period>], p: Option<Period>) -> bool {
+        seen.iter().any(|q| match (q, p) {
+            (Some(q), Some(p)) => q.overlaps(&p),
+            _ => true,
+        })
+    }
+
     pub fn contains(&self, d: Date) -> bool {
         d >= self.from && self.until.is_none_or(|u| d <= u)
     }

@@ -144,10 +144,7 @@ impl Checker {
                 );
             }
         }
-        let p = Period {
-            from: f.from,
-            until: f.until,
-        };
+        let p = Period::from(f);
         self.periods.push(p);
         Some(p)
     }
@@ -457,10 +454,7 @@ impl Checker {
                 self.broken.remove(&p.name.name);
                 let make = move |r| Global::Param(r, ty);
                 self.declare(&p.name, p.in_force.as_ref(), i, format!("{ty}"), make);
-                let in_force = p.in_force.as_ref().map(|f| Period {
-                    from: f.from,
-                    until: f.until,
-                });
+                let in_force = p.in_force.as_ref().map(Period::from);
                 self.prog.params.push(ir::Param {
                     name: p.name.name.clone(),
                     in_force,
@@ -588,10 +582,7 @@ impl Checker {
         self.declare(&t.name, t.in_force.as_ref(), i, sig, Global::Table);
         self.prog.tables.push(ir::Table {
             name: t.name.name.clone(),
-            in_force: t.in_force.as_ref().map(|f| Period {
-                from: f.from,
-                until: f.until,
-            }),
+            in_force: t.in_force.as_ref().map(Period::from),
             ty,
             dims,
             dense,
@@ -824,10 +815,7 @@ impl Checker {
             self.declare(&s.name, s.in_force.as_ref(), i, sig, Global::Schedule);
             self.prog.schedules.push(ir::Schedule {
                 name: s.name.name.clone(),
-                in_force: s.in_force.as_ref().map(|f| Period {
-                    from: f.from,
-                    until: f.until,
-                }),
+                in_force: s.in_force.as_ref().map(Period::from),
                 kind,
                 segments: segs,
                 input,
@@ -997,10 +985,7 @@ impl Checker {
             for r in &l.rules {
                 let period = self.period(r.in_force.as_ref());
                 let seen = names.entry(&r.name.name).or_default();
-                let clash = seen.iter().any(|q| match (q, period) {
-                    (Some(q), Some(p)) => q.overlaps(&p),
-                    _ => true,
-                });
+                let clash = Period::clashes(seen, period);
                 if clash {
                     let help = if period.is_some() {
                         "versions of a rule must not overlap: end the earlier one with `until` the day before"

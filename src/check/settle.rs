@@ -61,10 +61,7 @@ impl Checker {
 
     /// Pass 1: a settle block's name (blocks may come in dated versions).
     pub(super) fn declare_settle(&mut self, s: &ast::SettleDecl) {
-        let period = s.in_force.as_ref().map(|f| Period {
-            from: f.from,
-            until: f.until,
-        });
+        let period = s.in_force.as_ref().map(Period::from);
         let seen = self.settle_names.get(&s.name.name).cloned();
         match seen {
             None => {
@@ -72,10 +69,7 @@ impl Checker {
                 self.settle_names.insert(s.name.name.clone(), vec![period]);
             }
             Some(prev) => {
-                let clash = prev.iter().any(|q| match (q, period) {
-                    (Some(q), Some(p)) => q.overlaps(&p),
-                    _ => true,
-                });
+                let clash = Period::clashes(&prev, period);
                 if clash {
                     self.error(
                         Diagnostic::error(format!(

@@ -163,15 +163,7 @@ pub fn run(args: RunArgs) -> Status {
 
     let insts = match load_institutions(&plan.institutions, &prog.inst_extras) {
         Ok(i) => i,
-        Err((e, rows)) => {
-            eprintln!("error: {e}");
-            print_row_errors(&rows, usize::MAX);
-            return if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
-                Status::Usage
-            } else {
-                Status::Problems
-            };
-        }
+        Err((e, rows)) => return load_failed(&e, &rows),
     };
     let (claims, rejects) = match load_claims(&plan.claims, &insts, &prog.claim_extras) {
         Ok(x) => x,
@@ -226,15 +218,7 @@ pub fn run(args: RunArgs) -> Status {
         None => None,
         Some(path) => match load_assessments(path) {
             Ok(a) => Some(a),
-            Err((e, rows)) => {
-                eprintln!("error: {e}");
-                print_row_errors(&rows, usize::MAX);
-                return if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
-                    Status::Usage
-                } else {
-                    Status::Problems
-                };
-            }
+            Err((e, rows)) => return load_failed(&e, &rows),
         },
     };
     let ledger =
@@ -308,6 +292,18 @@ fn report_eval_error(plan: &Plan, e: &EvalError) {
         ));
     }
     eprintln!("{msg}");
+}
+
+/// A small file (institutions, assessments) that did not load: every bad
+/// row is listed; a file that cannot be read is a usage error.
+fn load_failed(e: &crate::data::DataError, rows: &[RowError]) -> Status {
+    eprintln!("error: {e}");
+    print_row_errors(rows, usize::MAX);
+    if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
+        Status::Usage
+    } else {
+        Status::Problems
+    }
 }
 
 fn print_row_errors(rows: &[RowError], limit: usize) {

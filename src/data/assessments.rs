@@ -3,9 +3,9 @@
 //! institution, or an alliance by its `alliance_id`. Like institutions, the
 //! file is small, so any bad row fails the load, listed with its line.
 
-use super::institutions::{csv_error, row_error};
+use super::institutions::{all_or_nothing, csv_error, open_small_csv, row_error};
 use super::money::{parse_count, parse_decimal, trim};
-use super::{header_index, DataError, RowError};
+use super::{DataError, RowError};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,24 +25,7 @@ impl Assessments {
 const COLUMNS: &[&str] = &["institution_id", "year", "score"];
 
 pub fn load_assessments(path: &Path) -> Result<Assessments, (DataError, Vec<RowError>)> {
-    let io = |source| {
-        (
-            DataError::Io {
-                path: path.to_path_buf(),
-                source,
-            },
-            vec![],
-        )
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
-    let header = rdr
-        .byte_headers()
-        .map_err(|e| (csv_error(path, e), vec![]))?
-        .clone();
-    let idx = header_index(path, &header, COLUMNS).map_err(|e| (e, vec![]))?;
+    let (mut rdr, header, idx) = open_small_csv(path, COLUMNS)?;
     let mut out = Assessments::default();
     let mut errors = Vec::new();
     let mut rec = csv::ByteRecord::new();
@@ -68,19 +51,7 @@ pub fn load_assessments(path: &Path) -> Result<Assessments, (DataError, Vec<RowE
             Err(reason) => errors.push(row_error(path, line, &rec, reason)),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        let n = errors.len();
-        let message = format!("{n} bad assessment row{}", if n == 1 { "" } else { "s" });
-        Err((
-            DataError::Format {
-                path: path.to_path_buf(),
-                message,
-            },
-            errors,
-        ))
-    }
+    all_or_nothing(path, out, errors, "assessment")
 }
 
 fn parse_row(

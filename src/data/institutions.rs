@@ -55,26 +55,9 @@ pub fn load_institutions(
     path: &Path,
     extras: &[ExtraField],
 ) -> Result<Institutions, (DataError, Vec<RowError>)> {
-    let io = |source| {
-        (
-            DataError::Io {
-                path: path.to_path_buf(),
-                source,
-            },
-            vec![],
-        )
-    };
-    let file = std::fs::File::open(path).map_err(io)?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
-    let header = rdr
-        .byte_headers()
-        .map_err(|e| (csv_error(path, e), vec![]))?
-        .clone();
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let idx = header_index(path, &header, &wanted).map_err(|e| (e, vec![]))?;
+    let (mut rdr, header, idx) = open_small_csv(path, &wanted)?;
 
     let mut out = Institutions::default();
     let mut errors = Vec::new();
@@ -104,18 +87,59 @@ pub fn load_institutions(
             Err(reason) => errors.push(row_error(path, line, &rec, reason)),
         }
     }
-    if errors.is_empty() {
-        Ok(out)
-    } else {
-        let n = errors.len();
-        Err((
-            DataError::Format {
+    all_or_nothing(path, out, errors, "institution")
+}
+
+/// A small CSV file opened for reading: the reader, its header, and the
+/// index of each wanted column (a missing one is an error).
+pub(crate) type SmallCsv = (
+    csv::Reader<std::io::BufReader<std::fs::File>>,
+    csv::ByteRecord,
+    Vec<usize>,
+);
+
+pub(crate) fn open_small_csv(
+    path: &Path,
+    wanted: &[&str],
+) -> Result<SmallCsv, (DataError, Vec<RowError>)> {
+    let file = std::fs::File::open(path).map_err(|source| {
+        (
+            DataError::Io {
                 path: path.to_path_buf(),
-                message: format!("{n} bad institution row{}", if n == 1 { "" } else { "s" }),
+                source,
             },
-            errors,
-        ))
+            vec![],
+        )
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(std::io::BufReader::new(file));
+    let header = rdr
+        .byte_headers()
+        .map_err(|e| (csv_error(path, e), vec![]))?
+        .clone();
+    let idx = header_index(path, &header, wanted).map_err(|e| (e, vec![]))?;
+    Ok((rdr, header, idx))
+}
+
+/// A small file loads whole or not at all: any bad row fails it, listed.
+pub(crate) fn all_or_nothing<T>(
+    path: &Path,
+    out: T,
+    errors: Vec<RowError>,
+    what: &str,
+) -> Result<T, (DataError, Vec<RowError>)> {
+    if errors.is_empty() {
+        return Ok(out);
     }
+    let n = errors.len();
+    Err((
+        DataError::Format {
+            path: path.to_path_buf(),
+            message: format!("{n} bad {what} row{}", if n == 1 { "" } else { "s" }),
+        },
+        errors,
+    ))
 }
 
 fn parse_row(

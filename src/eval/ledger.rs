@@ -268,8 +268,10 @@ pub fn settle_institutions(
             let k = kind_index(block.unit);
             let n = units[k].ids.len();
             let na = block.aggregates.len();
-            for u in 0..n {
-                let prior = prev.map(|pi| year_rows[k][pi * n + u].clone());
+            // Earlier years' rows come before this year's: borrow them apart.
+            let (before, this_year) = year_rows[k].split_at_mut(yi * n);
+            for (u, row) in this_year.iter_mut().take(n).enumerate() {
+                let prior = prev.and_then(|pi| before.get(pi * n + u));
                 let ctx = Ctx {
                     env: &env,
                     block,
@@ -278,11 +280,10 @@ pub fn settle_institutions(
                     year: y,
                     epoch: prog.epoch(periods.end(PeriodKind::Year, yi)),
                     aggs: &aggs[b][(yi * n + u) * na..][..na],
-                    prior: prior.as_deref(),
+                    prior: prior.map(Vec::as_slice),
                     assessments,
                     month: 0,
                 };
-                let row = &mut year_rows[k][yi * n + u];
                 run_block(&ctx, &mut f, row)?;
             }
         }
