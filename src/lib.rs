@@ -12,8 +12,8 @@
 //!
 //! Modules: [`source`] (files, spans), [`syntax`] (grammar → AST), [`check`]
 //! (names, types, units → [`ir`]), [`data`] (CSV → typed rows), [`eval`]
-//! (settlement), [`report`] (tables, CSV, JSON), [`cli`] (one file per command),
-//! [`diagnostic`] (errors with carets and help).
+//! (settlement), [`report`] (tables, CSV, JSON), [`synth`] (synthetic data),
+//! [`cli`] (one file per command), [`diagnostic`] (errors with carets and help).
 
 pub mod check;
 pub mod cli;
@@ -26,6 +26,7 @@ pub mod report;
 pub mod schema;
 pub mod source;
 pub mod syntax;
+pub mod synth;
 
 use diagnostic::Diagnostic;
 use source::SourceFile;

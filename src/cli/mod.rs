@@ -3,6 +3,7 @@
 //! listed), 2 usage or I/O errors.
 
 mod check;
+mod gen;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Settle every claim with a policy and summarise the results
     Run(run::RunArgs),
+    /// Write synthetic claims and institutions (deterministic) to try a policy on
+    Gen(gen::GenArgs),
 }
 
 /// Exit status of a command.
@@ -48,7 +51,24 @@ pub fn main(cli: Cli) -> Status {
     match cli.command {
         Command::Check(a) => check::run(&a),
         Command::Run(a) => run::run(a),
+        Command::Gen(a) => gen::run(&a),
     }
+}
+
+/// A progress bar on stderr for `len` steps; hidden when stderr is not a terminal, so that
+/// logs and pipes get nothing extra.
+pub(crate) fn progress_bar(len: u64, what: &str) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} {wide_bar} {human_pos}/{human_len} ({per_sec}, {eta} left)",
+    ) {
+        bar.set_style(style);
+    }
+    bar.set_message(what.to_string());
+    bar
 }
 
 /// Loads and checks a policy, printing diagnostics to stderr. `Err` with the exit status if it

@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// Threads to settle with (default: all cores); the results are the same for any number
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Print how long each stage took (read, settle, clear, write) on stderr
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -77,6 +80,7 @@ struct Plan {
     format: Format,
     reject_file: Option<PathBuf>,
     threads: usize,
+    timings: bool,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -139,6 +143,7 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         format: args.format.or(file.format).unwrap_or(Format::Table),
         reject_file: args.reject_file.or(file.reject_file.map(rel)),
         threads: args.threads,
+        timings: args.timings,
     })
 }
 
@@ -150,6 +155,7 @@ pub fn run(args: RunArgs) -> Status {
             return Status::Usage;
         }
     };
+    let mut clock = Stopwatch::new(plan.timings);
     let (mut prog, _file) = match super::load_policy(&plan.policy, false) {
         Ok(x) => x,
         Err(s) => return s,
@@ -161,6 +167,7 @@ pub fn run(args: RunArgs) -> Status {
         }
     }
 
+    clock.lap("check policy");
     let insts = match load_institutions(&plan.institutions, &prog.inst_extras) {
         Ok(i) => i,
         Err((e, rows)) => return load_failed(&e, &rows),
@@ -176,6 +183,7 @@ pub fn run(args: RunArgs) -> Status {
             };
         }
     };
+    clock.lap("read claims");
     if !rejects.is_empty() {
         match &plan.reject_file {
             None => {
@@ -203,17 +211,8 @@ pub fn run(args: RunArgs) -> Status {
             return Status::Problems;
         }
     };
-    let summary = match Summary::build(&claims, &settlement) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Status::Problems;
-        }
-    };
-    if let Err(e) = Summary::check_invariant(&claims, &settlement) {
-        eprintln!("error: the settlement does not reconcile: {e}");
-        return Status::Problems;
-    }
+    clock.lap("settle claims");
+    let summary = &settlement.summary;
     let assessments = match &plan.assessments {
         None => None,
         Some(path) => match load_assessments(path) {
@@ -230,19 +229,21 @@ pub fn run(args: RunArgs) -> Status {
             }
         };
 
+    clock.lap("settle institutions");
     if let Some(dir) = &plan.out {
         let fmt = if plan.format == Format::Json {
             Format::Json
         } else {
             Format::Csv
         };
-        let written = write_results(dir, fmt, &prog, &claims, &insts, &settlement, &summary)
+        let written = write_results(dir, fmt, &prog, &claims, &insts, &settlement, summary)
             .and_then(|mut paths| {
                 if let Some(l) = &ledger {
                     paths.extend(write_ledger(dir, fmt, &prog, l)?);
                 }
                 Ok(paths)
             });
+        clock.lap("write results");
         match written {
             Ok(paths) => {
                 for p in paths {
@@ -261,10 +262,33 @@ pub fn run(args: RunArgs) -> Status {
         &claims,
         &rejects,
         &settlement,
-        &summary,
+        summary,
         ledger.as_ref(),
     );
+    clock.lap("print summary");
     Status::Ok
+}
+
+/// Stage timings for `--timings`, on stderr.
+struct Stopwatch {
+    last: Option<std::time::Instant>,
+}
+
+impl Stopwatch {
+    fn new(on: bool) -> Stopwatch {
+        Stopwatch {
+            last: on.then(std::time::Instant::now),
+        }
+    }
+
+    fn lap(&mut self, stage: &str) {
+        if let Some(last) = self.last {
+            let now = std::time::Instant::now();
+            let ms = (now - last).as_millis();
+            eprintln!("timing: {stage:<24} {:>5}.{:03} s", ms / 1000, ms % 1000);
+            self.last = Some(now);
+        }
+    }
 }
 
 /// A runtime error with where it happened: the claim or unit, the rule or

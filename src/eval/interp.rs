@@ -29,28 +29,30 @@ pub struct EvalError {
 }
 
 impl EvalError {
-    pub fn internal(message: &str) -> EvalError {
-        EvalError {
+    pub fn internal(message: &str) -> Box<EvalError> {
+        Box::new(EvalError {
             message: message.into(),
             span: None,
             claim: None,
             rule: None,
             unit: None,
-        }
+        })
     }
 
-    pub(crate) fn at(message: impl Into<String>, span: Span) -> EvalError {
-        EvalError {
+    pub(crate) fn at(message: impl Into<String>, span: Span) -> Box<EvalError> {
+        Box::new(EvalError {
             message: message.into(),
             span: Some(span),
             claim: None,
             rule: None,
             unit: None,
-        }
+        })
     }
 }
 
-type R<T> = Result<T, EvalError>;
+/// Boxed: the error is rare and large, and keeping it out of line keeps every `num` return
+/// small (a `Decimal` and a tag), which is most of the interpreter's traffic.
+pub(crate) type R<T> = Result<T, Box<EvalError>>;
 
 pub(crate) struct Env<'a> {
     pub prog: &'a Program,
@@ -112,7 +114,7 @@ pub(crate) struct UnitCtx<'a> {
     pub score: Option<Decimal>,
 }
 
-fn no_claim() -> EvalError {
+fn no_claim() -> Box<EvalError> {
     EvalError::internal("a claim value was read outside a claim")
 }
 
@@ -123,14 +125,17 @@ impl Env<'_> {
         order: &[u32],
         values: &mut [Decimal],
         rules: &mut [u16],
-    ) -> Result<(), (usize, EvalError)> {
+        periods: &super::Periods,
+        plan: Option<&super::ledger::Plan>,
+        part: &mut super::Partial,
+    ) -> Result<(), (usize, Box<EvalError>)> {
         let p = self.prog;
         let mut f = Frame::new(p);
         let stride = p.layers.len() + 1 + p.outputs.len();
         let mut scope: Option<(u32, i32)> = None;
         for (k, &ci) in order.iter().enumerate() {
             let c = &self.claims.rows[ci as usize];
-            let year = c.discharge.year();
+            let (year, month) = c.discharge.year_month();
             if scope != Some((c.patient, year)) {
                 f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
                 scope = Some((c.patient, year));
@@ -148,15 +153,24 @@ impl Env<'_> {
                 epoch: p.epoch(c.discharge),
                 unit: None,
             };
-            let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
-            self.claim(&cur, &mut f, applied).map_err(|mut e| {
+            let with_claim = |mut e: Box<EvalError>| {
                 e.claim = Some((self.claims.text(c.id).to_string(), c.line));
                 (k, e)
-            })?;
+            };
+            let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
+            self.claim(&cur, &mut f, applied).map_err(with_claim)?;
             let out = &mut values[k * stride..(k + 1) * stride];
             out[..f.layers.len()].copy_from_slice(&f.layers);
             out[f.layers.len()] = f.remaining;
             out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
+            let mi = periods.month_index((year, month));
+            part.tally
+                .add(c.institution, mi, c.visit_type, c.total_cost, out)
+                .map_err(|m| with_claim(EvalError::internal(&m)))?;
+            if let (Some(plan), Some(sums)) = (plan, part.sums.as_mut()) {
+                let yi = periods.year_index(year);
+                sums.add(self, plan, &cur, &f, yi, mi).map_err(with_claim)?;
+            }
         }
         Ok(())
     }
@@ -192,7 +206,10 @@ impl Env<'_> {
                 }
                 break;
             }
-            f.remaining -= f.layers[li];
+            f.remaining = f
+                .remaining
+                .checked_sub(f.layers[li])
+                .ok_or_else(|| EvalError::internal("arithmetic overflow in patient_paid"))?;
         }
         Ok(())
     }

@@ -13,7 +13,7 @@
 //! every year row (see [`check_row`]); a row that breaks it fails the run.
 
 use super::interp::{Cur, Env, EvalError, Frame, UnitCtx};
-use super::Settlement;
+use super::{Periods, Settlement};
 use crate::data::{Assessments, Claims, Institutions};
 use crate::date::Date;
 use crate::ir::{AggKind, AggOver, PeriodKind, Program, Settle, UnitKind};
@@ -46,6 +46,7 @@ pub struct LedgerRow {
 }
 
 /// The units of one kind: their ids, and each institution's unit.
+#[derive(Debug)]
 struct Units {
     ids: Vec<String>,
     of_inst: Vec<Option<u32>>,
@@ -97,26 +98,155 @@ fn kind_index(k: UnitKind) -> usize {
     }
 }
 
-/// The periods the data covers.
-struct Periods {
-    years: Vec<i32>,
-    months: Vec<(i32, u32)>,
+/// The last day of period `i` of kind `p`.
+fn period_end(periods: &Periods, p: PeriodKind, i: usize) -> Date {
+    let (y, m) = match p {
+        PeriodKind::Year => (periods.years[i], 12),
+        PeriodKind::Month => periods.months[i],
+    };
+    Date::month_end(y, m).unwrap_or_default()
 }
 
-impl Periods {
-    fn count(&self, p: PeriodKind) -> usize {
-        match p {
-            PeriodKind::Year => self.years.len(),
-            PeriodKind::Month => self.months.len(),
+fn period_count(periods: &Periods, p: PeriodKind) -> usize {
+    match p {
+        PeriodKind::Year => periods.years.len(),
+        PeriodKind::Month => periods.months.len(),
+    }
+}
+
+/// What is known of the settle blocks before the claims are settled: the
+/// units of each kind and which blocks apply to which periods.
+#[derive(Debug)]
+pub(crate) struct Plan {
+    units: Vec<Units>,
+    applies: Vec<Vec<bool>>,
+    over_claims: bool,
+}
+
+impl Plan {
+    /// `None` when the policy has no settle blocks.
+    pub(crate) fn new(prog: &Program, insts: &Institutions, periods: &Periods) -> Option<Plan> {
+        if prog.settles.is_empty() {
+            return None;
+        }
+        // Which blocks apply to which periods: in force on the period's last day.
+        let applies = prog
+            .settles
+            .iter()
+            .map(|s| {
+                (0..period_count(periods, s.period))
+                    .map(|p| {
+                        s.in_force
+                            .is_none_or(|f| f.contains(period_end(periods, s.period, p)))
+                    })
+                    .collect()
+            })
+            .collect();
+        Some(Plan {
+            units: KINDS.iter().map(|k| Units::new(*k, insts)).collect(),
+            applies,
+            over_claims: prog
+                .settles
+                .iter()
+                .any(|s| s.aggregates.iter().any(|a| a.over == AggOver::Claims)),
+        })
+    }
+}
+
+/// Sums and counts of the aggregates over claims, laid out
+/// `[block][period][unit][aggregate]`; one per settling thread, merged.
+#[derive(Debug, Clone)]
+pub(crate) struct ClaimSums {
+    sums: Vec<Vec<Decimal>>,
+    counts: Vec<Vec<u64>>,
+}
+
+impl ClaimSums {
+    pub(crate) fn new(prog: &Program, plan: &Plan, periods: &Periods) -> ClaimSums {
+        let slots = |s: &Settle| {
+            plan.units[kind_index(s.unit)].ids.len()
+                * period_count(periods, s.period)
+                * s.aggregates.len()
+        };
+        ClaimSums {
+            sums: prog
+                .settles
+                .iter()
+                .map(|s| vec![Decimal::ZERO; slots(s)])
+                .collect(),
+            counts: prog.settles.iter().map(|s| vec![0; slots(s)]).collect(),
         }
     }
 
-    fn end(&self, p: PeriodKind, i: usize) -> Date {
-        let (y, m) = match p {
-            PeriodKind::Year => (self.years[i], 12),
-            PeriodKind::Month => self.months[i],
+    /// Adds a settled claim: `f` holds its results and top-level values.
+    pub(crate) fn add(
+        &mut self,
+        env: &Env,
+        plan: &Plan,
+        cur: &Cur,
+        f: &Frame,
+        yi: usize,
+        mi: usize,
+    ) -> Result<(), Box<EvalError>> {
+        if !plan.over_claims {
+            return Ok(());
+        }
+        let Some(c) = cur.c else {
+            return Err(EvalError::internal("aggregate without a claim"));
         };
-        Date::month_end(y, m).unwrap_or_default()
+        let inst = c.institution as usize;
+        for (b, block) in env.prog.settles.iter().enumerate() {
+            let p = if block.period == PeriodKind::Year {
+                yi
+            } else {
+                mi
+            };
+            if !plan.applies[b].get(p).copied().unwrap_or(false) {
+                continue;
+            }
+            let un = &plan.units[kind_index(block.unit)];
+            let Some(u) = un.of_inst.get(inst).copied().flatten() else {
+                continue;
+            };
+            let na = block.aggregates.len();
+            let base = (p * un.ids.len() + u as usize) * na;
+            for (a, agg) in block.aggregates.iter().enumerate() {
+                if agg.over != AggOver::Claims {
+                    continue;
+                }
+                if let Some(filter) = &agg.filter {
+                    if !env.boolean(filter, cur, f)? {
+                        continue;
+                    }
+                }
+                let v = match &agg.arg {
+                    Some(x) => env.num(x, cur, f)?,
+                    None => Decimal::ONE,
+                };
+                let cell = &mut self.sums[b][base + a];
+                *cell = cell.checked_add(v).ok_or_else(|| {
+                    EvalError::at("arithmetic overflow in an aggregate", agg.span)
+                })?;
+                self.counts[b][base + a] += 1;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn merge(&mut self, other: &ClaimSums) -> Result<(), Box<EvalError>> {
+        for (a, b) in self.sums.iter_mut().zip(&other.sums) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = x
+                    .checked_add(*y)
+                    .ok_or_else(|| EvalError::internal("arithmetic overflow in an aggregate"))?;
+            }
+        }
+        for (a, b) in self.counts.iter_mut().zip(&other.counts) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        Ok(())
     }
 }
 
@@ -127,27 +257,16 @@ pub fn settle_institutions(
     insts: &Institutions,
     settlement: &Settlement,
     assessments: Option<&Assessments>,
-) -> Result<Option<Ledger>, EvalError> {
-    if prog.settles.is_empty() {
+) -> Result<Option<Ledger>, Box<EvalError>> {
+    let Some((plan, claim_sums)) = &settlement.clearing else {
         return Ok(None);
-    }
+    };
     let env = Env {
         prog,
         claims,
         insts,
     };
-    let units: Vec<Units> = KINDS.iter().map(|k| Units::new(*k, insts)).collect();
-    let mut years = BTreeSet::new();
-    let mut months = BTreeSet::new();
-    for c in &claims.rows {
-        let (y, m) = c.discharge.year_month();
-        years.insert(y);
-        months.insert((y, m));
-    }
-    let periods = Periods {
-        years: years.into_iter().collect(),
-        months: months.into_iter().collect(),
-    };
+    let (units, applies, periods) = (&plan.units, &plan.applies, &settlement.periods);
     // Per kind: whether it is settled monthly (then its year rows must add up its months).
     let has_months: Vec<bool> = KINDS
         .iter()
@@ -162,21 +281,7 @@ pub fn settle_institutions(
         prog.settles.iter().any(|s| s.unit == UnitKind::Alliance),
     ];
 
-    // Which blocks apply to which periods: in force on the period's last day.
-    let applies: Vec<Vec<bool>> = prog
-        .settles
-        .iter()
-        .map(|s| {
-            (0..periods.count(s.period))
-                .map(|p| {
-                    s.in_force
-                        .is_none_or(|f| f.contains(periods.end(s.period, p)))
-                })
-                .collect()
-        })
-        .collect();
-
-    // Row cells per kind: [period][unit] → (claims, total_cost).
+    // Row cells per kind: [period][unit] → (claims, total_cost), from the summary.
     let mut year_counts: Vec<Vec<(u64, Decimal)>> = units
         .iter()
         .map(|u| vec![(0, Decimal::ZERO); u.ids.len() * periods.years.len()])
@@ -185,15 +290,27 @@ pub fn settle_institutions(
         .iter()
         .map(|u| vec![(0, Decimal::ZERO); u.ids.len() * periods.months.len()])
         .collect();
-    let aggs = aggregates(
-        &env,
-        settlement,
-        &units,
-        &periods,
-        &applies,
-        &mut year_counts,
-        &mut month_counts,
-    )?;
+    for (&(inst, y, m), t) in &settlement.summary.by_institution_month {
+        let (yi, mi) = (periods.year_index(y), periods.month_index((y, m)));
+        for (k, un) in units.iter().enumerate().take(2) {
+            let Some(u) = un.of_inst.get(inst as usize).copied().flatten() else {
+                continue;
+            };
+            let n = un.ids.len();
+            for (cells, i) in [
+                (&mut year_counts[k], yi * n + u as usize),
+                (&mut month_counts[k], mi * n + u as usize),
+            ] {
+                if let Some(x) = cells.get_mut(i) {
+                    x.0 += t.claims;
+                    x.1 =
+                        x.1.checked_add(t.total_cost)
+                            .ok_or_else(|| EvalError::internal("total cost overflow"))?;
+                }
+            }
+        }
+    }
+    let aggs = aggregate_values(&env, plan, periods, claim_sums)?;
 
     let width = COLUMNS.len() + prog.ledger_extras.len();
     let mut month_rows: Vec<Vec<Vec<Decimal>>> = units
@@ -221,7 +338,7 @@ pub fn settle_institutions(
                     units: &units[k],
                     u,
                     year: periods.months[p].0,
-                    epoch: prog.epoch(periods.end(PeriodKind::Month, p)),
+                    epoch: prog.epoch(period_end(periods, PeriodKind::Month, p)),
                     aggs: &aggs[b][(p * n + u) * block.aggregates.len()..]
                         [..block.aggregates.len()],
                     prior: None,
@@ -278,7 +395,7 @@ pub fn settle_institutions(
                     units: &units[k],
                     u,
                     year: y,
-                    epoch: prog.epoch(periods.end(PeriodKind::Year, yi)),
+                    epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
                     aggs: &aggs[b][(yi * n + u) * na..][..na],
                     prior: prior.map(Vec::as_slice),
                     assessments,
@@ -472,7 +589,7 @@ struct Ctx<'a> {
     assessments: Option<&'a Assessments>,
 }
 
-fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), EvalError> {
+fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), Box<EvalError>> {
     let id = &ctx.units.ids[ctx.u];
     let unit = UnitCtx {
         aggs: ctx.aggs,
@@ -515,113 +632,22 @@ fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), Eva
     result
 }
 
-/// Every block's aggregates, laid out `[period][unit][aggregate]`; also
-/// counts each row's claims and total cost.
-fn aggregates(
+/// Every block's aggregates, laid out `[period][unit][aggregate]`: the sums
+/// over claims made while settling them, plus the aggregates over
+/// institutions, turned into values (a count, a sum, an average).
+fn aggregate_values(
     env: &Env,
-    settlement: &Settlement,
-    units: &[Units],
+    plan: &Plan,
     periods: &Periods,
-    applies: &[Vec<bool>],
-    year_counts: &mut [Vec<(u64, Decimal)>],
-    month_counts: &mut [Vec<(u64, Decimal)>],
-) -> Result<Vec<Vec<Decimal>>, EvalError> {
+    claim_sums: &ClaimSums,
+) -> Result<Vec<Vec<Decimal>>, Box<EvalError>> {
     let prog = env.prog;
-    let slots = |s: &Settle| {
-        units[kind_index(s.unit)].ids.len() * periods.count(s.period) * s.aggregates.len()
-    };
-    let mut sums: Vec<Vec<Decimal>> = prog
-        .settles
-        .iter()
-        .map(|s| vec![Decimal::ZERO; slots(s)])
-        .collect();
-    let mut counts: Vec<Vec<u64>> = prog.settles.iter().map(|s| vec![0; slots(s)]).collect();
-    let over_claims = prog
-        .settles
-        .iter()
-        .any(|s| s.aggregates.iter().any(|a| a.over == AggOver::Claims));
-    let mut f = Frame::new(prog);
-    let nl = settlement.n_layers;
-    let no = settlement.n_outputs;
-    for (k, &ci) in settlement.order.iter().enumerate() {
-        let c = &env.claims.rows[ci as usize];
-        let (y, m) = c.discharge.year_month();
-        let yi = periods.years.binary_search(&y).unwrap_or(0);
-        let mi = periods.months.binary_search(&(y, m)).unwrap_or(0);
-        let inst = c.institution as usize;
-        for (kk, un) in units.iter().enumerate().take(2) {
-            if let Some(u) = un.of_inst.get(inst).copied().flatten() {
-                let n = un.ids.len();
-                for (cell, i) in [
-                    (&mut year_counts[kk], yi * n + u as usize),
-                    (&mut month_counts[kk], mi * n + u as usize),
-                ] {
-                    if let Some(x) = cell.get_mut(i) {
-                        x.0 += 1;
-                        x.1 =
-                            x.1.checked_add(c.total_cost)
-                                .ok_or_else(|| EvalError::internal("total cost overflow"))?;
-                    }
-                }
-            }
-        }
-        if !over_claims {
-            continue;
-        }
-        let row = settlement.row(k);
-        f.layers.copy_from_slice(&row[..nl]);
-        f.remaining = row[nl];
-        f.outputs.copy_from_slice(&row[nl + 1..nl + 1 + no]);
-        let cur = Cur {
-            c: Some(c),
-            i: ci as usize,
-            inst: env.insts.rows.get(inst),
-            epoch: prog.epoch(c.discharge),
-            unit: None,
-        };
-        let claim_err = |mut e: EvalError| {
-            e.claim = Some((env.claims.text(c.id).to_string(), c.line));
-            e
-        };
-        for s in &prog.lets {
-            env.stmt(s, &cur, &mut f, None).map_err(claim_err)?;
-        }
-        for (b, block) in prog.settles.iter().enumerate() {
-            let p = if block.period == PeriodKind::Year {
-                yi
-            } else {
-                mi
-            };
-            if !applies[b].get(p).copied().unwrap_or(false) {
-                continue;
-            }
-            let un = &units[kind_index(block.unit)];
-            let Some(u) = un.of_inst.get(inst).copied().flatten() else {
-                continue;
-            };
-            let na = block.aggregates.len();
-            let base = (p * un.ids.len() + u as usize) * na;
-            for (a, agg) in block.aggregates.iter().enumerate() {
-                if agg.over != AggOver::Claims {
-                    continue;
-                }
-                if let Some(filter) = &agg.filter {
-                    if !env.boolean(filter, &cur, &f).map_err(claim_err)? {
-                        continue;
-                    }
-                }
-                let v = match &agg.arg {
-                    Some(x) => env.num(x, &cur, &f).map_err(claim_err)?,
-                    None => Decimal::ONE,
-                };
-                let cell = &mut sums[b][base + a];
-                *cell = cell.checked_add(v).ok_or_else(|| {
-                    EvalError::at("arithmetic overflow in an aggregate", agg.span)
-                })?;
-                counts[b][base + a] += 1;
-            }
-        }
-    }
+    let (units, applies) = (&plan.units, &plan.applies);
+    let ClaimSums {
+        mut sums,
+        mut counts,
+    } = claim_sums.clone();
+    let f = Frame::new(prog);
 
     // Aggregates over institutions.
     for (b, block) in prog.settles.iter().enumerate() {
@@ -638,7 +664,7 @@ fn aggregates(
             if !on {
                 continue;
             }
-            let epoch = prog.epoch(periods.end(block.period, p));
+            let epoch = prog.epoch(period_end(periods, block.period, p));
             for (ii, inst) in env.insts.rows.iter().enumerate() {
                 let Some(u) = un.of_inst.get(ii).copied().flatten() else {
                     continue;

@@ -31,6 +31,12 @@ pub struct Settlement {
     pub rules: Vec<u16>,
     pub n_layers: usize,
     pub n_outputs: usize,
+    /// The sums over the claims.
+    pub summary: Summary,
+    /// The years and months the claims fall in.
+    pub periods: Periods,
+    /// For settle blocks: the units and the aggregates over claims.
+    pub(crate) clearing: Option<(ledger::Plan, ledger::ClaimSums)>,
 }
 
 impl Settlement {
@@ -57,30 +63,100 @@ pub fn settlement_order(claims: &Claims) -> Vec<u32> {
     for (r, &p) in by_id.iter().enumerate() {
         rank[p as usize] = r as u32;
     }
-    let mut order: Vec<u32> = (0..claims.rows.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        let (x, y) = (&claims.rows[a as usize], &claims.rows[b as usize]);
-        rank[x.patient as usize]
-            .cmp(&rank[y.patient as usize])
-            .then(x.discharge.cmp(&y.discharge))
-            .then_with(|| {
-                claims
-                    .text(x.id)
-                    .as_bytes()
-                    .cmp(claims.text(y.id).as_bytes())
-            })
-    });
+    // Sort by a packed (patient rank, discharge day) key, then order each run of equal keys
+    // (a patient's claims on one day, rare) by claim id bytes.
+    let mut keyed: Vec<(u64, u32)> = claims
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u64;
+            ((u64::from(rank[c.patient as usize]) << 32) | day, i as u32)
+        })
+        .collect();
+    keyed.sort_unstable();
+    let mut order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+    let mut start = 0;
+    while start < keyed.len() {
+        let mut end = start + 1;
+        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+            end += 1;
+        }
+        if end - start > 1 {
+            order[start..end].sort_unstable_by(|&a, &b| {
+                let id = |i: u32| claims.text(claims.rows[i as usize].id).as_bytes();
+                id(a).cmp(id(b))
+            });
+        }
+        start = end;
+    }
     order
 }
 
+/// The years and months the claims' discharge dates fall in, sorted.
+#[derive(Debug, Clone, Default)]
+pub struct Periods {
+    pub years: Vec<i32>,
+    pub months: Vec<(i32, u32)>,
+}
+
+impl Periods {
+    pub fn of(claims: &Claims) -> Periods {
+        let (Some(lo), Some(hi)) = (
+            claims.rows.iter().map(|c| c.discharge).min(),
+            claims.rows.iter().map(|c| c.discharge).max(),
+        ) else {
+            return Periods::default();
+        };
+        let index = |d: crate::date::Date| {
+            let (y, m) = d.year_month();
+            y as usize * 12 + m as usize - 1
+        };
+        let first = index(lo);
+        let mut seen = vec![false; index(hi) - first + 1];
+        for c in &claims.rows {
+            seen[index(c.discharge) - first] = true;
+        }
+        let months: Vec<(i32, u32)> = seen
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(k, _)| (((first + k) / 12) as i32, ((first + k) % 12) as u32 + 1))
+            .collect();
+        let mut years: Vec<i32> = months.iter().map(|m| m.0).collect();
+        years.dedup();
+        Periods { years, months }
+    }
+
+    pub(crate) fn month_index(&self, ym: (i32, u32)) -> usize {
+        self.months.binary_search(&ym).unwrap_or(0)
+    }
+
+    pub(crate) fn year_index(&self, y: i32) -> usize {
+        self.years.binary_search(&y).unwrap_or(0)
+    }
+}
+
+/// What one thread adds up while it settles its claims.
+pub(crate) struct Partial {
+    tally: summary::Tally,
+    sums: Option<ledger::ClaimSums>,
+}
+
 /// Settles every claim. `threads` of 0 means one per available core.
+///
+/// Besides each claim's results, the pass adds up the summary and the
+/// settle blocks' aggregates over claims, so no later stage walks the claims
+/// again.
 pub fn settle(
     prog: &Program,
     claims: &Claims,
     insts: &Institutions,
     threads: usize,
-) -> Result<Settlement, EvalError> {
+) -> Result<Settlement, Box<EvalError>> {
     let order = settlement_order(claims);
+    let periods = Periods::of(claims);
+    let plan = ledger::Plan::new(prog, insts, &periods);
     let n_layers = prog.layers.len();
     let n_outputs = prog.outputs.len();
     let stride = n_layers + 1 + n_outputs;
@@ -98,8 +174,14 @@ pub fn settle(
         claims,
         insts,
     };
+    let new_partial = || Partial {
+        tally: summary::Tally::new(n_layers, insts.rows.len(), periods.months.len()),
+        sums: plan
+            .as_ref()
+            .map(|p| ledger::ClaimSums::new(prog, p, &periods)),
+    };
 
-    let mut results: Vec<Result<(), (usize, EvalError)>> = Vec::new();
+    let mut results: Vec<Result<Partial, (usize, Box<EvalError>)>> = Vec::new();
     std::thread::scope(|scope| {
         let mut handles = Vec::new();
         let mut rest_v = values.as_mut_slice();
@@ -111,10 +193,13 @@ pub fn settle(
             rest_v = rv;
             rest_r = rr;
             let ord = &order[start..end];
-            let env = &env;
-            handles.push(
-                scope.spawn(move || env.settle_chunk(ord, v, r).map_err(|(k, e)| (start + k, e))),
-            );
+            let (env, periods, plan) = (&env, &periods, plan.as_ref());
+            let mut part = new_partial();
+            handles.push(scope.spawn(move || {
+                env.settle_chunk(ord, v, r, periods, plan, &mut part)
+                    .map(|()| part)
+                    .map_err(|(k, e)| (start + k, e))
+            }));
         }
         for h in handles {
             results.push(
@@ -124,19 +209,42 @@ pub fn settle(
             );
         }
     });
-    if let Some((_, e)) = results
-        .into_iter()
-        .filter_map(Result::err)
-        .min_by_key(|(k, _)| *k)
-    {
+    let mut total = new_partial();
+    let mut first_error: Option<(usize, Box<EvalError>)> = None;
+    for r in results {
+        match r {
+            Ok(p) => {
+                total
+                    .tally
+                    .merge(&p.tally)
+                    .map_err(|e| EvalError::internal(&e))?;
+                if let (Some(t), Some(s)) = (total.sums.as_mut(), p.sums.as_ref()) {
+                    t.merge(s)?;
+                }
+            }
+            Err((k, e)) => {
+                if first_error.as_ref().is_none_or(|(k0, _)| k < *k0) {
+                    first_error = Some((k, e));
+                }
+            }
+        }
+    }
+    if let Some((_, e)) = first_error {
         return Err(e);
     }
+    let summary = total
+        .tally
+        .summary(insts.rows.len(), &periods)
+        .map_err(|e| EvalError::internal(&e))?;
     Ok(Settlement {
         order,
         values,
         rules,
         n_layers,
         n_outputs,
+        summary,
+        periods,
+        clearing: plan.zip(total.sums),
     })
 }
 

@@ -1,0 +1,82 @@
+//! `yibao gen`: write a synthetic population's claims and institutions (see [`crate::synth`]).
+
+use super::Status;
+use crate::synth::{generate, Options};
+use clap::Args;
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+pub struct GenArgs {
+    /// Number of claims
+    #[arg(long, value_name = "N")]
+    pub claims: u64,
+    /// Number of patients (default: one per 10 claims)
+    #[arg(long, value_name = "M")]
+    pub patients: Option<u64>,
+    /// Number of institutions (default: one per 2,000 claims, 5 to 500)
+    #[arg(long, value_name = "K")]
+    pub institutions: Option<u32>,
+    /// Calendar years the discharge dates spread over, from --first-year
+    #[arg(long, value_name = "Y", default_value_t = 1)]
+    pub years: u32,
+    /// First calendar year
+    #[arg(long, value_name = "YYYY", default_value_t = 2025)]
+    pub first_year: i32,
+    /// Random seed: the same seed and options give the same bytes
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Directory to write claims.csv and institutions.csv into (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+pub fn run(a: &GenArgs) -> Status {
+    let mut opts = Options::for_claims(a.claims);
+    if let Some(p) = a.patients {
+        opts.patients = p;
+    }
+    if let Some(k) = a.institutions {
+        opts.institutions = k;
+    }
+    opts.years = a.years;
+    opts.first_year = a.first_year;
+    opts.seed = a.seed;
+    if opts.patients == 0 || opts.institutions == 0 || opts.years == 0 {
+        eprintln!("error: --patients, --institutions and --years must be at least 1");
+        return Status::Usage;
+    }
+    if let Err(e) = std::fs::create_dir_all(&a.out) {
+        eprintln!("error: cannot create `{}`: {e}", a.out.display());
+        return Status::Usage;
+    }
+    let create = |name: &str| {
+        let path = a.out.join(name);
+        std::fs::File::create(&path).map_err(|e| {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            Status::Usage
+        })
+    };
+    let (mut claims, mut insts) = match (create("claims.csv"), create("institutions.csv")) {
+        (Ok(c), Ok(i)) => (c, i),
+        _ => return Status::Usage,
+    };
+    let bar = super::progress_bar(a.claims, "generating");
+    let written = generate(&opts, &mut claims, &mut insts, &mut |n| bar.set_position(n));
+    bar.finish_and_clear();
+    match written {
+        Ok(w) => {
+            eprintln!(
+                "wrote {} claims of {} patients and {} institutions to {}",
+                w.claims,
+                w.patients,
+                w.institutions,
+                a.out.display()
+            );
+            Status::Ok
+        }
+        Err(e) => {
+            eprintln!("error: cannot write to `{}`: {e}", a.out.display());
+            Status::Usage
+        }
+    }
+}
