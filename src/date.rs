@@ -48,6 +48,25 @@ impl Date {
         (if m <= 2 { y + 1 } else { y }, m, d)
     }
 
+    /// `YYYY-MM-DD` as bytes, without the formatting machinery (years 0–9999).
+    pub fn iso_bytes(self) -> [u8; 10] {
+        let (y, m, d) = self.ymd();
+        let y = y.clamp(0, 9999) as u32;
+        let digit = |n: u32| b'0' + (n % 10) as u8;
+        [
+            digit(y / 1000),
+            digit(y / 100),
+            digit(y / 10),
+            digit(y),
+            b'-',
+            digit(m / 10),
+            digit(m),
+            b'-',
+            digit(d / 10),
+            digit(d),
+        ]
+    }
+
     pub fn year(self) -> i32 {
         self.ymd().0
     }
@@ -88,6 +107,21 @@ impl fmt::Display for Date {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn iso_bytes_match_display() {
+        for s in [
+            "0001-01-01",
+            "1969-12-31",
+            "2024-02-29",
+            "2025-10-09",
+            "9999-12-31",
+        ] {
+            let d = Date::parse(s.as_bytes()).unwrap();
+            assert_eq!(&d.iso_bytes(), s.as_bytes());
+            assert_eq!(d.to_string(), s);
+        }
+    }
 
     #[test]
     fn round_trips_and_validates() {

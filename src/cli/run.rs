@@ -236,7 +236,7 @@ pub fn run(args: RunArgs) -> Status {
         } else {
             Format::Csv
         };
-        let written = write_results(dir, fmt, &prog, &claims, &insts, &settlement, summary)
+        let written = write_results(dir, fmt, &prog, &claims, &insts, &settlement, plan.threads)
             .and_then(|mut paths| {
                 if let Some(l) = &ledger {
                     paths.extend(write_ledger(dir, fmt, &prog, l)?);
@@ -363,7 +363,7 @@ fn print_summary(
     ledger: Option<&Ledger>,
 ) {
     let cols = ResultColumns::of(prog);
-    let settled = s.order.len();
+    let settled = s.len();
     let region = match (&prog.region, &prog.code) {
         (Some(r), Some(c)) => format!("{r} ({c})"),
         (Some(r), None) => r.clone(),

@@ -8,8 +8,8 @@ use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
 use rust_decimal::Decimal;
-use std::collections::hash_map::{DefaultHasher, Entry};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
@@ -36,6 +36,10 @@ pub struct Claim {
     pub line: u64,
 }
 
+/// The good rows of a claims file, in settlement order: by patient id
+/// (bytes), then discharge date, then claim id (bytes), as the data contract
+/// says claims are settled. Keeping them in that order means every later
+/// pass reads them front to back.
 #[derive(Debug, Default)]
 pub struct Claims {
     pub rows: Vec<Claim>,
@@ -105,10 +109,10 @@ pub fn load_claims(
             .collect(),
         ..Claims::default()
     };
-    let mut patient_index: HashMap<Box<str>, u32> = HashMap::new();
+    let mut patient_index: FxHashMap<Box<str>, u32> = FxHashMap::default();
     // Duplicate ids without a String per claim: hash → first claim with it.
-    let mut seen: HashMap<u64, u32> = HashMap::new();
-    let mut collided: HashSet<String> = HashSet::new();
+    let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut collided: FxHashSet<String> = FxHashSet::default();
     let mut errors = Vec::new();
     let mut rec = csv::ByteRecord::new();
     let mut row_extras = Vec::with_capacity(extras.len());
@@ -145,7 +149,7 @@ pub fn load_claims(
         ) {
             Ok(claim) => {
                 let id = claims.text(claim.id);
-                let mut h = DefaultHasher::new();
+                let mut h = FxHasher::default();
                 id.hash(&mut h);
                 let dup = match seen.entry(h.finish()) {
                     Entry::Vacant(v) => {
@@ -179,7 +183,81 @@ pub fn load_claims(
             Err(reason) => errors.push(row_error(path, line, &rec, reason)),
         }
     }
+    claims.put_in_settlement_order();
     Ok((claims, errors))
+}
+
+impl Claims {
+    /// Sorts the rows (and their extra columns) into settlement order.
+    pub fn put_in_settlement_order(&mut self) {
+        let order = self.settlement_order();
+        permute(&mut self.rows, &order);
+        for col in &mut self.extras {
+            permute(col, &order);
+        }
+    }
+
+    /// The order claims are settled in: patient, discharge date, claim id (bytes).
+    fn settlement_order(&self) -> Vec<u32> {
+        let mut by_id: Vec<u32> = (0..self.patients.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| {
+            self.text(self.patients[a as usize])
+                .cmp(self.text(self.patients[b as usize]))
+        });
+        let mut rank = vec![0u32; by_id.len()];
+        for (r, &p) in by_id.iter().enumerate() {
+            rank[p as usize] = r as u32;
+        }
+        // Sort by a packed (patient rank, discharge day) key, then order each run of equal
+        // keys (a patient's claims on one day, rare) by claim id bytes.
+        let mut keyed: Vec<(u64, u32)> = self
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u64;
+                ((u64::from(rank[c.patient as usize]) << 32) | day, i as u32)
+            })
+            .collect();
+        keyed.sort_unstable();
+        let mut order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+        let mut start = 0;
+        while start < keyed.len() {
+            let mut end = start + 1;
+            while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+                end += 1;
+            }
+            if end - start > 1 {
+                order[start..end].sort_unstable_by(|&a, &b| {
+                    let id = |i: u32| self.text(self.rows[i as usize].id).as_bytes();
+                    id(a).cmp(id(b))
+                });
+            }
+            start = end;
+        }
+        order
+    }
+}
+
+/// Rearranges `v` in place so that `v[k]` becomes the old `v[order[k]]`
+/// (`order` a permutation), following cycles: no second copy of the rows.
+fn permute<T>(v: &mut [T], order: &[u32]) {
+    let mut done = vec![false; v.len()];
+    for i in 0..v.len() {
+        if done[i] {
+            continue;
+        }
+        let mut cur = i;
+        loop {
+            done[cur] = true;
+            let next = order[cur] as usize;
+            if next == i {
+                break;
+            }
+            v.swap(cur, next);
+            cur = next;
+        }
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -190,7 +268,7 @@ fn parse_row(
     insts: &Institutions,
     extras: &[ExtraField],
     claims: &mut Claims,
-    patient_index: &mut HashMap<Box<str>, u32>,
+    patient_index: &mut FxHashMap<Box<str>, u32>,
     row_extras: &mut Vec<Extra>,
     line: u64,
 ) -> Result<Claim, String> {
@@ -300,4 +378,23 @@ fn parse_row(
         drg_code: claims.arena.push(drg)?,
         line,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::permute;
+
+    #[test]
+    fn permute_follows_every_cycle() {
+        let mut v = vec!['a', 'b', 'c', 'd', 'e', 'f'];
+        // Cycles (0 3 5)(1 2) and the fixed point 4.
+        let order = [3, 2, 1, 5, 4, 0];
+        permute(&mut v, &order);
+        let expected: Vec<char> = order
+            .iter()
+            .map(|&i| ['a', 'b', 'c', 'd', 'e', 'f'][i as usize])
+            .collect();
+        assert_eq!(v, expected);
+        assert_eq!(v, vec!['d', 'c', 'b', 'f', 'e', 'a']);
+    }
 }

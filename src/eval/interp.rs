@@ -119,10 +119,10 @@ fn no_claim() -> Box<EvalError> {
 }
 
 impl Env<'_> {
-    /// Settles the claims of `order` (whole patients), writing their results.
+    /// Settles the claims of `range` (whole patients), writing their results.
     pub(crate) fn settle_chunk(
         &self,
-        order: &[u32],
+        range: std::ops::Range<usize>,
         values: &mut [Decimal],
         rules: &mut [u16],
         periods: &super::Periods,
@@ -133,8 +133,8 @@ impl Env<'_> {
         let mut f = Frame::new(p);
         let stride = p.layers.len() + 1 + p.outputs.len();
         let mut scope: Option<(u32, i32)> = None;
-        for (k, &ci) in order.iter().enumerate() {
-            let c = &self.claims.rows[ci as usize];
+        for (k, c) in self.claims.rows[range.clone()].iter().enumerate() {
+            let ci = range.start + k;
             let (year, month) = c.discharge.year_month();
             if scope != Some((c.patient, year)) {
                 f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
@@ -148,7 +148,7 @@ impl Env<'_> {
             };
             let cur = Cur {
                 c: Some(c),
-                i: ci as usize,
+                i: ci,
                 inst: Some(inst),
                 epoch: p.epoch(c.discharge),
                 unit: None,

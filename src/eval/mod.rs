@@ -12,21 +12,20 @@ mod summary;
 
 pub use interp::EvalError;
 pub use ledger::{settle_institutions, Ledger, LedgerRow};
-pub use summary::{Summary, Totals};
+pub use summary::{fen, Summary, Totals};
 
 use crate::data::{Claims, Institutions};
 use crate::ir::Program;
 use rust_decimal::Decimal;
 
-/// Every claim's results, in settlement order.
+/// Every claim's results, row `k` for `Claims::rows[k]` (claims are kept in
+/// settlement order).
 #[derive(Debug)]
 pub struct Settlement {
-    /// Claim indices (into `Claims::rows`) in settlement order.
-    pub order: Vec<u32>,
-    /// Row-major: for each claim in `order`, the layers' payments, then
+    /// Row-major: for each claim, the layers' payments, then
     /// `patient_paid`, then the policy's outputs.
     pub values: Vec<Decimal>,
-    /// For each claim in `order` and each layer, the 1-based index of the
+    /// For each claim and each layer, the 1-based index of the
     /// rule that applied (0: none).
     pub rules: Vec<u16>,
     pub n_layers: usize,
@@ -44,53 +43,20 @@ impl Settlement {
         self.n_layers + 1 + self.n_outputs
     }
 
+    /// Claims settled.
+    pub fn len(&self) -> usize {
+        self.values.len() / self.stride().max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// Results of the `k`-th claim in settlement order.
     pub fn row(&self, k: usize) -> &[Decimal] {
         let s = self.stride();
         &self.values[k * s..(k + 1) * s]
     }
-}
-
-/// The order claims are settled in: patient, discharge date, claim id (bytes).
-pub fn settlement_order(claims: &Claims) -> Vec<u32> {
-    let mut by_id: Vec<u32> = (0..claims.patients.len() as u32).collect();
-    by_id.sort_unstable_by(|&a, &b| {
-        claims
-            .text(claims.patients[a as usize])
-            .cmp(claims.text(claims.patients[b as usize]))
-    });
-    let mut rank = vec![0u32; by_id.len()];
-    for (r, &p) in by_id.iter().enumerate() {
-        rank[p as usize] = r as u32;
-    }
-    // Sort by a packed (patient rank, discharge day) key, then order each run of equal keys
-    // (a patient's claims on one day, rare) by claim id bytes.
-    let mut keyed: Vec<(u64, u32)> = claims
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u64;
-            ((u64::from(rank[c.patient as usize]) << 32) | day, i as u32)
-        })
-        .collect();
-    keyed.sort_unstable();
-    let mut order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
-    let mut start = 0;
-    while start < keyed.len() {
-        let mut end = start + 1;
-        while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-            end += 1;
-        }
-        if end - start > 1 {
-            order[start..end].sort_unstable_by(|&a, &b| {
-                let id = |i: u32| claims.text(claims.rows[i as usize].id).as_bytes();
-                id(a).cmp(id(b))
-            });
-        }
-        start = end;
-    }
-    order
 }
 
 /// The years and months the claims' discharge dates fall in, sorted.
@@ -154,21 +120,21 @@ pub fn settle(
     insts: &Institutions,
     threads: usize,
 ) -> Result<Settlement, Box<EvalError>> {
-    let order = settlement_order(claims);
     let periods = Periods::of(claims);
     let plan = ledger::Plan::new(prog, insts, &periods);
     let n_layers = prog.layers.len();
     let n_outputs = prog.outputs.len();
     let stride = n_layers + 1 + n_outputs;
-    let mut values = vec![Decimal::ZERO; order.len() * stride];
-    let mut rules = vec![0u16; order.len() * n_layers];
+    let n = claims.rows.len();
+    let mut values = vec![Decimal::ZERO; n * stride];
+    let mut rules = vec![0u16; n * n_layers];
 
     let threads = if threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
         threads
     };
-    let bounds = chunk_bounds(claims, &order, threads);
+    let bounds = chunk_bounds(claims, threads);
     let env = interp::Env {
         prog,
         claims,
@@ -192,11 +158,10 @@ pub fn settle(
             let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_layers);
             rest_v = rv;
             rest_r = rr;
-            let ord = &order[start..end];
             let (env, periods, plan) = (&env, &periods, plan.as_ref());
             let mut part = new_partial();
             handles.push(scope.spawn(move || {
-                env.settle_chunk(ord, v, r, periods, plan, &mut part)
+                env.settle_chunk(start..end, v, r, periods, plan, &mut part)
                     .map(|()| part)
                     .map_err(|(k, e)| (start + k, e))
             }));
@@ -237,7 +202,6 @@ pub fn settle(
         .summary(insts.rows.len(), &periods)
         .map_err(|e| EvalError::internal(&e))?;
     Ok(Settlement {
-        order,
         values,
         rules,
         n_layers,
@@ -248,21 +212,22 @@ pub fn settle(
     })
 }
 
-/// Cuts `order` into at most `n` chunks of similar size, never inside a patient.
-fn chunk_bounds(claims: &Claims, order: &[u32], n: usize) -> Vec<usize> {
+/// Cuts the claims into at most `n` chunks of similar size, never inside a patient.
+fn chunk_bounds(claims: &Claims, n: usize) -> Vec<usize> {
+    let rows = &claims.rows;
     let mut bounds = vec![0];
-    let target = order.len().div_ceil(n.max(1)).max(1);
+    let target = rows.len().div_ceil(n.max(1)).max(1);
     let mut i = target;
-    while i < order.len() {
-        let p = claims.rows[order[i - 1] as usize].patient;
-        while i < order.len() && claims.rows[order[i] as usize].patient == p {
+    while i < rows.len() {
+        let p = rows[i - 1].patient;
+        while i < rows.len() && rows[i].patient == p {
             i += 1;
         }
-        if i < order.len() {
+        if i < rows.len() {
             bounds.push(i);
         }
         i += target;
     }
-    bounds.push(order.len());
+    bounds.push(rows.len());
     bounds
 }

@@ -42,17 +42,19 @@ pub struct Summary {
 }
 
 /// Running sums in fen, per (institution, month, visit type) cell: the claim
-/// count, total cost, each layer and patient_paid.
+/// count, total cost, each layer and patient_paid. Cells are `i64` (up to
+/// 92 trillion yuan a cell, checked) to keep the table small enough to stay
+/// in cache; sums over cells are `i128`.
 #[derive(Debug, Clone)]
 pub(crate) struct Tally {
     n_layers: usize,
     n_months: usize,
     n_visits: usize,
-    cells: Vec<i128>,
+    cells: Vec<i64>,
 }
 
 /// A whole number of fen, or `None` for an amount with fractions of a fen.
-pub(crate) fn fen(d: Decimal) -> Option<i128> {
+pub fn fen(d: Decimal) -> Option<i128> {
     let scale = d.scale();
     if scale <= 2 {
         d.mantissa().checked_mul(10i128.pow(2 - scale))
@@ -90,8 +92,13 @@ impl Tally {
         let w = self.width();
         let cell = ((inst as usize * self.n_months + month) * self.n_visits + visit as usize) * w;
         let not_fen = |d: Decimal| format!("the amount {d} is not a whole number of fen");
-        let total = fen(total_cost).ok_or_else(|| not_fen(total_cost))?;
-        let mut paid: i128 = 0;
+        let too_large = |d: Decimal| format!("the amount {d} is too large to add up");
+        let fen64 = |d: Decimal| -> Result<i64, String> {
+            let f = fen(d).ok_or_else(|| not_fen(d))?;
+            i64::try_from(f).map_err(|_| too_large(d))
+        };
+        let total = fen64(total_cost)?;
+        let mut paid: i64 = 0;
         let dst = self
             .cells
             .get_mut(cell..cell + w)
@@ -100,14 +107,14 @@ impl Tally {
         dst[0] += 1;
         dst[1] = dst[1].checked_add(total).ok_or_else(overflow)?;
         for (d, v) in dst[2..].iter_mut().zip(&row[..=self.n_layers]) {
-            let x = fen(*v).ok_or_else(|| not_fen(*v))?;
+            let x = fen64(*v)?;
             *d = d.checked_add(x).ok_or_else(overflow)?;
             paid = paid.checked_add(x).ok_or_else(overflow)?;
         }
         if paid != total {
             return Err(format!(
                 "total_cost {total_cost} ≠ layers + patient_paid {}",
-                Decimal::try_from_i128_with_scale(paid, 2)
+                Decimal::try_from_i128_with_scale(i128::from(paid), 2)
                     .map_or_else(|_| "(overflow)".to_string(), |d| d.to_string())
             ));
         }
@@ -129,7 +136,13 @@ impl Tally {
         let overflow = || "the totals are too large to add up".to_string();
         let dec = |x: i128| Decimal::try_from_i128_with_scale(x, 2).map_err(|_| overflow());
         let zero = vec![0i128; w];
-        let add = |acc: &mut Vec<i128>, c: &[i128]| -> Result<(), String> {
+        let add = |acc: &mut Vec<i128>, c: &[i64]| -> Result<(), String> {
+            for (a, b) in acc.iter_mut().zip(c) {
+                *a = a.checked_add(i128::from(*b)).ok_or_else(overflow)?;
+            }
+            Ok(())
+        };
+        let add_wide = |acc: &mut Vec<i128>, c: &[i128]| -> Result<(), String> {
             for (a, b) in acc.iter_mut().zip(c) {
                 *a = a.checked_add(*b).ok_or_else(overflow)?;
             }
@@ -159,7 +172,7 @@ impl Tally {
                     add(by, c)?;
                 }
                 if cell[0] > 0 {
-                    add(&mut all, &cell)?;
+                    add_wide(&mut all, &cell)?;
                     by_institution_month.insert((i as u32, y, mo), totals(&cell)?);
                 }
             }

@@ -58,4 +58,24 @@ mod tests {
         assert_eq!(money(Decimal::new(12345, 3)), "12.35");
         assert_eq!(money(Decimal::new(-1, 3)), "0.00");
     }
+
+    #[test]
+    fn push_money_is_money() {
+        for d in [
+            "0",
+            "-0.00",
+            "5",
+            "12.3",
+            "-7.05",
+            "1234567.89",
+            "0.005",
+            "-0.004",
+            "79228162514264337593543950.335",
+        ] {
+            let d: Decimal = d.parse().unwrap();
+            let mut buf = Vec::new();
+            results::push_money(&mut buf, d);
+            assert_eq!(String::from_utf8(buf).unwrap(), money(d), "{d}");
+        }
+    }
 }

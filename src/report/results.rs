@@ -7,9 +7,10 @@
 use super::{money, number, Format};
 use crate::check::types::Ty;
 use crate::data::{Claims, Institutions};
-use crate::eval::{Settlement, Summary, Totals};
+use crate::eval::{Settlement, Totals};
 use crate::ir::Program;
 use crate::schema::EnumKind;
+use rust_decimal::Decimal;
 use std::io::Write;
 use std::path::Path;
 
@@ -62,8 +63,9 @@ pub fn write_results(
     claims: &Claims,
     insts: &Institutions,
     s: &Settlement,
-    summary: &Summary,
+    threads: usize,
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let summary = &s.summary;
     std::fs::create_dir_all(dir)?;
     let cols = ResultColumns::of(prog);
     let json = format == Format::Json;
@@ -85,38 +87,18 @@ pub fn write_results(
     header.push("patient_paid".into());
     header.extend(cols.outputs.iter().map(|(n, _)| n.clone()));
 
-    let mut rows = Rows::new(&claims_path, json, header)?;
-    let mut rec: Vec<String> = Vec::new();
-    for (k, &ci) in s.order.iter().enumerate() {
-        let c = &claims.rows[ci as usize];
-        let row = s.row(k);
-        rec.clear();
-        rec.push(claims.text(c.id).to_string());
-        rec.push(claims.text(claims.patients[c.patient as usize]).to_string());
-        rec.push(
-            insts
-                .rows
-                .get(c.institution as usize)
-                .map_or(String::new(), |i| i.id.clone()),
-        );
-        rec.push(EnumKind::VisitType.name_of(c.visit_type).to_string());
-        rec.push(c.discharge.to_string());
-        rec.push(money(c.total_cost));
-        for (_, li) in &cols.layers {
-            rec.push(li.map_or("0.00".into(), |i| money(row[i])));
+    if json {
+        let mut rows = Rows::new(&claims_path, json, header)?;
+        let mut rec = Strings(Vec::new());
+        for k in 0..s.len() {
+            rec.0.clear();
+            claim_fields(&mut rec, &cols, claims, insts, s, k);
+            rows.write(&rec.0)?;
         }
-        rec.push(money(row[s.n_layers]));
-        for (j, (_, ty)) in cols.outputs.iter().enumerate() {
-            let v = row[s.n_layers + 1 + j];
-            rec.push(if *ty == Ty::Money {
-                money(v)
-            } else {
-                number(v)
-            });
-        }
-        rows.write(&rec)?;
+        rows.finish()?;
+    } else {
+        write_claims_csv(&claims_path, &header, &cols, claims, insts, s, threads)?;
     }
-    rows.finish()?;
 
     let mut header: Vec<String> = [
         "institution_id",
@@ -131,6 +113,7 @@ pub fn write_results(
     header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
     header.push("patient_paid".into());
     let mut rows = Rows::new(&inst_path, json, header)?;
+    let mut rec: Vec<String> = Vec::new();
     for (&(ii, y, m), t) in &summary.by_institution_month {
         let inst = insts.rows.get(ii as usize);
         rec.clear();
@@ -146,6 +129,184 @@ pub fn write_results(
     }
     rows.finish()?;
     Ok(vec![claims_path, inst_path])
+}
+
+/// Claims per block when formatting `claims.csv` in parallel: big enough to
+/// keep threads busy, small enough that the blocks in flight stay a few MB.
+const BLOCK: usize = 1 << 15;
+
+/// Writes `claims.csv` in settlement order. Blocks of claims are formatted on
+/// `threads` threads at a time and written in order, so the bytes are the
+/// same for any number of threads and memory stays a few blocks.
+fn write_claims_csv(
+    path: &Path,
+    header: &[String],
+    cols: &ResultColumns,
+    claims: &Claims,
+    insts: &Institutions,
+    s: &Settlement,
+    threads: usize,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    write_csv_line(&mut out, header)?;
+    let threads = if threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        threads
+    };
+    let n = s.len();
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
+    let mut start = 0;
+    while start < n {
+        std::thread::scope(|scope| {
+            for (t, buf) in bufs.iter_mut().enumerate() {
+                let from = (start + t * BLOCK).min(n);
+                let to = (from + BLOCK).min(n);
+                scope.spawn(move || {
+                    buf.clear();
+                    for k in from..to {
+                        claim_line(buf, cols, claims, insts, s, k);
+                    }
+                });
+            }
+        });
+        for buf in &bufs {
+            out.write_all(buf)?;
+        }
+        start += threads * BLOCK;
+    }
+    out.flush()
+}
+
+/// Where a row's fields go: a CSV line, or strings for JSON.
+trait Fields {
+    fn text(&mut self, s: &str);
+    fn money(&mut self, d: Decimal);
+}
+
+/// Fields appended to a CSV line.
+struct CsvLine<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl CsvLine<'_> {
+    fn sep(&mut self) {
+        if !std::mem::take(&mut self.first) {
+            self.buf.push(b',');
+        }
+    }
+}
+
+impl Fields for CsvLine<'_> {
+    fn text(&mut self, f: &str) {
+        self.sep();
+        if f.contains([',', '"', '\n', '\r']) {
+            self.buf.push(b'"');
+            self.buf
+                .extend_from_slice(f.replace('"', "\"\"").as_bytes());
+            self.buf.push(b'"');
+        } else {
+            self.buf.extend_from_slice(f.as_bytes());
+        }
+    }
+
+    fn money(&mut self, d: Decimal) {
+        self.sep();
+        push_money(self.buf, d);
+    }
+}
+
+struct Strings(Vec<String>);
+
+impl Fields for Strings {
+    fn text(&mut self, s: &str) {
+        self.0.push(s.to_string());
+    }
+
+    fn money(&mut self, d: Decimal) {
+        self.0.push(money(d));
+    }
+}
+
+/// One claim's result line, CSV, with its newline.
+fn claim_line(
+    buf: &mut Vec<u8>,
+    cols: &ResultColumns,
+    claims: &Claims,
+    insts: &Institutions,
+    s: &Settlement,
+    k: usize,
+) {
+    claim_fields(&mut CsvLine { buf, first: true }, cols, claims, insts, s, k);
+    buf.push(b'\n');
+}
+
+/// One claim's result fields, in the order of the header.
+fn claim_fields(
+    out: &mut impl Fields,
+    cols: &ResultColumns,
+    claims: &Claims,
+    insts: &Institutions,
+    s: &Settlement,
+    k: usize,
+) {
+    let c = &claims.rows[k];
+    let row = s.row(k);
+    out.text(claims.text(c.id));
+    out.text(claims.text(claims.patients[c.patient as usize]));
+    out.text(
+        insts
+            .rows
+            .get(c.institution as usize)
+            .map_or("", |i| i.id.as_str()),
+    );
+    out.text(EnumKind::VisitType.name_of(c.visit_type));
+    let date = c.discharge.iso_bytes();
+    out.text(std::str::from_utf8(&date).unwrap_or_default());
+    out.money(c.total_cost);
+    for (_, li) in &cols.layers {
+        out.money(li.map_or(Decimal::ZERO, |i| row[i]));
+    }
+    out.money(row[s.n_layers]);
+    for (j, (_, ty)) in cols.outputs.iter().enumerate() {
+        let v = row[s.n_layers + 1 + j];
+        if *ty == Ty::Money {
+            out.money(v);
+        } else {
+            out.text(&number(v));
+        }
+    }
+}
+
+/// [`money`] straight into bytes: whole fen without going through a String.
+pub(crate) fn push_money(buf: &mut Vec<u8>, d: Decimal) {
+    match crate::eval::fen(d) {
+        Some(f) => {
+            if f < 0 {
+                buf.push(b'-');
+            }
+            let a = f.unsigned_abs();
+            push_digits(buf, a / 100);
+            buf.extend_from_slice(&[b'.', b'0' + (a % 100 / 10) as u8, b'0' + (a % 10) as u8]);
+        }
+        None => buf.extend_from_slice(money(d).as_bytes()),
+    }
+}
+
+/// The decimal digits of `n`.
+fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
+    let mut tmp = [0u8; 40];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
 }
 
 /// A CSV or JSON-array writer of string rows (amounts stay strings in JSON,
