@@ -8,8 +8,7 @@ use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
 use rust_decimal::Decimal;
-use rustc_hash::{FxHashMap, FxHashSet, FxHasher};
-use std::collections::hash_map::Entry;
+use rustc_hash::FxHasher;
 use std::hash::{Hash, Hasher};
 use std::path::Path;
 
@@ -109,10 +108,10 @@ pub fn load_claims(
             .collect(),
         ..Claims::default()
     };
-    let mut patient_index: FxHashMap<Box<str>, u32> = FxHashMap::default();
-    // Duplicate ids without a String per claim: hash → first claim with it.
-    let mut seen: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut collided: FxHashSet<String> = FxHashSet::default();
+    // Patients are grouped, and duplicate ids found, by sorting once all rows are
+    // read: sorting walks memory in order, where a hash map of millions of ids
+    // misses the cache on nearly every row.
+    let mut patient_of: Vec<TextRef> = Vec::new();
     let mut errors = Vec::new();
     let mut rec = csv::ByteRecord::new();
     let mut row_extras = Vec::with_capacity(extras.len());
@@ -143,100 +142,200 @@ pub fn load_claims(
             insts,
             extras,
             &mut claims,
-            &mut patient_index,
             &mut row_extras,
             line,
         ) {
-            Ok(claim) => {
-                let id = claims.text(claim.id);
-                let mut h = FxHasher::default();
-                id.hash(&mut h);
-                let dup = match seen.entry(h.finish()) {
-                    Entry::Vacant(v) => {
-                        v.insert(claims.rows.len() as u32);
-                        false
-                    }
-                    Entry::Occupied(o) => {
-                        let first = &claims.rows[*o.get() as usize];
-                        if claims.text(first.id) == id {
-                            true
-                        } else {
-                            !collided.insert(id.to_string())
-                        }
-                    }
-                };
-                if dup {
-                    let id = claims.text(claim.id).to_string();
-                    errors.push(row_error(
-                        path,
-                        line,
-                        &rec,
-                        format!("duplicate claim_id `{id}`"),
-                    ));
-                    continue;
-                }
+            Ok((claim, patient)) => {
                 for (col, v) in claims.extras.iter_mut().zip(row_extras.drain(..)) {
                     col.push(v);
                 }
                 claims.rows.push(claim);
+                patient_of.push(patient);
             }
             Err(reason) => errors.push(row_error(path, line, &rec, reason)),
         }
     }
-    claims.put_in_settlement_order();
+    let dups = claims.drop_duplicates(&mut patient_of);
+    if !dups.is_empty() {
+        errors.extend(reread_rows(path, &dups)?);
+        errors.sort_by_key(|e| e.line);
+    }
+    claims.put_in_settlement_order(&patient_of);
     Ok((claims, errors))
 }
 
-impl Claims {
-    /// Sorts the rows (and their extra columns) into settlement order.
-    pub fn put_in_settlement_order(&mut self) {
-        let order = self.settlement_order();
-        permute(&mut self.rows, &order);
-        for col in &mut self.extras {
-            permute(col, &order);
-        }
-    }
+/// The first 16 bytes of a text, zero-padded, as a number that sorts as the bytes do.
+fn prefix16(s: &str) -> u128 {
+    let mut b = [0u8; 16];
+    let n = s.len().min(16);
+    b[..n].copy_from_slice(&s.as_bytes()[..n]);
+    u128::from_be_bytes(b)
+}
 
-    /// The order claims are settled in: patient, discharge date, claim id (bytes).
-    fn settlement_order(&self) -> Vec<u32> {
-        let mut by_id: Vec<u32> = (0..self.patients.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| {
-            self.text(self.patients[a as usize])
-                .cmp(self.text(self.patients[b as usize]))
-        });
-        let mut rank = vec![0u32; by_id.len()];
-        for (r, &p) in by_id.iter().enumerate() {
-            rank[p as usize] = r as u32;
-        }
-        // Sort by a packed (patient rank, discharge day) key, then order each run of equal
-        // keys (a patient's claims on one day, rare) by claim id bytes.
-        let mut keyed: Vec<(u64, u32)> = self
+impl Claims {
+    /// Removes rows whose claim_id an earlier row already has; returns their
+    /// lines and ids, in line order.
+    fn drop_duplicates(&mut self, patient_of: &mut Vec<TextRef>) -> Vec<(u64, String)> {
+        let mut by_hash: Vec<(u64, u32)> = self
             .rows
             .iter()
             .enumerate()
             .map(|(i, c)| {
-                let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u64;
-                ((u64::from(rank[c.patient as usize]) << 32) | day, i as u32)
+                let mut h = FxHasher::default();
+                self.text(c.id).hash(&mut h);
+                (h.finish(), i as u32)
+            })
+            .collect();
+        by_hash.sort_unstable();
+        let mut dup = vec![false; self.rows.len()];
+        let mut found = false;
+        for run in by_hash.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
+            // Rows of a run are in file order; a row is a duplicate when an
+            // earlier row of the run has the same id (equal hashes may differ).
+            for (k, &(_, i)) in run.iter().enumerate() {
+                let id = self.text(self.rows[i as usize].id);
+                if run[..k]
+                    .iter()
+                    .any(|&(_, j)| !dup[j as usize] && self.text(self.rows[j as usize].id) == id)
+                {
+                    dup[i as usize] = true;
+                    found = true;
+                }
+            }
+        }
+        if !found {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let mut k = 0;
+        let keep: Vec<bool> = dup.iter().map(|d| !d).collect();
+        for (i, c) in self.rows.iter().enumerate() {
+            if dup[i] {
+                out.push((c.line, self.text(c.id).to_string()));
+            }
+        }
+        self.rows.retain(|_| {
+            k += 1;
+            keep[k - 1]
+        });
+        for col in self.extras.iter_mut() {
+            let mut k = 0;
+            col.retain(|_| {
+                k += 1;
+                keep[k - 1]
+            });
+        }
+        let mut k = 0;
+        patient_of.retain(|_| {
+            k += 1;
+            keep[k - 1]
+        });
+        out
+    }
+
+    /// Sorts the rows (and their extra columns) into settlement order and
+    /// numbers the patients in id order; `patient_of[i]` is row `i`'s patient id.
+    fn put_in_settlement_order(&mut self, patient_of: &[TextRef]) {
+        // Sort by (first 16 bytes of the patient id, discharge day), then put
+        // right the runs the packed key cannot decide: patient ids of 16 bytes
+        // or more, or one patient's claims on one day (by claim id).
+        let mut keyed: Vec<(u128, u32, u32)> = self
+            .rows
+            .iter()
+            .zip(patient_of)
+            .enumerate()
+            .map(|(i, (c, &p))| {
+                let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u32;
+                (prefix16(self.text(p)), day, i as u32)
             })
             .collect();
         keyed.sort_unstable();
-        let mut order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
+        let full = |&(_, _, a): &(u128, u32, u32), &(_, _, b): &(u128, u32, u32)| {
+            let (x, y) = (&self.rows[a as usize], &self.rows[b as usize]);
+            self.text(patient_of[a as usize])
+                .as_bytes()
+                .cmp(self.text(patient_of[b as usize]).as_bytes())
+                .then(x.discharge.cmp(&y.discharge))
+                .then_with(|| self.text(x.id).as_bytes().cmp(self.text(y.id).as_bytes()))
+        };
         let mut start = 0;
         while start < keyed.len() {
             let mut end = start + 1;
+            // Equal prefixes but unequal ids: longer than 16 bytes, or ending in NULs.
+            let len = |k: usize| self.text(patient_of[keyed[k].2 as usize]).len();
+            let first = len(start);
+            let mut undecided = first >= 16;
             while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+                undecided |= len(end) != first || keyed[end].1 == keyed[end - 1].1;
                 end += 1;
             }
-            if end - start > 1 {
-                order[start..end].sort_unstable_by(|&a, &b| {
-                    let id = |i: u32| self.text(self.rows[i as usize].id).as_bytes();
-                    id(a).cmp(id(b))
-                });
+            if undecided {
+                keyed[start..end].sort_unstable_by(full);
             }
             start = end;
         }
-        order
+        // Patients in id order: a new one wherever the id changes. Equal packed
+        // keys mean equal ids except in the runs sorted in full above, so the
+        // texts are read only there and for each new patient.
+        self.patients.clear();
+        let mut patient_at: Vec<u32> = Vec::with_capacity(keyed.len());
+        for (k, &(prefix, _, i)) in keyed.iter().enumerate() {
+            let new = match k.checked_sub(1).map(|j| keyed[j]) {
+                None => true,
+                Some((q, _, j)) if q == prefix => {
+                    let (a, b) = (patient_of[i as usize], patient_of[j as usize]);
+                    (a.len != b.len || a.len >= 16) && self.text(a) != self.text(b)
+                }
+                Some(_) => true,
+            };
+            if new {
+                self.patients.push(patient_of[i as usize]);
+            }
+            patient_at.push((self.patients.len() - 1) as u32);
+        }
+        let order: Vec<u32> = keyed.iter().map(|k| k.2).collect();
+        drop(keyed);
+        permute(&mut self.rows, &order);
+        for col in &mut self.extras {
+            permute(col, &order);
+        }
+        for (c, p) in self.rows.iter_mut().zip(patient_at) {
+            c.patient = p;
+        }
     }
+}
+
+/// The rows at `lines` (with the reason for each), read again from the file:
+/// only for rows found bad after reading, which are rare.
+fn reread_rows(path: &Path, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(file);
+    let mut rec = csv::ByteRecord::new();
+    let mut out = Vec::with_capacity(bad.len());
+    let mut next = bad.iter().peekable();
+    while let Some((line, id)) = next.peek() {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) => continue,
+        }
+        if rec.position().map_or(0, |p| p.line()) == *line {
+            out.push(row_error(
+                path,
+                *line,
+                &rec,
+                format!("duplicate claim_id `{id}`"),
+            ));
+            next.next();
+        }
+    }
+    Ok(out)
 }
 
 /// Rearranges `v` in place so that `v[k]` becomes the old `v[order[k]]`
@@ -268,10 +367,9 @@ fn parse_row(
     insts: &Institutions,
     extras: &[ExtraField],
     claims: &mut Claims,
-    patient_index: &mut FxHashMap<Box<str>, u32>,
     row_extras: &mut Vec<Extra>,
     line: u64,
-) -> Result<Claim, String> {
+) -> Result<(Claim, TextRef), String> {
     if rec.len() != width {
         return Err(format!("has {} fields, the header has {width}", rec.len()));
     }
@@ -350,20 +448,11 @@ fn parse_row(
         )?);
     }
 
-    let patient = match patient_index.get(patient) {
-        Some(&p) => p,
-        None => {
-            let p = u32::try_from(claims.patients.len())
-                .map_err(|_| "too many patients".to_string())?;
-            let r = claims.arena.push(patient)?;
-            claims.patients.push(r);
-            patient_index.insert(patient.into(), p);
-            p
-        }
-    };
-    Ok(Claim {
+    let patient = claims.arena.push(patient)?;
+    let claim = Claim {
         id: claims.arena.push(id)?,
-        patient,
+        // Numbered once all rows are read, in id order.
+        patient: 0,
         institution,
         insured_type,
         visit_type,
@@ -377,12 +466,104 @@ fn parse_row(
         disease_code: claims.arena.push(disease)?,
         drg_code: claims.arena.push(drg)?,
         line,
-    })
+    };
+    Ok((claim, patient))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::permute;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::data::load_institutions;
+
+    /// Loads claims given as (claim_id, patient_id, discharge_date) rows.
+    fn load(name: &str, rows: &[(&str, &str, &str)]) -> (Claims, Vec<RowError>) {
+        let dir = std::env::temp_dir().join(format!("yibao-claims-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let insts = dir.join("institutions.csv");
+        std::fs::write(&insts, "institution_id,name,level,grade,alliance_id,annual_budget,prior_year_monthly_avg,enrolled\nH1,A,1,A,,100.00,10.00,5\n").unwrap();
+        let mut csv = String::from("claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code\n");
+        for (id, p, d) in rows {
+            csv.push_str(&format!(
+                "{id},{p},resident,false,40,H1,outpatient_general,{d},{d},10.00,0.00,0.00,J06,\n"
+            ));
+        }
+        let claims = dir.join("claims.csv");
+        std::fs::write(&claims, csv).unwrap();
+        let insts = load_institutions(&insts, &[]).unwrap();
+        let out = load_claims(&claims, &insts, &[]).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        out
+    }
+
+    #[test]
+    fn settlement_order_with_long_ids_equal_prefixes_and_same_day_claims() {
+        // Two 18-digit ids sharing their first 16 bytes, an id that is a prefix
+        // of another, and one patient's two claims on one day (C-10 < C-9 as bytes).
+        let (c, errors) = load(
+            "order",
+            &[
+                ("C-1", "5101021990010112X9", "2025-03-01"),
+                ("C-2", "510102199001011234", "2025-01-05"),
+                ("C-3", "P1", "2025-02-01"),
+                ("C-9", "P1", "2025-01-01"),
+                ("C-4", "5101021990010112X9", "2025-01-02"),
+                ("C-10", "P1", "2025-01-01"),
+                ("C-5", "P10", "2025-01-01"),
+                ("C-6", "510102199001011234", "2025-01-01"),
+            ],
+        );
+        assert!(errors.is_empty());
+        let got: Vec<(&str, &str)> = c
+            .rows
+            .iter()
+            .map(|r| (c.text(r.id), c.text(c.patients[r.patient as usize])))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("C-6", "510102199001011234"),
+                ("C-2", "510102199001011234"),
+                ("C-4", "5101021990010112X9"),
+                ("C-1", "5101021990010112X9"),
+                ("C-10", "P1"),
+                ("C-9", "P1"),
+                ("C-3", "P1"),
+                ("C-5", "P10"),
+            ]
+        );
+        let patients: Vec<&str> = c.patients.iter().map(|&p| c.text(p)).collect();
+        assert_eq!(
+            patients,
+            ["510102199001011234", "5101021990010112X9", "P1", "P10"]
+        );
+    }
+
+    #[test]
+    fn later_duplicates_are_rejected_with_their_line() {
+        let (c, errors) = load(
+            "dups",
+            &[
+                ("A", "P1", "2025-01-01"),
+                ("B", "P2", "2025-01-02"),
+                ("A", "P3", "2025-01-03"),
+                ("A", "P1", "2025-01-04"),
+            ],
+        );
+        let kept: Vec<&str> = c
+            .rows
+            .iter()
+            .map(|r| c.text(c.patients[r.patient as usize]))
+            .collect();
+        assert_eq!(kept, ["P1", "P2"]);
+        let lines: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
+        assert_eq!(
+            lines,
+            [(4, "duplicate claim_id `A`"), (5, "duplicate claim_id `A`")]
+        );
+        assert_eq!(errors[0].raw[1], "P3");
+        assert_eq!(c.rows_read, 4);
+    }
 
     #[test]
     fn permute_follows_every_cycle() {
