@@ -312,10 +312,13 @@ pub fn generate(
     let mut w = io::BufWriter::new(institutions_out);
     w.write_all(b"institution_id,name,level,grade,alliance_id,annual_budget,prior_year_monthly_avg,enrolled\n")?;
     for (k, inst) in insts.iter().enumerate() {
-        // Pooled fund pays roughly 75 % of eligible inpatient/chronic cost and 40 % of general
-        // outpatient cost; the budget is that per year, give or take 15 %, in whole yuan.
+        // The pooled fund pays roughly 90 % (primary), 82 % (secondary) or 68 %
+        // (tertiary care, higher deductibles and lower ratios) of eligible inpatient and
+        // chronic cost, and 35 % of general outpatient cost; the budget is that per year,
+        // give or take 15 %, in whole yuan.
+        let share = [90, 82, 68][usize::from(inst.level) - 1];
         let spend =
-            (inst.eligible_pooled * 75 + inst.eligible_general * 40) / 100 / i64::from(years);
+            (inst.eligible_pooled * share + inst.eligible_general * 35) / 100 / i64::from(years);
         let budget = spend * rng.range(850, 1150) / 1000 / 100 * 100;
         let monthly = budget * rng.range(850, 1100) / 1000 / 12;
         let name = match inst.level {
