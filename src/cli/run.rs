@@ -155,7 +155,6 @@ pub fn run(args: RunArgs) -> Status {
             return Status::Usage;
         }
     };
-    let mut clock = Stopwatch::new(plan.timings);
     let (mut prog, _file) = match super::load_policy(&plan.policy, false) {
         Ok(x) => x,
         Err(s) => return s,
@@ -167,14 +166,19 @@ pub fn run(args: RunArgs) -> Status {
         }
     }
 
-    clock.lap("check policy");
+    let mut clock = Stages::new(plan.timings);
+    clock.begin("reading claims");
     let insts = match load_institutions(&plan.institutions, &prog.inst_extras) {
         Ok(i) => i,
-        Err((e, rows)) => return load_failed(&e, &rows),
+        Err((e, rows)) => {
+            clock.clear();
+            return load_failed(&e, &rows);
+        }
     };
     let (claims, rejects) = match load_claims(&plan.claims, &insts, &prog.claim_extras) {
         Ok(x) => x,
         Err(e) => {
+            clock.clear();
             eprintln!("error: {e}");
             return if matches!(e, crate::data::DataError::Io { .. }) {
                 Status::Usage
@@ -183,10 +187,10 @@ pub fn run(args: RunArgs) -> Status {
             };
         }
     };
-    clock.lap("read claims");
     if !rejects.is_empty() {
         match &plan.reject_file {
             None => {
+                clock.clear();
                 print_row_errors(&rejects, 50);
                 eprintln!(
                     "error: {} of {} claim rows cannot be settled; fix them, or settle the rest with --reject-file PATH",
@@ -197,6 +201,7 @@ pub fn run(args: RunArgs) -> Status {
             }
             Some(path) => {
                 if let Err(e) = write_rejects(path, &claims.header, &rejects) {
+                    clock.clear();
                     eprintln!("error: cannot write `{}`: {e}", path.display());
                     return Status::Usage;
                 }
@@ -204,33 +209,39 @@ pub fn run(args: RunArgs) -> Status {
         }
     }
 
+    clock.begin("settling claims");
     let settlement = match settle(&prog, &claims, &insts, plan.threads) {
         Ok(s) => s,
         Err(e) => {
+            clock.clear();
             report_eval_error(&plan, &e);
             return Status::Problems;
         }
     };
-    clock.lap("settle claims");
     let summary = &settlement.summary;
     let assessments = match &plan.assessments {
         None => None,
         Some(path) => match load_assessments(path) {
             Ok(a) => Some(a),
-            Err((e, rows)) => return load_failed(&e, &rows),
+            Err((e, rows)) => {
+                clock.clear();
+                return load_failed(&e, &rows);
+            }
         },
     };
+    clock.begin("settling institutions");
     let ledger =
         match settle_institutions(&prog, &claims, &insts, &settlement, assessments.as_ref()) {
             Ok(l) => l,
             Err(e) => {
+                clock.clear();
                 report_eval_error(&plan, &e);
                 return Status::Problems;
             }
         };
 
-    clock.lap("settle institutions");
     if let Some(dir) = &plan.out {
+        clock.begin("writing results");
         let fmt = if plan.format == Format::Json {
             Format::Json
         } else {
@@ -243,19 +254,21 @@ pub fn run(args: RunArgs) -> Status {
                 }
                 Ok(paths)
             });
-        clock.lap("write results");
         match written {
             Ok(paths) => {
+                clock.clear();
                 for p in paths {
                     eprintln!("wrote {}", p.display());
                 }
             }
             Err(e) => {
+                clock.clear();
                 eprintln!("error: cannot write results to `{}`: {e}", dir.display());
                 return Status::Usage;
             }
         }
     }
+    drop(clock);
     print_summary(
         &plan,
         &prog,
@@ -265,29 +278,63 @@ pub fn run(args: RunArgs) -> Status {
         summary,
         ledger.as_ref(),
     );
-    clock.lap("print summary");
     Status::Ok
 }
 
-/// Stage timings for `--timings`, on stderr.
-struct Stopwatch {
-    last: Option<std::time::Instant>,
+/// The stages of a run: a spinner naming the current one on a terminal
+/// (nothing when stderr is not one), and with `--timings` how long each took.
+struct Stages {
+    timings: bool,
+    current: Option<(&'static str, std::time::Instant)>,
+    spinner: indicatif::ProgressBar,
 }
 
-impl Stopwatch {
-    fn new(on: bool) -> Stopwatch {
-        Stopwatch {
-            last: on.then(std::time::Instant::now),
+impl Stages {
+    fn new(timings: bool) -> Stages {
+        let spinner = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        )
+        .with_finish(indicatif::ProgressFinish::AndClear);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+            spinner.set_style(style);
+        }
+        spinner.enable_steady_tick(std::time::Duration::from_millis(250));
+        Stages {
+            timings,
+            current: None,
+            spinner,
         }
     }
 
-    fn lap(&mut self, stage: &str) {
-        if let Some(last) = self.last {
-            let now = std::time::Instant::now();
-            let ms = (now - last).as_millis();
-            eprintln!("timing: {stage:<24} {:>5}.{:03} s", ms / 1000, ms % 1000);
-            self.last = Some(now);
+    /// Ends the current stage and starts `stage`.
+    fn begin(&mut self, stage: &'static str) {
+        self.end();
+        self.spinner.set_message(stage);
+        self.current = Some((stage, std::time::Instant::now()));
+    }
+
+    /// Takes the spinner off the terminal for good, before other output.
+    fn clear(&mut self) {
+        self.spinner.finish_and_clear();
+    }
+
+    fn end(&mut self) {
+        if let Some((stage, start)) = self.current.take() {
+            if self.timings {
+                let ms = start.elapsed().as_millis();
+                self.spinner.suspend(|| {
+                    eprintln!("timing: {stage:<24} {:>5}.{:03} s", ms / 1000, ms % 1000);
+                });
+            }
         }
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        self.end();
+        self.spinner.finish_and_clear();
     }
 }
 
