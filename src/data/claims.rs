@@ -83,14 +83,7 @@ pub fn load_claims(
     insts: &Institutions,
     extras: &[ExtraField],
 ) -> Result<(Claims, Vec<RowError>), DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(file);
+    let mut rdr = open_claims(path)?;
     let header = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
@@ -206,30 +199,18 @@ impl Claims {
         if !found {
             return Vec::new();
         }
-        let mut out = Vec::new();
-        let mut k = 0;
-        let keep: Vec<bool> = dup.iter().map(|d| !d).collect();
-        for (i, c) in self.rows.iter().enumerate() {
-            if dup[i] {
-                out.push((c.line, self.text(c.id).to_string()));
-            }
-        }
-        self.rows.retain(|_| {
-            k += 1;
-            keep[k - 1]
-        });
+        let out = self
+            .rows
+            .iter()
+            .zip(&dup)
+            .filter(|(_, d)| **d)
+            .map(|(c, _)| (c.line, self.text(c.id).to_string()))
+            .collect();
+        retain_unmarked(&mut self.rows, &dup);
         for col in self.extras.iter_mut() {
-            let mut k = 0;
-            col.retain(|_| {
-                k += 1;
-                keep[k - 1]
-            });
+            retain_unmarked(col, &dup);
         }
-        let mut k = 0;
-        patient_of.retain(|_| {
-            k += 1;
-            keep[k - 1]
-        });
+        retain_unmarked(patient_of, &dup);
         out
     }
 
@@ -308,14 +289,7 @@ impl Claims {
 /// The rows at `lines` (with the reason for each), read again from the file:
 /// only for rows found bad after reading, which are rare.
 fn reread_rows(path: &Path, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(file);
+    let mut rdr = open_claims(path)?;
     let mut rec = csv::ByteRecord::new();
     let mut out = Vec::with_capacity(bad.len());
     let mut next = bad.iter().peekable();
@@ -336,6 +310,28 @@ fn reread_rows(path: &Path, bad: &[(u64, String)]) -> Result<Vec<RowError>, Data
         }
     }
     Ok(out)
+}
+
+/// A reader of a claims file: rows of any width (a wrong width is a row error), a
+/// large buffer.
+fn open_claims(path: &Path) -> Result<csv::Reader<std::fs::File>, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(file))
+}
+
+/// Keeps the items of `v` whose mark is false.
+fn retain_unmarked<T>(v: &mut Vec<T>, marked: &[bool]) {
+    let mut k = 0;
+    v.retain(|_| {
+        k += 1;
+        !marked[k - 1]
+    });
 }
 
 /// Rearranges `v` in place so that `v[k]` becomes the old `v[order[k]]`
