@@ -366,13 +366,18 @@ pub(crate) fn write_csv_line(out: &mut impl Write, rec: &[String]) -> std::io::R
         if i > 0 {
             out.write_all(b",")?;
         }
-        if f.contains([',', '"', '\n', '\r']) {
-            out.write_all(b"\"")?;
-            out.write_all(f.replace('"', "\"\"").as_bytes())?;
-            out.write_all(b"\"")?;
-        } else {
-            out.write_all(f.as_bytes())?;
-        }
+        write_csv_field(out, f)?;
     }
     out.write_all(b"\n")
+}
+
+/// One CSV field, quoted only when it holds a comma, a quote or a line break.
+fn write_csv_field(out: &mut impl Write, f: &str) -> std::io::Result<()> {
+    if f.contains([',', '"', '\n', '\r']) {
+        out.write_all(b"\"")?;
+        out.write_all(f.replace('"', "\"\"").as_bytes())?;
+        out.write_all(b"\"")
+    } else {
+        out.write_all(f.as_bytes())
+    }
 }
