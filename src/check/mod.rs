@@ -7,8 +7,11 @@
 
 mod expr;
 mod literal;
+mod overrides;
 mod settle;
 pub mod types;
+
+pub use overrides::apply_override;
 
 use crate::diagnostic::{suggest, Diagnostic};
 use crate::ir::{self, Dim, KeyValue, ParamValue, Period, Program, Ref, ScheduleKind, Stmt};
@@ -1036,6 +1039,7 @@ impl Checker {
                 }
                 rules.push(ir::Rule {
                     name: r.name.name.clone(),
+                    period,
                     in_force: None,
                     when,
                     body,
@@ -1231,35 +1235,4 @@ fn describe_key(mut i: usize, dims: &[Dim], sizes: &[usize]) -> String {
     } else {
         format!("({})", parts.join(", "))
     }
-}
-
-/// Overrides a parameter with a value written as in a policy (`--set`),
-/// checked against the parameter's type.
-pub fn apply_override(prog: &mut Program, name: &str, value: &str) -> Result<(), String> {
-    if !prog.params.iter().any(|p| p.name == name) {
-        let names: Vec<&str> = prog.params.iter().map(|p| p.name.as_str()).collect();
-        let hint = match suggest(name, names.iter().copied()) {
-            Some(s) => format!("; did you mean `{s}`?"),
-            None if names.is_empty() => "; the policy has no parameters".into(),
-            None => format!(
-                "; the parameters are {}",
-                names
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return Err(format!("the policy has no parameter `{name}`{hint}"));
-    }
-    let lit = crate::syntax::parse_literal(value)?;
-    // A dated parameter is overridden in every version.
-    for param in prog.params.iter_mut().filter(|p| p.name == name) {
-        let v = literal_value(&lit, param.ty, name).map_err(|d| match d.help {
-            Some(h) => format!("{} ({h})", d.message),
-            None => d.message,
-        })?;
-        param.value = v;
-    }
-    Ok(())
 }
