@@ -265,6 +265,8 @@ pub struct Layer {
 #[derive(Debug, Clone)]
 pub struct Rule {
     pub name: String,
+    /// When the rule is in force, as written (`None`: always).
+    pub period: Option<Period>,
     /// For dated rules, whether the rule is in force in each epoch.
     pub in_force: Option<Vec<bool>>,
     pub when: Option<Bool>,

@@ -17,6 +17,7 @@
 
 pub mod check;
 pub mod cli;
+pub mod compare;
 pub mod data;
 pub mod date;
 pub mod diagnostic;

@@ -1,6 +1,8 @@
 //! Results out: the column layout every policy shares, amounts written
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
+pub mod compare;
+pub mod html;
 mod ledger;
 mod results;
 mod table;

@@ -7,6 +7,8 @@ use unicode_width::UnicodeWidthStr;
 pub struct Table {
     header: Vec<String>,
     rows: Vec<Vec<String>>,
+    /// Columns aligned left (the rest right); 1 unless set.
+    left: usize,
 }
 
 impl Table {
@@ -14,14 +16,21 @@ impl Table {
         Table {
             header,
             rows: vec![],
+            left: 1,
         }
+    }
+
+    /// Aligns the first `n` columns left (labels), the others right (figures).
+    pub fn left_aligned(mut self, n: usize) -> Table {
+        self.left = n;
+        self
     }
 
     pub fn row(&mut self, row: Vec<String>) {
         self.rows.push(row);
     }
 
-    /// First column left-aligned, the others right-aligned.
+    /// The first columns (one unless [`Table::left_aligned`]) left-aligned, the others right-aligned.
     pub fn render(&self) -> String {
         let n = self.header.len();
         let mut widths = vec![0; n];
@@ -35,7 +44,10 @@ impl Table {
             let mut line = String::new();
             for (j, (c, w)) in r.iter().zip(&widths).enumerate() {
                 let pad = " ".repeat(w - c.width());
-                if j == 0 {
+                if j > 0 && j < self.left {
+                    line.push_str("  ");
+                }
+                if j < self.left {
                     line.push_str(c);
                     line.push_str(&pad);
                 } else {
