@@ -3,8 +3,10 @@
 //! listed), 2 usage or I/O errors.
 
 mod check;
+mod compare;
 mod gen;
 mod run;
+mod shared;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -29,6 +31,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Settle every claim with a policy and summarise the results
     Run(run::RunArgs),
+    /// Settle the same claims with several policies (or reforms) and compare the results
+    /// side by side; or, with --rules, compare the rules themselves
+    Compare(compare::CompareArgs),
     /// Write synthetic claims and institutions (deterministic) to try a policy on
     Gen(gen::GenArgs),
 }
@@ -51,6 +56,7 @@ pub fn main(cli: Cli) -> Status {
     match cli.command {
         Command::Check(a) => check::run(&a),
         Command::Run(a) => run::run(a),
+        Command::Compare(a) => compare::run(a),
         Command::Gen(a) => gen::run(&a),
     }
 }

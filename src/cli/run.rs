@@ -4,9 +4,10 @@
 //! the data and the overrides, so that a run is reproducible from one file.
 //! Flags given on the command line win over the run file.
 
+use super::shared::{load_failed, load_inputs, report_eval_error, Stages};
 use super::Status;
-use crate::data::{load_assessments, load_claims, load_institutions, RowError};
-use crate::eval::{settle, settle_institutions, EvalError, Ledger, Settlement, Summary, Totals};
+use crate::data::{load_assessments, RowError};
+use crate::eval::{settle, settle_institutions, Ledger, Settlement, Summary, Totals};
 use crate::report::{
     ledger_table, money, write_ledger, write_results, Format, ResultColumns, Table,
 };
@@ -168,53 +169,23 @@ pub fn run(args: RunArgs) -> Status {
 
     let mut clock = Stages::new(plan.timings);
     clock.begin("reading claims");
-    let insts = match load_institutions(&plan.institutions, &prog.inst_extras) {
-        Ok(i) => i,
-        Err((e, rows)) => {
-            clock.clear();
-            return load_failed(&e, &rows);
-        }
-    };
-    let (claims, rejects) = match load_claims(&plan.claims, &insts, &prog.claim_extras) {
+    let (insts, claims, rejects) = match load_inputs(
+        &plan.claims,
+        &plan.institutions,
+        &prog,
+        plan.reject_file.as_deref(),
+        &mut clock,
+    ) {
         Ok(x) => x,
-        Err(e) => {
-            clock.clear();
-            eprintln!("error: {e}");
-            return if matches!(e, crate::data::DataError::Io { .. }) {
-                Status::Usage
-            } else {
-                Status::Problems
-            };
-        }
+        Err(s) => return s,
     };
-    if !rejects.is_empty() {
-        match &plan.reject_file {
-            None => {
-                clock.clear();
-                print_row_errors(&rejects, 50);
-                eprintln!(
-                    "error: {} of {} claim rows cannot be settled; fix them, or settle the rest with --reject-file PATH",
-                    rejects.len(),
-                    claims.rows_read
-                );
-                return Status::Problems;
-            }
-            Some(path) => {
-                if let Err(e) = write_rejects(path, &claims.header, &rejects) {
-                    clock.clear();
-                    eprintln!("error: cannot write `{}`: {e}", path.display());
-                    return Status::Usage;
-                }
-            }
-        }
-    }
 
     clock.begin("settling claims");
     let settlement = match settle(&prog, &claims, &insts, plan.threads) {
         Ok(s) => s,
         Err(e) => {
             clock.clear();
-            report_eval_error(&plan, &e);
+            report_eval_error(&plan.claims, &plan.policy, &e);
             return Status::Problems;
         }
     };
@@ -235,7 +206,7 @@ pub fn run(args: RunArgs) -> Status {
             Ok(l) => l,
             Err(e) => {
                 clock.clear();
-                report_eval_error(&plan, &e);
+                report_eval_error(&plan.claims, &plan.policy, &e);
                 return Status::Problems;
             }
         };
@@ -279,125 +250,6 @@ pub fn run(args: RunArgs) -> Status {
         ledger.as_ref(),
     );
     Status::Ok
-}
-
-/// The stages of a run: a spinner naming the current one on a terminal
-/// (nothing when stderr is not one), and with `--timings` how long each took.
-struct Stages {
-    timings: bool,
-    current: Option<(&'static str, std::time::Instant)>,
-    spinner: indicatif::ProgressBar,
-}
-
-impl Stages {
-    fn new(timings: bool) -> Stages {
-        let spinner = indicatif::ProgressBar::with_draw_target(
-            None,
-            indicatif::ProgressDrawTarget::stderr_with_hz(4),
-        )
-        .with_finish(indicatif::ProgressFinish::AndClear);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
-            spinner.set_style(style);
-        }
-        spinner.enable_steady_tick(std::time::Duration::from_millis(250));
-        Stages {
-            timings,
-            current: None,
-            spinner,
-        }
-    }
-
-    /// Ends the current stage and starts `stage`.
-    fn begin(&mut self, stage: &'static str) {
-        self.end();
-        self.spinner.set_message(stage);
-        self.current = Some((stage, std::time::Instant::now()));
-    }
-
-    /// Takes the spinner off the terminal for good, before other output.
-    fn clear(&mut self) {
-        self.spinner.finish_and_clear();
-    }
-
-    fn end(&mut self) {
-        if let Some((stage, start)) = self.current.take() {
-            if self.timings {
-                let ms = start.elapsed().as_millis();
-                self.spinner.suspend(|| {
-                    eprintln!("timing: {stage:<24} {:>5}.{:03} s", ms / 1000, ms % 1000);
-                });
-            }
-        }
-    }
-}
-
-impl Drop for Stages {
-    fn drop(&mut self) {
-        self.end();
-        self.spinner.finish_and_clear();
-    }
-}
-
-/// A runtime error with where it happened: the claim or unit, the rule or
-/// block, and the policy line.
-fn report_eval_error(plan: &Plan, e: &EvalError) {
-    let mut msg = format!("error: {}", e.message);
-    if let Some((id, line)) = &e.claim {
-        msg.push_str(&format!(
-            "\n  claim `{id}` ({}:{line})",
-            plan.claims.display()
-        ));
-    }
-    if let Some(unit) = &e.unit {
-        msg.push_str(&format!("\n  settling {unit}"));
-    }
-    if let Some(rule) = &e.rule {
-        msg.push_str(&format!("\n  in {rule}"));
-    }
-    if let (Some(span), Ok(file)) = (e.span, crate::source::SourceFile::read(&plan.policy)) {
-        let (l, c) = file.line_col(span.start as usize);
-        msg.push_str(&format!(
-            "\n  at {}:{l}:{c}: {}",
-            file.name(),
-            file.line_text(l).trim()
-        ));
-    }
-    eprintln!("{msg}");
-}
-
-/// A small file (institutions, assessments) that did not load: every bad
-/// row is listed; a file that cannot be read is a usage error.
-fn load_failed(e: &crate::data::DataError, rows: &[RowError]) -> Status {
-    eprintln!("error: {e}");
-    print_row_errors(rows, usize::MAX);
-    if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
-        Status::Usage
-    } else {
-        Status::Problems
-    }
-}
-
-fn print_row_errors(rows: &[RowError], limit: usize) {
-    for r in rows.iter().take(limit) {
-        eprintln!("{}:{}: {}", r.file.display(), r.line, r.reason);
-    }
-    if rows.len() > limit {
-        eprintln!("... and {} more", rows.len() - limit);
-    }
-}
-
-fn write_rejects(path: &Path, header: &[String], rows: &[RowError]) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
-    let mut h = vec!["line".to_string(), "reason".to_string()];
-    h.extend(header.iter().cloned());
-    w.write_record(&h)?;
-    for r in rows {
-        let mut rec = vec![r.line.to_string(), r.reason.clone()];
-        rec.extend(r.raw.iter().cloned());
-        rec.resize(h.len().max(rec.len()), String::new());
-        w.write_record(&rec)?;
-    }
-    w.flush()
 }
 
 fn print_summary(

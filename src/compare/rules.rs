@@ -97,11 +97,17 @@ pub fn diff(progs: &[(&str, &Program)]) -> RulesDiff {
             rows[at].values[p] = Some(value);
         }
     }
+    // By kind, in the order a policy is written; within a kind, in order of first appearance.
+    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(KINDS.len());
+    rows.sort_by_key(|r| rank(r.kind));
     RulesDiff {
         labels: progs.iter().map(|(l, _)| l.to_string()).collect(),
         rows,
     }
 }
+
+/// The kinds of item, in the order rows are listed.
+pub const KINDS: [&str; 6] = ["policy", "param", "table", "schedule", "rule", "settle"];
 
 type Item = (&'static str, String, String, String);
 

@@ -94,12 +94,13 @@ pub fn percent(s: Decimal) -> String {
     format!("{}%", round2(s * Decimal::ONE_HUNDRED))
 }
 
-/// `d` in percent of `base`, signed; `—` when the base is zero and `d` is not.
+/// `d` in percent of the size of `base` (so the sign is the sign of `d`, also
+/// for a negative base such as a claw-back); `—` when the base is zero and `d` is not.
 fn pct_of(d: Decimal, base: Decimal) -> String {
     if d.is_zero() {
         return "0.00%".into();
     }
-    match d.checked_div(base) {
+    match d.checked_div(base.abs()) {
         Some(r) if !base.is_zero() => format!("{}%", signed(round2(r * Decimal::ONE_HUNDRED))),
         _ => "—".into(),
     }
@@ -397,7 +398,7 @@ fn top_text(c: &Comparison, p: usize, top: usize) -> String {
     let mut s = String::new();
     let insts = c.top_institutions(p, top);
     s.push_str(&format!(
-        "\n{o} vs {b}: institutions whose outcome changes most (net = layers paid on its claims + its clearing)\n"
+        "\n{o} vs {b}: institutions whose outcome changes most (net = layers paid on its claims + clearing: retained − institution_share − deductions − withheld + withhold_returned)\n"
     ));
     if insts.is_empty() {
         s.push_str("  none changes\n");
@@ -654,16 +655,23 @@ pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
     })
 }
 
-/// `[0, 100)`, `[100, 500)`, …, `≥ 100000` (yuan).
+/// The bins in yuan, short: `0–100`, `100–500`, `500–1k`, …, `≥100k`
+/// (lower bound included, upper excluded).
 pub fn oop_bin_labels() -> Vec<String> {
-    let b = crate::compare::OOP_BINS;
+    let short = |v: i64| {
+        if v >= 1000 && v % 1000 == 0 {
+            format!("{}k", v / 1000)
+        } else {
+            v.to_string()
+        }
+    };
     let mut out = Vec::new();
     let mut lo = 0;
-    for hi in b {
-        out.push(format!("{lo}–{hi}"));
+    for hi in crate::compare::OOP_BINS {
+        out.push(format!("{}–{}", short(lo), short(hi)));
         lo = hi;
     }
-    out.push(format!("≥{lo}"));
+    out.push(format!("≥{}", short(lo)));
     out
 }
 

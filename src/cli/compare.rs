@@ -1,0 +1,584 @@
+//! `yibao compare`: the same claims through several policies, side by side
+//! with the first (the baseline); or, with `--rules`, the rules themselves.
+//!
+//! A policy is named on the command line by its file (labelled by the file
+//! stem, or `LABEL=PATH`), or as a reform of one listed before it:
+//! `bazhong+cap60w` is a copy of `bazhong` under a new name, changed by the
+//! overrides addressed to it (`--set bazhong+cap60w:封顶线[resident]=60万元`).
+//! A TOML compare file says the same in one reproducible file.
+
+use super::shared::{load_failed, load_inputs, report_eval_error, Stages};
+use super::Status;
+use crate::compare::{rules, Comparison, Data, Outcome};
+use crate::data::load_assessments;
+use crate::eval::{settle, settle_institutions};
+use crate::ir::Program;
+use crate::report::{compare as out, Format};
+use clap::Args;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Args)]
+#[command(after_long_help = "Examples:\n  \
+    yibao compare policies/r1.policy policies/bazhong.policy policies/leshan.policy \\\n      \
+    --claims examples/claims.csv --institutions examples/institutions.csv\n  \
+    yibao compare policies/bazhong.policy bazhong+cap60w --set 'bazhong+cap60w:封顶线[resident]=60万元' \\\n      \
+    --claims examples/claims.csv --institutions examples/institutions.csv --report report.html\n  \
+    yibao compare --rules policies/r1.policy policies/bazhong.policy\n  \
+    yibao compare compare.toml")]
+pub struct CompareArgs {
+    /// Policies to compare, the first being the baseline: a policy file (labelled by its
+    /// file stem), LABEL=FILE, or BASE+NAME — a reform: a copy of the policy labelled BASE,
+    /// changed by the --set addressed to it. Or one TOML compare file.
+    #[arg(value_name = "POLICY", required = true)]
+    pub policies: Vec<String>,
+    /// Claims file (CSV, see the data contract)
+    #[arg(long, value_name = "CSV")]
+    pub claims: Option<PathBuf>,
+    /// Institutions file (CSV)
+    #[arg(long, value_name = "CSV")]
+    pub institutions: Option<PathBuf>,
+    /// Assessment scores (CSV: institution_id, year, score) for settle blocks that read them
+    #[arg(long, value_name = "CSV")]
+    pub assessments: Option<PathBuf>,
+    /// Override a parameter or table cell in every policy (NAME=VALUE, NAME[KEY]=VALUE), or
+    /// in one (LABEL:NAME=VALUE); repeatable
+    #[arg(long = "set", value_name = "[LABEL:]NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Compare the rules themselves (parameters, table cells, segments, bands, rules and
+    /// settle blocks with their dates) instead of results; needs no data
+    #[arg(long)]
+    pub rules: bool,
+    /// How many institutions and patient-years to list among those whose outcome changes most
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+    /// Output on stdout
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Also write one self-contained HTML file with the tables and charts
+    #[arg(long, value_name = "HTML")]
+    pub report: Option<PathBuf>,
+    /// Settle the good rows and write the bad ones here, instead of failing
+    #[arg(long, value_name = "CSV")]
+    pub reject_file: Option<PathBuf>,
+    /// Threads to settle with (default: all cores); results are the same for any number
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+/// A TOML compare file; relative paths are relative to it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompareFile {
+    claims: Option<PathBuf>,
+    institutions: Option<PathBuf>,
+    assessments: Option<PathBuf>,
+    top: Option<usize>,
+    format: Option<Format>,
+    report: Option<PathBuf>,
+    reject_file: Option<PathBuf>,
+    /// Overrides for every policy.
+    #[serde(default)]
+    set: BTreeMap<String, toml::Value>,
+    policy: Vec<PolicyEntry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyEntry {
+    /// A policy file, or
+    path: Option<PathBuf>,
+    /// the label of a policy listed before, for a reform.
+    base: Option<String>,
+    label: Option<String>,
+    #[serde(default)]
+    set: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    File(PathBuf),
+    /// A copy of the policy at this index, with its overrides.
+    Reform(usize),
+}
+
+#[derive(Debug)]
+struct Spec {
+    label: String,
+    source: Source,
+    sets: Vec<(String, String)>,
+}
+
+/// Everything a comparison needs, from flags or a compare file.
+#[derive(Debug)]
+struct Plan {
+    specs: Vec<Spec>,
+    global_sets: Vec<(String, String)>,
+    claims: Option<PathBuf>,
+    institutions: Option<PathBuf>,
+    assessments: Option<PathBuf>,
+    top: usize,
+    format: Format,
+    report: Option<PathBuf>,
+    reject_file: Option<PathBuf>,
+    rules: bool,
+    threads: usize,
+}
+
+fn toml_value(v: toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Splits `NAME=VALUE` at the first `=` outside brackets.
+fn split_set(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        format!("--set `{s}`: write NAME=VALUE or LABEL:NAME=VALUE, e.g. --set 门诊封顶=3000元")
+    })?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+/// The label a spec of a file gets by default: its file stem.
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| p.display().to_string())
+}
+
+/// Reads the positional policy arguments: files, LABEL=FILE, reforms BASE+NAME.
+fn specs_of(args: &[String]) -> Result<Vec<Spec>, String> {
+    let mut specs: Vec<Spec> = Vec::new();
+    for a in args {
+        let path = Path::new(a);
+        let spec = if path.is_file() {
+            Spec {
+                label: stem(path),
+                source: Source::File(path.to_path_buf()),
+                sets: vec![],
+            }
+        } else if let Some((label, file)) =
+            a.split_once('=').filter(|(_, f)| Path::new(f).is_file())
+        {
+            Spec {
+                label: label.trim().to_string(),
+                source: Source::File(PathBuf::from(file)),
+                sets: vec![],
+            }
+        } else if let Some(base) = reform_base(&specs, a) {
+            Spec {
+                label: a.clone(),
+                source: Source::Reform(base),
+                sets: vec![],
+            }
+        } else if a.contains('+') && !a.ends_with(".policy") {
+            let labels: Vec<String> = specs.iter().map(|s| format!("`{}`", s.label)).collect();
+            return Err(format!(
+                "`{a}` names a reform, but no policy listed before it is labelled `{}`{}",
+                a.split('+').next().unwrap_or(""),
+                if labels.is_empty() {
+                    "; list the base policy first, e.g. `policies/bazhong.policy bazhong+cap60w`"
+                        .into()
+                } else {
+                    format!(" (the labels are {})", labels.join(", "))
+                }
+            ));
+        } else {
+            Spec {
+                label: stem(path),
+                source: Source::File(path.to_path_buf()),
+                sets: vec![],
+            }
+        };
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// The earlier spec a reform `BASE+NAME` is based on: the longest label that,
+/// followed by `+`, starts the name.
+fn reform_base(specs: &[Spec], name: &str) -> Option<usize> {
+    specs
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            name.strip_prefix(s.label.as_str())
+                .is_some_and(|rest| rest.len() > 1 && rest.starts_with('+'))
+        })
+        .max_by_key(|(_, s)| s.label.len())
+        .map(|(i, _)| i)
+}
+
+fn plan(args: CompareArgs) -> Result<Plan, String> {
+    let toml_file = match args.policies.as_slice() {
+        [one] if one.ends_with(".toml") => Some(PathBuf::from(one)),
+        _ => None,
+    };
+    let mut plan = match toml_file {
+        Some(path) => plan_of_file(&path)?,
+        None => Plan {
+            specs: specs_of(&args.policies)?,
+            global_sets: vec![],
+            claims: None,
+            institutions: None,
+            assessments: None,
+            top: 10,
+            format: Format::Table,
+            report: None,
+            reject_file: None,
+            rules: false,
+            threads: 0,
+        },
+    };
+    plan.rules = args.rules;
+    plan.threads = args.threads;
+    for s in &args.set {
+        let (k, v) = split_set(s)?;
+        match k.split_once(':').filter(|(l, _)| !l.contains('[')) {
+            Some((label, name)) => {
+                let spec = plan
+                    .specs
+                    .iter_mut()
+                    .find(|sp| sp.label == label.trim())
+                    .ok_or_else(|| {
+                        format!("--set `{s}`: no policy is labelled `{}`", label.trim())
+                    })?;
+                spec.sets.push((name.trim().to_string(), v));
+            }
+            None => plan.global_sets.push((k, v)),
+        }
+    }
+    plan.claims = args.claims.or(plan.claims);
+    plan.institutions = args.institutions.or(plan.institutions);
+    plan.assessments = args.assessments.or(plan.assessments);
+    plan.top = args.top.unwrap_or(plan.top);
+    plan.format = args.format.unwrap_or(plan.format);
+    plan.report = args.report.or(plan.report);
+    plan.reject_file = args.reject_file.or(plan.reject_file);
+    let mut seen: Vec<&str> = Vec::new();
+    for s in &plan.specs {
+        if seen.contains(&s.label.as_str()) {
+            return Err(format!(
+                "two policies are labelled `{}`; label one yourself: `draft={}`",
+                s.label,
+                match &s.source {
+                    Source::File(p) => p.display().to_string(),
+                    Source::Reform(_) => s.label.clone(),
+                }
+            ));
+        }
+        seen.push(&s.label);
+    }
+    Ok(plan)
+}
+
+fn plan_of_file(path: &Path) -> Result<Plan, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+    let f: CompareFile = toml::from_str(&text).map_err(|e| format!("`{}`: {e}", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
+    let mut specs: Vec<Spec> = Vec::new();
+    for (i, e) in f.policy.into_iter().enumerate() {
+        let sets = e.set.into_iter().map(|(k, v)| (k, toml_value(v))).collect();
+        let (label, source) = match (e.path, e.base) {
+            (Some(p), None) => (e.label.unwrap_or_else(|| stem(&p)), Source::File(rel(p))),
+            (None, Some(b)) => {
+                let at = specs.iter().position(|s| s.label == b).ok_or_else(|| {
+                    format!(
+                        "`{}`: policy {}: no policy before it is labelled `{b}`",
+                        path.display(),
+                        i + 1
+                    )
+                })?;
+                (e.label.unwrap_or_else(|| format!("{b}+{}", i + 1)), Source::Reform(at))
+            }
+            _ => {
+                return Err(format!(
+                    "`{}`: policy {}: give either `path` (a policy file) or `base` (the label of a policy before it)",
+                    path.display(),
+                    i + 1
+                ))
+            }
+        };
+        specs.push(Spec {
+            label,
+            source,
+            sets,
+        });
+    }
+    if specs.is_empty() {
+        return Err(format!(
+            "`{}`: no policies; add [[policy]] entries with `path = \"...\"`",
+            path.display()
+        ));
+    }
+    Ok(Plan {
+        specs,
+        global_sets: f.set.into_iter().map(|(k, v)| (k, toml_value(v))).collect(),
+        claims: f.claims.map(rel),
+        institutions: f.institutions.map(rel),
+        assessments: f.assessments.map(rel),
+        top: f.top.unwrap_or(10),
+        format: f.format.unwrap_or(Format::Table),
+        report: f.report.map(rel),
+        reject_file: f.reject_file.map(rel),
+        rules: false,
+        threads: 0,
+    })
+}
+
+/// A checked program per spec, with its overrides applied, and what it is.
+struct Compiled {
+    label: String,
+    /// The policy file the program comes from.
+    file: PathBuf,
+    /// The file and the overrides, for the report.
+    describe: String,
+    prog: Program,
+}
+
+fn compile_all(plan: &Plan) -> Result<Vec<Compiled>, Status> {
+    let mut out: Vec<Compiled> = Vec::new();
+    for spec in &plan.specs {
+        let (mut prog, file, mut describe) = match &spec.source {
+            Source::File(p) => {
+                let (mut prog, _) = super::load_policy(p, false)?;
+                for (k, v) in &plan.global_sets {
+                    crate::check::apply_override(&mut prog, k, v).map_err(|e| {
+                        eprintln!("error: --set {k}={v} in `{}`: {e}; address one policy with --set LABEL:{k}={v}", spec.label);
+                        Status::Usage
+                    })?;
+                }
+                (prog, p.clone(), p.display().to_string())
+            }
+            Source::Reform(b) => {
+                let base = &out[*b];
+                (base.prog.clone(), base.file.clone(), base.label.clone())
+            }
+        };
+        for (k, v) in &spec.sets {
+            crate::check::apply_override(&mut prog, k, v).map_err(|e| {
+                eprintln!("error: --set {}:{k}={v}: {e}", spec.label);
+                Status::Usage
+            })?;
+            describe.push_str(&format!(" {k}={v}"));
+        }
+        if matches!(spec.source, Source::Reform(_)) && spec.sets.is_empty() {
+            eprintln!(
+                "warning: reform `{}` has no overrides, so it is the same as its base; add --set '{}:NAME=VALUE'",
+                spec.label, spec.label
+            );
+        }
+        out.push(Compiled {
+            label: spec.label.clone(),
+            file,
+            describe,
+            prog,
+        });
+    }
+    Ok(out)
+}
+
+pub fn run(args: CompareArgs) -> Status {
+    let plan = match plan(args) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Status::Usage;
+        }
+    };
+    let compiled = match compile_all(&plan) {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    let rules = rules::diff(
+        &compiled
+            .iter()
+            .map(|c| (c.label.as_str(), &c.prog))
+            .collect::<Vec<_>>(),
+    );
+    if plan.rules {
+        print_rules(&plan, &rules);
+        return write_report(&plan, None, &rules);
+    }
+    let comparison = match settle_all(&plan, &compiled) {
+        Ok(c) => c,
+        Err(s) => return s,
+    };
+    match plan.format {
+        Format::Table => print!("{}", out::compare_text(&comparison, plan.top)),
+        Format::Csv => {
+            let rows = out::compare_csv(&comparison, plan.top);
+            print_csv(&rows);
+        }
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&out::compare_json(&comparison, plan.top))
+                .unwrap_or_default()
+        ),
+    }
+    let status = write_report(&plan, Some(&comparison), &rules);
+    if status != Status::Ok {
+        return status;
+    }
+    if comparison.outcomes.iter().any(|o| !o.all.reconciles()) {
+        eprintln!("error: a policy's totals do not reconcile (see the `reconciles` line)");
+        return Status::Problems;
+    }
+    Status::Ok
+}
+
+fn print_csv(rows: &[Vec<String>]) {
+    if let Some((h, rest)) = rows.split_first() {
+        let mut o = std::io::stdout().lock();
+        let _ = crate::report::write_csv(&mut o, h, rest);
+    }
+}
+
+fn print_rules(plan: &Plan, d: &rules::RulesDiff) {
+    match plan.format {
+        Format::Table => print!("{}", out::rules_text(d)),
+        Format::Csv => print_csv(&out::rules_csv(d)),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&out::rules_json(d)).unwrap_or_default()
+        ),
+    }
+}
+
+fn write_report(plan: &Plan, c: Option<&Comparison>, rules: &rules::RulesDiff) -> Status {
+    let Some(path) = &plan.report else {
+        return Status::Ok;
+    };
+    let html = crate::report::html::report(c, rules, plan.top);
+    match std::fs::write(path, html) {
+        Ok(()) => {
+            eprintln!("wrote {}", path.display());
+            Status::Ok
+        }
+        Err(e) => {
+            eprintln!("error: cannot write `{}`: {e}", path.display());
+            Status::Usage
+        }
+    }
+}
+
+/// Loads the data once and settles it with every policy, keeping only each
+/// policy's outcome.
+fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> {
+    let (Some(claims_path), Some(inst_path)) = (&plan.claims, &plan.institutions) else {
+        eprintln!(
+            "error: give --claims FILE and --institutions FILE (or compare the rules alone with --rules)"
+        );
+        return Err(Status::Usage);
+    };
+    let first = &compiled[0];
+    for c in &compiled[1..] {
+        let names = |p: &Program| {
+            let f = |x: &[crate::ir::ExtraField]| {
+                x.iter()
+                    .map(|e| format!("{}: {}", e.name, e.ty))
+                    .collect::<Vec<_>>()
+            };
+            (f(&p.claim_extras), f(&p.inst_extras))
+        };
+        if names(&c.prog) != names(&first.prog) {
+            eprintln!(
+                "error: `{}` and `{}` read different extra columns (`field` declarations); compare needs policies that read the same columns",
+                first.label, c.label
+            );
+            return Err(Status::Problems);
+        }
+    }
+    let mut clock = Stages::new(false);
+    clock.begin("reading claims");
+    let (insts, claims, rejects) = load_inputs(
+        claims_path,
+        inst_path,
+        &first.prog,
+        plan.reject_file.as_deref(),
+        &mut clock,
+    )?;
+    let assessments = match &plan.assessments {
+        None => None,
+        Some(path) => match load_assessments(path) {
+            Ok(a) => Some(a),
+            Err((e, rows)) => {
+                clock.clear();
+                return Err(load_failed(&e, &rows));
+            }
+        },
+    };
+    clock.clear();
+    drop(clock);
+    let data = Data::new(&claims, &insts);
+    let bar = super::progress_bar(compiled.len() as u64, "settling");
+    let mut outcomes = Vec::with_capacity(compiled.len());
+    for c in compiled {
+        bar.set_message(format!("settling with {}", c.label));
+        let s = settle(&c.prog, &claims, &insts, plan.threads).map_err(|e| {
+            bar.finish_and_clear();
+            eprintln!("in policy `{}`:", c.label);
+            report_eval_error(claims_path, &c.file, &e);
+            Status::Problems
+        })?;
+        let ledger = settle_institutions(&c.prog, &claims, &insts, &s, assessments.as_ref())
+            .map_err(|e| {
+                bar.finish_and_clear();
+                eprintln!("in policy `{}`:", c.label);
+                report_eval_error(claims_path, &c.file, &e);
+                Status::Problems
+            })?;
+        let o = Outcome::of(&c.label, &c.describe, &c.prog, &s, ledger.as_ref(), &data).map_err(
+            |e| {
+                bar.finish_and_clear();
+                eprintln!("error: `{}`: {e}", c.label);
+                Status::Problems
+            },
+        )?;
+        outcomes.push(o);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(Comparison::new(
+        outcomes,
+        &claims_path.display().to_string(),
+        rejects.len(),
+        &data,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(label: &str) -> Spec {
+        Spec {
+            label: label.into(),
+            source: Source::File(PathBuf::from(format!("{label}.policy"))),
+            sets: vec![],
+        }
+    }
+
+    #[test]
+    fn a_reform_takes_the_longest_label_before_it() {
+        let specs = vec![spec("bazhong"), spec("bazhong+cap")];
+        assert_eq!(reform_base(&specs, "bazhong+cap+ded"), Some(1));
+        assert_eq!(reform_base(&specs, "bazhong+x"), Some(0));
+        assert_eq!(reform_base(&specs, "bazhong+"), None);
+        assert_eq!(reform_base(&specs, "bazhongx+y"), None);
+        assert_eq!(reform_base(&specs, "leshan+y"), None);
+    }
+
+    #[test]
+    fn sets_split_at_the_first_equals() {
+        assert_eq!(
+            split_set("a+b:封顶线[resident]=60万元").unwrap(),
+            ("a+b:封顶线[resident]".into(), "60万元".into())
+        );
+        assert!(split_set("门诊封顶").is_err());
+    }
+}

@@ -1,0 +1,180 @@
+//! What several commands share: the stage spinner, reports of rows that
+//! did not load and of runtime errors, and the reject file.
+
+use super::Status;
+use crate::data::{load_claims, load_institutions, Claims, Institutions, RowError};
+use crate::eval::EvalError;
+use std::path::Path;
+
+/// The stages of a run: a spinner naming the current one on a terminal
+/// (nothing when stderr is not one), and with `--timings` how long each took.
+pub(crate) struct Stages {
+    timings: bool,
+    current: Option<(&'static str, std::time::Instant)>,
+    spinner: indicatif::ProgressBar,
+}
+
+impl Stages {
+    pub(crate) fn new(timings: bool) -> Stages {
+        let spinner = indicatif::ProgressBar::with_draw_target(
+            None,
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        )
+        .with_finish(indicatif::ProgressFinish::AndClear);
+        if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
+            spinner.set_style(style);
+        }
+        spinner.enable_steady_tick(std::time::Duration::from_millis(250));
+        Stages {
+            timings,
+            current: None,
+            spinner,
+        }
+    }
+
+    /// Ends the current stage and starts `stage`.
+    pub(crate) fn begin(&mut self, stage: &'static str) {
+        self.end();
+        self.spinner.set_message(stage);
+        self.current = Some((stage, std::time::Instant::now()));
+    }
+
+    /// Takes the spinner off the terminal for good, before other output.
+    pub(crate) fn clear(&mut self) {
+        self.spinner.finish_and_clear();
+    }
+
+    pub(crate) fn end(&mut self) {
+        if let Some((stage, start)) = self.current.take() {
+            if self.timings {
+                let ms = start.elapsed().as_millis();
+                self.spinner.suspend(|| {
+                    eprintln!("timing: {stage:<24} {:>5}.{:03} s", ms / 1000, ms % 1000);
+                });
+            }
+        }
+    }
+}
+
+impl Drop for Stages {
+    fn drop(&mut self) {
+        self.end();
+        self.spinner.finish_and_clear();
+    }
+}
+
+/// A runtime error with where it happened: the claim or unit, the rule or
+/// block, and the policy line.
+pub(crate) fn report_eval_error(claims: &Path, policy: &Path, e: &EvalError) {
+    let mut msg = format!("error: {}", e.message);
+    if let Some((id, line)) = &e.claim {
+        msg.push_str(&format!("\n  claim `{id}` ({}:{line})", claims.display()));
+    }
+    if let Some(unit) = &e.unit {
+        msg.push_str(&format!("\n  settling {unit}"));
+    }
+    if let Some(rule) = &e.rule {
+        msg.push_str(&format!("\n  in {rule}"));
+    }
+    if let (Some(span), Ok(file)) = (e.span, crate::source::SourceFile::read(policy)) {
+        let (l, c) = file.line_col(span.start as usize);
+        msg.push_str(&format!(
+            "\n  at {}:{l}:{c}: {}",
+            file.name(),
+            file.line_text(l).trim()
+        ));
+    }
+    eprintln!("{msg}");
+}
+
+/// A small file (institutions, assessments) that did not load: every bad
+/// row is listed; a file that cannot be read is a usage error.
+pub(crate) fn load_failed(e: &crate::data::DataError, rows: &[RowError]) -> Status {
+    eprintln!("error: {e}");
+    print_row_errors(rows, usize::MAX);
+    if rows.is_empty() && matches!(e, crate::data::DataError::Io { .. }) {
+        Status::Usage
+    } else {
+        Status::Problems
+    }
+}
+
+pub(crate) fn print_row_errors(rows: &[RowError], limit: usize) {
+    for r in rows.iter().take(limit) {
+        eprintln!("{}:{}: {}", r.file.display(), r.line, r.reason);
+    }
+    if rows.len() > limit {
+        eprintln!("... and {} more", rows.len() - limit);
+    }
+}
+
+pub(crate) fn write_rejects(
+    path: &Path,
+    header: &[String],
+    rows: &[RowError],
+) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    let mut h = vec!["line".to_string(), "reason".to_string()];
+    h.extend(header.iter().cloned());
+    w.write_record(&h)?;
+    for r in rows {
+        let mut rec = vec![r.line.to_string(), r.reason.clone()];
+        rec.extend(r.raw.iter().cloned());
+        rec.resize(h.len().max(rec.len()), String::new());
+        w.write_record(&rec)?;
+    }
+    w.flush()
+}
+
+/// Reads the institutions and the claims a policy needs (its extra columns
+/// included). Bad claim rows fail the load, listed with line and reason, unless
+/// `reject_file` is given: then they are written there and the rest go on.
+pub(crate) fn load_inputs(
+    claims_path: &Path,
+    institutions: &Path,
+    prog: &crate::ir::Program,
+    reject_file: Option<&Path>,
+    clock: &mut Stages,
+) -> Result<(Institutions, Claims, Vec<RowError>), Status> {
+    let insts = match load_institutions(institutions, &prog.inst_extras) {
+        Ok(i) => i,
+        Err((e, rows)) => {
+            clock.clear();
+            return Err(load_failed(&e, &rows));
+        }
+    };
+    let (claims, rejects) = match load_claims(claims_path, &insts, &prog.claim_extras) {
+        Ok(x) => x,
+        Err(e) => {
+            clock.clear();
+            eprintln!("error: {e}");
+            return Err(if matches!(e, crate::data::DataError::Io { .. }) {
+                Status::Usage
+            } else {
+                Status::Problems
+            });
+        }
+    };
+    if !rejects.is_empty() {
+        match reject_file {
+            None => {
+                clock.clear();
+                print_row_errors(&rejects, 50);
+                eprintln!(
+                    "error: {} of {} claim rows cannot be settled; fix them, or settle the rest with --reject-file PATH",
+                    rejects.len(),
+                    claims.rows_read
+                );
+                return Err(Status::Problems);
+            }
+            Some(path) => {
+                if let Err(e) = write_rejects(path, &claims.header, &rejects) {
+                    clock.clear();
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return Err(Status::Usage);
+                }
+            }
+        }
+    }
+    Ok((insts, claims, rejects))
+}
