@@ -140,8 +140,8 @@ fn sums_lines(group: &str, sums: &[&Sums], full: bool, other: bool) -> Vec<Line>
         "claims",
         sums.iter().map(|s| Cell::Count(s.claims)).collect(),
     );
+    line("total_cost", m(|s| s.total_cost));
     if full {
-        line("total_cost", m(|s| s.total_cost));
         line("eligible_cost", m(|s| s.eligible()));
     }
     line("fund_paid", m(|s| s.fund));
@@ -678,7 +678,7 @@ pub fn oop_bin_labels() -> Vec<String> {
 /// The rules side by side: `≠` marks rows whose values differ.
 pub fn rules_text(d: &RulesDiff) -> String {
     let mut s = format!(
-        "rules of {} policies side by side ({} items; ≠ marks values that differ, — an item the policy lacks)\n\n",
+        "rules of {} policies side by side ({} items; ≠ marks values that differ, — an item the policy lacks; dated versions one per line)\n\n",
         d.labels.len(),
         d.rows.len()
     );
@@ -686,18 +686,31 @@ pub fn rules_text(d: &RulesDiff) -> String {
     h.extend(d.labels.iter().cloned());
     let mut t = Table::new(h).left_aligned(4 + d.labels.len());
     for r in &d.rows {
-        let mut row = vec![
-            if r.differs() { "≠" } else { "" }.to_string(),
-            r.kind.to_string(),
-            r.name.clone(),
-            r.key.clone(),
-        ];
-        row.extend(
-            r.values
-                .iter()
-                .map(|v| v.clone().unwrap_or_else(|| "—".into())),
-        );
-        t.row(row);
+        // Dated versions, one per line.
+        let cells: Vec<Vec<&str>> = r
+            .values
+            .iter()
+            .map(|v| v.as_deref().map_or(vec!["—"], |v| v.split("; ").collect()))
+            .collect();
+        let lines = cells.iter().map(Vec::len).max().unwrap_or(1);
+        for k in 0..lines {
+            let mut row = if k == 0 {
+                vec![
+                    if r.differs() { "≠" } else { "" }.to_string(),
+                    r.kind.to_string(),
+                    r.name.clone(),
+                    r.key.clone(),
+                ]
+            } else {
+                vec![String::new(); 4]
+            };
+            row.extend(
+                cells
+                    .iter()
+                    .map(|c| c.get(k).copied().unwrap_or("").to_string()),
+            );
+            t.row(row);
+        }
     }
     s.push_str(&t.render());
     let differing = d.rows.iter().filter(|r| r.differs()).count();

@@ -1,0 +1,538 @@
+//! `yibao compare`: two tiny policies compared and checked against figures
+//! worked out by hand (tests/fixtures/compare/tiny/README.md); the sums of a
+//! comparison reconciled with single-policy `run`s; reforms, compare files,
+//! the rules side by side, and the errors a user can make. Snapshots of
+//! comparisons of the shipped policies pin what a user sees.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
+
+mod common;
+
+use common::{stderr, stdout, temp_dir, yibao};
+
+const TINY: &str = "tests/fixtures/compare/tiny";
+const EXAMPLES: [&str; 4] = [
+    "--claims",
+    "examples/claims.csv",
+    "--institutions",
+    "examples/institutions.csv",
+];
+
+fn tiny(extra: &[&str]) -> std::process::Output {
+    let (a, b) = (format!("{TINY}/a.policy"), format!("{TINY}/b.policy"));
+    let (c, i) = (
+        format!("{TINY}/claims.csv"),
+        format!("{TINY}/institutions.csv"),
+    );
+    let mut args = vec!["compare", &a, &b, "--claims", &c, "--institutions", &i];
+    args.extend_from_slice(extra);
+    let o = yibao(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
+/// Rows of CSV text, header included.
+fn csv_of(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+/// `[value, baseline, delta, delta_pct]` of a figure in `compare --format csv`.
+fn figure<'a>(
+    rows: &'a [Vec<String>],
+    section: &str,
+    group: &str,
+    measure: &str,
+    policy: &str,
+) -> &'a [String] {
+    &rows
+        .iter()
+        .find(|r| r[0] == section && r[1] == group && r[2] == measure && r[3] == policy)
+        .unwrap_or_else(|| panic!("no {section}/{group}/{measure}/{policy}"))[4..]
+}
+
+#[test]
+fn tiny_comparison_matches_the_hand_computation() {
+    let rows = csv_of(&stdout(&tiny(&["--format", "csv"])));
+    assert_eq!(
+        rows[0],
+        [
+            "section",
+            "group",
+            "measure",
+            "policy",
+            "value",
+            "baseline",
+            "delta",
+            "delta_pct"
+        ]
+    );
+    let f = |s, g, m, p| figure(&rows, s, g, m, p).to_vec();
+    assert_eq!(
+        f("totals", "", "total_cost", "b"),
+        ["4830.55", "4830.55", "0.00", "0.00%"]
+    );
+    assert_eq!(f("totals", "", "eligible_cost", "a")[0], "4580.55");
+    assert_eq!(f("totals", "", "fund_paid", "a")[0], "3280.44");
+    assert_eq!(
+        f("totals", "", "fund_paid", "b"),
+        ["3031.39", "3280.44", "-249.05", "-7.59%"]
+    );
+    assert_eq!(
+        f("totals", "", "serious_paid", "b"),
+        ["180.00", "0.00", "+180.00", "—"]
+    );
+    assert_eq!(
+        f("totals", "", "patient_paid", "b"),
+        ["1619.16", "1550.11", "+69.05", "+4.45%"]
+    );
+    assert_eq!(
+        f("totals", "", "patient_share", "b"),
+        ["29.89%", "28.38%", "+1.51 pp", ""]
+    );
+    assert_eq!(f("totals", "", "reconciles", "b")[0], "holds");
+    // C2 (general outpatient, 80.00): a pays nothing below its 100 deductible, b 30 × 70%.
+    assert_eq!(
+        f("by_visit_type", "outpatient_general", "fund_paid", "b"),
+        ["21.00", "0.00", "+21.00", "—"]
+    );
+    // H2 is level 3: C3 + C4.
+    assert_eq!(f("by_level", "3", "fund_paid", "a")[0], "2440.00");
+    assert_eq!(f("by_level", "3", "fund_paid", "b")[0], "2205.00");
+    assert_eq!(
+        f("by_insured_type", "employee", "patient_paid", "b")[0],
+        "394.00"
+    );
+    // a's clearing: H1 surplus, H2 overspend.
+    for (m, v) in [
+        ("unit_years", "2"),
+        ("in_surplus", "1"),
+        ("in_overspend", "1"),
+        ("surplus", "159.56"),
+        ("reserve", "15.96"),
+        ("retained", "143.60"),
+        ("overspend", "440.00"),
+        ("fund_share", "100.00"),
+        ("institution_share", "340.00"),
+        ("clearing_balance", "-196.40"),
+    ] {
+        assert_eq!(f("ledger", "institution", m, "a")[0], v, "{m}");
+        assert_eq!(f("ledger", "institution", m, "b")[0], "—", "{m}");
+    }
+    // Largest changes first.
+    let tops: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r[0] == "top_institutions" && r[2] == "net")
+        .map(|r| (r[1].clone(), r[6].clone()))
+        .collect();
+    assert_eq!(
+        tops,
+        [
+            ("H2".to_string(), "+285.00".to_string()),
+            ("H1".into(), "-157.65".into())
+        ]
+    );
+    assert_eq!(
+        f("top_institutions", "H2", "paid", "b"),
+        ["2385.00", "2440.00", "-55.00", "-2.25%"]
+    );
+    assert_eq!(f("top_institutions", "H2", "clearing", "b")[2], "+340.00");
+    let pats: Vec<(String, String)> = rows
+        .iter()
+        .filter(|r| r[0] == "top_patients")
+        .map(|r| (r[1].clone(), r[6].clone()))
+        .collect();
+    assert_eq!(
+        pats,
+        [
+            ("P2 2025".to_string(), "+55.00".to_string()),
+            ("P1 2025".into(), "+34.00".into()),
+            ("P3 2025".into(), "-19.95".into())
+        ]
+    );
+    assert_eq!(f("out_of_pocket", "", "p50", "a")[0], "360.00");
+    assert_eq!(f("out_of_pocket", "", "max", "b")[0], "895.00");
+}
+
+#[test]
+fn top_n_limits_the_lists() {
+    let rows = csv_of(&stdout(&tiny(&["--format", "csv", "--top", "1"])));
+    let ids: Vec<&str> = rows
+        .iter()
+        .filter(|r| r[0].starts_with("top_"))
+        .map(|r| r[1].as_str())
+        .collect();
+    assert_eq!(ids, ["H2", "H2", "H2", "P2 2025"]);
+}
+
+/// `run --format csv` totals by visit type: visit_type → (claims, fund, serious, patient).
+fn run_totals(policy: &str, sets: &[&str]) -> Vec<Vec<String>> {
+    let mut args = vec!["run", policy];
+    args.extend_from_slice(&EXAMPLES);
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    args.extend(["--format", "csv"]);
+    let o = yibao(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    csv_of(&stdout(&o))
+}
+
+#[test]
+fn sums_reconcile_with_single_policy_runs() {
+    let mut args = vec![
+        "compare",
+        "policies/r1.policy",
+        "policies/bazhong.policy",
+        "policies/leshan.policy",
+        "bazhong+cap60w",
+        "--set",
+        "bazhong+cap60w:封顶线[resident]=60万元",
+        "--format",
+        "csv",
+    ];
+    args.extend_from_slice(&EXAMPLES);
+    let o = yibao(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = csv_of(&stdout(&o));
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("r1", "policies/r1.policy", &[]),
+        ("bazhong", "policies/bazhong.policy", &[]),
+        ("leshan", "policies/leshan.policy", &[]),
+        (
+            "bazhong+cap60w",
+            "policies/bazhong.policy",
+            &["封顶线[resident]=60万元"],
+        ),
+    ];
+    for (label, policy, sets) in cases {
+        let run = run_totals(policy, sets);
+        let h = &run[0];
+        let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+        let mut checked = 0;
+        for r in &run[1..] {
+            let (section, group) = if r[0] == "total" {
+                ("totals", "")
+            } else {
+                ("by_visit_type", r[0].as_str())
+            };
+            for m in [
+                "claims",
+                "total_cost",
+                "fund_paid",
+                "serious_paid",
+                "patient_paid",
+            ] {
+                let c = figure(&rows, section, group, m, label);
+                assert_eq!(c[0], r[col(m)], "{label} {section} {group} {m}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 4 * 5, "{label}");
+    }
+    // Each breakdown's groups add up to the totals, for every amount and policy.
+    for (label, _, _) in cases {
+        for section in ["by_visit_type", "by_level", "by_insured_type"] {
+            for m in [
+                "claims",
+                "total_cost",
+                "fund_paid",
+                "serious_paid",
+                "patient_paid",
+            ] {
+                let fen = |v: &str| -> i64 { v.replace('.', "").parse().unwrap() };
+                let sum: i64 = rows
+                    .iter()
+                    .filter(|r| r[0] == section && r[2] == m && r[3] == label)
+                    .map(|r| fen(&r[4]))
+                    .sum();
+                let total = fen(&figure(&rows, "totals", "", m, label)[0]);
+                assert_eq!(sum, total, "{label} {section} {m}");
+            }
+        }
+    }
+    // The reform moves money from serious illness to the fund.
+    let f = |m| figure(&rows, "totals", "", m, "bazhong+cap60w").to_vec();
+    assert!(f("fund_paid")[2].starts_with('+'), "{:?}", f("fund_paid"));
+    assert!(f("serious_paid")[2].starts_with('-'));
+}
+
+#[test]
+fn compare_file_gives_what_the_command_line_gives() {
+    let file = stdout(&yibao(&["compare", &format!("{TINY}/compare.toml")]));
+    let cli = stdout(&tiny(&[
+        "b+c",
+        "--set",
+        "b+c:比例=75%",
+        "--set",
+        "起付线=60元",
+        "--top",
+        "2",
+    ]));
+    assert_eq!(file, cli);
+    assert!(file.contains("乙市 (B)  b 比例=75%"), "{file}");
+}
+
+#[test]
+fn a_global_set_reaches_every_policy() {
+    // 起付线 = 0 in both: a pays 80% and b 70% of every eligible yuan.
+    let rows = csv_of(&stdout(&tiny(&["--set", "起付线=0元", "--format", "csv"])));
+    // a: 4580.55 × 80% per claim, rounded: 800 + 64 + 2240 + 360 + 200.44 = 3664.44.
+    assert_eq!(figure(&rows, "totals", "", "fund_paid", "a")[0], "3664.44");
+    // b: 700 + 56 + 1960 + 315 + 175.385→175.39 = 3206.39.
+    assert_eq!(figure(&rows, "totals", "", "fund_paid", "b")[0], "3206.39");
+}
+
+#[test]
+fn a_reform_without_overrides_warns_and_changes_nothing() {
+    let o = tiny(&["a+same", "--format", "csv"]);
+    assert!(
+        stderr(&o).contains("reform `a+same` has no overrides"),
+        "{}",
+        stderr(&o)
+    );
+    let rows = csv_of(&stdout(&o));
+    for r in rows.iter().filter(|r| r[3] == "a+same" && !r[6].is_empty()) {
+        assert!(
+            ["0", "0.00", "0.00 pp"].contains(&r[6].as_str()),
+            "{r:?} should not change"
+        );
+    }
+    assert!(!rows
+        .iter()
+        .any(|r| r[0].starts_with("top_") && r[3] == "a+same"));
+}
+
+#[test]
+fn mistakes_are_explained() {
+    let a = format!("{TINY}/a.policy");
+    let cases: [(Vec<&str>, i32, &str); 7] = [
+        (
+            vec![
+                "compare",
+                &a,
+                "nope+x",
+                "--claims",
+                "x",
+                "--institutions",
+                "y",
+            ],
+            2,
+            "no policy listed before it is labelled `nope`",
+        ),
+        (
+            vec!["compare", &a, "--set", "zz:起付线=1元", "--rules"],
+            2,
+            "no policy is labelled `zz`",
+        ),
+        (
+            vec!["compare", &a, &a, "--rules"],
+            2,
+            "two policies are labelled `a`; label one yourself: `draft=",
+        ),
+        (
+            vec!["compare", &a],
+            2,
+            "give --claims FILE and --institutions FILE",
+        ),
+        (
+            vec![
+                "compare",
+                &a,
+                "policies/r1.policy",
+                "--set",
+                "风险金比例=20%",
+                "--rules",
+            ],
+            0,
+            "",
+        ),
+        (
+            vec![
+                "compare",
+                &a,
+                "policies/bazhong.policy",
+                "--set",
+                "风险金比例=20%",
+                "--rules",
+            ],
+            2,
+            "--set 风险金比例=20% in `bazhong`: the policy has no parameter `风险金比例`",
+        ),
+        (
+            vec!["compare", &a, "a+x", "--set", "a+x:比例=95", "--rules"],
+            2,
+            "a ratio of 95 would be 9500%",
+        ),
+    ];
+    for (args, code, msg) in cases {
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(msg), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn rules_side_by_side() {
+    let (a, b) = (format!("{TINY}/a.policy"), format!("{TINY}/b.policy"));
+    let o = yibao(&[
+        "compare",
+        "--rules",
+        &a,
+        &b,
+        "b+c",
+        "--set",
+        "b+c:比例=75%",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let rows = csv_of(&stdout(&o));
+    assert_eq!(rows[0], ["kind", "name", "key", "differs", "a", "b", "b+c"]);
+    let row = |kind: &str, name: &str, key: &str| {
+        rows.iter()
+            .find(|r| r[0] == kind && r[1] == name && r[2] == key)
+            .unwrap_or_else(|| panic!("{kind} {name} {key}"))[3..]
+            .to_vec()
+    };
+    assert_eq!(
+        row("param", "起付线", ""),
+        ["true", "100元", "50元", "50元"]
+    );
+    assert_eq!(row("param", "比例", ""), ["true", "80%", "70%", "75%"]);
+    assert_eq!(
+        row("param", "大病起付", ""),
+        ["true", "", "1000元", "1000元"]
+    );
+    assert_eq!(
+        row("rule", "fund_paid.报销", ""),
+        ["false", "in force", "in force", "in force"]
+    );
+    assert_eq!(
+        row("settle", "年度清算", ""),
+        ["true", "per institution per year", "", ""]
+    );
+    let text = stdout(&yibao(&["compare", "--rules", &a, &b]));
+    assert!(
+        text.contains("only in a: param 风险金比例, param 超支分担比例, settle 年度清算"),
+        "{text}"
+    );
+    assert!(
+        text.contains("only in b: param 大病起付, rule serious_paid.居民大病"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_has_every_section() {
+    let o = tiny(&["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let ids: Vec<&str> = v["sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "totals",
+            "by_visit_type",
+            "by_level",
+            "by_insured_type",
+            "ledger",
+            "out_of_pocket"
+        ]
+    );
+    assert_eq!(v["policies"][0]["baseline"], true);
+    assert_eq!(
+        v["top_changes"]["b"]["institutions"][0]["delta_net"],
+        "285.00"
+    );
+    // a: P3 350.11 and P1 360.00 in [100, 500), P2 840.00 in [500, 1000).
+    assert_eq!(v["patient_paid_histogram"]["bins"][1], "100–500");
+    assert_eq!(v["patient_paid_histogram"]["patient_years"]["a"][1], 2);
+    assert_eq!(v["patient_paid_histogram"]["patient_years"]["a"][2], 1);
+}
+
+#[test]
+fn report_is_self_contained() {
+    let dir = temp_dir("compare-report");
+    let path = dir.join("report.html");
+    let o = tiny(&["--report", path.to_str().unwrap()]);
+    assert!(stderr(&o).contains("wrote"), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&path).unwrap();
+    for id in ["chart-totals", "chart-oop", "chart-institutions"] {
+        assert!(html.contains(&format!("<svg id=\"{id}\"")), "{id}");
+    }
+    // Nothing to fetch: no scripts, no links, no external addresses at all.
+    for banned in [
+        "<script", "<link", "http:", "https:", "url(", "@import", "<img",
+    ] {
+        assert!(!html.contains(banned), "{banned}");
+    }
+    // Five claims' stacked bars: fund and patient in both, serious in b only.
+    assert_eq!(html.matches("<title>fund_paid: ").count(), 2);
+    assert_eq!(html.matches("<title>serious_paid: ").count(), 1);
+    assert!(html.contains("<title>serious_paid: 180.00 (3.7%)</title>"));
+}
+
+#[test]
+fn snapshot_of_shipped_regions_on_the_example_claims() {
+    let mut args = vec![
+        "compare",
+        "policies/r1.policy",
+        "policies/bazhong.policy",
+        "policies/leshan.policy",
+        "--top",
+        "5",
+    ];
+    args.extend_from_slice(&EXAMPLES);
+    let o = yibao(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn snapshot_of_settlement_policies_compared() {
+    let d = "tests/fixtures/settle/chengdu";
+    let (c, i, s) = (
+        format!("{d}/claims.csv"),
+        format!("{d}/institutions.csv"),
+        format!("{d}/assessments.csv"),
+    );
+    let o = yibao(&[
+        "compare",
+        "policies/chengdu.policy",
+        "policies/guangyuan.policy",
+        "chengdu+保证金10",
+        "--set",
+        "chengdu+保证金10:保证金比例=10%",
+        "--claims",
+        &c,
+        "--institutions",
+        &i,
+        "--assessments",
+        &s,
+        "--top",
+        "3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
+
+#[test]
+fn snapshot_of_rules_compared() {
+    let o = yibao(&[
+        "compare",
+        "--rules",
+        "policies/suining.policy",
+        "policies/guangyuan.policy",
+        "policies/qingdao.policy",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    insta::assert_snapshot!(stdout(&o));
+}
