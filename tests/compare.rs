@@ -536,3 +536,24 @@ fn snapshot_of_rules_compared() {
     assert!(o.status.success(), "{}", stderr(&o));
     insta::assert_snapshot!(stdout(&o));
 }
+
+#[test]
+fn the_readme_shows_the_real_comparison() {
+    let mut args = vec![
+        "compare",
+        "policies/r1.policy",
+        "policies/bazhong.policy",
+        "policies/leshan.policy",
+        "--top",
+        "3",
+    ];
+    args.extend_from_slice(&EXAMPLES);
+    let o = yibao(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    assert!(
+        readme.contains(&stdout(&o)),
+        "README.md's comparison is stale; paste the output of `yibao {}`",
+        args.join(" ")
+    );
+}

@@ -50,10 +50,11 @@ pub struct CompareArgs {
     /// settle blocks with their dates) instead of results; needs no data
     #[arg(long)]
     pub rules: bool,
-    /// How many institutions and patient-years to list among those whose outcome changes most
+    /// How many institutions and patient-years to list among those whose outcome changes
+    /// most [default: 10]
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
-    /// Output on stdout
+    /// Output on stdout [default: table]
     #[arg(long, value_enum)]
     pub format: Option<Format>,
     /// Also write one self-contained HTML file with the tables and charts

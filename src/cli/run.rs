@@ -32,8 +32,8 @@ pub struct RunArgs {
     /// institution_id, year, score), for settle blocks that read `assessment.score`
     #[arg(long, value_name = "CSV")]
     pub assessments: Option<PathBuf>,
-    /// Override a parameter, checked against its type: --set 门诊封顶=3000元 (repeatable);
-    /// a dated parameter is overridden in every version
+    /// Override a parameter or a table cell, checked against its type: --set 门诊封顶=3000元,
+    /// --set '封顶线[resident]=60万元' (repeatable); a dated one is overridden in every version
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Write results into this directory: claims, institution_months and,
