@@ -50,14 +50,6 @@ fn wan(d: Decimal) -> String {
     format!("{w}万")
 }
 
-/// A position for drawing; floats are used for pixels only, never for money.
-fn px(d: Decimal, max: Decimal, width: f64) -> f64 {
-    if max <= Decimal::ZERO {
-        return 0.0;
-    }
-    (d / max).to_f64().unwrap_or(0.0).clamp(0.0, 1.0) * width
-}
-
 const STYLE: &str = "
 body { font-family: system-ui, -apple-system, 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif;
        margin: 2em auto; max-width: 72em; padding: 0 1em; color: #222; background: #fff; }
@@ -235,11 +227,61 @@ fn results(h: &mut String, c: &Comparison, top: usize) {
     }
 }
 
+/// A coordinate in SVG user units, held in tenths of a unit: chart geometry is
+/// integer arithmetic, so `src/` holds no floating point at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct U(i64);
+
+impl U {
+    const fn px(whole: i64) -> U {
+        U(whole * 10)
+    }
+}
+
+impl std::ops::Add for U {
+    type Output = U;
+    fn add(self, o: U) -> U {
+        U(self.0.saturating_add(o.0))
+    }
+}
+
+impl std::ops::Sub for U {
+    type Output = U;
+    fn sub(self, o: U) -> U {
+        U(self.0.saturating_sub(o.0))
+    }
+}
+
+impl std::ops::Mul<i64> for U {
+    type Output = U;
+    fn mul(self, k: i64) -> U {
+        U(self.0.saturating_mul(k))
+    }
+}
+
+impl std::fmt::Display for U {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let a = self.0.unsigned_abs();
+        write!(f, "{sign}{}.{}", a / 10, a % 10)
+    }
+}
+
+/// `part / whole` of `width`, clamped to [0, width] (0 for an empty whole).
+fn scaled(part: Decimal, whole: Decimal, width: U) -> U {
+    if whole <= Decimal::ZERO || part <= Decimal::ZERO {
+        return U(0);
+    }
+    let w = (part * Decimal::from(width.0) / whole).round();
+    U(w.to_i64().unwrap_or(0).clamp(0, width.0))
+}
+
 /// Stacked horizontal bars: the total cost split into fund, serious, other, patient.
 fn totals_chart(h: &mut String, c: &Comparison) {
-    let (left, width, bar, gap) = (150.0, 600.0, 26.0, 14.0);
-    let n = c.outcomes.len() as f64;
-    let height = 40.0 + n * (bar + gap);
+    let (left, width, bar, gap) = (U::px(150), U::px(600), U::px(26), U::px(14));
+    let n = c.outcomes.len() as i64;
+    let height = U::px(40) + (bar + gap) * n;
+    let full = left + width + U::px(20);
     let max = c
         .outcomes
         .iter()
@@ -248,34 +290,33 @@ fn totals_chart(h: &mut String, c: &Comparison) {
         .unwrap_or_default();
     let _ = writeln!(
         h,
-        "<svg id=\"chart-totals\" role=\"img\" aria-label=\"who pays the cost, per policy\" width=\"{}\" height=\"{height}\" viewBox=\"0 0 {} {height}\">",
-        left + width + 20.0,
-        left + width + 20.0
+        "<svg id=\"chart-totals\" role=\"img\" aria-label=\"who pays the cost, per policy\" width=\"{full}\" height=\"{height}\" viewBox=\"0 0 {full} {height}\">"
     );
     let names = ["fund_paid", "serious_paid", "other_paid", "patient_paid"];
     for (k, name) in names.iter().enumerate() {
-        let x = left + k as f64 * 130.0;
+        let x = left + U::px(130) * k as i64;
         let _ = writeln!(
             h,
             "<rect x=\"{x}\" y=\"4\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"14\">{name}</text>",
             PAYER_COLOURS[k],
-            x + 16.0
+            x + U::px(16)
         );
     }
+    let text_y = |y: U| y + U(bar.0 * 65 / 100);
     for (i, o) in c.outcomes.iter().enumerate() {
-        let y = 30.0 + i as f64 * (bar + gap);
+        let y = U::px(30) + (bar + gap) * i as i64;
         let _ = writeln!(
             h,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            left - 8.0,
-            y + bar * 0.65,
+            left - U::px(8),
+            text_y(y),
             esc(&o.label)
         );
         let parts = [o.all.fund, o.all.serious, o.all.other, o.all.patient];
         let mut x = left;
         for (k, part) in parts.iter().enumerate() {
-            let w = px(yuan(*part), max, width);
-            if w <= 0.0 {
+            let w = scaled(yuan(*part), max, width);
+            if w.0 <= 0 {
                 continue;
             }
             let share = if o.all.total_cost != 0 {
@@ -291,20 +332,20 @@ fn totals_chart(h: &mut String, c: &Comparison) {
             };
             let _ = writeln!(
                 h,
-                "<rect class=\"bar\" x=\"{x:.1}\" y=\"{y}\" width=\"{w:.1}\" height=\"{bar}\" fill=\"{}\"><title>{}</title></rect>",
+                "<rect class=\"bar\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{bar}\" fill=\"{}\"><title>{}</title></rect>",
                 PAYER_COLOURS[k],
                 esc(&share)
             );
-            if w > 60.0 {
+            if w > U::px(60) {
                 let _ = writeln!(
                     h,
-                    "<text x=\"{:.1}\" y=\"{}\" style=\"fill:#fff\">{}</text>",
-                    x + 4.0,
-                    y + bar * 0.65,
+                    "<text x=\"{}\" y=\"{}\" style=\"fill:#fff\">{}</text>",
+                    x + U::px(4),
+                    text_y(y),
                     wan(yuan(*part))
                 );
             }
-            x += w;
+            x = x + w;
         }
     }
     h.push_str("</svg>\n");
@@ -315,72 +356,74 @@ fn oop_chart(h: &mut String, c: &Comparison) {
     let bins = oop_bin_labels();
     let hists: Vec<Vec<u64>> = (0..c.outcomes.len()).map(|p| c.oop_histogram(p)).collect();
     let max = nice_ceiling(hists.iter().flatten().copied().max().unwrap_or(0));
-    let (left, top, plot_h, group_w) = (50.0, 30.0, 220.0, 70.0);
-    let width = left + group_w * bins.len() as f64 + 20.0;
-    let height = top + plot_h + 50.0;
+    let (left, top, plot_h, group_w) = (U::px(50), U::px(30), U::px(220), U::px(70));
+    let width = left + group_w * bins.len() as i64 + U::px(20);
+    let height = top + plot_h + U::px(50);
+    let base = top + plot_h;
+    // The height of `v` patient-years.
+    let tall = |v: u64| scaled(Decimal::from(v), Decimal::from(max), plot_h);
     let _ = writeln!(
         h,
         "<svg id=\"chart-oop\" role=\"img\" aria-label=\"patient-years by out-of-pocket cost\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">"
     );
     for (p, o) in c.outcomes.iter().enumerate() {
-        let x = left + p as f64 * 120.0;
+        let x = left + U::px(120) * p as i64;
         let _ = writeln!(
             h,
             "<rect x=\"{x}\" y=\"4\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"14\">{}</text>",
             POLICY_COLOURS[p % POLICY_COLOURS.len()],
-            x + 16.0,
+            x + U::px(16),
             esc(&o.label)
         );
     }
-    let base = top + plot_h;
     let _ = writeln!(
         h,
         "<line class=\"axis\" x1=\"{left}\" y1=\"{base}\" x2=\"{}\" y2=\"{base}\"/><line class=\"axis\" x1=\"{left}\" y1=\"{top}\" x2=\"{left}\" y2=\"{base}\"/>",
-        width - 20.0
+        width - U::px(20)
     );
     for t in 0..=4u64 {
         let v = max * t / 4;
-        let y = base - plot_h * v as f64 / max as f64;
         let _ = writeln!(
             h,
-            "<text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{v}</text>",
-            left - 6.0,
-            y + 4.0
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{v}</text>",
+            left - U::px(6),
+            base - tall(v) + U::px(4)
         );
     }
-    let n = c.outcomes.len().max(1) as f64;
-    let bw = (group_w - 10.0) / n;
+    let n = c.outcomes.len().max(1) as i64;
+    let inner = group_w - U::px(10);
+    let bw = U((inner.0 / n).max(10));
     for (b, label) in bins.iter().enumerate() {
-        let gx = left + b as f64 * group_w + 5.0;
+        let gx = left + group_w * b as i64 + U::px(5);
         for (p, hist) in hists.iter().enumerate() {
             let v = hist[b];
-            let bh = plot_h * v as f64 / max as f64;
-            if v > 0 {
-                let _ = writeln!(
-                    h,
-                    "<rect class=\"bar\" x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" fill=\"{}\"><title>{}: {v} patient-years at {} yuan</title></rect>",
-                    gx + p as f64 * bw,
-                    base - bh,
-                    bw.max(1.0),
-                    POLICY_COLOURS[p % POLICY_COLOURS.len()],
-                    esc(&c.outcomes[p].label),
-                    esc(label)
-                );
+            if v == 0 {
+                continue;
             }
+            let bh = tall(v);
+            let _ = writeln!(
+                h,
+                "<rect class=\"bar\" x=\"{}\" y=\"{}\" width=\"{bw}\" height=\"{bh}\" fill=\"{}\"><title>{}: {v} patient-years at {} yuan</title></rect>",
+                gx + bw * p as i64,
+                base - bh,
+                POLICY_COLOURS[p % POLICY_COLOURS.len()],
+                esc(&c.outcomes[p].label),
+                esc(label)
+            );
         }
         let _ = writeln!(
             h,
-            "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
-            gx + (group_w - 10.0) / 2.0,
-            base + 16.0,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            gx + U(inner.0 / 2),
+            base + U::px(16),
             esc(label)
         );
     }
     let _ = writeln!(
         h,
-        "<text x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">patient_paid per patient-year (yuan)</text>",
-        left + group_w * bins.len() as f64 / 2.0,
-        base + 36.0
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">patient_paid per patient-year (yuan)</text>",
+        left + U(group_w.0 * bins.len() as i64 / 2),
+        base + U::px(36)
     );
     h.push_str("</svg>\n");
 }
@@ -442,11 +485,12 @@ fn institutions_chart(h: &mut String, c: &Comparison) {
         .map(|(s, o, _, _)| (*s).max(*o))
         .max()
         .unwrap_or_default();
-    let (left, half, bar, gap, margin) = (150.0, 260.0, 26.0, 14.0, 110.0);
+    let (left, half, bar, gap, margin) = (U::px(150), U::px(260), U::px(26), U::px(14), U::px(110));
     let mid = left + margin + half;
-    let n = c.outcomes.len() as f64;
-    let height = 40.0 + n * (bar + gap);
+    let n = c.outcomes.len() as i64;
+    let height = U::px(40) + (bar + gap) * n;
     let width = mid + half + margin;
+    let text_y = |y: U| y + U(bar.0 * 65 / 100);
     let _ = writeln!(
         h,
         "<svg id=\"chart-institutions\" role=\"img\" aria-label=\"institution surplus and overspend per policy\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\">"
@@ -455,51 +499,50 @@ fn institutions_chart(h: &mut String, c: &Comparison) {
         h,
         "<rect x=\"{left}\" y=\"4\" width=\"12\" height=\"12\" fill=\"{OVERSPEND_COLOUR}\"/><text x=\"{}\" y=\"14\">overspend</text>\
          <rect x=\"{}\" y=\"4\" width=\"12\" height=\"12\" fill=\"{SURPLUS_COLOUR}\"/><text x=\"{}\" y=\"14\">surplus</text>",
-        left + 16.0,
-        left + 120.0,
-        left + 136.0
+        left + U::px(16),
+        left + U::px(120),
+        left + U::px(136)
     );
     let _ = writeln!(
         h,
         "<line class=\"axis\" x1=\"{mid}\" y1=\"24\" x2=\"{mid}\" y2=\"{}\"/>",
-        height - 4.0
+        height - U::px(4)
     );
     for (i, (o, s)) in c.outcomes.iter().zip(&sums).enumerate() {
-        let y = 30.0 + i as f64 * (bar + gap);
+        let y = U::px(30) + (bar + gap) * i as i64;
         let _ = writeln!(
             h,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            left - 8.0,
-            y + bar * 0.65,
+            left - U::px(8),
+            text_y(y),
             esc(&o.label)
         );
         let Some((surplus, over, n_s, n_o)) = s else {
             let _ = writeln!(
                 h,
-                "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" style=\"fill:#888\">no settle blocks</text>",
-                mid,
-                y + bar * 0.65
+                "<text x=\"{mid}\" y=\"{}\" text-anchor=\"middle\" style=\"fill:#888\">no settle blocks</text>",
+                text_y(y)
             );
             continue;
         };
-        let ws = px(*surplus, max, half);
-        let wo = px(*over, max, half);
+        let ws = scaled(*surplus, max, half);
+        let wo = scaled(*over, max, half);
         let _ = writeln!(
             h,
-            "<rect class=\"bar\" x=\"{mid}\" y=\"{y}\" width=\"{ws:.1}\" height=\"{bar}\" fill=\"{SURPLUS_COLOUR}\"><title>surplus {} over {n_s} unit-years</title></rect>\
-             <rect class=\"bar\" x=\"{:.1}\" y=\"{y}\" width=\"{wo:.1}\" height=\"{bar}\" fill=\"{OVERSPEND_COLOUR}\"><title>overspend {} over {n_o} unit-years</title></rect>",
+            "<rect class=\"bar\" x=\"{mid}\" y=\"{y}\" width=\"{ws}\" height=\"{bar}\" fill=\"{SURPLUS_COLOUR}\"><title>surplus {} over {n_s} unit-years</title></rect>\
+             <rect class=\"bar\" x=\"{}\" y=\"{y}\" width=\"{wo}\" height=\"{bar}\" fill=\"{OVERSPEND_COLOUR}\"><title>overspend {} over {n_o} unit-years</title></rect>",
             money(*surplus),
             mid - wo,
             money(*over)
         );
         let _ = writeln!(
             h,
-            "<text x=\"{:.1}\" y=\"{}\">{n_s} · {}</text><text x=\"{:.1}\" y=\"{}\" text-anchor=\"end\">{n_o} · {}</text>",
-            mid + ws + 4.0,
-            y + bar * 0.65,
+            "<text x=\"{}\" y=\"{}\">{n_s} · {}</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">{n_o} · {}</text>",
+            mid + ws + U::px(4),
+            text_y(y),
             wan(*surplus),
-            mid - wo - 4.0,
-            y + bar * 0.65,
+            mid - wo - U::px(4),
+            text_y(y),
             wan(*over)
         );
     }
@@ -555,5 +598,12 @@ mod tests {
         assert_eq!(nice_ceiling(106), 200);
         assert_eq!(nice_ceiling(81), 100);
         assert_eq!(nice_ceiling(3_001), 4_000);
+        assert_eq!(U(1234).to_string(), "123.4");
+        assert_eq!(U(-5).to_string(), "-0.5");
+        let (d, w) = (Decimal::from, U::px(600));
+        assert_eq!(scaled(d(1), d(3), w), U(2000));
+        assert_eq!(scaled(d(5), d(3), w), w);
+        assert_eq!(scaled(d(-1), d(3), w), U(0));
+        assert_eq!(scaled(d(1), d(0), w), U(0));
     }
 }
