@@ -43,7 +43,9 @@ fn fen_of(d: Decimal) -> R<i128> {
     fen(d).ok_or_else(|| CompareError(format!("the amount {d} is not a whole number of fen")))
 }
 
-/// Money from whole fen.
+/// Money from whole fen. Every sum here is of per-claim amounts that fit
+/// `i64` fen over fewer than 2^32 claims, so below 2^95: it always fits (and
+/// i128 arithmetic on such sums cannot overflow).
 pub fn yuan(fen: i128) -> Decimal {
     Decimal::try_from_i128_with_scale(fen, 2).unwrap_or(Decimal::MAX)
 }
@@ -341,13 +343,18 @@ impl Outcome {
             ledger: totals,
         })
     }
+}
 
-    /// What an institution ends up paid: layers over its claims plus its clearing.
-    pub fn inst_net(&self, i: usize) -> Decimal {
-        let paid = yuan(self.inst_paid.get(i).copied().unwrap_or(0));
-        paid.checked_add(self.inst_clearing.get(i).copied().unwrap_or_default())
-            .unwrap_or(paid)
-    }
+/// What an institution is paid under one policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstSide {
+    /// What the layers paid on its claims.
+    pub paid: Decimal,
+    /// Its own ledger rows' effect: retained − institution_share − deductions
+    /// − withheld + withhold_returned.
+    pub clearing: Decimal,
+    /// paid + clearing.
+    pub net: Decimal,
 }
 
 /// An institution whose outcome changes under a policy.
@@ -357,10 +364,11 @@ pub struct InstChange {
     pub id: String,
     pub name: String,
     pub level: u8,
-    /// (layers over its claims, clearing) under the baseline and the policy.
-    pub base: (Decimal, Decimal),
-    pub policy: (Decimal, Decimal),
-    /// Net (paid + clearing) under the policy − under the baseline.
+    pub base: InstSide,
+    pub policy: InstSide,
+    /// policy − base, for paid, clearing and net.
+    pub delta_paid: Decimal,
+    pub delta_clearing: Decimal,
     pub delta: Decimal,
 }
 
@@ -441,9 +449,18 @@ impl Comparison {
             .iter()
             .enumerate()
             .map(|(i, (id, name, level))| {
-                let base = (yuan(b.inst_paid[i]), b.inst_clearing[i]);
-                let policy = (yuan(o.inst_paid[i]), o.inst_clearing[i]);
-                let delta = o.inst_net(i).checked_sub(b.inst_net(i)).unwrap_or_default();
+                // Amounts are sums of whole fen far inside Decimal's range;
+                // saturating arithmetic keeps even absurd data panic-free.
+                let side = |o: &Outcome| {
+                    let paid = yuan(o.inst_paid[i]);
+                    let clearing = o.inst_clearing[i];
+                    InstSide {
+                        paid,
+                        clearing,
+                        net: paid.saturating_add(clearing),
+                    }
+                };
+                let (base, policy) = (side(b), side(o));
                 InstChange {
                     index: i,
                     id: id.clone(),
@@ -451,7 +468,9 @@ impl Comparison {
                     level: *level,
                     base,
                     policy,
-                    delta,
+                    delta_paid: policy.paid.saturating_sub(base.paid),
+                    delta_clearing: policy.clearing.saturating_sub(base.clearing),
+                    delta: policy.net.saturating_sub(base.net),
                 }
             })
             .filter(|c| !c.delta.is_zero())

@@ -231,7 +231,10 @@ pub fn value(ty: Ty, d: Decimal) -> String {
     };
     match ty {
         Ty::Money => format!("{}元", n(d)),
-        Ty::Ratio => format!("{}%", n(d * Decimal::ONE_HUNDRED)),
+        Ty::Ratio => match d.checked_mul(Decimal::ONE_HUNDRED) {
+            Some(p) => format!("{}%", n(p)),
+            None => n(d),
+        },
         Ty::Days => format!("{}天", n(d)),
         Ty::Months => format!("{}个月", n(d)),
         _ => n(d),

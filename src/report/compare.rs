@@ -55,8 +55,13 @@ impl Cell {
                 )
             }
             (Cell::Share(Some(b)), Cell::Share(Some(x))) => {
-                let pp = (*x - *b) * Decimal::ONE_HUNDRED;
-                (format!("{} pp", signed(round2(pp))), String::new())
+                match x
+                    .checked_sub(*b)
+                    .and_then(|d| d.checked_mul(Decimal::ONE_HUNDRED))
+                {
+                    Some(pp) => (format!("{} pp", signed(round2(pp))), String::new()),
+                    None => ("—".into(), String::new()),
+                }
             }
             _ => (String::new(), String::new()),
         }
@@ -91,7 +96,8 @@ fn signed_money(d: Decimal) -> String {
 
 /// A share as a percentage with two decimals.
 pub fn percent(s: Decimal) -> String {
-    format!("{}%", round2(s * Decimal::ONE_HUNDRED))
+    s.checked_mul(Decimal::ONE_HUNDRED)
+        .map_or_else(|| "—".into(), |p| format!("{}%", round2(p)))
 }
 
 /// `d` in percent of the size of `base` (so the sign is the sign of `d`, also
@@ -100,8 +106,11 @@ fn pct_of(d: Decimal, base: Decimal) -> String {
     if d.is_zero() {
         return "0.00%".into();
     }
-    match d.checked_div(base.abs()) {
-        Some(r) if !base.is_zero() => format!("{}%", signed(round2(r * Decimal::ONE_HUNDRED))),
+    match d
+        .checked_div(base.abs())
+        .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+    {
+        Some(r) if !base.is_zero() => format!("{}%", signed(round2(r))),
         _ => "—".into(),
     }
 }
@@ -393,79 +402,104 @@ pub fn compare_text(c: &Comparison, top: usize) -> String {
     s
 }
 
-fn top_text(c: &Comparison, p: usize, top: usize) -> String {
+/// A list of the largest changes under one policy, laid out once for the
+/// terminal and the HTML report.
+#[derive(Debug, Clone)]
+pub struct TopList {
+    pub title: String,
+    /// Said when nothing changes.
+    pub none: &'static str,
+    pub header: Vec<String>,
+    /// Columns before this one are labels, the rest figures.
+    pub labels: usize,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// The institutions and the patient-years that change most under policy `p`.
+pub fn top_lists(c: &Comparison, p: usize, top: usize) -> [TopList; 2] {
     let (b, o) = (&c.outcomes[0].label, &c.outcomes[p].label);
+    let insts = TopList {
+        title: format!(
+            "{o} vs {b}: institutions whose outcome changes most (net = layers paid on its claims + clearing: retained − institution_share − deductions − withheld + withhold_returned)"
+        ),
+        none: "no institution's outcome changes",
+        header: [
+            "institution_id".to_string(),
+            "name".into(),
+            "level".into(),
+            format!("{b} net"),
+            format!("{o} net"),
+            "Δ paid".into(),
+            "Δ clearing".into(),
+            "Δ net".into(),
+            "Δ%".into(),
+        ]
+        .to_vec(),
+        labels: 2,
+        rows: c
+            .top_institutions(p, top)
+            .iter()
+            .map(|i| {
+                vec![
+                    i.id.clone(),
+                    i.name.clone(),
+                    EnumKind::Level.name_of(i.level).into(),
+                    money(i.base.net),
+                    money(i.policy.net),
+                    signed_money(i.delta_paid),
+                    signed_money(i.delta_clearing),
+                    signed_money(i.delta),
+                    pct_of(i.delta, i.base.net),
+                ]
+            })
+            .collect(),
+    };
+    let pats = TopList {
+        title: format!("{o} vs {b}: patient-years whose patient_paid changes most"),
+        none: "no patient's out-of-pocket cost changes",
+        header: [
+            "patient_id".to_string(),
+            "year".into(),
+            "claims".into(),
+            format!("{b} paid"),
+            format!("{o} paid"),
+            "Δ".into(),
+            "Δ%".into(),
+        ]
+        .to_vec(),
+        labels: 1,
+        rows: c
+            .top_patients(p, top)
+            .iter()
+            .map(|x| {
+                vec![
+                    x.patient_id.clone(),
+                    x.year.to_string(),
+                    x.claims.to_string(),
+                    money(x.base),
+                    money(x.policy),
+                    signed_money(x.delta),
+                    pct_of(x.delta, x.base),
+                ]
+            })
+            .collect(),
+    };
+    [insts, pats]
+}
+
+fn top_text(c: &Comparison, p: usize, top: usize) -> String {
     let mut s = String::new();
-    let insts = c.top_institutions(p, top);
-    s.push_str(&format!(
-        "\n{o} vs {b}: institutions whose outcome changes most (net = layers paid on its claims + clearing: retained − institution_share − deductions − withheld + withhold_returned)\n"
-    ));
-    if insts.is_empty() {
-        s.push_str("  none changes\n");
-    } else {
-        let mut t = Table::new(
-            [
-                "institution_id",
-                "name",
-                "level",
-                &format!("{b} net"),
-                &format!("{o} net"),
-                "Δ paid",
-                "Δ clearing",
-                "Δ net",
-                "Δ%",
-            ]
-            .map(String::from)
-            .to_vec(),
-        )
-        .left_aligned(2);
-        for i in &insts {
-            let base_net = i.base.0 + i.base.1;
-            let net = i.policy.0 + i.policy.1;
-            t.row(vec![
-                i.id.clone(),
-                i.name.clone(),
-                EnumKind::Level.name_of(i.level).into(),
-                money(base_net),
-                money(net),
-                signed_money(i.policy.0 - i.base.0),
-                signed_money(i.policy.1 - i.base.1),
-                signed_money(i.delta),
-                pct_of(i.delta, base_net),
-            ]);
+    for list in top_lists(c, p, top) {
+        s.push('\n');
+        s.push_str(&list.title);
+        s.push('\n');
+        if list.rows.is_empty() {
+            s.push_str(&format!("  {}\n", list.none));
+            continue;
         }
-        s.push_str(&t.render());
-    }
-    let pats = c.top_patients(p, top);
-    s.push_str(&format!(
-        "\n{o} vs {b}: patient-years whose patient_paid changes most\n"
-    ));
-    if pats.is_empty() {
-        s.push_str("  none changes\n");
-    } else {
-        let mut t = Table::new(
-            [
-                "patient_id",
-                "year",
-                "claims",
-                &format!("{b} paid"),
-                &format!("{o} paid"),
-                "Δ",
-                "Δ%",
-            ]
-            .map(String::from)
-            .to_vec(),
-        );
-        for x in &pats {
-            t.row(vec![
-                x.patient_id.clone(),
-                x.year.to_string(),
-                x.claims.to_string(),
-                money(x.base),
-                money(x.policy),
-                signed_money(x.delta),
-                pct_of(x.delta, x.base),
-            ]);
+        let mut t = Table::new(list.header).left_aligned(list.labels);
+        for r in list.rows {
+            t.row(r);
         }
         s.push_str(&t.render());
     }
@@ -512,12 +546,12 @@ pub fn compare_csv(c: &Comparison, top: usize) -> Vec<Vec<String>> {
     for p in 1..c.outcomes.len() {
         let label = &c.outcomes[p].label;
         for i in c.top_institutions(p, top) {
-            let base_net = i.base.0 + i.base.1;
             for (measure, v, b) in [
-                ("paid", i.policy.0, i.base.0),
-                ("clearing", i.policy.1, i.base.1),
-                ("net", i.policy.0 + i.policy.1, base_net),
+                ("paid", i.policy.paid, i.base.paid),
+                ("clearing", i.policy.clearing, i.base.clearing),
+                ("net", i.policy.net, i.base.net),
             ] {
+                let d = v.saturating_sub(b);
                 rows.push(vec![
                     "top_institutions".into(),
                     i.id.clone(),
@@ -525,8 +559,8 @@ pub fn compare_csv(c: &Comparison, top: usize) -> Vec<Vec<String>> {
                     label.clone(),
                     money(v),
                     money(b),
-                    signed_money(v - b),
-                    pct_of(v - b, b),
+                    signed_money(d),
+                    pct_of(d, b),
                 ]);
             }
         }
@@ -593,10 +627,10 @@ pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
                     "institution_id": i.id,
                     "name": i.name,
                     "level": EnumKind::Level.name_of(i.level),
-                    "baseline_paid": money(i.base.0),
-                    "baseline_clearing": money(i.base.1),
-                    "paid": money(i.policy.0),
-                    "clearing": money(i.policy.1),
+                    "baseline_paid": money(i.base.paid),
+                    "baseline_clearing": money(i.base.clearing),
+                    "paid": money(i.policy.paid),
+                    "clearing": money(i.policy.clearing),
                     "delta_net": money(i.delta),
                 })
             })

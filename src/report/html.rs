@@ -8,12 +8,11 @@
 //! by side. Every figure comes from [`super::compare`], so the page and the
 //! terminal agree.
 
-use super::compare::{oop_bin_labels, sections};
+use super::compare::{oop_bin_labels, sections, top_lists};
 use super::money;
 use crate::compare::rules::RulesDiff;
 use crate::compare::{yuan, Comparison};
 use crate::schema::ledger as L;
-use crate::schema::EnumKind;
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
@@ -172,55 +171,24 @@ fn results(h: &mut String, c: &Comparison, top: usize) {
     for p in 1..c.outcomes.len() {
         let (b, o) = (&c.outcomes[0].label, &c.outcomes[p].label);
         let _ = writeln!(h, "<h2>{} vs {}: largest changes</h2>", esc(o), esc(b));
-        let insts = c.top_institutions(p, top);
-        h.push_str("<h3>Institutions (net = layers paid on its claims + clearing)</h3>\n");
-        if insts.is_empty() {
-            h.push_str("<p>No institution's outcome changes.</p>\n");
-        } else {
-            let _ = writeln!(
-                h,
-                "<table><tr><th>institution</th><th>name</th><th>level</th><th>{} net</th><th>{} net</th><th>Δ paid</th><th>Δ clearing</th><th>Δ net</th></tr>",
-                esc(b),
-                esc(o)
-            );
-            for i in insts {
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                    esc(&i.id),
-                    esc(&i.name),
-                    EnumKind::Level.name_of(i.level),
-                    money(i.base.0 + i.base.1),
-                    money(i.policy.0 + i.policy.1),
-                    money(i.policy.0 - i.base.0),
-                    money(i.policy.1 - i.base.1),
-                    money(i.delta)
-                );
+        for list in top_lists(c, p, top) {
+            let _ = writeln!(h, "<h3>{}</h3>", esc(&list.title));
+            if list.rows.is_empty() {
+                let _ = writeln!(h, "<p>{}.</p>", esc(list.none));
+                continue;
             }
-            h.push_str("</table>\n");
-        }
-        let pats = c.top_patients(p, top);
-        h.push_str("<h3>Patient-years (patient_paid)</h3>\n");
-        if pats.is_empty() {
-            h.push_str("<p>No patient's out-of-pocket cost changes.</p>\n");
-        } else {
-            let _ = writeln!(
-                h,
-                "<table><tr><th>patient</th><th>year</th><th>claims</th><th>{}</th><th>{}</th><th>Δ</th></tr>",
-                esc(b),
-                esc(o)
-            );
-            for x in pats {
-                let _ = writeln!(
-                    h,
-                    "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-                    esc(&x.patient_id),
-                    x.year,
-                    x.claims,
-                    money(x.base),
-                    money(x.policy),
-                    money(x.delta)
-                );
+            h.push_str("<table><tr>");
+            for col in &list.header {
+                let _ = write!(h, "<th>{}</th>", esc(col));
+            }
+            h.push_str("</tr>\n");
+            for r in &list.rows {
+                h.push_str("<tr>");
+                for (k, v) in r.iter().enumerate() {
+                    let class = if k < list.labels { "" } else { " class=\"n\"" };
+                    let _ = write!(h, "<td{class}>{}</td>", esc(v));
+                }
+                h.push_str("</tr>\n");
             }
             h.push_str("</table>\n");
         }
@@ -272,8 +240,14 @@ fn scaled(part: Decimal, whole: Decimal, width: U) -> U {
     if whole <= Decimal::ZERO || part <= Decimal::ZERO {
         return U(0);
     }
-    let w = (part * Decimal::from(width.0) / whole).round();
-    U(w.to_i64().unwrap_or(0).clamp(0, width.0))
+    let share = part
+        .checked_div(whole)
+        .unwrap_or(Decimal::ONE)
+        .min(Decimal::ONE);
+    let w = share
+        .checked_mul(Decimal::from(width.0))
+        .map_or(0, |w| w.round().to_i64().unwrap_or(0));
+    U(w.clamp(0, width.0))
 }
 
 /// Stacked horizontal bars: the total cost split into fund, serious, other, patient.
@@ -319,17 +293,11 @@ fn totals_chart(h: &mut String, c: &Comparison) {
             if w.0 <= 0 {
                 continue;
             }
-            let share = if o.all.total_cost != 0 {
-                format!(
-                    "{}: {} ({}%)",
-                    names[k],
-                    money(yuan(*part)),
-                    (Decimal::from(*part) * Decimal::ONE_HUNDRED / Decimal::from(o.all.total_cost))
-                        .round_dp(1)
-                )
-            } else {
-                String::new()
-            };
+            let pct = yuan(*part)
+                .checked_div(yuan(o.all.total_cost))
+                .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
+                .map_or_else(String::new, |r| format!(" ({}%)", r.round_dp(1)));
+            let share = format!("{}: {}{pct}", names[k], money(yuan(*part)));
             let _ = writeln!(
                 h,
                 "<rect class=\"bar\" x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{bar}\" fill=\"{}\"><title>{}</title></rect>",
