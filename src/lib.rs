@@ -32,9 +32,33 @@ pub mod synth;
 use diagnostic::Diagnostic;
 use source::SourceFile;
 
+/// Stack for parsing and checking. The parser and the checker recurse once
+/// per level of nesting, which [`syntax::MAX_NESTING`] and
+/// [`syntax::MAX_DEPTH`] bound; this leaves room for the deepest policy they
+/// allow even in an unoptimised build, whatever thread calls [`compile`]. It is
+/// address space, not memory: only the pages used are ever touched.
+const COMPILE_STACK: usize = 64 << 20;
+
 /// Parses and checks a policy: text → checked program, with warnings, or
 /// every diagnostic found.
 pub fn compile(file: &SourceFile) -> Result<(ir::Program, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let ast = syntax::parse_policy(file).map_err(|d| vec![d])?;
-    check::check(&ast)
+    let work = || {
+        let ast = syntax::parse_policy(file).map_err(|d| vec![d])?;
+        check::check(&ast)
+    };
+    std::thread::scope(|scope| {
+        match std::thread::Builder::new()
+            .name("yibao-check".into())
+            .stack_size(COMPILE_STACK)
+            .spawn_scoped(scope, work)
+        {
+            Ok(handle) => handle.join().unwrap_or_else(|_| {
+                Err(vec![Diagnostic::error(
+                    "internal error: the checker stopped; please report this policy",
+                )])
+            }),
+            // No thread to be had: check on this one.
+            Err(_) => work(),
+        }
+    })
 }

@@ -3,4 +3,4 @@
 pub mod ast;
 mod parser;
 
-pub use parser::{parse_literal, parse_policy, MAX_NESTING};
+pub use parser::{parse_literal, parse_policy, MAX_DEPTH, MAX_NESTING};

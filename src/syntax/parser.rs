@@ -15,9 +15,17 @@ use std::str::FromStr;
 #[grammar = "../grammar/policy.pest"]
 struct PolicyParser;
 
-/// Deepest nesting of `(`, `[` and `{` a policy may use. The parser recurses
-/// once per level, so this bound keeps any input from overflowing the stack.
+/// Deepest nesting of `(`, `[`, `{` and `if` a policy may use. The parser
+/// recurses once per level, so this bound keeps any input from overflowing its
+/// stack (prefix `-` and `not`, operator chains and `else if` repeat instead).
 pub const MAX_NESTING: usize = 64;
+
+/// Deepest expression tree a policy may build: each operator, call, `round`,
+/// prefix `-`, `not` and `if` is a level. The checker, the evaluator and
+/// dropping a tree recurse once per level, so this bound (with [`MAX_NESTING`]
+/// for the parser) keeps any input from overflowing the stack. Real policies
+/// stay below 20.
+pub const MAX_DEPTH: usize = 256;
 
 type Node<'a> = Pair<'a, Rule>;
 
@@ -25,13 +33,29 @@ type Node<'a> = Pair<'a, Rule>;
 /// (the grammar cannot recover past it).
 pub fn parse_policy(file: &SourceFile) -> Result<Policy, Diagnostic> {
     check_nesting(&file.text)?;
-    pest::set_error_detail(true);
-    let mut pairs =
-        PolicyParser::parse(Rule::policy, &file.text).map_err(|e| convert_error(file, e))?;
+    let mut pairs = parse_text(&file.text).map_err(|e| convert_error(file, e))?;
     let root = pairs
         .next()
         .ok_or_else(|| Diagnostic::error("empty parse"))?;
     policy(root)
+}
+
+/// pest's error detail (what was expected where) costs about half the parse
+/// time, so a file is parsed without it, and only a file that fails is parsed
+/// again with it for the message. The setting is process-wide: the lock keeps
+/// parses on other threads from changing it mid-parse.
+fn parse_text(text: &str) -> Result<pest::iterators::Pairs<'_, Rule>, pest::error::Error<Rule>> {
+    static DETAIL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = DETAIL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    pest::set_error_detail(false);
+    PolicyParser::parse(Rule::policy, text).or_else(|_| {
+        pest::set_error_detail(true);
+        let detailed = PolicyParser::parse(Rule::policy, text);
+        pest::set_error_detail(false);
+        detailed
+    })
 }
 
 /// Parses one literal, as written after `--set name=`.
@@ -46,33 +70,79 @@ pub fn parse_literal(text: &str) -> Result<Literal, String> {
     literal(node).map_err(|d| d.message)
 }
 
+/// Checks, before pest runs, that brackets and `if`s nest at most
+/// [`MAX_NESTING`] deep: the grammar's only recursions. An `if` is open until
+/// its `else`; strings and comments are skipped. (Unbalanced text is left to the
+/// parser to report.)
 fn check_nesting(text: &str) -> Result<(), Diagnostic> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut prev = '\0';
-    for (i, c) in text.char_indices() {
+    // Per open bracket (the file itself first), the `if`s opened inside it and not yet closed.
+    let mut open_ifs: Vec<usize> = vec![0];
+    let mut ifs = 0usize;
+    let too_deep = |at: usize, len: usize| {
+        Diagnostic::error(format!("nesting deeper than {MAX_NESTING} levels"))
+            .at(Span::new(at, at + len))
+            .label("too deep")
+            .help("brackets and `if`s count; split the expression into named steps with `let`")
+    };
+    let is_word = |c: char| c == '_' || c.is_alphanumeric();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
         match c {
-            '\n' => in_comment = false,
-            _ if in_comment => {}
-            '"' if prev != '\\' => in_string = !in_string,
-            _ if in_string => {}
-            '/' if prev == '/' => in_comment = true,
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(Diagnostic::error(format!(
-                        "nesting deeper than {MAX_NESTING} levels"
-                    ))
-                    .at(Span::new(i, i + 1))
-                    .label("too deep")
-                    .help("split the expression with `let` into named steps"));
+            '"' => {
+                // A string: to its closing quote (or the end of the line).
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' | '\n' => break,
+                        _ => {}
+                    }
                 }
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            '/' if chars.peek().is_some_and(|(_, c)| *c == '/') => {
+                for (_, c) in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '(' | '[' | '{' => {
+                open_ifs.push(0);
+                if open_ifs.len() - 1 + ifs > MAX_NESTING {
+                    return Err(too_deep(i, 1));
+                }
+            }
+            ')' | ']' | '}' if open_ifs.len() > 1 => {
+                ifs -= open_ifs.pop().unwrap_or(0);
+            }
+            c if is_word(c) => {
+                let mut end = i + c.len_utf8();
+                while let Some(&(k, c)) = chars.peek() {
+                    if !is_word(c) {
+                        break;
+                    }
+                    end = k + c.len_utf8();
+                    chars.next();
+                }
+                let here = open_ifs.last_mut();
+                match (&text[i..end], here) {
+                    ("if", Some(n)) => {
+                        *n += 1;
+                        ifs += 1;
+                        if open_ifs.len() - 1 + ifs > MAX_NESTING {
+                            return Err(too_deep(i, 2));
+                        }
+                    }
+                    ("else", Some(n)) if *n > 0 => {
+                        *n -= 1;
+                        ifs -= 1;
+                    }
+                    _ => {}
+                }
+            }
             _ => {}
         }
-        prev = c;
     }
     Ok(())
 }
@@ -824,13 +894,78 @@ fn stmt(c: Node) -> Result<Stmt, Diagnostic> {
 }
 
 fn expr(p: Node) -> Result<Expr, Diagnostic> {
+    deep(p).map(|(e, _)| e)
+}
+
+/// One level deeper than `depth`, or the error that says the expression at
+/// `at` is too deep (see [`MAX_DEPTH`]).
+fn level(depth: usize, at: Span) -> Result<usize, Diagnostic> {
+    if depth >= MAX_DEPTH {
+        return Err(Diagnostic::error(format!(
+            "expression nested deeper than {MAX_DEPTH} levels"
+        ))
+        .at(at)
+        .label("too deep")
+        .help("each operator, call, `round`, `-`, `not` and `if` is a level; split the expression into named steps with `let`"));
+    }
+    Ok(depth + 1)
+}
+
+/// Descends, in a loop, through the precedence levels that hold a single
+/// operand (`expr` → `or_expr` → … → `unary` → `paren`): most of the grammar's
+/// nodes, which would otherwise each cost a recursion.
+fn through_single(mut p: Node) -> Node {
+    loop {
+        let passes = matches!(
+            p.as_rule(),
+            Rule::expr
+                | Rule::or_expr
+                | Rule::and_expr
+                | Rule::not_expr
+                | Rule::cmp_expr
+                | Rule::add_expr
+                | Rule::mul_expr
+                | Rule::unary
+                | Rule::paren
+        );
+        if !passes {
+            return p;
+        }
+        let mut inner = p.clone().into_inner();
+        match (inner.next(), inner.next()) {
+            (Some(only), None) => p = only,
+            _ => return p,
+        }
+    }
+}
+
+/// Expressions and the depth of the deepest.
+fn deep_all<'a>(nodes: impl Iterator<Item = Node<'a>>) -> Result<(Vec<Expr>, usize), Diagnostic> {
+    let mut out = Vec::new();
+    let mut depth = 0;
+    for n in nodes {
+        let (e, d) = deep(n)?;
+        depth = depth.max(d);
+        out.push(e);
+    }
+    Ok((out, depth))
+}
+
+/// An expression and the depth of its tree. Chains (`a + b + c`, `x round
+/// round`, `- - x`, `not not c`, `else if`) are folded in loops here and the
+/// grammar's recursion is bounded by [`MAX_NESTING`], so building never
+/// recurses deeper than the text nests; the depth it returns bounds every later
+/// pass.
+fn deep(p: Node) -> Result<(Expr, usize), Diagnostic> {
+    let p = through_single(p);
     let s = span(&p);
     match p.as_rule() {
         Rule::expr => {
             let mut it = p.into_inner();
-            let mut value = expr(next(&mut it, s)?)?;
+            let (mut value, mut depth) = deep(next(&mut it, s)?)?;
             for suffix in it {
                 let suffix_span = span(&suffix);
+                depth = level(depth, suffix_span)?;
                 let mut step = None;
                 let mut mode = RoundMode::HalfUp;
                 for c in suffix.into_inner() {
@@ -858,76 +993,104 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
                     span,
                 };
             }
-            Ok(value)
+            Ok((value, depth))
         }
         Rule::if_expr => {
-            let mut it = p.into_inner().filter(|c| c.as_rule() == Rule::expr);
-            let cond = expr(next(&mut it, s)?)?;
-            let then = expr(next(&mut it, s)?)?;
-            let otherwise = expr(next(&mut it, s)?)?;
-            Ok(Expr {
-                kind: ExprKind::If {
-                    cond: Box::new(cond),
-                    then: Box::new(then),
-                    otherwise: Box::new(otherwise),
-                },
-                span: s,
-            })
+            // if c1 then t1 (else if c_i then t_i)* else e, nested to the right.
+            let mut starts = Vec::new();
+            let mut parts = Vec::new();
+            for c in p.into_inner() {
+                match c.as_rule() {
+                    Rule::kw_if => starts.push(span(&c).start),
+                    Rule::expr => parts.push(c),
+                    _ => {}
+                }
+            }
+            let mut parts = parts.into_iter().rev();
+            let (mut acc, mut depth) = deep(next(&mut parts, s)?)?;
+            for start in starts.into_iter().rev() {
+                let (then, dt) = deep(next(&mut parts, s)?)?;
+                let (cond, dc) = deep(next(&mut parts, s)?)?;
+                let at = Span { start, end: s.end };
+                depth = level(depth.max(dt).max(dc), at)?;
+                acc = Expr {
+                    kind: ExprKind::If {
+                        cond: Box::new(cond),
+                        then: Box::new(then),
+                        otherwise: Box::new(acc),
+                    },
+                    span: at,
+                };
+            }
+            Ok((acc, depth))
         }
         Rule::or_expr | Rule::and_expr => {
             let is_or = p.as_rule() == Rule::or_expr;
-            let parts = p
-                .into_inner()
-                .filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and))
-                .map(expr)
-                .collect::<Result<Vec<_>, _>>()?;
+            let (mut parts, depth) = deep_all(
+                p.into_inner()
+                    .filter(|c| !matches!(c.as_rule(), Rule::kw_or | Rule::kw_and)),
+            )?;
             if parts.len() == 1 {
                 return parts
-                    .into_iter()
-                    .next()
+                    .pop()
+                    .map(|e| (e, depth))
                     .ok_or_else(|| Diagnostic::error("internal parser error").at(s));
             }
-            Ok(Expr {
-                kind: if is_or {
-                    ExprKind::Or(parts)
-                } else {
-                    ExprKind::And(parts)
-                },
-                span: s,
-            })
-        }
-        Rule::not_expr => {
-            let mut it = p.into_inner();
-            let first = next(&mut it, s)?;
-            if first.as_rule() == Rule::kw_not {
-                let inner = expr(next(&mut it, s)?)?;
-                Ok(Expr {
-                    kind: ExprKind::Not(Box::new(inner)),
-                    span: s,
-                })
+            let kind = if is_or {
+                ExprKind::Or(parts)
             } else {
-                expr(first)
+                ExprKind::And(parts)
+            };
+            Ok((Expr { kind, span: s }, level(depth, s)?))
+        }
+        Rule::not_expr | Rule::unary => {
+            // `not`* then a comparison, or `-`* then a primary: prefixes fold inside out.
+            let mut prefixes = Vec::new();
+            let mut operand = None;
+            for c in p.into_inner() {
+                match c.as_rule() {
+                    Rule::kw_not => prefixes.push((span(&c).start, true)),
+                    Rule::neg => prefixes.push((span(&c).start, false)),
+                    _ => operand = Some(c),
+                }
             }
+            let operand =
+                operand.ok_or_else(|| Diagnostic::error("internal parser error").at(s))?;
+            let (mut acc, mut depth) = deep(operand)?;
+            for (start, is_not) in prefixes.into_iter().rev() {
+                let at = Span { start, end: s.end };
+                depth = level(depth, at)?;
+                let inner = Box::new(acc);
+                acc = Expr {
+                    kind: if is_not {
+                        ExprKind::Not(inner)
+                    } else {
+                        ExprKind::Neg(inner)
+                    },
+                    span: at,
+                };
+            }
+            Ok((acc, depth))
         }
         Rule::cmp_expr => {
             let mut it = p.into_inner();
-            let lhs = expr(next(&mut it, s)?)?;
-            let Some(op) = it.next() else { return Ok(lhs) };
+            let (lhs, dl) = deep(next(&mut it, s)?)?;
+            let Some(op) = it.next() else {
+                return Ok((lhs, dl));
+            };
             if op.as_rule() == Rule::kw_in {
                 let list_node = next(&mut it, s)?;
                 let ls = span(&list_node);
                 let args_node = next(&mut list_node.into_inner(), ls)?;
-                let list = args_node
-                    .into_inner()
-                    .map(expr)
-                    .collect::<Result<Vec<_>, _>>()?;
-                return Ok(Expr {
+                let (list, dr) = deep_all(args_node.into_inner())?;
+                let e = Expr {
                     kind: ExprKind::In {
                         value: Box::new(lhs),
                         list,
                     },
                     span: s,
-                });
+                };
+                return Ok((e, level(dl.max(dr), s)?));
             }
             let op_span = span(&op);
             let cmp = match op.as_str() {
@@ -938,8 +1101,8 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
                 "<" => CmpOp::Lt,
                 _ => CmpOp::Gt,
             };
-            let rhs = expr(next(&mut it, s)?)?;
-            Ok(Expr {
+            let (rhs, dr) = deep(next(&mut it, s)?)?;
+            let e = Expr {
                 kind: ExprKind::Cmp {
                     op: cmp,
                     op_span,
@@ -947,11 +1110,12 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
                     rhs: Box::new(rhs),
                 },
                 span: s,
-            })
+            };
+            Ok((e, level(dl.max(dr), op_span)?))
         }
         Rule::add_expr | Rule::mul_expr => {
             let mut it = p.into_inner();
-            let mut lhs = expr(next(&mut it, s)?)?;
+            let (mut lhs, mut depth) = deep(next(&mut it, s)?)?;
             while let Some(op) = it.next() {
                 let op_span = span(&op);
                 let bin = match op.as_str() {
@@ -960,7 +1124,8 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
                     "*" => BinOp::Mul,
                     _ => BinOp::Div,
                 };
-                let rhs = expr(next(&mut it, s)?)?;
+                let (rhs, dr) = deep(next(&mut it, s)?)?;
+                depth = level(depth.max(dr), op_span)?;
                 let span = lhs.span.to(rhs.span);
                 lhs = Expr {
                     kind: ExprKind::Binary {
@@ -972,35 +1137,21 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
                     span,
                 };
             }
-            Ok(lhs)
+            Ok((lhs, depth))
         }
-        Rule::unary => {
-            let mut it = p.into_inner();
-            let first = next(&mut it, s)?;
-            if first.as_rule() == Rule::neg {
-                let inner = expr(next(&mut it, s)?)?;
-                Ok(Expr {
-                    kind: ExprKind::Neg(Box::new(inner)),
-                    span: s,
-                })
-            } else {
-                expr(first)
-            }
-        }
-        Rule::paren => expr(next(&mut p.into_inner(), s)?),
+        Rule::paren => deep(next(&mut p.into_inner(), s)?),
         Rule::call | Rule::lookup => {
             let is_call = p.as_rule() == Rule::call;
             let mut it = p.into_inner();
             let name = ident(next(&mut it, s)?);
-            let args = next(&mut it, s)?
-                .into_inner()
-                .map(expr)
-                .collect::<Result<Vec<_>, _>>()?;
-            let filter = it
-                .find(|c| c.as_rule() == Rule::expr)
-                .map(expr)
-                .transpose()?
-                .map(Box::new);
+            let (args, da) = deep_all(next(&mut it, s)?.into_inner())?;
+            let (filter, df) = match it.find(|c| c.as_rule() == Rule::expr) {
+                Some(f) => {
+                    let (e, d) = deep(f)?;
+                    (Some(Box::new(e)), d)
+                }
+                None => (None, 0),
+            };
             let kind = if is_call {
                 ExprKind::Call {
                     func: name,
@@ -1010,33 +1161,43 @@ fn expr(p: Node) -> Result<Expr, Diagnostic> {
             } else {
                 ExprKind::Lookup { table: name, args }
             };
-            Ok(Expr { kind, span: s })
+            Ok((Expr { kind, span: s }, level(da.max(df), s)?))
         }
         Rule::path => {
             let mut it = p.into_inner();
-            Ok(Expr {
+            let e = Expr {
                 kind: ExprKind::Field {
                     object: ident(next(&mut it, s)?),
                     field: ident(next(&mut it, s)?),
                 },
                 span: s,
-            })
+            };
+            Ok((e, 1))
         }
-        Rule::name => Ok(Expr {
-            kind: ExprKind::Name(ident(next(&mut p.into_inner(), s)?)),
-            span: s,
-        }),
-        Rule::date | Rule::quantity | Rule::string => Ok(Expr {
-            kind: ExprKind::Lit(literal(p)?),
-            span: s,
-        }),
-        Rule::boolean => Ok(Expr {
-            kind: ExprKind::Lit(Literal {
-                kind: LitKind::Bool(boolean(&p)),
+        Rule::name => Ok((
+            Expr {
+                kind: ExprKind::Name(ident(next(&mut p.into_inner(), s)?)),
                 span: s,
-            }),
-            span: s,
-        }),
+            },
+            1,
+        )),
+        Rule::date | Rule::quantity | Rule::string => Ok((
+            Expr {
+                kind: ExprKind::Lit(literal(p)?),
+                span: s,
+            },
+            1,
+        )),
+        Rule::boolean => Ok((
+            Expr {
+                kind: ExprKind::Lit(Literal {
+                    kind: LitKind::Bool(boolean(&p)),
+                    span: s,
+                }),
+                span: s,
+            },
+            1,
+        )),
         _ => Err(bad(&p, "expression")),
     }
 }
@@ -1103,6 +1264,105 @@ mod tests {
         let text = format!("let x = {}1{}", "(".repeat(10_000), ")".repeat(10_000));
         let e = parse(&text).err().map(|d| d.message);
         assert_eq!(e.as_deref(), Some("nesting deeper than 64 levels"));
+    }
+
+    /// Every way to build a deep tree ends in a diagnostic at the token that
+    /// crosses the limit, never a stack overflow (this runs on a test thread's
+    /// 2 MiB stack, in debug builds too).
+    #[test]
+    fn deep_chains_are_an_error_not_a_crash() {
+        let pay = |e: String| format!("layer fund_paid {{ rule r {{ pay {e} }} }}");
+        let deep = format!("expression nested deeper than {MAX_DEPTH} levels");
+        let nest = format!("nesting deeper than {MAX_NESTING} levels");
+        let cases = [
+            (pay(format!("{}1", "-".repeat(100_000))), &deep),
+            (
+                pay(format!("if {} true then 1 else 0", "not ".repeat(100_000))),
+                &deep,
+            ),
+            (pay(format!("{}1", "1 + ".repeat(200_000))), &deep),
+            (pay(format!("1{}", " round".repeat(100_000))), &deep),
+            (
+                pay(format!(
+                    "{}1{}",
+                    "if true then ".repeat(10_000),
+                    " else 0".repeat(10_000)
+                )),
+                &nest,
+            ),
+            (
+                pay(format!("{}1", "if true then 1 else ".repeat(10_000))),
+                &deep,
+            ),
+            (
+                pay(format!("{}1{}", "max(".repeat(10_000), ")".repeat(10_000))),
+                &nest,
+            ),
+            (
+                pay(format!("{}1{}", "t[".repeat(10_000), "]".repeat(10_000))),
+                &nest,
+            ),
+            (
+                format!("table t: money by text = {}", "{".repeat(10_000)),
+                &nest,
+            ),
+        ];
+        for (text, want) in cases {
+            let e = parse(&text).err().map(|d| d.message);
+            assert_eq!(e.as_deref(), Some(want.as_str()), "{}", &text[..60]);
+        }
+    }
+
+    #[test]
+    fn the_depth_error_points_at_the_operator_that_crosses_the_limit() {
+        let text = format!("let x = {}1", "1 + ".repeat(1_000));
+        let d = parse(&text).unwrap_err();
+        let f = SourceFile::new("t.policy", text.as_str());
+        // `1` is one level and each `+` one more: the 256th `+` makes 257.
+        let col = "let x = ".len() + 4 * (MAX_DEPTH - 1) + 3;
+        assert_eq!(f.line_col(d.span.map_or(0, |s| s.start as usize)), (1, col));
+        assert_eq!(f.slice(d.span.unwrap()), "+");
+    }
+
+    #[test]
+    fn trees_up_to_the_limit_parse() {
+        // 255 `+` and the leaf: 256 levels exactly.
+        let text = format!("let x = {}1", "1 + ".repeat(MAX_DEPTH - 1));
+        assert!(parse(&text).is_ok());
+        let text = format!("let x = {}1", "-".repeat(MAX_DEPTH - 1));
+        assert!(parse(&text).is_ok());
+        let text = format!(
+            "let x = {}1{}",
+            "(".repeat(MAX_NESTING),
+            ")".repeat(MAX_NESTING)
+        );
+        assert!(parse(&text).is_ok());
+    }
+
+    #[test]
+    fn else_if_chains_nest_to_the_right() {
+        let a = parse("let x = if a then 1 else if b then 2 else if c then 3 else 4");
+        let b = parse("let x = if a then 1 else (if b then 2 else (if c then 3 else 4))");
+        assert!(a.is_ok());
+        assert_eq!(a, b);
+        let a = parse("let x = not not - - 1 > 0");
+        let b = parse("let x = not (not ((-(-1)) > 0))");
+        assert!(a.is_ok());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn strings_and_comments_do_not_count_as_nesting() {
+        let text = format!(
+            "notice \"{}\" // {}\nmeta m \"say \\\" ((( if\"",
+            "(".repeat(1_000),
+            "if (".repeat(1_000)
+        );
+        assert!(
+            parse(&text).is_ok(),
+            "{:?}",
+            parse(&text).err().map(|d| d.message)
+        );
     }
 
     #[test]

@@ -1,0 +1,198 @@
+//! Policy text of any shape ends in a program or in diagnostics, never a
+//! panic or a stack overflow: the deepest policy the limits accept checks and
+//! settles (settlement runs on threads with the default stack); shipped
+//! policies cut at every point, with CRLF line ends or a BOM, or with
+//! full-width punctuation, behave as documented.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
+
+mod common;
+
+use yibao::source::SourceFile;
+use yibao::syntax::{MAX_DEPTH, MAX_NESTING};
+
+fn shipped() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(common::root().join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "policy"))
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), text)
+        })
+        .collect();
+    out.sort();
+    assert!(out.len() >= 10, "the shipped policies");
+    out
+}
+
+fn compile(text: &str) -> Result<yibao::ir::Program, Vec<yibao::diagnostic::Diagnostic>> {
+    yibao::compile(&SourceFile::new("t.policy", text)).map(|(p, _)| p)
+}
+
+#[test]
+fn the_deepest_accepted_policy_checks_and_settles() {
+    // Nesting at its limit (the layer's and the rule's braces and `min(` count:
+    // 3 + 61 = 64) around a chain that makes the tree nearly MAX_DEPTH deep.
+    let chain = MAX_DEPTH - 8;
+    let open = "(".repeat(MAX_NESTING - 3);
+    let close = ")".repeat(MAX_NESTING - 3);
+    let deep = format!(
+        "{open}{}claim.total_cost * 50%{close}",
+        "0元 + ".repeat(chain)
+    );
+    let ifs = format!(
+        "{}claim.total_cost",
+        "if claim.age > 200 then 0元 else ".repeat(MAX_DEPTH - 8)
+    );
+    let text = format!("layer fund_paid {{ rule r {{ pay min({deep}, {ifs}) round }} }}\n");
+    let prog = compile(&text).unwrap_or_else(|d| panic!("{:?}", d[0].message));
+    let dir = common::root().join("tests/fixtures/compare/tiny");
+    let insts = yibao::data::load_institutions(&dir.join("institutions.csv"), &[]).unwrap();
+    let (claims, rejects) = yibao::data::load_claims(&dir.join("claims.csv"), &insts, &[]).unwrap();
+    assert!(rejects.is_empty());
+    let s = yibao::eval::settle(&prog, &claims, &insts, 2).unwrap();
+    // Half of each claim's cost, rounded half away from zero (250.55 → 125.275 → 125.28).
+    let mut fund: Vec<(String, String)> = (0..s.len())
+        .map(|k| {
+            let id = claims.text(claims.rows[k].id).to_string();
+            (id, yibao::report::money(s.row(k)[0]))
+        })
+        .collect();
+    fund.sort();
+    let want = [
+        ("C1", "500.00"),
+        ("C2", "40.00"),
+        ("C3", "1500.00"),
+        ("C4", "250.00"),
+        ("C5", "125.28"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(fund, want);
+}
+
+#[test]
+fn shipped_policies_cut_anywhere_give_diagnostics() {
+    let mut cuts = 0;
+    for (name, text) in shipped() {
+        let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(11).collect();
+        for &at in &bounds {
+            let cut = &text[..at];
+            // Whatever the result, it is a result; errors point inside the text.
+            if let Err(diags) = compile(cut) {
+                assert!(!diags.is_empty(), "{name} cut at {at}");
+                for d in &diags {
+                    if let Some(s) = d.span {
+                        assert!(s.start as usize <= cut.len(), "{name} cut at {at}: {d:?}");
+                    }
+                }
+            }
+            cuts += 1;
+        }
+    }
+    assert!(cuts > 1_000, "{cuts}");
+}
+
+#[test]
+fn crlf_line_ends_and_a_bom_change_nothing() {
+    for (name, text) in shipped() {
+        let plain = yibao::syntax::parse_policy(&SourceFile::new("a", text.as_str())).unwrap();
+        let crlf = text.replace('\n', "\r\n");
+        let bom = format!("\u{feff}{crlf}");
+        for variant in [crlf, bom] {
+            let other = yibao::syntax::parse_policy(&SourceFile::new("b", variant.as_str()))
+                .unwrap_or_else(|d| panic!("{name}: {}", d.message));
+            assert_eq!(plain, other, "{name}");
+            assert!(compile(&variant).is_ok(), "{name}");
+        }
+    }
+}
+
+#[test]
+fn full_width_punctuation_is_named_with_its_ascii() {
+    let pairs = [
+        ('(', '（'),
+        (')', '）'),
+        (':', '：'),
+        (',', '，'),
+        ('{', '｛'),
+        ('=', '＝'),
+        ('%', '％'),
+    ];
+    let mut checked = 0;
+    for (name, text) in shipped() {
+        for (ascii, wide) in pairs {
+            // The first one outside comments and strings.
+            let Some(at) = code_position(&text, ascii) else {
+                continue;
+            };
+            let bad = format!("{}{wide}{}", &text[..at], &text[at + 1..]);
+            let diags = compile(&bad)
+                .err()
+                .unwrap_or_else(|| panic!("{name}: {wide} accepted"));
+            let d = &diags[0];
+            let help = d.help.clone().unwrap_or_default();
+            assert!(
+                help.contains(&format!(
+                    "`{wide}` is full-width; write the ASCII `{ascii}`"
+                )),
+                "{name} {wide}: {} / {help}",
+                d.message
+            );
+            assert_eq!(d.span.map(|s| s.start as usize), Some(at), "{name} {wide}");
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "{checked}");
+}
+
+/// The byte offset of the first `c` outside comments and strings.
+fn code_position(text: &str, c: char) -> Option<usize> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let code = line.split("//").next().unwrap_or("");
+        let mut in_string = false;
+        for (i, ch) in code.char_indices() {
+            match ch {
+                '"' => in_string = !in_string,
+                _ if in_string => {}
+                _ if ch == c => return Some(offset + i),
+                _ => {}
+            }
+        }
+        offset += line.len();
+    }
+    None
+}
+
+#[test]
+fn files_that_are_not_policies_are_refused_clearly() {
+    let dir = common::temp_dir("robustness-files");
+    let cases: [(&str, Vec<u8>, &str); 4] = [
+        (
+            "random.policy",
+            (0..4096u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect(),
+            "is not UTF-8 text",
+        ),
+        (
+            "gbk.policy",
+            b"region \"\xb0\xcd\xd6\xd0\xca\xd0\"\n".to_vec(),
+            "is not UTF-8 text",
+        ),
+        ("empty.policy", vec![], "has no `layer`"),
+        ("nul.policy", b"region \"a\"\0\n".to_vec(), "error"),
+    ];
+    for (name, bytes, want) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let o = common::yibao(&["check", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", common::stderr(&o));
+        let err = common::stderr(&o) + &common::stdout(&o);
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
