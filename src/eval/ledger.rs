@@ -528,7 +528,19 @@ pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> 
             v(L::OVERSPEND)
         ));
     }
-    if v(L::RESERVE) + v(L::RETAINED) > v(L::SURPLUS) {
+    // Sums of ledger amounts, checked: an overflow is reported, not a panic.
+    let sum = |terms: &[(u16, bool)]| {
+        terms.iter().try_fold(Decimal::ZERO, |acc, &(c, plus)| {
+            if plus {
+                acc.checked_add(v(c))
+            } else {
+                acc.checked_sub(v(c))
+            }
+        })
+    };
+    let too_large = || "the amounts are too large to check".to_string();
+    let kept = sum(&[(L::RESERVE, true), (L::RETAINED, true)]);
+    if kept.is_none_or(|k| k > v(L::SURPLUS)) {
         out.push(format!(
             "reserve {} + retained {} is more than the surplus {}",
             v(L::RESERVE),
@@ -536,7 +548,8 @@ pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> 
             v(L::SURPLUS)
         ));
     }
-    if v(L::FUND_SHARE) + v(L::INSTITUTION_SHARE) != v(L::OVERSPEND) {
+    let shared = sum(&[(L::FUND_SHARE, true), (L::INSTITUTION_SHARE, true)]);
+    if shared != Some(v(L::OVERSPEND)) {
         out.push(format!(
             "fund_share {} + institution_share {} is not the overspend {}",
             v(L::FUND_SHARE),
@@ -563,14 +576,31 @@ pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> 
             }
         }
     }
-    let cash = v(L::PREPAID) + v(L::ROUTINE_PAID) - v(L::WITHHELD) + v(L::CLEARING_BALANCE);
-    let due = v(L::ROUTINE_PAID) - v(L::WITHHELD) + v(L::WITHHOLD_RETURNED) + v(L::RETAINED)
-        - v(L::INSTITUTION_SHARE)
-        - v(L::DEDUCTIONS);
-    if cash != due {
-        out.push(format!(
-            "paid over the year {cash} is not what is due {due}"
-        ));
+    let cash = sum(&[
+        (L::PREPAID, true),
+        (L::ROUTINE_PAID, true),
+        (L::WITHHELD, false),
+        (L::CLEARING_BALANCE, true),
+    ]);
+    let due = sum(&[
+        (L::ROUTINE_PAID, true),
+        (L::WITHHELD, false),
+        (L::WITHHOLD_RETURNED, true),
+        (L::RETAINED, true),
+        (L::INSTITUTION_SHARE, false),
+        (L::DEDUCTIONS, false),
+    ]);
+    match (cash, due) {
+        (Some(cash), Some(due)) if cash != due => {
+            out.push(format!(
+                "paid over the year {cash} is not what is due {due}"
+            ));
+        }
+        (None, _) | (_, None) => out.push(too_large()),
+        _ => {}
+    }
+    if (kept.is_none() || shared.is_none()) && !out.contains(&too_large()) {
+        out.push(too_large());
     }
     out
 }
@@ -723,4 +753,46 @@ fn aggregate_values(
         out.push(vals);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_invariant_check_reports_amounts_too_large_to_add() {
+        let mut row = vec![Decimal::ZERO; COLUMNS.len()];
+        row[L::SURPLUS as usize] = Decimal::MAX;
+        row[L::RESERVE as usize] = Decimal::MAX;
+        row[L::RETAINED as usize] = Decimal::MAX;
+        row[L::PREPAID as usize] = Decimal::MAX;
+        row[L::ROUTINE_PAID as usize] = Decimal::MAX;
+        let broken = check_row(&row, None);
+        assert!(
+            broken.contains(&"the amounts are too large to check".to_string()),
+            "{broken:?}"
+        );
+    }
+
+    #[test]
+    fn a_consistent_row_holds() {
+        let mut row = vec![Decimal::ZERO; COLUMNS.len()];
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // Budget 1000, routine 840.44: surplus 159.56, reserve 15.96, retained 143.60.
+        row[L::BUDGET as usize] = d("1000");
+        row[L::ROUTINE_PAID as usize] = d("840.44");
+        row[L::SURPLUS as usize] = d("159.56");
+        row[L::RESERVE as usize] = d("15.96");
+        row[L::RETAINED as usize] = d("143.60");
+        row[L::CLEARING_BALANCE as usize] = clearing_balance(&row).unwrap();
+        assert_eq!(row[L::CLEARING_BALANCE as usize], d("143.60"));
+        assert_eq!(check_row(&row, None), Vec::<String>::new());
+        row[L::RETAINED as usize] = d("150.00");
+        assert_eq!(
+            check_row(&row, None).len(),
+            2,
+            "{:?}",
+            check_row(&row, None)
+        );
+    }
 }
