@@ -88,12 +88,12 @@ impl Diagnostic {
                 let pad = " ".repeat(num.len());
                 let _ = writeln!(out, "{pad}--> {}:{line}:{col}", file.name());
                 let _ = writeln!(out, "{pad} |");
-                let shown: String = text
-                    .chars()
-                    .map(|c| if c == '\t' { ' ' } else { c })
-                    .collect();
+                let (shown, cut) = window(text, col);
                 let _ = writeln!(out, "{num} | {shown}");
                 let (lead, width) = underline(text, file, span, line);
+                // Columns cut from the front, less the `…` shown in their place.
+                let lead = lead.saturating_sub(cut);
+                let width = width.min(WINDOW);
                 let mut carets =
                     format!("{pad} | {}{}", " ".repeat(lead), "^".repeat(width.max(1)));
                 if let Some(label) = &self.label {
@@ -120,6 +120,43 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Widest source line shown in full; longer ones are cut to a window around
+/// the column pointed at, so a 1 MiB line prints as one screen line.
+const WINDOW: usize = 100;
+
+/// The line as shown (tabs as spaces, long lines windowed around `col`), and
+/// how many display columns the window moved the text left by.
+fn window(text: &str, col: usize) -> (String, usize) {
+    let width = |c: char| if c == '\t' { 1 } else { c.width().unwrap_or(0) };
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
+    let total: usize = chars.iter().map(|c| width(*c)).sum();
+    if total <= WINDOW {
+        return (chars.into_iter().collect(), 0);
+    }
+    // Start some 30 characters before the column, end WINDOW columns later.
+    let start = col.saturating_sub(31).min(chars.len());
+    let mut shown = String::new();
+    let mut cut = 0;
+    if start > 0 {
+        shown.push('…');
+        cut = chars[..start].iter().map(|c| width(*c)).sum::<usize>() - 1;
+    }
+    let mut w = 0;
+    let mut end = start;
+    while end < chars.len() && w + width(chars[end]) <= WINDOW {
+        w += width(chars[end]);
+        shown.push(chars[end]);
+        end += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    (shown, cut)
 }
 
 /// Display columns before the span on its first line, and the span's width on it.
@@ -195,6 +232,39 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    /// The character shown above the first caret of a rendered diagnostic.
+    fn under_caret(out: &str) -> Option<char> {
+        let lines: Vec<&str> = out.lines().collect();
+        let k = lines.iter().position(|l| l.contains('^'))?;
+        let caret_col = lines[k].split('^').next()?.width();
+        let mut w = 0;
+        for c in lines[k - 1].chars() {
+            if w == caret_col {
+                return Some(c);
+            }
+            w += c.width().unwrap_or(0);
+        }
+        None
+    }
+
+    #[test]
+    fn long_lines_are_windowed_around_the_caret() {
+        for (prefix, n) in [("x = ", 500usize), ("起付线 = ", 2_000), ("", 40)] {
+            let body: String = (0..n).map(|i| format!("a{i} + ")).collect();
+            let text = format!("{prefix}{body}$ + b");
+            let at = text.find('$').unwrap();
+            let file = SourceFile::new("t.policy", text.as_str());
+            let d = Diagnostic::error("bad")
+                .at(Span::new(at, at + 1))
+                .label("here");
+            let out = d.render(&file);
+            assert_eq!(under_caret(&out), Some('$'), "{out}");
+            let widest = out.lines().map(|l| l.width()).max().unwrap_or(0);
+            assert!(widest <= WINDOW + 10 || text.width() <= WINDOW, "{out}");
+        }
+    }
 
     #[test]
     fn carets_sit_under_chinese_text() {

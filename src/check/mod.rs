@@ -479,12 +479,15 @@ impl Checker {
         };
         let mut rows: Vec<(Vec<KeyValue>, rust_decimal::Decimal, Span)> = Vec::new();
         let mut default = None;
+        // A row already reported leaves its key uncovered: do not also call the table incomplete.
+        let mut bad_rows = false;
         for row in &t.rows {
             let value = match literal_value(&row.value, ty, &t.name.name) {
                 Ok(ParamValue::Num(v)) => v,
                 Ok(_) => continue,
                 Err(d) => {
                     self.error(d);
+                    bad_rows = true;
                     continue;
                 }
             };
@@ -514,6 +517,7 @@ impl Checker {
                         "write one key: `1: 200元`"
                     }),
                 );
+                bad_rows = true;
                 continue;
             }
             let mut kv = Vec::with_capacity(dims.len());
@@ -524,6 +528,7 @@ impl Checker {
                 }
             }
             if kv.len() != dims.len() {
+                bad_rows = true;
                 continue;
             }
             if rows.iter().any(|(k, _, _)| *k == kv) {
@@ -547,7 +552,7 @@ impl Checker {
             for (k, v, _) in &rows {
                 cells[dense_index(k, &sizes)] = Some(*v);
             }
-            if default.is_none() {
+            if default.is_none() && !bad_rows {
                 let missing: Vec<String> = (0..cells.len())
                     .filter(|&i| cells[i].is_none())
                     .map(|i| describe_key(i, &dims, &sizes))

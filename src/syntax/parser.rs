@@ -289,7 +289,10 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
             }
             if keywords > 2 {
                 expected.push("a declaration (`param`, `table`, `schedule`, `accumulator`, `let`, `layer`, ...)".into());
-            } else if keywords > 0 {
+            } else if keywords > 0 && expected.is_empty() {
+                // One or two declarations named alone only when nothing else
+                // was wanted here; beside other alternatives they are noise
+                // (`expected `=` or `param``).
                 for cs in pa.call_stacks() {
                     if let Some(r) = cs
                         .deepest
@@ -306,6 +309,123 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
             }
         }
     }
+    tidy_expected(&mut expected);
+    let text = file.text.as_str();
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    // The word that ends at `at`, if any: (start, word).
+    let word_before = |at: usize| {
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| is_word(*c))
+            .last()
+            .map_or(at, |(i, _)| i);
+        (start < at).then(|| (start, &text[start..at]))
+    };
+    let at_word_end = text
+        .get(pos..)
+        .and_then(|s| s.chars().next())
+        .is_none_or(|c| !is_word(c));
+    // pest's furthest attempt can lie just past a keyword (its `!keyword`
+    // check) or inside a token; the offending token starts earlier.
+    if at_word_end {
+        if let Some((start, w)) = word_before(pos).filter(|(_, w)| is_keyword(w)) {
+            let expected = describe(&expected);
+            let mut d = Diagnostic::error(format!("expected {expected}, found the keyword `{w}`"))
+                .at(Span::new(start, pos))
+                .label("a keyword");
+            let starts_line = text[..start].trim_end_matches([' ', '\t']).ends_with('\n');
+            d = d.help(if w == "pay" {
+                "`pay` belongs in a rule of a layer; a settle block sets ledger amounts (`budget = ...`)".to_string()
+            } else if starts_line {
+                format!("the line before looks unfinished: `{w}` starts something new")
+            } else {
+                format!("`{w}` is a keyword and cannot be used as a name; choose another name")
+            });
+            return d;
+        }
+    }
+    if expected.iter().any(|w| w.starts_with("a date")) {
+        let start = text[..pos]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_digit() || *c == '-')
+            .last()
+            .map_or(pos, |(i, _)| i);
+        // Only a run that looks like a date gone wrong (`2025-1-1`), not any number.
+        if start < pos && text[start..pos].contains('-') {
+            let end = pos
+                + text[pos..]
+                    .char_indices()
+                    .take_while(|(_, c)| c.is_ascii_digit() || *c == '-')
+                    .last()
+                    .map_or(0, |(i, c)| i + c.len_utf8());
+            return Diagnostic::error(format!(
+                "expected a date such as `2025-01-01`, found `{}`",
+                &text[start..end]
+            ))
+            .at(Span::new(start, end))
+            .label("not a date")
+            .help("write dates as YYYY-MM-DD, with two-digit months and days: `2025-01-01`");
+        }
+    }
+    // A name alone where a statement must go on (`NAME = ...`, `NAME += ...`).
+    let statement_goes_on = !expected.is_empty()
+        && expected.iter().all(|w| {
+            matches!(
+                w.as_str(),
+                "`+=`" | "`=`" | "`name += ...`" | "`name = ...`"
+            )
+        });
+    // Only when the name is followed by the end of its line or of the block:
+    // `x + = 1` is a mistake in the operator, not a lone name.
+    let name_then_nothing = statement_goes_on && {
+        let back = text[..pos].trim_end().len();
+        text[back..pos].contains('\n') || text[pos..].starts_with('}')
+    };
+    if name_then_nothing {
+        let back = text[..pos].trim_end().len();
+        if let Some((start, w)) = word_before(back) {
+            let mut help = "a rule's statements are `pay AMOUNT`, `let NAME = ...`, `NAME = ...` (an output) and `NAME += ...` (an accumulator)".to_string();
+            if w.starts_with("half") || w.contains("round") {
+                help.push_str(
+                    "; the rounding modes are `half_up` (四舍五入), `half_even`, `down` and `up`",
+                );
+            }
+            return Diagnostic::error(format!("`{w}` alone is not a statement"))
+                .at(Span::new(start, back))
+                .label("not a statement")
+                .help(help);
+        }
+    }
+    // A text not closed on its line.
+    let line_start = text[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let at_line_end = text
+        .get(pos..)
+        .is_none_or(|s| s.is_empty() || s.starts_with(['\n', '\r']));
+    if at_line_end {
+        let line = &text[line_start..pos];
+        let mut open = None;
+        let mut escaped = false;
+        for (i, c) in line.char_indices() {
+            match c {
+                '\\' if open.is_some() && !escaped => {
+                    escaped = true;
+                    continue;
+                }
+                '"' if !escaped => open = if open.is_some() { None } else { Some(i) },
+                _ => {}
+            }
+            escaped = false;
+        }
+        if let Some(q) = open {
+            let start = line_start + q;
+            return Diagnostic::error("this text is not closed")
+                .at(Span::new(start, start + 1))
+                .label("opened here")
+                .help("close it with `\"` before the end of the line (a text cannot span lines)");
+        }
+    }
     let found = file.text.get(pos..).and_then(|s| s.chars().next());
     let found_len = match found {
         None => 0,
@@ -319,18 +439,26 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
     };
     let found_text = match found {
         None => "the end of the file".to_string(),
-        Some(_) => format!("`{}`", &file.text[pos..pos + found_len]),
-    };
-    tidy_expected(&mut expected);
-    let message = match expected.len() {
-        0 => format!("unexpected {found_text}"),
-        1 => format!("expected {}, found {found_text}", expected[0]),
-        _ => {
-            let (last, rest) = expected
-                .split_last()
-                .map_or((String::new(), &[][..]), |(l, r)| (l.clone(), r));
-            format!("expected {} or {last}, found {found_text}", rest.join(", "))
+        Some('\n' | '\r') => "the end of the line".to_string(),
+        Some(_) => {
+            let t = &file.text[pos..pos + found_len];
+            if is_keyword(t) {
+                format!("the keyword `{t}`")
+            } else {
+                format!("`{t}`")
+            }
         }
+    };
+    let message = if expected.is_empty() {
+        match found {
+            None => "unexpected end of the file".to_string(),
+            Some(_) => format!(
+                "unexpected {}",
+                found_text.replace("the keyword", "keyword")
+            ),
+        }
+    } else {
+        format!("expected {}, found {found_text}", describe(&expected))
     };
     let mut d = Diagnostic::error(message)
         .at(Span::new(pos, pos + found_len))
@@ -340,6 +468,13 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
             d = d.help(format!(
                 "`{c}` is full-width; write the ASCII `{ascii}` instead"
             ));
+        } else if !c.is_ascii()
+            && expected.iter().any(|w| w == "`%`")
+            && text[..pos].ends_with(|p: char| p.is_ascii_digit())
+        {
+            d = d.help("a number's unit is one of `元`, `万元`, `%`, `天`, `个月`");
+        } else if c == '+' && expected.iter().any(|w| w == "`+=`") {
+            d = d.help("write `+=` without a space");
         } else if c == '\'' {
             d = d.help("texts are written in double quotes: \"...\"");
         } else if c == '='
@@ -358,6 +493,23 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
         d = d.help("the file ended early: is a `}` or `)` missing?");
     }
     d
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn describe(expected: &[String]) -> String {
+    match expected.split_last() {
+        None => "something else".into(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// Whether `word` is a keyword of the grammar (its one table of keywords).
+fn is_keyword(word: &str) -> bool {
+    PolicyParser::parse(Rule::keyword, word)
+        .ok()
+        .and_then(|mut p| p.next())
+        .is_some_and(|k| k.as_str().len() == word.len())
 }
 
 /// Drops tokens a user never needs to hear about and folds operator lists.
