@@ -96,3 +96,62 @@ fn runs_of_shipped_policies() {
         ));
     });
 }
+
+/// Where a malformed fixture says its first error must point: the first line
+/// reads `// expect: LINE:COL — what is wrong`.
+fn expected_at(text: &str) -> Option<(usize, usize)> {
+    let rest = text.lines().next()?.strip_prefix("// expect: ")?;
+    let (at, _) = rest.split_once(' ')?;
+    let (l, c) = at.split_once(':')?;
+    Some((l.parse().ok()?, c.parse().ok()?))
+}
+
+/// Line and column of the first error in rendered diagnostics.
+fn first_error_at(out: &str) -> Option<(usize, usize)> {
+    let mut lines = out.lines().skip_while(|l| !l.starts_with("error"));
+    let arrow = lines.find(|l| l.trim_start().starts_with("--> "))?;
+    let mut parts = arrow.rsplitn(3, ':');
+    let c = parts.next()?.parse().ok()?;
+    let l = parts.next()?.parse().ok()?;
+    Some((l, c))
+}
+
+/// The malformed-policy corpus (`tests/fixtures/malformed/`): each grammar
+/// rule missing a part, with an extra or a wrong token, and each kind of
+/// semantic error. Every file must fail, its first error must point at the
+/// offending token its first line names, and the whole message is pinned.
+#[test]
+fn malformed_corpus() {
+    let dir = common::root().join("tests/fixtures/malformed");
+    let count = std::fs::read_dir(&dir)
+        .expect("corpus")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "policy"))
+        })
+        .count();
+    assert!(count >= 100, "the corpus has {count} files");
+    let misplaced = std::sync::Mutex::new(Vec::new());
+    insta::glob!("fixtures/malformed/*.policy", |path| {
+        let text = std::fs::read_to_string(path).expect("read fixture");
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let want = expected_at(&text).unwrap_or_else(|| panic!("{name}: no `// expect: L:C` line"));
+        let (ok, out) = diagnose(path);
+        assert!(!ok, "{name} should fail:\n{out}");
+        let got = first_error_at(&out);
+        if got != Some(want) {
+            misplaced.lock().unwrap().push(format!(
+                "{name}: expected {}:{}, got {got:?}\n{out}",
+                want.0, want.1
+            ));
+        }
+        insta::assert_snapshot!(out);
+    });
+    let misplaced = misplaced.into_inner().unwrap();
+    assert!(
+        misplaced.is_empty(),
+        "{} misplaced:\n{}",
+        misplaced.len(),
+        misplaced.join("\n")
+    );
+}
