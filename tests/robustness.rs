@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::path::Path;
 use yibao::source::SourceFile;
 use yibao::syntax::{MAX_DEPTH, MAX_NESTING};
 
@@ -195,4 +196,79 @@ fn files_that_are_not_policies_are_refused_clearly() {
         assert!(err.contains(want), "{name}: {err}");
         assert!(!err.contains("panicked"), "{name}: {err}");
     }
+}
+
+/// Claims exported from a Chinese spreadsheet: GBK is decoded and said so, and
+/// settles exactly as the UTF-8 file does; a UTF-8 file with one stray byte
+/// loses that row only (named); bytes in no known encoding are refused.
+#[test]
+fn claim_files_from_spreadsheets() {
+    let dir = common::temp_dir("robustness-encodings");
+    let tiny = common::root().join("tests/fixtures/compare/tiny");
+    let text = std::fs::read_to_string(tiny.join("claims.csv"))
+        .unwrap()
+        .replace("J18", "肺炎")
+        .replace("I63", "脑梗死");
+    let utf8 = dir.join("utf8.csv");
+    let gbk = dir.join("gbk.csv");
+    std::fs::write(&utf8, &text).unwrap();
+    std::fs::write(&gbk, encoding_rs::GBK.encode(&text).0).unwrap();
+    let insts = tiny.join("institutions.csv");
+    let run = |claims: &Path, out: &str| {
+        let out = dir.join(out);
+        common::yibao(&[
+            "run",
+            "tests/fixtures/compare/tiny/b.policy",
+            "--claims",
+            claims.to_str().unwrap(),
+            "--institutions",
+            insts.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+    };
+    let (a, b) = (run(&utf8, "out-utf8"), run(&gbk, "out-gbk"));
+    assert!(
+        a.status.success() && b.status.success(),
+        "{}",
+        common::stderr(&b)
+    );
+    assert!(
+        common::stderr(&b).contains("is GB18030 (GBK)-encoded, not UTF-8"),
+        "{}",
+        common::stderr(&b)
+    );
+    assert!(!common::stderr(&a).contains("encoded"));
+    let read = |d: &str| std::fs::read(dir.join(d).join("claims.csv")).unwrap();
+    assert_eq!(read("out-utf8"), read("out-gbk"));
+    assert_eq!(
+        common::stdout(&a).replace("utf8.csv", "X"),
+        common::stdout(&b).replace("gbk.csv", "X")
+    );
+
+    // One stray GBK byte pair in a UTF-8 file: that row is rejected, by line.
+    let mut mixed = text.clone().into_bytes();
+    mixed.extend(
+        b"C9,P9,resident,false,60,H1,inpatient,2025-08-01,2025-08-02,100.00,0.00,10.00,\xb7\xce,\n",
+    );
+    let mixed_path = dir.join("mixed.csv");
+    std::fs::write(&mixed_path, mixed).unwrap();
+    let o = run(&mixed_path, "out-mixed");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        common::stderr(&o).contains("mixed.csv:7: disease_code: text is not UTF-8"),
+        "{}",
+        common::stderr(&o)
+    );
+
+    // Neither UTF-8 nor GB18030: refused as a whole, never read as garbage.
+    let junk = dir.join("junk.csv");
+    std::fs::write(&junk, [0xFFu8, 0x00, 0xFF, 0x80, 0xFF, b'\n'].repeat(100)).unwrap();
+    let o = run(&junk, "out-junk");
+    assert_eq!(o.status.code(), Some(1), "{}", common::stderr(&o));
+    assert!(
+        common::stderr(&o).contains("text is not UTF-8"),
+        "{}",
+        common::stderr(&o)
+    );
 }

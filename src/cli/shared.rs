@@ -39,6 +39,11 @@ impl Stages {
         self.current = Some((stage, std::time::Instant::now()));
     }
 
+    /// Prints a line on stderr without garbling the spinner.
+    pub(crate) fn note(&self, line: &str) {
+        self.spinner.suspend(|| eprintln!("{line}"));
+    }
+
     /// Takes the spinner off the terminal for good, before other output.
     pub(crate) fn clear(&mut self) {
         self.spinner.finish_and_clear();
@@ -155,6 +160,22 @@ pub(crate) fn load_inputs(
             });
         }
     };
+    for (path, enc) in [
+        (institutions, insts.decoded_from),
+        (claims_path, claims.decoded_from),
+    ] {
+        if let Some(enc) = enc {
+            let why = if enc.starts_with("GB") {
+                " (as Chinese spreadsheets save CSV)"
+            } else {
+                ""
+            };
+            clock.note(&format!(
+                "note: `{}` is {enc}-encoded, not UTF-8{why}; it was decoded as such",
+                path.display()
+            ));
+        }
+    }
     if !rejects.is_empty() {
         match reject_file {
             None => {

@@ -3,7 +3,7 @@
 
 use super::institutions::{csv_error, parse_extra, row_error};
 use super::money::{parse_count, parse_money, trim};
-use super::{header_index, Arena, DataError, Extra, Institutions, RowError, TextRef};
+use super::{header_index, Arena, DataError, Extra, Input, Institutions, RowError, TextRef};
 use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
@@ -51,6 +51,8 @@ pub struct Claims {
     pub rows_read: u64,
     /// The file's header, for the reject file.
     pub header: Vec<String>,
+    /// The encoding the file was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
 }
 
 impl Claims {
@@ -83,13 +85,24 @@ pub fn load_claims(
     insts: &Institutions,
     extras: &[ExtraField],
 ) -> Result<(Claims, Vec<RowError>), DataError> {
-    let mut rdr = open_claims(path)?;
+    load_claims_from(&Input::file(path), insts, extras)
+}
+
+/// [`load_claims`] from any [`Input`]: a file, or bytes in memory.
+pub fn load_claims_from(
+    input: &Input,
+    insts: &Institutions,
+    extras: &[ExtraField],
+) -> Result<(Claims, Vec<RowError>), DataError> {
+    let path = input.path();
+    let (mut rdr, decoded_from) = open_claims(input)?;
     let header = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
     let idx = header_index(path, &header, &wanted)?;
 
     let mut claims = Claims {
+        decoded_from,
         extras: vec![Vec::new(); extras.len()],
         header: header
             .iter()
@@ -150,7 +163,7 @@ pub fn load_claims(
     }
     let dups = claims.drop_duplicates(&mut patient_of);
     if !dups.is_empty() {
-        errors.extend(reread_rows(path, &dups)?);
+        errors.extend(reread_rows(input, &dups)?);
         errors.sort_by_key(|e| e.line);
     }
     claims.put_in_settlement_order(&patient_of);
@@ -288,8 +301,9 @@ impl Claims {
 
 /// The rows at `lines` (with the reason for each), read again from the file:
 /// only for rows found bad after reading, which are rare.
-fn reread_rows(path: &Path, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
-    let mut rdr = open_claims(path)?;
+fn reread_rows(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
+    let path = input.path();
+    let (mut rdr, _) = open_claims(input)?;
     let mut rec = csv::ByteRecord::new();
     let mut out = Vec::with_capacity(bad.len());
     let mut next = bad.iter().peekable();
@@ -314,15 +328,15 @@ fn reread_rows(path: &Path, bad: &[(u64, String)]) -> Result<Vec<RowError>, Data
 
 /// A reader of a claims file: rows of any width (a wrong width is a row error), a
 /// large buffer.
-fn open_claims(path: &Path) -> Result<csv::Reader<std::fs::File>, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    Ok(csv::ReaderBuilder::new()
+type ClaimsReader = csv::Reader<Box<dyn std::io::Read + Send>>;
+
+fn open_claims(input: &Input) -> Result<(ClaimsReader, Option<&'static str>), DataError> {
+    let opened = input.open()?;
+    let rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(file))
+        .from_reader(opened.reader);
+    Ok((rdr, opened.decoded_from))
 }
 
 /// Keeps the items of `v` whose mark is false.

@@ -30,6 +30,8 @@ pub struct Institutions {
     pub by_id: HashMap<String, u32>,
     /// Text of extra columns.
     pub arena: Arena,
+    /// The encoding the file was decoded from, when it was not UTF-8.
+    pub decoded_from: Option<&'static str>,
 }
 
 impl Institutions {
@@ -57,9 +59,12 @@ pub fn load_institutions(
 ) -> Result<Institutions, (DataError, Vec<RowError>)> {
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let (mut rdr, header, idx) = open_small_csv(path, &wanted)?;
+    let (mut rdr, header, idx, decoded_from) = open_small_csv(path, &wanted)?;
 
-    let mut out = Institutions::default();
+    let mut out = Institutions {
+        decoded_from,
+        ..Institutions::default()
+    };
     let mut errors = Vec::new();
     let mut rec = csv::ByteRecord::new();
     loop {
@@ -92,34 +97,29 @@ pub fn load_institutions(
 
 /// A small CSV file opened for reading: the reader, its header, and the
 /// index of each wanted column (a missing one is an error).
+/// A small file opened: its reader, header, the wanted columns' indexes, and
+/// the encoding it was decoded from when not UTF-8.
 pub(crate) type SmallCsv = (
-    csv::Reader<std::io::BufReader<std::fs::File>>,
+    csv::Reader<Box<dyn std::io::Read + Send>>,
     csv::ByteRecord,
     Vec<usize>,
+    Option<&'static str>,
 );
 
 pub(crate) fn open_small_csv(
     path: &Path,
     wanted: &[&str],
 ) -> Result<SmallCsv, (DataError, Vec<RowError>)> {
-    let file = std::fs::File::open(path).map_err(|source| {
-        (
-            DataError::Io {
-                path: path.to_path_buf(),
-                source,
-            },
-            vec![],
-        )
-    })?;
+    let opened = super::Input::file(path).open().map_err(|e| (e, vec![]))?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
+        .from_reader(opened.reader);
     let header = rdr
         .byte_headers()
         .map_err(|e| (csv_error(path, e), vec![]))?
         .clone();
     let idx = header_index(path, &header, wanted).map_err(|e| (e, vec![]))?;
-    Ok((rdr, header, idx))
+    Ok((rdr, header, idx, opened.decoded_from))
 }
 
 /// A small file loads whole or not at all: any bad row fails it, listed.

@@ -6,11 +6,13 @@
 
 mod assessments;
 mod claims;
+mod input;
 mod institutions;
 pub mod money;
 
 pub use assessments::{load_assessments, Assessments};
-pub use claims::{load_claims, Claim, Claims};
+pub use claims::{load_claims, load_claims_from, Claim, Claims};
+pub use input::Input;
 pub use institutions::{load_institutions, Institution, Institutions};
 
 use crate::date::Date;
@@ -117,11 +119,14 @@ pub(crate) fn header_index(
 
 /// Names the likely encoding of bytes that are not UTF-8.
 pub(crate) fn encoding_message(b: &[u8]) -> String {
+    if b.starts_with(&[0xFF, 0xFE]) || b.starts_with(&[0xFE, 0xFF]) {
+        return "text is UTF-16 but not valid UTF-16 throughout: save it as UTF-8 (CSV UTF-8) and run again".into();
+    }
     let gbk_like = b
         .windows(2)
         .any(|w| (0x81..=0xFE).contains(&w[0]) && (0x40..=0xFE).contains(&w[1]));
     if gbk_like {
-        "text is not UTF-8; it looks GBK/GB18030-encoded (as saved by Chinese spreadsheets): save it as UTF-8 (CSV UTF-8) and run again".into()
+        "text is not UTF-8; it looks GBK/GB18030-encoded (as saved by Chinese spreadsheets) but is not valid GB18030 throughout either: save it as UTF-8 (CSV UTF-8) and run again".into()
     } else {
         "text is not UTF-8: save the file as UTF-8 and run again".into()
     }

@@ -22,7 +22,7 @@ pub fn parse_money(b: &[u8]) -> Result<Decimal, &'static str> {
     };
     if int.is_empty() || !int.iter().all(u8::is_ascii_digit) || !frac.iter().all(u8::is_ascii_digit)
     {
-        return Err("not a number");
+        return Err(not_a_number(b));
     }
     if b.len() > int.len() && frac.is_empty() {
         return Err("not a number");
@@ -38,6 +38,22 @@ pub fn parse_money(b: &[u8]) -> Result<Decimal, &'static str> {
         m = m * 10 + i64::from(c - b'0');
     }
     Ok(Decimal::new(m, frac.len() as u32))
+}
+
+/// Why text is not a number, naming the usual spreadsheet slips.
+fn not_a_number(b: &[u8]) -> &'static str {
+    let s = String::from_utf8_lossy(b);
+    if s.chars().any(|c| ('０'..='９').contains(&c) || c == '．') {
+        "not a number: full-width digits; write ASCII digits such as 1000.00"
+    } else if s.contains(',') || s.contains('，') {
+        "not a number: no thousands separators; write 1000.00"
+    } else if s.contains(['e', 'E']) {
+        "not a number: no exponents; write the amount out, such as 100000.00"
+    } else if s.contains(['元', '¥', '￥']) {
+        "not a number: write the amount alone, without a currency sign"
+    } else {
+        "not a number"
+    }
 }
 
 /// A whole number such as an age or an enrolment count.
