@@ -88,7 +88,7 @@ fn settle(claims: &[Claim], levels: &[u8], out: &mut [Out]) {
                     ratio = (ratio + Decimal::new(5, 2)).min(Decimal::ONE);
                 }
                 let raw = round((eligible - ded).max(Decimal::ZERO) * ratio);
-                let f = raw.min(cap - pooled);
+                let f = raw.min((cap - pooled).max(Decimal::ZERO));
                 pooled += f;
                 f
             }
@@ -98,7 +98,7 @@ fn settle(claims: &[Claim], levels: &[u8], out: &mut [Out]) {
                 } else {
                     Decimal::new(70, 2)
                 };
-                let f = round(eligible * ratio).min(cap - pooled);
+                let f = round(eligible * ratio).min((cap - pooled).max(Decimal::ZERO));
                 pooled += f;
                 f
             }

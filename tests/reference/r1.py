@@ -65,11 +65,11 @@ def main(claims_path, inst_path, institutions=False):
                 if t == "employee" and c["retired"] == "true":
                     ratio = min(ratio + D("0.05"), D(1))
                 raw = r2(max(elig - DEDUCTIBLE[lvl], D(0)) * ratio)
-                fund = min(raw, CAP[t] - st["pool"])
+                fund = min(raw, max(CAP[t] - st["pool"], D(0)))
                 st["pool"] += fund
             elif v == "outpatient_chronic":
                 raw = r2(elig * CHRONIC[t])
-                fund = min(raw, CAP[t] - st["pool"])
+                fund = min(raw, max(CAP[t] - st["pool"], D(0)))
                 st["pool"] += fund
             else:
                 unmet = max(D(200) - st["og_elig"], D(0))

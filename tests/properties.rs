@@ -1,0 +1,469 @@
+//! Properties of settlement over generated claims and every shipped policy,
+//! checked here independently of the engine's own checks:
+//! - every claim reconciles: Σ layers + patient_paid = total_cost, exactly;
+//! - every ledger row keeps the cash identity (prepaid + routine_paid −
+//!   withheld + clearing_balance = routine_paid − withheld + withhold_returned +
+//!   retained − institution_share − deductions), and its shares add up;
+//! - the results do not depend on the order of the rows in the file;
+//! - settling twice, with one thread or three, gives the same figures to the digit.
+//!
+//! And, for policy text, that any token soup ends in a program or diagnostics.
+//!
+//! 10,000 cases per property by default; `PROPTEST_CASES=100000 cargo test
+//! --test properties` for more.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
+
+mod common;
+
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use std::sync::OnceLock;
+use yibao::data::{Assessments, Input, Institutions};
+use yibao::ir::Program;
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+const INSTITUTIONS: &str = "\
+institution_id,name,level,grade,alliance_id,annual_budget,prior_year_monthly_avg,enrolled
+H1,一级卫生院,1,A,AL1,60000.00,4000.00,1200
+H2,二级医院,2,B,AL1,250000.00,20000.00,5000
+H3,三级医院,3,C,,900000.00,80000.00,20000
+";
+const ASSESSMENTS: &str = "institution_id,year,score\nH1,2024,95\nH2,2024,72\nH3,2024,55\nH1,2025,88\nH2,2025,59.5\nH3,2025,100\nAL1,2024,90\nAL1,2025,80\n";
+
+struct Fixture {
+    insts: Institutions,
+    assessments: Assessments,
+    policies: Vec<(String, Program)>,
+}
+
+fn fixture() -> &'static Fixture {
+    static F: OnceLock<Fixture> = OnceLock::new();
+    F.get_or_init(|| {
+        let dir = common::temp_dir("properties");
+        std::fs::write(dir.join("institutions.csv"), INSTITUTIONS).unwrap();
+        std::fs::write(dir.join("assessments.csv"), ASSESSMENTS).unwrap();
+        let insts = yibao::data::load_institutions(&dir.join("institutions.csv"), &[]).unwrap();
+        let assessments = yibao::data::load_assessments(&dir.join("assessments.csv")).unwrap();
+        let mut policies = Vec::new();
+        for e in std::fs::read_dir(common::root().join("policies")).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "policy") {
+                let file = yibao::source::SourceFile::read(&p).unwrap();
+                let (prog, _) = yibao::compile(&file).unwrap();
+                assert!(prog.claim_extras.is_empty() && prog.inst_extras.is_empty());
+                policies.push((p.file_stem().unwrap().to_string_lossy().into_owned(), prog));
+            }
+        }
+        policies.sort_by(|a, b| a.0.cmp(&b.0));
+        assert!(policies.len() >= 10);
+        Fixture {
+            insts,
+            assessments,
+            policies,
+        }
+    })
+}
+
+/// One generated claim row.
+#[derive(Debug, Clone)]
+struct Row {
+    id: String,
+    patient: u8,
+    resident: bool,
+    retired: bool,
+    age: u8,
+    inst: u8,
+    visit: u8,
+    discharge: u16,
+    stay: u8,
+    total: u64,
+    self_pay: u64,
+    drug: u64,
+    disease: u8,
+}
+
+fn row() -> impl Strategy<Value = Row> {
+    (
+        (
+            0u8..6,
+            any::<bool>(),
+            any::<bool>(),
+            0u8..100,
+            0u8..3,
+            0u8..3,
+        ),
+        // Discharge within 2024-01-01 + 0..730 days (two years, so accumulators reset).
+        (0u16..730, 0u8..30),
+        // Costs in fen, mostly small with a long tail up to a million yuan.
+        prop_oneof![
+            4 => 0u64..50_000,
+            4 => 0u64..2_000_000,
+            1 => 0u64..100_000_000,
+        ],
+        (0u32..=100, 0u32..=100, 0u8..6),
+    )
+        .prop_map(
+            |(
+                (patient, resident, retired, age, inst, visit),
+                (discharge, stay),
+                total,
+                (sp, dp, disease),
+            )| {
+                Row {
+                    id: String::new(),
+                    patient,
+                    resident,
+                    retired,
+                    age,
+                    inst,
+                    visit,
+                    discharge,
+                    stay,
+                    total,
+                    self_pay: total * u64::from(sp) / 100,
+                    drug: total * u64::from(dp) / 100,
+                    disease,
+                }
+            },
+        )
+}
+
+fn rows() -> impl Strategy<Value = Vec<Row>> {
+    proptest::collection::vec(row(), 1..40).prop_map(|mut v| {
+        // Unique ids whose byte order differs from their number order (C-10 < C-9).
+        for (i, r) in v.iter_mut().enumerate() {
+            r.id = format!("C-{}", (i * 7919) % 1000);
+        }
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v.dedup_by(|a, b| a.id == b.id);
+        v
+    })
+}
+
+fn day(offset: i64) -> String {
+    // 2024-01-01 plus `offset` days (2024 is a leap year).
+    let mut y = 2024;
+    let mut d = offset;
+    loop {
+        let len = if y == 2024 { 366 } else { 365 };
+        if d < len {
+            break;
+        }
+        d -= len;
+        y += 1;
+    }
+    let months = [
+        31,
+        if y == 2024 { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    let mut m = 0;
+    while d >= months[m] {
+        d -= months[m];
+        m += 1;
+    }
+    format!("{y:04}-{:02}-{:02}", m + 1, d + 1)
+}
+
+fn yuan(fen: u64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+fn csv_of(rows: &[Row]) -> String {
+    let mut s = String::from("claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code\n");
+    let visits = ["inpatient", "outpatient_chronic", "outpatient_general"];
+    let diseases = ["K35.8", "O80", "I63.9", "J18.9", "E11.9", "C34.1"];
+    for r in rows {
+        let discharge = i64::from(r.discharge);
+        let admit = (discharge - i64::from(r.stay)).max(0);
+        s.push_str(&format!(
+            "{},P{},{},{},{},H{},{},{},{},{},{},{},{},\n",
+            r.id,
+            r.patient,
+            if r.resident { "resident" } else { "employee" },
+            r.retired,
+            r.age,
+            r.inst + 1,
+            visits[r.visit as usize],
+            day(admit),
+            day(discharge),
+            yuan(r.total),
+            yuan(r.self_pay),
+            yuan(r.drug),
+            diseases[r.disease as usize],
+        ));
+    }
+    s
+}
+
+/// Everything a settlement says, as text: per claim (by id) its values, and the ledger.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    claims: Vec<(String, Vec<String>)>,
+    ledger: Vec<String>,
+}
+
+impl Outcome {
+    /// The same figures with trailing zeros dropped: `0.00` and `0` are one
+    /// value. (Sums merged from several threads may carry another scale of
+    /// zero; the files yibao writes format every amount the same way.)
+    fn normalized(&self) -> Outcome {
+        let norm = |s: &str| {
+            s.parse::<Decimal>()
+                .map_or_else(|_| s.to_string(), |d| d.normalize().to_string())
+        };
+        Outcome {
+            claims: self
+                .claims
+                .iter()
+                .map(|(id, v)| (id.clone(), v.iter().map(|x| norm(x)).collect()))
+                .collect(),
+            ledger: self
+                .ledger
+                .iter()
+                .map(|l| {
+                    l.split(['[', ']', ',', ' ', '"'])
+                        .map(norm)
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Settles `csv` with policy `p`, checking the per-claim and ledger identities on the way.
+fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError> {
+    let f = fixture();
+    let (name, prog) = &f.policies[p];
+    let (claims, rejects) = yibao::data::load_claims_from(
+        &Input::bytes("gen.csv", csv.as_bytes().to_vec()),
+        &f.insts,
+        &[],
+    )
+    .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+    prop_assert!(rejects.is_empty(), "{name}: {:?}", rejects.first());
+    prop_assert_eq!(claims.rows_read as usize, claims.rows.len());
+    let s = yibao::eval::settle(prog, &claims, &f.insts, threads)
+        .map_err(|e| TestCaseError::fail(format!("{name}: {}", e.message)))?;
+    let ledger =
+        yibao::eval::settle_institutions(prog, &claims, &f.insts, &s, Some(&f.assessments))
+            .map_err(|e| TestCaseError::fail(format!("{name}: {}", e.message)))?;
+    let mut out = Outcome {
+        claims: Vec::new(),
+        ledger: Vec::new(),
+    };
+    for (k, c) in claims.rows.iter().enumerate() {
+        let row = s.row(k);
+        let paid = row[..=s.n_layers]
+            .iter()
+            .try_fold(Decimal::ZERO, |a, v| a.checked_add(*v))
+            .unwrap();
+        prop_assert_eq!(paid, c.total_cost, "{}: claim {}", name, claims.text(c.id));
+        for v in row {
+            prop_assert!(v.scale() <= 28);
+        }
+        out.claims.push((
+            claims.text(c.id).to_string(),
+            row.iter().map(|v| v.to_string()).collect(),
+        ));
+    }
+    out.claims.sort();
+    if let Some(l) = ledger {
+        use yibao::schema::ledger as L;
+        for r in l.years.iter().chain(&l.months) {
+            let v = |c: u16| r.values[c as usize];
+            if r.month == 0 {
+                let cash =
+                    v(L::PREPAID) + v(L::ROUTINE_PAID) - v(L::WITHHELD) + v(L::CLEARING_BALANCE);
+                let due =
+                    v(L::ROUTINE_PAID) - v(L::WITHHELD) + v(L::WITHHOLD_RETURNED) + v(L::RETAINED)
+                        - v(L::INSTITUTION_SHARE)
+                        - v(L::DEDUCTIONS);
+                prop_assert_eq!(
+                    cash,
+                    due,
+                    "{}: {} {} {}",
+                    name,
+                    r.unit,
+                    r.year,
+                    "cash identity"
+                );
+                prop_assert_eq!(
+                    v(L::FUND_SHARE) + v(L::INSTITUTION_SHARE),
+                    v(L::OVERSPEND),
+                    "{}: shares",
+                    name
+                );
+                prop_assert!(
+                    v(L::RESERVE) + v(L::RETAINED) <= v(L::SURPLUS),
+                    "{}: retention",
+                    name
+                );
+            }
+            out.ledger.push(format!(
+                "{:?} {} {} {} {} {} {:?}",
+                r.kind,
+                r.unit,
+                r.year,
+                r.month,
+                r.claims,
+                r.total_cost,
+                r.values.iter().map(|d| d.to_string()).collect::<Vec<_>>()
+            ));
+        }
+    }
+    Ok(out)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Every claim reconciles and every ledger row keeps its identity, under
+    /// every shipped policy; settling twice gives the same figures to the digit,
+    /// and two or three threads the same values.
+    #[test]
+    fn settlement_reconciles_and_is_deterministic(rows in rows(), p in 0usize..10, threads in 2usize..4) {
+        let csv = csv_of(&rows);
+        let p = p % fixture().policies.len();
+        let once = settle(&csv, p, 1)?;
+        prop_assert_eq!(&once, &settle(&csv, p, 1)?);
+        prop_assert_eq!(once.normalized(), settle(&csv, p, threads)?.normalized());
+    }
+
+    /// The same rows in another order give the same results.
+    #[test]
+    fn row_order_does_not_matter(rows in rows(), p in 0usize..10, seed in any::<u64>()) {
+        let p = p % fixture().policies.len();
+        let mut shuffled = rows.clone();
+        // Fisher–Yates with a SplitMix64 stream from the seed.
+        let mut x = seed;
+        for i in (1..shuffled.len()).rev() {
+            x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = x;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            shuffled.swap(i, (z % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(settle(&csv_of(&rows), p, 1)?, settle(&csv_of(&shuffled), p, 1)?);
+    }
+
+    /// Any sequence of the language's tokens (and some that are not) ends in a
+    /// program or in diagnostics that point inside the text.
+    #[test]
+    fn any_token_soup_gets_an_answer(tokens in proptest::collection::vec(token(), 0..80)) {
+        let text = tokens.concat();
+        let file = yibao::source::SourceFile::new("soup.policy", text.as_str());
+        if let Err(diags) = yibao::compile(&file) {
+            prop_assert!(!diags.is_empty());
+            for d in diags {
+                if let Some(s) = d.span {
+                    prop_assert!(s.start as usize <= text.len() && s.end as usize <= text.len());
+                    prop_assert!(text.is_char_boundary(s.start as usize));
+                }
+                let _ = d.render(&file);
+            }
+        }
+    }
+}
+
+fn token() -> impl Strategy<Value = String> {
+    let words = [
+        "region ",
+        "\"测试\" ",
+        "code ",
+        "param ",
+        "table ",
+        "schedule ",
+        "layer ",
+        "rule ",
+        "pay ",
+        "let ",
+        "when ",
+        "if ",
+        "then ",
+        "else ",
+        "and ",
+        "or ",
+        "not ",
+        "in ",
+        "round ",
+        "to ",
+        "from ",
+        "until ",
+        "settle ",
+        "per ",
+        "institution ",
+        "year ",
+        "accumulator ",
+        "claim.total_cost ",
+        "institution.level ",
+        "fund_paid ",
+        "比例 ",
+        "起付线 ",
+        "x ",
+        ": ",
+        "= ",
+        "== ",
+        "+ ",
+        "- ",
+        "* ",
+        "/ ",
+        "+= ",
+        "( ",
+        ") ",
+        "[ ",
+        "] ",
+        "{ ",
+        "} ",
+        ", ",
+        ".. ",
+        "200元 ",
+        "95% ",
+        "1.5万元 ",
+        "30天 ",
+        "2个月 ",
+        "0 ",
+        "2025-01-01 ",
+        "true ",
+        "money ",
+        "ratio ",
+        "marginal ",
+        "whole ",
+        "\n",
+        "// c\n",
+        "\"",
+        "：",
+        "（",
+        "，",
+        "１",
+        "\u{feff}",
+        "\r\n",
+        "😀",
+        "\\",
+        "'",
+        "$",
+        "..",
+        "%",
+    ];
+    prop_oneof![
+        9 => proptest::sample::select(words.to_vec()).prop_map(String::from),
+        1 => "[\\PC]{0,4}",
+    ]
+}
