@@ -272,3 +272,42 @@ fn claim_files_from_spreadsheets() {
         common::stderr(&o)
     );
 }
+
+/// Found by the property tests: a patient whose scheme changes within the year
+/// (employee, then resident) has used more of the shared pooled-fund
+/// accumulator than the resident cap allows. Nothing more is paid — not a
+/// negative payment. By hand (R1, level 1): employee (247,913.32 − 200) × 95%
+/// = 235,327.654 → 235,327.65; then resident 1,000.00 with the 200,000 cap
+/// already exceeded → fund 0.00; out of pocket 1,000 is below the 15,000
+/// serious-illness threshold → serious 0.00; the patient pays 1,000.00.
+#[test]
+fn a_scheme_change_within_the_year_pays_nothing_beyond_the_cap() {
+    let dir = common::temp_dir("robustness-scheme-change");
+    let claims = dir.join("claims.csv");
+    std::fs::write(
+        &claims,
+        "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code\n\
+         A1,P1,employee,false,50,H1,inpatient,2025-02-01,2025-02-10,247913.32,0.00,0.00,C34,\n\
+         A2,P1,resident,false,50,H1,inpatient,2025-09-01,2025-09-03,1000.00,0.00,0.00,J18,\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert_eq!(
+        common::result_rows(&out.join("claims.csv")),
+        [
+            ["A1", "235327.65", "0.00", "12585.67"],
+            ["A2", "0.00", "0.00", "1000.00"]
+        ]
+    );
+}
