@@ -25,7 +25,7 @@ impl Assessments {
 const COLUMNS: &[&str] = &["institution_id", "year", "score"];
 
 pub fn load_assessments(path: &Path) -> Result<Assessments, (DataError, Vec<RowError>)> {
-    let (mut rdr, header, idx, _) = open_small_csv(path, COLUMNS)?;
+    let (mut rdr, header, idx, _) = open_small_csv(&super::Input::file(path), COLUMNS)?;
     let mut out = Assessments::default();
     let mut errors = Vec::new();
     let mut rec = csv::ByteRecord::new();

@@ -57,9 +57,18 @@ pub fn load_institutions(
     path: &Path,
     extras: &[ExtraField],
 ) -> Result<Institutions, (DataError, Vec<RowError>)> {
+    load_institutions_from(&super::Input::file(path), extras)
+}
+
+/// [`load_institutions`] from any [`super::Input`]: a file, or bytes in memory.
+pub fn load_institutions_from(
+    input: &super::Input,
+    extras: &[ExtraField],
+) -> Result<Institutions, (DataError, Vec<RowError>)> {
+    let path = input.path();
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let (mut rdr, header, idx, decoded_from) = open_small_csv(path, &wanted)?;
+    let (mut rdr, header, idx, decoded_from) = open_small_csv(input, &wanted)?;
 
     let mut out = Institutions {
         decoded_from,
@@ -107,10 +116,11 @@ pub(crate) type SmallCsv = (
 );
 
 pub(crate) fn open_small_csv(
-    path: &Path,
+    input: &super::Input,
     wanted: &[&str],
 ) -> Result<SmallCsv, (DataError, Vec<RowError>)> {
-    let opened = super::Input::file(path).open().map_err(|e| (e, vec![]))?;
+    let path = input.path();
+    let opened = input.open().map_err(|e| (e, vec![]))?;
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(opened.reader);

@@ -13,7 +13,7 @@ pub mod money;
 pub use assessments::{load_assessments, Assessments};
 pub use claims::{load_claims, load_claims_from, Claim, Claims};
 pub use input::Input;
-pub use institutions::{load_institutions, Institution, Institutions};
+pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 
 use crate::date::Date;
 use rust_decimal::Decimal;
