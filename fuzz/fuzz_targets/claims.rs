@@ -23,8 +23,8 @@ fn setup() -> &'static (Institutions, yibao::ir::Program) {
         )
         .expect("institutions");
         let src = include_str!("../../policies/r1.policy");
-        let (prog, _) = yibao::compile(&yibao::source::SourceFile::new("r1.policy", src))
-            .expect("r1 checks");
+        let (prog, _) =
+            yibao::compile(&yibao::source::SourceFile::new("r1.policy", src)).expect("r1 checks");
         (insts, prog)
     })
 }

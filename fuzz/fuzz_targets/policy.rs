@@ -25,7 +25,10 @@ fuzz_target!(|data: &[u8]| {
             for d in &diags {
                 if let Some(s) = d.span {
                     assert!(s.end as usize <= text.len(), "span past the end");
-                    assert!(text.is_char_boundary(s.start as usize), "span inside a character");
+                    assert!(
+                        text.is_char_boundary(s.start as usize),
+                        "span inside a character"
+                    );
                 }
                 let _ = d.render(&file);
             }
