@@ -311,3 +311,44 @@ fn a_scheme_change_within_the_year_pays_nothing_beyond_the_cap() {
         ]
     );
 }
+
+/// An amount too large for exact arithmetic stops the run with the claim, the
+/// rule and the policy position, never a panic.
+#[test]
+fn an_overflow_names_the_claim_and_the_rule() {
+    let dir = common::temp_dir("robustness-overflow");
+    let policy = dir.join("huge.policy");
+    std::fs::write(
+        &policy,
+        "param 倍数: count = 100000000000000000000\n\
+         layer fund_paid {\n  rule 放大 {\n    pay claim.total_cost * 倍数 * 倍数 round\n  }\n}\n",
+    )
+    .unwrap();
+    let claims = dir.join("huge.csv");
+    std::fs::write(
+        &claims,
+        "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code\n\
+         BIG1,P1,employee,false,50,H1,inpatient,2025-03-01,2025-03-05,9999999999999999.99,0.00,0.00,J18,\n",
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        policy.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = common::stderr(&o);
+    for want in [
+        "error: arithmetic overflow (9999999999999999.99 and 100000000000000000000)",
+        "claim `BIG1` (",
+        "huge.csv:2)",
+        "in rule `fund_paid/放大`",
+        "huge.policy:4:26: pay claim.total_cost * 倍数 * 倍数 round",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+    assert!(!err.contains("panicked"), "{err}");
+}
