@@ -7,7 +7,7 @@
 //! overrides addressed to it (`--set bazhong+cap60w:封顶线[resident]=60万元`).
 //! A TOML compare file says the same in one reproducible file.
 
-use super::shared::{load_failed, load_inputs, report_eval_error, Stages};
+use super::shared::{load_failed, load_inputs, report_eval_error, split_set, toml_value, Stages};
 use super::Status;
 use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
@@ -125,21 +125,6 @@ struct Plan {
     reject_file: Option<PathBuf>,
     rules: bool,
     threads: usize,
-}
-
-fn toml_value(v: toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s,
-        other => other.to_string(),
-    }
-}
-
-/// Splits `NAME=VALUE` at the first `=` outside brackets.
-fn split_set(s: &str) -> Result<(String, String), String> {
-    let (k, v) = s.split_once('=').ok_or_else(|| {
-        format!("--set `{s}`: write NAME=VALUE or LABEL:NAME=VALUE, e.g. --set 门诊封顶=3000元")
-    })?;
-    Ok((k.trim().to_string(), v.trim().to_string()))
 }
 
 /// The label a spec of a file gets by default: its file stem.
@@ -572,14 +557,5 @@ mod tests {
         assert_eq!(reform_base(&specs, "bazhong+"), None);
         assert_eq!(reform_base(&specs, "bazhongx+y"), None);
         assert_eq!(reform_base(&specs, "leshan+y"), None);
-    }
-
-    #[test]
-    fn sets_split_at_the_first_equals() {
-        assert_eq!(
-            split_set("a+b:封顶线[resident]=60万元").unwrap(),
-            ("a+b:封顶线[resident]".into(), "60万元".into())
-        );
-        assert!(split_set("门诊封顶").is_err());
     }
 }

@@ -4,7 +4,7 @@
 //! the data and the overrides, so that a run is reproducible from one file.
 //! Flags given on the command line win over the run file.
 
-use super::shared::{load_failed, load_inputs, report_eval_error, Stages};
+use super::shared::{load_failed, load_inputs, report_eval_error, split_set, toml_value, Stages};
 use super::Status;
 use crate::data::{load_assessments, RowError};
 use crate::eval::{settle, settle_institutions, Ledger, Settlement, Summary, Totals};
@@ -108,19 +108,13 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         )
     };
     let rel = |p: PathBuf| if p.is_absolute() { p } else { base.join(p) };
-    let mut sets = Vec::new();
-    for (k, v) in file.set {
-        let v = match v {
-            toml::Value::String(s) => s,
-            other => other.to_string(),
-        };
-        sets.push((k, v));
-    }
+    let mut sets: Vec<(String, String)> = file
+        .set
+        .into_iter()
+        .map(|(k, v)| (k, toml_value(v)))
+        .collect();
     for s in &args.set {
-        let (k, v) = s
-            .split_once('=')
-            .ok_or_else(|| format!("--set `{s}`: write NAME=VALUE, e.g. --set 门诊封顶=3000元"))?;
-        sets.push((k.trim().to_string(), v.trim().to_string()));
+        sets.push(split_set(s)?);
     }
     let claims = args
         .claims

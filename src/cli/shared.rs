@@ -199,3 +199,34 @@ pub(crate) fn load_inputs(
     }
     Ok((insts, claims, rejects))
 }
+
+/// A `[set]` value of a TOML file as text: strings as they are, others as TOML writes them.
+pub(crate) fn toml_value(v: toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s,
+        other => other.to_string(),
+    }
+}
+
+/// Splits `--set NAME=VALUE` (NAME may be `LABEL:NAME` or `TABLE[KEY]`) at its first `=`.
+pub(crate) fn split_set(s: &str) -> Result<(String, String), String> {
+    let (k, v) = s.split_once('=').ok_or_else(|| {
+        format!("--set `{s}`: write NAME=VALUE, e.g. --set 门诊封顶=3000元 or --set '封顶线[resident]=60万元'")
+    })?;
+    Ok((k.trim().to_string(), v.trim().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sets_split_at_the_first_equals() {
+        assert_eq!(
+            split_set("a+b:封顶线[resident]=60万元").unwrap(),
+            ("a+b:封顶线[resident]".into(), "60万元".into())
+        );
+        assert_eq!(split_set(" x = 1=2 ").unwrap(), ("x".into(), "1=2".into()));
+        assert!(split_set("门诊封顶").is_err());
+    }
+}
