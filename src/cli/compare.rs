@@ -7,7 +7,9 @@
 //! overrides addressed to it (`--set bazhong+cap60w:封顶线[resident]=60万元`).
 //! A TOML compare file says the same in one reproducible file.
 
-use super::shared::{load_failed, load_inputs, report_eval_error, split_set, toml_value, Stages};
+use super::shared::{
+    load_failed, load_inputs, report_eval_error, split_set, toml_value, DataArgs, Stages,
+};
 use super::Status;
 use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
@@ -33,15 +35,8 @@ pub struct CompareArgs {
     /// changed by the --set addressed to it. Or one TOML compare file.
     #[arg(value_name = "POLICY", required = true)]
     pub policies: Vec<String>,
-    /// Claims file (CSV, see the data contract)
-    #[arg(long, value_name = "CSV")]
-    pub claims: Option<PathBuf>,
-    /// Institutions file (CSV)
-    #[arg(long, value_name = "CSV")]
-    pub institutions: Option<PathBuf>,
-    /// Assessment scores (CSV: institution_id, year, score) for settle blocks that read them
-    #[arg(long, value_name = "CSV")]
-    pub assessments: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Override a parameter or table cell in every policy (NAME=VALUE, NAME[KEY]=VALUE), or
     /// in one (LABEL:NAME=VALUE); repeatable
     #[arg(long = "set", value_name = "[LABEL:]NAME=VALUE")]
@@ -60,12 +55,6 @@ pub struct CompareArgs {
     /// Also write one self-contained HTML file with the tables and charts
     #[arg(long, value_name = "HTML")]
     pub report: Option<PathBuf>,
-    /// Settle the good rows and write the bad ones here, instead of failing
-    #[arg(long, value_name = "CSV")]
-    pub reject_file: Option<PathBuf>,
-    /// Threads to settle with (default: all cores); results are the same for any number
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
 }
 
 /// A TOML compare file; relative paths are relative to it.
@@ -219,7 +208,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
         },
     };
     plan.rules = args.rules;
-    plan.threads = args.threads;
+    plan.threads = args.data.threads;
     for s in &args.set {
         let (k, v) = split_set(s)?;
         match k.split_once(':').filter(|(l, _)| !l.contains('[')) {
@@ -236,13 +225,13 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             None => plan.global_sets.push((k, v)),
         }
     }
-    plan.claims = args.claims.or(plan.claims);
-    plan.institutions = args.institutions.or(plan.institutions);
-    plan.assessments = args.assessments.or(plan.assessments);
+    plan.claims = args.data.claims.or(plan.claims);
+    plan.institutions = args.data.institutions.or(plan.institutions);
+    plan.assessments = args.data.assessments.or(plan.assessments);
     plan.top = args.top.unwrap_or(plan.top);
     plan.format = args.format.unwrap_or(plan.format);
     plan.report = args.report.or(plan.report);
-    plan.reject_file = args.reject_file.or(plan.reject_file);
+    plan.reject_file = args.data.reject_file.or(plan.reject_file);
     let mut seen: Vec<&str> = Vec::new();
     for s in &plan.specs {
         if seen.contains(&s.label.as_str()) {

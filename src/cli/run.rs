@@ -4,7 +4,9 @@
 //! the data and the overrides, so that a run is reproducible from one file.
 //! Flags given on the command line win over the run file.
 
-use super::shared::{load_failed, load_inputs, report_eval_error, split_set, toml_value, Stages};
+use super::shared::{
+    load_failed, load_inputs, report_eval_error, split_set, toml_value, DataArgs, Stages,
+};
 use super::Status;
 use crate::data::{load_assessments, RowError};
 use crate::eval::{settle, settle_institutions, Ledger, Settlement, Summary, Totals};
@@ -22,16 +24,8 @@ pub struct RunArgs {
     /// A policy file, or a TOML run file (scenario) naming policy, data and overrides
     #[arg(value_name = "POLICY|RUN.toml")]
     pub policy: PathBuf,
-    /// Claims file (CSV, see the data contract)
-    #[arg(long, value_name = "CSV")]
-    pub claims: Option<PathBuf>,
-    /// Institutions file (CSV)
-    #[arg(long, value_name = "CSV")]
-    pub institutions: Option<PathBuf>,
-    /// Assessment scores per institution (or alliance) and year (CSV:
-    /// institution_id, year, score), for settle blocks that read `assessment.score`
-    #[arg(long, value_name = "CSV")]
-    pub assessments: Option<PathBuf>,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Override a parameter or a table cell, checked against its type: --set 门诊封顶=3000元,
     /// --set '封顶线[resident]=60万元' (repeatable); a dated one is overridden in every version
     #[arg(long = "set", value_name = "NAME=VALUE")]
@@ -43,13 +37,6 @@ pub struct RunArgs {
     /// Summary format on stdout; also the format of the files in --out (csv for table)
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Settle the good rows and write the bad ones here with their reasons,
-    /// instead of failing the run
-    #[arg(long, value_name = "CSV")]
-    pub reject_file: Option<PathBuf>,
-    /// Threads to settle with (default: all cores); the results are the same for any number
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// Print how long each stage took (read, settle, clear, write) on stderr
     #[arg(long)]
     pub timings: bool,
@@ -117,10 +104,12 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         sets.push(split_set(s)?);
     }
     let claims = args
+        .data
         .claims
         .or(file.claims.map(rel))
         .ok_or("no claims file: give --claims FILE")?;
     let institutions = args
+        .data
         .institutions
         .or(file.institutions.map(rel))
         .ok_or("no institutions file: give --institutions FILE")?;
@@ -132,12 +121,12 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         },
         claims,
         institutions,
-        assessments: args.assessments.or(file.assessments.map(rel)),
+        assessments: args.data.assessments.or(file.assessments.map(rel)),
         sets,
         out: args.out.or(file.out.map(rel)),
         format: args.format.or(file.format).unwrap_or(Format::Table),
-        reject_file: args.reject_file.or(file.reject_file.map(rel)),
-        threads: args.threads,
+        reject_file: args.data.reject_file.or(file.reject_file.map(rel)),
+        threads: args.data.threads,
         timings: args.timings,
     })
 }

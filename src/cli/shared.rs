@@ -4,7 +4,31 @@
 use super::Status;
 use crate::data::{load_claims, load_institutions, Claims, Institutions, RowError};
 use crate::eval::EvalError;
+use clap::Args;
 use std::path::Path;
+use std::path::PathBuf;
+
+/// The data a settlement reads, and how: the flags `run` and `compare` share.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Claims file (CSV, see the data contract)
+    #[arg(long, value_name = "CSV")]
+    pub claims: Option<PathBuf>,
+    /// Institutions file (CSV)
+    #[arg(long, value_name = "CSV")]
+    pub institutions: Option<PathBuf>,
+    /// Assessment scores per institution (or alliance) and year (CSV:
+    /// institution_id, year, score), for settle blocks that read `assessment.score`
+    #[arg(long, value_name = "CSV")]
+    pub assessments: Option<PathBuf>,
+    /// Settle the good rows and write the bad ones here with their reasons,
+    /// instead of failing the run
+    #[arg(long, value_name = "CSV")]
+    pub reject_file: Option<PathBuf>,
+    /// Threads to settle with (default: all cores); the results are the same for any number
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
 
 /// The stages of a run: a spinner naming the current one on a terminal
 /// (nothing when stderr is not one), and with `--timings` how long each took.

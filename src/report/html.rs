@@ -250,6 +250,16 @@ fn scaled(part: Decimal, whole: Decimal, width: U) -> U {
     U(w.clamp(0, width.0))
 }
 
+/// A policy's name at the left of its bar, ending just before `left`.
+fn row_label(h: &mut String, left: U, y: U, label: &str) {
+    let _ = writeln!(
+        h,
+        "<text x=\"{}\" y=\"{y}\" text-anchor=\"end\">{}</text>",
+        left - U::px(8),
+        esc(label)
+    );
+}
+
 /// Stacked horizontal bars: the total cost split into fund, serious, other, patient.
 fn totals_chart(h: &mut String, c: &Comparison) {
     let (left, width, bar, gap) = (U::px(150), U::px(600), U::px(26), U::px(14));
@@ -279,13 +289,7 @@ fn totals_chart(h: &mut String, c: &Comparison) {
     let text_y = |y: U| y + U(bar.0 * 65 / 100);
     for (i, o) in c.outcomes.iter().enumerate() {
         let y = U::px(30) + (bar + gap) * i as i64;
-        let _ = writeln!(
-            h,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            left - U::px(8),
-            text_y(y),
-            esc(&o.label)
-        );
+        row_label(h, left, text_y(y), &o.label);
         let parts = [o.all.fund, o.all.serious, o.all.other, o.all.patient];
         let mut x = left;
         for (k, part) in parts.iter().enumerate() {
@@ -478,13 +482,7 @@ fn institutions_chart(h: &mut String, c: &Comparison) {
     );
     for (i, (o, s)) in c.outcomes.iter().zip(&sums).enumerate() {
         let y = U::px(30) + (bar + gap) * i as i64;
-        let _ = writeln!(
-            h,
-            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            left - U::px(8),
-            text_y(y),
-            esc(&o.label)
-        );
+        row_label(h, left, text_y(y), &o.label);
         let Some((surplus, over, n_s, n_o)) = s else {
             let _ = writeln!(
                 h,
