@@ -480,19 +480,25 @@ fn report_is_self_contained() {
     assert!(html.contains("<title>serious_paid: 180.00 (3.7%)</title>"));
 }
 
-#[test]
-fn snapshot_of_shipped_regions_on_the_example_claims() {
+/// `compare` of r1, bazhong and leshan on the example claims, listing `top` changes.
+fn three_regions(top: &str) -> (Vec<&str>, std::process::Output) {
     let mut args = vec![
         "compare",
         "policies/r1.policy",
         "policies/bazhong.policy",
         "policies/leshan.policy",
         "--top",
-        "5",
+        top,
     ];
     args.extend_from_slice(&EXAMPLES);
     let o = yibao(&args);
     assert!(o.status.success(), "{}", stderr(&o));
+    (args, o)
+}
+
+#[test]
+fn snapshot_of_shipped_regions_on_the_example_claims() {
+    let (_, o) = three_regions("5");
     insta::assert_snapshot!(stdout(&o));
 }
 
@@ -539,17 +545,7 @@ fn snapshot_of_rules_compared() {
 
 #[test]
 fn the_readme_shows_the_real_comparison() {
-    let mut args = vec![
-        "compare",
-        "policies/r1.policy",
-        "policies/bazhong.policy",
-        "policies/leshan.policy",
-        "--top",
-        "3",
-    ];
-    args.extend_from_slice(&EXAMPLES);
-    let o = yibao(&args);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let (args, o) = three_regions("3");
     let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
     assert!(
         readme.contains(&stdout(&o)),
