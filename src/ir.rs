@@ -141,6 +141,8 @@ pub struct Settle {
     pub in_force: Option<Period>,
     pub aggregates: Vec<Aggregate>,
     pub body: Vec<Stmt>,
+    /// The policy text the block encodes (`cite "第二十条"`).
+    pub cite: Option<String>,
     pub span: Span,
 }
 
@@ -174,6 +176,8 @@ pub struct Aggregate {
 pub struct Param {
     pub name: String,
     pub in_force: Option<Period>,
+    /// The article of the notice it comes from (`cite`).
+    pub cite: Option<String>,
     pub ty: Ty,
     pub value: ParamValue,
     pub span: Span,
@@ -191,6 +195,7 @@ pub enum ParamValue {
 pub struct Table {
     pub name: String,
     pub in_force: Option<Period>,
+    pub cite: Option<String>,
     pub ty: Ty,
     pub dims: Vec<Dim>,
     /// Cells indexed by the mixed-radix key code when every dimension is an enum.
@@ -198,6 +203,14 @@ pub struct Table {
     /// Rows for tables with open keys, searched in order.
     pub rows: Vec<(Vec<KeyValue>, Decimal)>,
     pub default: Option<Decimal>,
+    /// The rows as written, for explanations and coverage: each row's span.
+    pub row_spans: Vec<Span>,
+    /// For each dense cell, the written row that gives it (`None`: no row).
+    pub dense_rows: Vec<Option<u16>>,
+    /// For each open row in `rows`, its written row.
+    pub open_rows: Vec<u16>,
+    /// The written `else` row.
+    pub default_row: Option<u16>,
     pub span: Span,
 }
 
@@ -227,9 +240,12 @@ pub enum ScheduleKind {
 pub struct Schedule {
     pub name: String,
     pub in_force: Option<Period>,
+    pub cite: Option<String>,
     pub kind: ScheduleKind,
     /// Ascending, contiguous: `(from, to, rate)`; `to` is `None` for the open last segment.
     pub segments: Vec<(Decimal, Option<Decimal>, Decimal)>,
+    /// Where each segment is written.
+    pub segment_spans: Vec<Span>,
     pub input: Ty,
     pub span: Span,
 }
@@ -271,22 +287,25 @@ pub struct Rule {
     pub in_force: Option<Vec<bool>>,
     pub when: Option<Bool>,
     pub body: Vec<Stmt>,
+    /// The policy text the rule encodes (`cite "第十二条"`).
+    pub cite: Option<String>,
     pub span: Span,
 }
 
+/// A statement; its span covers the whole statement as written.
 #[derive(Debug, Clone)]
 pub enum Stmt {
-    SetNum(u16, Num),
-    SetBool(u16, Bool),
-    SetDate(u16, DateX),
+    SetNum(u16, Num, Span),
+    SetBool(u16, Bool, Span),
+    SetDate(u16, DateX, Span),
     Pay(Num, Span),
     AccAdd(u16, Num, Span),
-    SetOutput(u16, Num),
+    SetOutput(u16, Num, Span),
     /// `budget = …` in a settle block: a ledger amount (standard or declared).
     SetLedger(u16, Num, Span),
     AddLedger(u16, Num, Span),
     /// A `let` of a `per region` block, kept for the blocks after it.
-    SetRegion(u16, Num),
+    SetRegion(u16, Num, Span),
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -22,6 +22,7 @@ pub mod data;
 pub mod date;
 pub mod diagnostic;
 pub mod eval;
+pub mod explain;
 pub mod ir;
 pub mod report;
 pub mod schema;

@@ -461,6 +461,7 @@ impl Checker {
                 self.prog.params.push(ir::Param {
                     name: p.name.name.clone(),
                     in_force,
+                    cite: p.cite.as_ref().map(|c| c.value.clone()),
                     ty,
                     value,
                     span: p.name.span,
@@ -477,11 +478,13 @@ impl Checker {
         let (Some(ty), Some(dims)) = (ty, dims.into_iter().collect::<Option<Vec<Dim>>>()) else {
             return;
         };
-        let mut rows: Vec<(Vec<KeyValue>, rust_decimal::Decimal, Span)> = Vec::new();
+        let mut rows: Vec<(Vec<KeyValue>, rust_decimal::Decimal, u16)> = Vec::new();
         let mut default = None;
+        let mut default_row = None;
         // A row already reported leaves its key uncovered: do not also call the table incomplete.
         let mut bad_rows = false;
-        for row in &t.rows {
+        for (written, row) in t.rows.iter().enumerate() {
+            let written = u16::try_from(written).unwrap_or(u16::MAX);
             let value = match literal_value(&row.value, ty, &t.name.name) {
                 Ok(ParamValue::Num(v)) => v,
                 Ok(_) => continue,
@@ -500,6 +503,7 @@ impl Checker {
                     );
                 }
                 default = Some(value);
+                default_row = Some(written);
                 continue;
             };
             if key.len() != dims.len() {
@@ -540,17 +544,20 @@ impl Checker {
                 );
                 continue;
             }
-            rows.push((kv, value, row.span));
+            rows.push((kv, value, written));
         }
         let all_enum = dims.iter().all(|d| matches!(d, Dim::Enum(_)));
+        let mut dense_rows = Vec::new();
         let dense = if all_enum {
             let sizes: Vec<usize> = dims
                 .iter()
                 .map(|d| if let Dim::Enum(k) = d { k.count() } else { 1 })
                 .collect();
             let mut cells = vec![None; sizes.iter().product()];
-            for (k, v, _) in &rows {
+            dense_rows = vec![None; cells.len()];
+            for (k, v, w) in &rows {
                 cells[dense_index(k, &sizes)] = Some(*v);
+                dense_rows[dense_index(k, &sizes)] = Some(*w);
             }
             if default.is_none() && !bad_rows {
                 let missing: Vec<String> = (0..cells.len())
@@ -591,15 +598,24 @@ impl Checker {
         self.prog.tables.push(ir::Table {
             name: t.name.name.clone(),
             in_force: t.in_force.as_ref().map(Period::from),
+            cite: t.cite.as_ref().map(|c| c.value.clone()),
             ty,
             dims,
             dense,
+            open_rows: if all_enum {
+                vec![]
+            } else {
+                rows.iter().map(|r| r.2).collect()
+            },
             rows: if all_enum {
                 vec![]
             } else {
                 rows.into_iter().map(|(k, v, _)| (k, v)).collect()
             },
             default,
+            default_row,
+            dense_rows,
+            row_spans: t.rows.iter().map(|r| r.span).collect(),
             span: t.name.span,
         });
     }
@@ -824,8 +840,10 @@ impl Checker {
             self.prog.schedules.push(ir::Schedule {
                 name: s.name.name.clone(),
                 in_force: s.in_force.as_ref().map(Period::from),
+                cite: s.cite.as_ref().map(|c| c.value.clone()),
                 kind,
                 segments: segs,
+                segment_spans: s.segments.iter().map(|g| g.span).collect(),
                 input,
                 span: s.name.span,
             });
@@ -934,6 +952,7 @@ impl Checker {
 
     /// Compiles `let name = value` into a statement, registering the name.
     fn let_stmt(&mut self, l: &ast::LetDecl, top: bool) -> Option<Stmt> {
+        let span = l.name.span.to(l.value.span);
         let value = self.expr(&l.value);
         let taken = self.globals.contains_key(&l.name.name)
             || self.top_lets.contains_key(&l.name.name)
@@ -957,9 +976,9 @@ impl Checker {
             return None;
         };
         let stmt = match (local, value) {
-            (Local::Num(s, _), expr::TExpr::Num(n, _)) => Stmt::SetNum(s, n),
-            (Local::Bool(s), expr::TExpr::Bool(b)) => Stmt::SetBool(s, b),
-            (Local::Date(s), expr::TExpr::Date(d)) => Stmt::SetDate(s, d),
+            (Local::Num(s, _), expr::TExpr::Num(n, _)) => Stmt::SetNum(s, n, span),
+            (Local::Bool(s), expr::TExpr::Bool(b)) => Stmt::SetBool(s, b, span),
+            (Local::Date(s), expr::TExpr::Date(d)) => Stmt::SetDate(s, d, span),
             _ => return None,
         };
         let map = if top {
@@ -1048,6 +1067,7 @@ impl Checker {
                     in_force: None,
                     when,
                     body,
+                    cite: r.cite.as_ref().map(|c| c.value.clone()),
                     span: r.name.span,
                 });
             }
@@ -1141,7 +1161,7 @@ impl Checker {
                             );
                             return None;
                         }
-                        Some(Stmt::SetOutput(i, n))
+                        Some(Stmt::SetOutput(i, n, output.span.to(value.span)))
                     }
                     _ => {
                         self.error(

@@ -210,6 +210,7 @@ impl Checker {
             in_force,
             aggregates,
             body,
+            cite: s.cite.as_ref().map(|c| c.value.clone()),
             span: s.name.span,
         });
     }
@@ -221,12 +222,12 @@ impl Checker {
                     return;
                 };
                 let local = match &stmt {
-                    Stmt::SetNum(i, _) => Some(*i),
+                    Stmt::SetNum(i, _, span) => Some((*i, *span)),
                     _ => None,
                 };
                 body.push(stmt);
                 if unit == UnitKind::Region {
-                    if let (Some(i), Some((super::Local::Num(_, ty), _))) =
+                    if let (Some((i, span)), Some((super::Local::Num(_, ty), _))) =
                         (local, self.rule_lets.get(&l.name.name).copied())
                     {
                         let key = (block.to_string(), l.name.name.clone());
@@ -241,7 +242,7 @@ impl Checker {
                                 r
                             }
                         };
-                        body.push(Stmt::SetRegion(r, Num::Local(i)));
+                        body.push(Stmt::SetRegion(r, Num::Local(i), span));
                     }
                 }
             }

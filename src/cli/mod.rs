@@ -4,6 +4,7 @@
 
 mod check;
 mod compare;
+mod explain;
 mod gen;
 mod run;
 mod shared;
@@ -34,6 +35,9 @@ pub enum Command {
     /// Settle the same claims with several policies (or reforms) and compare the results
     /// side by side; or, with --rules, compare the rules themselves
     Compare(compare::CompareArgs),
+    /// Explain one figure: how a claim's payments or an institution's ledger row were reached,
+    /// rule by rule, with every value and the policy line it comes from
+    Explain(explain::ExplainArgs),
     /// Write synthetic claims and institutions (deterministic) to try a policy on
     Gen(gen::GenArgs),
 }
@@ -58,6 +62,7 @@ pub fn main(cli: Cli) -> Status {
         Command::Run(a) => run::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Gen(a) => gen::run(&a),
+        Command::Explain(a) => explain::run(a),
     }
 }
 

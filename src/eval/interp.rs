@@ -5,6 +5,7 @@
 //! policy text, never a panic. Per claim nothing is allocated: locals,
 //! accumulators and results live in buffers reused across claims.
 
+use super::trace::{Ev, NoTrace, RuleOutcome, Tracer};
 use crate::data::{Claim, Claims, Extra, Institution, Institutions};
 use crate::date::Date;
 use crate::ir::*;
@@ -54,10 +55,12 @@ impl EvalError {
 /// small (a `Decimal` and a tag), which is most of the interpreter's traffic.
 pub(crate) type R<T> = Result<T, Box<EvalError>>;
 
-pub(crate) struct Env<'a> {
+pub(crate) struct Env<'a, T: Tracer = NoTrace> {
     pub prog: &'a Program,
     pub claims: &'a Claims,
     pub insts: &'a Institutions,
+    /// Who watches (nobody, in ordinary runs).
+    pub t: T,
 }
 
 /// The working state, reused for every claim (or every unit and period).
@@ -118,7 +121,7 @@ fn no_claim() -> Box<EvalError> {
     EvalError::internal("a claim value was read outside a claim")
 }
 
-impl Env<'_> {
+impl<T: Tracer> Env<'_, T> {
     /// Settles the claims of `range` (whole patients), writing their results.
     pub(crate) fn settle_chunk(
         &self,
@@ -179,14 +182,36 @@ impl Env<'_> {
         f.outputs.iter_mut().for_each(|o| *o = Decimal::ZERO);
         f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
         f.remaining = cur.c.ok_or_else(no_claim)?.total_cost;
+        if T::ON {
+            self.t.begin_claim(cur.i, f);
+            self.t.open();
+        }
         for s in &self.prog.lets {
             self.stmt(s, cur, f, None)?;
         }
+        if T::ON {
+            self.t.close(Ev::Lets);
+        }
         for (li, layer) in self.prog.layers.iter().enumerate() {
             applied[li] = 0;
+            let left = f.remaining;
+            if T::ON {
+                self.t.open();
+            }
             for (ri, rule) in layer.rules.iter().enumerate() {
+                let outcome = |outcome| Ev::Rule {
+                    layer: li,
+                    rule: ri,
+                    outcome,
+                };
+                if T::ON {
+                    self.t.open();
+                }
                 if let Some(epochs) = &rule.in_force {
                     if !epochs.get(cur.epoch).copied().unwrap_or(false) {
+                        if T::ON {
+                            self.t.close(outcome(RuleOutcome::NotInForce));
+                        }
                         continue;
                     }
                 }
@@ -195,6 +220,9 @@ impl Env<'_> {
                     Some(b) => self.boolean(b, cur, f)?,
                 };
                 if !hit {
+                    if T::ON {
+                        self.t.close(outcome(RuleOutcome::NotMet));
+                    }
                     continue;
                 }
                 applied[li] = u16::try_from(ri + 1).unwrap_or(u16::MAX);
@@ -204,21 +232,54 @@ impl Env<'_> {
                         e
                     })?;
                 }
+                if T::ON {
+                    self.t.close(outcome(RuleOutcome::Applied));
+                }
                 break;
             }
             f.remaining = f
                 .remaining
                 .checked_sub(f.layers[li])
                 .ok_or_else(|| EvalError::internal("arithmetic overflow in patient_paid"))?;
+            if T::ON {
+                self.t.close(Ev::Layer {
+                    layer: li,
+                    paid: f.layers[li],
+                    left,
+                });
+            }
+        }
+        if T::ON {
+            self.t.end_claim(cur.i, f);
         }
         Ok(())
     }
 
     pub(crate) fn stmt(&self, s: &Stmt, cur: &Cur, f: &mut Frame, layer: Option<usize>) -> R<()> {
+        if !T::ON {
+            return self.stmt_raw(s, cur, f, layer);
+        }
+        self.t.open();
+        let before = match s {
+            Stmt::AccAdd(i, ..) => f.accs.get(*i as usize).copied(),
+            Stmt::AddLedger(i, ..) | Stmt::SetLedger(i, ..) => f.ledger.get(*i as usize).copied(),
+            _ => None,
+        };
+        self.stmt_raw(s, cur, f, layer)?;
+        self.t.close(Ev::Stmt {
+            stmt: s,
+            before,
+            frame: f,
+            layer,
+        });
+        Ok(())
+    }
+
+    fn stmt_raw(&self, s: &Stmt, cur: &Cur, f: &mut Frame, layer: Option<usize>) -> R<()> {
         match s {
-            Stmt::SetNum(i, n) => f.nums[*i as usize] = self.num(n, cur, f)?,
-            Stmt::SetBool(i, b) => f.bools[*i as usize] = self.boolean(b, cur, f)?,
-            Stmt::SetDate(i, d) => f.dates[*i as usize] = self.date(d, cur, f)?,
+            Stmt::SetNum(i, n, _) => f.nums[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetBool(i, b, _) => f.bools[*i as usize] = self.boolean(b, cur, f)?,
+            Stmt::SetDate(i, d, _) => f.dates[*i as usize] = self.date(d, cur, f)?,
             Stmt::Pay(n, span) => {
                 let v = self.num(n, cur, f)?;
                 if v.round_dp(2) != v {
@@ -250,7 +311,7 @@ impl Env<'_> {
                     .checked_add(v)
                     .ok_or_else(|| EvalError::at("accumulator overflow", *span))?;
             }
-            Stmt::SetOutput(i, n) => f.outputs[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetOutput(i, n, _) => f.outputs[*i as usize] = self.num(n, cur, f)?,
             Stmt::SetLedger(i, n, span) | Stmt::AddLedger(i, n, span) => {
                 let v = self.num(n, cur, f)?;
                 let i = *i as usize;
@@ -277,7 +338,7 @@ impl Env<'_> {
                     v
                 };
             }
-            Stmt::SetRegion(i, n) => f.region[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetRegion(i, n, _) => f.region[*i as usize] = self.num(n, cur, f)?,
         }
         Ok(())
     }
@@ -318,6 +379,9 @@ impl Env<'_> {
 
     fn param(&self, r: Ref, epoch: usize) -> R<&ParamValue> {
         let i = self.resolve(r, epoch, None)?;
+        if T::ON {
+            self.t.slot(i);
+        }
         self.prog
             .params
             .get(i)
@@ -326,6 +390,16 @@ impl Env<'_> {
     }
 
     pub(crate) fn num(&self, n: &Num, cur: &Cur, f: &Frame) -> R<Decimal> {
+        if !T::ON {
+            return self.num_raw(n, cur, f);
+        }
+        self.t.open();
+        let v = self.num_raw(n, cur, f)?;
+        self.t.close(Ev::Num(n, v));
+        Ok(v)
+    }
+
+    fn num_raw(&self, n: &Num, cur: &Cur, f: &Frame) -> R<Decimal> {
         Ok(match n {
             Num::Const(v) => *v,
             Num::Param(i) => match self.param(*i, cur.epoch)? {
@@ -403,13 +477,21 @@ impl Env<'_> {
             Num::Lookup(t, keys, span) => self.lookup(*t, keys, cur, f, *span)?,
             Num::Schedule(s, x, span) => {
                 let v = self.num(x, cur, f)?;
-                let sched = &self.prog.schedules[self.resolve(*s, cur.epoch, Some(*span))?];
+                let slot = self.resolve(*s, cur.epoch, Some(*span))?;
+                if T::ON {
+                    self.t.slot(slot);
+                }
+                let sched = &self.prog.schedules[slot];
                 apply_schedule(sched, v)
                     .ok_or_else(|| EvalError::at("arithmetic overflow in schedule", *span))?
             }
             Num::Rate(s, x, span) => {
                 let v = self.num(x, cur, f)?;
-                let sched = &self.prog.schedules[self.resolve(*s, cur.epoch, Some(*span))?];
+                let slot = self.resolve(*s, cur.epoch, Some(*span))?;
+                if T::ON {
+                    self.t.slot(slot);
+                }
+                let sched = &self.prog.schedules[slot];
                 rate_at(sched, v)
             }
             Num::Ledger(i) => f.ledger[*i as usize],
@@ -453,7 +535,28 @@ impl Env<'_> {
     }
 
     fn lookup(&self, t: Ref, keys: &[Key], cur: &Cur, f: &Frame, span: Span) -> R<Decimal> {
-        let table = &self.prog.tables[self.resolve(t, cur.epoch, Some(span))?];
+        let slot = self.resolve(t, cur.epoch, Some(span))?;
+        let table = &self.prog.tables[slot];
+        if T::ON {
+            self.t.slot(slot);
+        }
+        // For observers: which written row gave the value, and the keys as read.
+        let seen = |row: Option<u16>| {
+            if T::ON {
+                let shown = keys
+                    .iter()
+                    .map(|k| match k {
+                        Key::Code(e) => self.enum_name(*e, cur).to_string(),
+                        Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
+                        Key::Num(n) => self
+                            .num(n, cur, f)
+                            .map(|d| d.to_string())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                self.t.cell(row, shown);
+            }
+        };
         if let Some(cells) = &table.dense {
             let mut idx = 0usize;
             for (k, dim) in keys.iter().zip(&table.dims) {
@@ -463,10 +566,11 @@ impl Env<'_> {
                 idx = idx * kind.count() + self.enum_code(*e, cur) as usize;
             }
             if let Some(Some(v)) = cells.get(idx) {
+                seen(table.dense_rows.get(idx).copied().flatten());
                 return Ok(*v);
             }
         } else {
-            'rows: for (row, v) in &table.rows {
+            'rows: for (r, (row, v)) in table.rows.iter().enumerate() {
                 for (k, kv) in keys.iter().zip(row) {
                     let hit = match (k, kv) {
                         (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
@@ -478,8 +582,12 @@ impl Env<'_> {
                         continue 'rows;
                     }
                 }
+                seen(table.open_rows.get(r).copied());
                 return Ok(*v);
             }
+        }
+        if table.default.is_some() {
+            seen(table.default_row);
         }
         table.default.ok_or_else(|| {
             let shown: Vec<String> = keys
@@ -586,6 +694,31 @@ impl Env<'_> {
     }
 
     pub(crate) fn boolean(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
+        if !T::ON {
+            return self.boolean_raw(b, cur, f);
+        }
+        self.t.open();
+        let v = self.boolean_raw(b, cur, f)?;
+        let detail = match b {
+            Bool::Retired => Some(format!("claim.retired is {v}")),
+            Bool::CmpEnum(_, e, _) | Bool::EnumIn(e, _) => {
+                Some(format!("{} is {}", enum_field(*e), self.enum_name(*e, cur)))
+            }
+            Bool::TextEq(x, _) | Bool::TextIn(x, _) => {
+                Some(format!("the value is \"{}\"", self.text(x, cur)?))
+            }
+            Bool::CmpDate(_, ab) => Some(format!(
+                "{} and {}",
+                self.date(&ab.0, cur, f)?,
+                self.date(&ab.1, cur, f)?
+            )),
+            _ => None,
+        };
+        self.t.close(Ev::Bool(b, v, detail));
+        Ok(v)
+    }
+
+    fn boolean_raw(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
         Ok(match b {
             Bool::Const(v) => *v,
             Bool::Retired => cur.c.ok_or_else(no_claim)?.retired,
@@ -631,6 +764,17 @@ impl Env<'_> {
             }
             Bool::BoolEq(ab) => self.boolean(&ab.0, cur, f)? == self.boolean(&ab.1, cur, f)?,
         })
+    }
+}
+
+/// The field an enumerated value is read from, as written in a policy.
+pub(crate) fn enum_field(e: EnumX) -> &'static str {
+    match e {
+        EnumX::InsuredType => "claim.insured_type",
+        EnumX::VisitType => "claim.visit_type",
+        EnumX::Level => "institution.level",
+        EnumX::Grade => "institution.grade",
+        EnumX::Const(_) => "a constant",
     }
 }
 
@@ -757,6 +901,8 @@ mod tests {
         // Bazhong-style segments above 15,000: 60% to 65,000, 70% to 115,000, 80% beyond.
         let m = Schedule {
             in_force: None,
+            cite: None,
+            segment_spans: Vec::new(),
             name: "s".into(),
             kind: ScheduleKind::Marginal,
             segments: vec![

@@ -13,6 +13,7 @@
 //! every year row (see [`check_row`]); a row that breaks it fails the run.
 
 use super::interp::{Cur, Env, EvalError, Frame, UnitCtx};
+use super::trace::Tracer;
 use super::{Periods, Settlement};
 use crate::data::{Assessments, Claims, Institutions};
 use crate::date::Date;
@@ -179,9 +180,9 @@ impl ClaimSums {
     }
 
     /// Adds a settled claim: `f` holds its results and top-level values.
-    pub(crate) fn add(
+    pub(crate) fn add<T: Tracer>(
         &mut self,
-        env: &Env,
+        env: &Env<T>,
         plan: &Plan,
         cur: &Cur,
         f: &Frame,
@@ -258,14 +259,25 @@ pub fn settle_institutions(
     settlement: &Settlement,
     assessments: Option<&Assessments>,
 ) -> Result<Option<Ledger>, Box<EvalError>> {
-    let Some((plan, claim_sums)) = &settlement.clearing else {
-        return Ok(None);
-    };
     let env = Env {
         prog,
         claims,
         insts,
+        t: super::trace::NoTrace,
     };
+    settle_institutions_with(&env, settlement, assessments)
+}
+
+/// [`settle_institutions`] watched by a tracer.
+pub(crate) fn settle_institutions_with<T: Tracer>(
+    env: &Env<T>,
+    settlement: &Settlement,
+    assessments: Option<&Assessments>,
+) -> Result<Option<Ledger>, Box<EvalError>> {
+    let Some((plan, claim_sums)) = &settlement.clearing else {
+        return Ok(None);
+    };
+    let prog = env.prog;
     let (units, applies, periods) = (&plan.units, &plan.applies, &settlement.periods);
     // Per kind: whether it is settled monthly (then its year rows must add up its months).
     let has_months: Vec<bool> = KINDS
@@ -310,7 +322,7 @@ pub fn settle_institutions(
             }
         }
     }
-    let aggs = aggregate_values(&env, plan, periods, claim_sums)?;
+    let aggs = aggregate_values(env, plan, periods, claim_sums)?;
 
     let width = COLUMNS.len() + prog.ledger_extras.len();
     let mut month_rows: Vec<Vec<Vec<Decimal>>> = units
@@ -333,7 +345,7 @@ pub fn settle_institutions(
             let n = units[k].ids.len();
             for u in 0..n {
                 let ctx = Ctx {
-                    env: &env,
+                    env,
                     block,
                     units: &units[k],
                     u,
@@ -346,7 +358,7 @@ pub fn settle_institutions(
                     month: periods.months[p].1,
                 };
                 let row = &mut month_rows[k][p * n + u];
-                run_block(&ctx, &mut f, row)?;
+                run_block(b, &ctx, &mut f, row)?;
             }
         }
     }
@@ -390,7 +402,7 @@ pub fn settle_institutions(
             for (u, row) in this_year.iter_mut().take(n).enumerate() {
                 let prior = prev.and_then(|pi| before.get(pi * n + u));
                 let ctx = Ctx {
-                    env: &env,
+                    env,
                     block,
                     units: &units[k],
                     u,
@@ -401,7 +413,7 @@ pub fn settle_institutions(
                     assessments,
                     month: 0,
                 };
-                run_block(&ctx, &mut f, row)?;
+                run_block(b, &ctx, &mut f, row)?;
             }
         }
     }
@@ -606,8 +618,8 @@ pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> 
 }
 
 /// One block run for one unit and period.
-struct Ctx<'a> {
-    env: &'a Env<'a>,
+struct Ctx<'a, T: Tracer> {
+    env: &'a Env<'a, T>,
     block: &'a Settle,
     units: &'a Units,
     u: usize,
@@ -619,7 +631,12 @@ struct Ctx<'a> {
     assessments: Option<&'a Assessments>,
 }
 
-fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), Box<EvalError>> {
+fn run_block<T: Tracer>(
+    b: usize,
+    ctx: &Ctx<T>,
+    f: &mut Frame,
+    row: &mut Vec<Decimal>,
+) -> Result<(), Box<EvalError>> {
     let id = &ctx.units.ids[ctx.u];
     let unit = UnitCtx {
         aggs: ctx.aggs,
@@ -638,6 +655,9 @@ fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), Box
         unit: Some(&unit),
     };
     std::mem::swap(&mut f.ledger, row);
+    if T::ON {
+        ctx.env.t.begin_block(b, id, ctx.year, ctx.month, f);
+    }
     let mut result = Ok(());
     for s in &ctx.block.body {
         if let Err(mut e) = ctx.env.stmt(s, &cur, f, None) {
@@ -658,6 +678,9 @@ fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), Box
             break;
         }
     }
+    if T::ON {
+        ctx.env.t.end_block(f);
+    }
     std::mem::swap(&mut f.ledger, row);
     result
 }
@@ -665,8 +688,8 @@ fn run_block(ctx: &Ctx, f: &mut Frame, row: &mut Vec<Decimal>) -> Result<(), Box
 /// Every block's aggregates, laid out `[period][unit][aggregate]`: the sums
 /// over claims made while settling them, plus the aggregates over
 /// institutions, turned into values (a count, a sum, an average).
-fn aggregate_values(
-    env: &Env,
+fn aggregate_values<T: Tracer>(
+    env: &Env<T>,
     plan: &Plan,
     periods: &Periods,
     claim_sums: &ClaimSums,

@@ -6,9 +6,10 @@
 //! chunk per thread; each chunk writes its own slice of the result matrix,
 //! which makes the output identical whatever the number of threads.
 
-mod interp;
+pub(crate) mod interp;
 pub mod ledger;
 mod summary;
+pub(crate) mod trace;
 
 pub use interp::EvalError;
 pub use ledger::{settle_institutions, Ledger, LedgerRow};
@@ -139,6 +140,7 @@ pub fn settle(
         prog,
         claims,
         insts,
+        t: trace::NoTrace,
     };
     let new_partial = || Partial {
         tally: summary::Tally::new(n_layers, insts.rows.len(), periods.months.len()),
@@ -210,6 +212,27 @@ pub fn settle(
         periods,
         clearing: plan.zip(total.sums),
     })
+}
+
+/// Settles the claims of `range` (whole patients, in settlement order) on this
+/// thread with a tracer watching; returns their result rows (layers,
+/// `patient_paid`, outputs). Used by `explain` and `test`.
+pub(crate) fn settle_watched<T: trace::Tracer>(
+    env: &interp::Env<T>,
+    range: std::ops::Range<usize>,
+) -> Result<Vec<Decimal>, Box<EvalError>> {
+    let periods = Periods::of(env.claims);
+    let n_layers = env.prog.layers.len();
+    let stride = n_layers + 1 + env.prog.outputs.len();
+    let mut values = vec![Decimal::ZERO; range.len() * stride];
+    let mut rules = vec![0u16; range.len() * n_layers];
+    let mut part = Partial {
+        tally: summary::Tally::new(n_layers, env.insts.rows.len(), periods.months.len()),
+        sums: None,
+    };
+    env.settle_chunk(range, &mut values, &mut rules, &periods, None, &mut part)
+        .map_err(|(_, e)| e)?;
+    Ok(values)
 }
 
 /// Cuts the claims into at most `n` chunks of similar size, never inside a patient.

@@ -95,6 +95,7 @@ pub struct ParamDecl {
     pub ty: Ident,
     pub value: Literal,
     pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,6 +113,7 @@ pub struct TableDecl {
     pub keys: Vec<KeyKind>,
     pub rows: Vec<TableRow>,
     pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
     pub span: Span,
 }
 
@@ -129,6 +131,7 @@ pub struct ScheduleDecl {
     pub kind: Option<Ident>,
     pub segments: Vec<Segment>,
     pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
     pub span: Span,
 }
 
@@ -177,6 +180,7 @@ pub struct LayerDecl {
 pub struct RuleDecl {
     pub name: Ident,
     pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
     pub when: Option<Expr>,
     pub body: Vec<Stmt>,
     pub span: Span,
@@ -189,6 +193,7 @@ pub struct SettleDecl {
     pub title: Option<Text>,
     pub scope: Vec<Ident>,
     pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
     pub body: Vec<Stmt>,
     pub span: Span,
 }

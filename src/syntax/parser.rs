@@ -191,6 +191,7 @@ fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::output_set => "`name = ...`",
         Rule::in_force | Rule::kw_from => "`from YYYY-MM-DD`",
         Rule::kw_until => "`until`",
+        Rule::cite | Rule::kw_cite => "`cite \"第X条\"`",
         Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
         Rule::settle_decl | Rule::kw_settle => "`settle`",
         Rule::kw_code => "`code`",
@@ -664,12 +665,37 @@ fn string(p: Node) -> Result<Text, Diagnostic> {
 fn param_decl(p: Node) -> Result<ParamDecl, Diagnostic> {
     let s = span(&p);
     let mut it = p.into_inner().skip(1);
-    Ok(ParamDecl {
+    ParamDecl {
         name: ident(next(&mut it, s)?),
         ty: ident(next(&mut it, s)?),
         value: literal(next(&mut it, s)?)?,
-        in_force: it.next().map(in_force).transpose()?,
-    })
+        in_force: None,
+        cite: None,
+    }
+    .with_tail(it)
+}
+
+impl ParamDecl {
+    /// Reads the optional `from … until …` and `cite "…"` after the value.
+    fn with_tail<'i>(
+        mut self,
+        it: impl Iterator<Item = Node<'i>>,
+    ) -> Result<ParamDecl, Diagnostic> {
+        for c in it {
+            match c.as_rule() {
+                Rule::in_force => self.in_force = Some(in_force(c)?),
+                Rule::cite => self.cite = Some(cite(c)?),
+                _ => return Err(bad(&c, "parameter part")),
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// `cite "第十二条"`
+fn cite(p: Node) -> Result<Text, Diagnostic> {
+    let s = span(&p);
+    string(next(&mut p.into_inner().skip(1), s)?)
 }
 
 fn in_force(p: Node) -> Result<InForce, Diagnostic> {
@@ -697,9 +723,11 @@ fn settle_decl(p: Node) -> Result<SettleDecl, Diagnostic> {
     let mut title = None;
     let mut scope = Vec::new();
     let mut force = None;
+    let mut cited = None;
     let mut body = Vec::new();
     for c in it {
         match c.as_rule() {
+            Rule::cite => cited = Some(cite(c)?),
             Rule::string => title = Some(string(c)?),
             Rule::scope => {
                 scope = c
@@ -717,6 +745,7 @@ fn settle_decl(p: Node) -> Result<SettleDecl, Diagnostic> {
         title,
         scope,
         in_force: force,
+        cite: cited,
         body,
         span: s,
     })
@@ -841,6 +870,11 @@ fn table_decl(p: Node) -> Result<TableDecl, Diagnostic> {
         force = Some(in_force(rows_node)?);
         rows_node = next(&mut it, s)?;
     }
+    let mut cited = None;
+    if rows_node.as_rule() == Rule::cite {
+        cited = Some(cite(rows_node)?);
+        rows_node = next(&mut it, s)?;
+    }
     let mut rows = Vec::new();
     for row in rows_node.into_inner() {
         rows.push(table_row(row)?);
@@ -851,6 +885,7 @@ fn table_decl(p: Node) -> Result<TableDecl, Diagnostic> {
         keys,
         rows,
         in_force: force,
+        cite: cited,
         span: s,
     })
 }
@@ -888,10 +923,12 @@ fn schedule_decl(p: Node) -> Result<ScheduleDecl, Diagnostic> {
     let mut kind = None;
     let mut segments = Vec::new();
     let mut force = None;
+    let mut cited = None;
     for c in it {
         match c.as_rule() {
             Rule::ident => kind = Some(ident(c)),
             Rule::in_force => force = Some(in_force(c)?),
+            Rule::cite => cited = Some(cite(c)?),
             Rule::segments => {
                 for seg in c.into_inner() {
                     segments.push(segment(seg)?);
@@ -905,6 +942,7 @@ fn schedule_decl(p: Node) -> Result<ScheduleDecl, Diagnostic> {
         kind,
         segments,
         in_force: force,
+        cite: cited,
         span: s,
     })
 }
@@ -1000,10 +1038,12 @@ fn rule_decl(p: Node) -> Result<RuleDecl, Diagnostic> {
     let name = ident(next(&mut it, s)?);
     let mut when = None;
     let mut force = None;
+    let mut cited = None;
     let mut body = Vec::new();
     for c in it {
         match c.as_rule() {
             Rule::kw_when => {}
+            Rule::cite => cited = Some(cite(c)?),
             Rule::in_force => force = Some(in_force(c)?),
             Rule::expr => when = Some(expr(c)?),
             _ => body.push(stmt(c)?),
@@ -1012,6 +1052,7 @@ fn rule_decl(p: Node) -> Result<RuleDecl, Diagnostic> {
     Ok(RuleDecl {
         name,
         in_force: force,
+        cite: cited,
         when,
         body,
         span: s,

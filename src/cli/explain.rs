@@ -1,0 +1,126 @@
+//! `yibao explain POLICY --claims … --institutions … (--claim ID | --institution ID --year Y |
+//! --alliance ID --year Y)`: how one figure was reached, as a tree or JSON.
+
+use super::shared::{load_failed, load_inputs, split_set, Stages};
+use super::Status;
+use crate::data::load_assessments;
+use crate::ir::UnitKind;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    yibao explain policies/r1.policy --claims examples/claims.csv --institutions examples/institutions.csv --claim C000547\n  \
+    yibao explain policies/r1.policy --claims examples/claims.csv --institutions examples/institutions.csv --institution H001 --year 2025 --format json")]
+pub struct ExplainArgs {
+    /// The policy file
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Claims file (CSV)
+    #[arg(long, value_name = "CSV")]
+    pub claims: PathBuf,
+    /// Institutions file (CSV)
+    #[arg(long, value_name = "CSV")]
+    pub institutions: PathBuf,
+    /// Assessment scores (CSV), for settle blocks that read `assessment.score`
+    #[arg(long, value_name = "CSV")]
+    pub assessments: Option<PathBuf>,
+    /// Explain this claim's payments (its claim_id)
+    #[arg(long, value_name = "ID", conflicts_with_all = ["institution", "alliance"])]
+    pub claim: Option<String>,
+    /// Explain this institution's ledger row for --year (and its alliance's and region's blocks)
+    #[arg(
+        long,
+        value_name = "ID",
+        requires = "year",
+        conflicts_with = "alliance"
+    )]
+    pub institution: Option<String>,
+    /// Explain this alliance's (医共体) ledger row for --year
+    #[arg(long, value_name = "ID", requires = "year")]
+    pub alliance: Option<String>,
+    /// The settlement year, with --institution or --alliance
+    #[arg(long, value_name = "YYYY")]
+    pub year: Option<i32>,
+    /// Override a parameter or a table cell first, as in `run` (repeatable)
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Output: an indented tree, or JSON
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+pub fn run(args: ExplainArgs) -> Status {
+    let subject = match (&args.claim, &args.institution, &args.alliance, args.year) {
+        (Some(c), None, None, _) => Subject::Claim(c.clone()),
+        (None, Some(i), None, Some(y)) => Subject::Unit(UnitKind::Institution, i.clone(), y),
+        (None, None, Some(a), Some(y)) => Subject::Unit(UnitKind::Alliance, a.clone(), y),
+        _ => {
+            eprintln!("error: say what to explain: --claim ID, or --institution ID --year YYYY, or --alliance ID --year YYYY");
+            return Status::Usage;
+        }
+    };
+    let (mut prog, file) = match super::load_policy(&args.policy, true) {
+        Ok(x) => x,
+        Err(s) => return s,
+    };
+    for s in &args.set {
+        let applied =
+            split_set(s).and_then(|(k, v)| crate::check::apply_override(&mut prog, &k, &v));
+        if let Err(e) = applied {
+            eprintln!("error: --set {s}: {e}");
+            return Status::Usage;
+        }
+    }
+    let mut clock = Stages::new(false);
+    let (insts, claims, _) =
+        match load_inputs(&args.claims, &args.institutions, &prog, None, &mut clock) {
+            Ok(x) => x,
+            Err(s) => return s,
+        };
+    let assessments = match &args.assessments {
+        None => None,
+        Some(path) => match load_assessments(path) {
+            Ok(a) => Some(a),
+            Err((e, rows)) => return load_failed(&e, &rows),
+        },
+    };
+    clock.clear();
+    let explained = match &subject {
+        Subject::Claim(id) => crate::explain::claim(&prog, &file, &claims, &insts, id),
+        Subject::Unit(kind, id, year) => crate::explain::unit(
+            &prog,
+            &file,
+            &claims,
+            &insts,
+            assessments.as_ref(),
+            *kind,
+            id,
+            *year,
+        ),
+    };
+    match explained {
+        Ok(e) => {
+            match args.format {
+                ExplainFormat::Text => print!("{}", crate::explain::render_text(&e)),
+                ExplainFormat::Json => println!("{}", crate::explain::render_json(&e)),
+            }
+            Status::Ok
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Status::Problems
+        }
+    }
+}
+
+enum Subject {
+    Claim(String),
+    Unit(UnitKind, String, i32),
+}

@@ -1,0 +1,405 @@
+//! Explanations: how one claim's payments, or one institution's year-end
+//! ledger row, were reached — every rule tried and why it applied or not,
+//! every parameter, table row and schedule segment used (with its policy
+//! line and version in force), every intermediate amount and rounding step,
+//! and each accumulator before and after.
+//!
+//! The claim (or the unit's blocks) is settled by the same interpreter as
+//! an ordinary run, watched by a [`record::Recorder`]; ordinary runs use the
+//! no-op tracer, so they pay nothing for this. An explanation's results are
+//! the run's results.
+
+pub(crate) mod record;
+mod render;
+
+pub use render::{render_json, render_text};
+
+use crate::data::{Assessments, Claims, Institutions};
+use crate::eval::interp::Env;
+use crate::ir::{Program, UnitKind};
+use crate::source::SourceFile;
+use record::{Recorder, Target};
+use serde::Serialize;
+
+/// One step of an explanation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Node {
+    /// What the step is: `rule`, `layer`, `let`, `pay`, `param`, `table`,
+    /// `schedule`, `segment`, `round`, `arithmetic`, `condition`, ….
+    pub kind: &'static str,
+    /// What was computed, e.g. `住院起付线[2]` or `11500.00 − 500.00`.
+    pub what: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// More about it: the version in force, the article cited, a rounding mode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The policy line it comes from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub children: Vec<Node>,
+    /// Shown in the parent's label only (constants).
+    #[serde(skip)]
+    pub(crate) hide: bool,
+    /// For rules: (layer, rule); for segments: the segment index. Used by coverage.
+    #[serde(skip)]
+    pub(crate) rule: Option<(usize, usize)>,
+    #[serde(skip)]
+    pub(crate) segment: Option<usize>,
+}
+
+impl Node {
+    pub(crate) fn new(what: String, value: Option<String>) -> Node {
+        Node {
+            kind: "value",
+            what,
+            value,
+            note: None,
+            line: None,
+            children: Vec::new(),
+            hide: false,
+            rule: None,
+            segment: None,
+        }
+    }
+}
+
+/// A name and a value, in the order shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct Fact {
+    pub name: String,
+    pub value: String,
+}
+
+fn fact(name: impl Into<String>, value: impl ToString) -> Fact {
+    Fact {
+        name: name.into(),
+        value: value.to_string(),
+    }
+}
+
+/// How a figure was reached.
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// `claim C0001` or `institution H001, 2025`.
+    pub subject: String,
+    pub policy: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notice: Option<String>,
+    /// The data the figure starts from.
+    pub data: Vec<Fact>,
+    /// Accumulators before and after the claim (claims only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub accumulators: Vec<AccFact>,
+    pub steps: Vec<Node>,
+    /// The figures explained.
+    pub result: Vec<Fact>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AccFact {
+    pub name: String,
+    pub before: String,
+    pub after: String,
+}
+
+/// Explains the settlement of claim `id`. The patient's earlier claims of
+/// the year are settled first (unobserved), so accumulators are as in a run.
+pub fn claim(
+    prog: &Program,
+    file: &SourceFile,
+    claims: &Claims,
+    insts: &Institutions,
+    id: &str,
+) -> Result<Explanation, String> {
+    let Some(k) = claims.rows.iter().position(|c| claims.text(c.id) == id) else {
+        return Err(format!("no claim `{id}` among the claims settled"));
+    };
+    let c = &claims.rows[k];
+    let (mut lo, mut hi) = (k, k + 1);
+    while lo > 0 && claims.rows[lo - 1].patient == c.patient {
+        lo -= 1;
+    }
+    while hi < claims.rows.len() && claims.rows[hi].patient == c.patient {
+        hi += 1;
+    }
+    let env = Env {
+        prog,
+        claims,
+        insts,
+        t: Recorder::new(prog, file, Target::Claim(k)),
+    };
+    let values = crate::eval::settle_watched(&env, lo..hi).map_err(|e| describe_error(file, &e))?;
+    let stride = prog.layers.len() + 1 + prog.outputs.len();
+    let row = values
+        .get((k - lo) * stride..(k - lo + 1) * stride)
+        .ok_or("internal error: no result row")?;
+    let rec = env
+        .t
+        .done
+        .borrow_mut()
+        .pop()
+        .ok_or("internal error: the claim was not recorded")?;
+    let inst = insts.rows.get(c.institution as usize);
+    let (year, _) = c.discharge.year_month();
+    let earlier = claims.rows[lo..k]
+        .iter()
+        .filter(|x| x.discharge.year_month().0 == year)
+        .count();
+    let name_of = |kind: crate::schema::EnumKind, code: u8| kind.name_of(code).to_string();
+    use crate::schema::EnumKind as K;
+    let mut data = vec![
+        fact("claim_id", format!("{id} (claims file line {})", c.line)),
+        fact(
+            "patient_id",
+            claims.text(claims.patients[c.patient as usize]),
+        ),
+        fact("insured_type", name_of(K::InsuredType, c.insured_type)),
+        fact("retired", c.retired),
+        fact("age", c.age),
+        fact("visit_type", name_of(K::VisitType, c.visit_type)),
+        fact("admit_date", c.admit),
+        fact(
+            "discharge_date",
+            format!("{} (rules in force on this day apply)", c.discharge),
+        ),
+        fact("total_cost", c.total_cost),
+        fact("self_pay_cost", c.self_pay_cost),
+        fact("drug_cost", c.drug_cost),
+        fact("disease_code", claims.text(c.disease_code)),
+        fact(
+            "drg_code",
+            match claims.text(c.drg_code) {
+                "" => "(empty)",
+                s => s,
+            },
+        ),
+    ];
+    if let Some(i) = inst {
+        let mut s = format!(
+            "{} ({}, level {}, grade {}",
+            i.id,
+            i.name,
+            name_of(K::Level, i.level),
+            name_of(K::Grade, i.grade)
+        );
+        if !i.alliance.is_empty() {
+            s.push_str(&format!(", alliance {}", i.alliance));
+        }
+        s.push(')');
+        data.push(fact("institution", s));
+    }
+    data.push(fact(
+        "earlier claims",
+        format!("{earlier} of this patient in {year}, settled before this one"),
+    ));
+    let accumulators = prog
+        .accumulators
+        .iter()
+        .enumerate()
+        .map(|(i, a)| AccFact {
+            name: a.name.clone(),
+            before: rec
+                .accs_before
+                .get(i)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            after: rec
+                .accs_after
+                .get(i)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        })
+        .collect();
+    let mut result: Vec<Fact> = prog
+        .layers
+        .iter()
+        .zip(row)
+        .map(|(l, v)| fact(&l.name, crate::report::money(*v)))
+        .collect();
+    result.push(fact(
+        "patient_paid",
+        crate::report::money(row[prog.layers.len()]),
+    ));
+    for (o, v) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]) {
+        result.push(fact(&o.name, v));
+    }
+
+    Ok(Explanation {
+        subject: format!("claim {id}"),
+        policy: file.name(),
+        region: prog.region.clone(),
+        notice: prog.notice.clone(),
+        data,
+        accumulators,
+        steps: rec.nodes,
+        result,
+    })
+}
+
+/// Explains a unit's ledger row for a year: every settle block run for it
+/// (and for the alliance and region it belongs to) in that year.
+#[allow(clippy::too_many_arguments)]
+pub fn unit(
+    prog: &Program,
+    file: &SourceFile,
+    claims: &Claims,
+    insts: &Institutions,
+    assessments: Option<&Assessments>,
+    kind: UnitKind,
+    id: &str,
+    year: i32,
+) -> Result<Explanation, String> {
+    if prog.settles.is_empty() {
+        return Err(format!(
+            "`{}` has no settle blocks: institutions are not settled by it",
+            file.name()
+        ));
+    }
+    let mut units = vec![(kind, id.to_string())];
+    match kind {
+        UnitKind::Institution => {
+            let Some(inst) = insts.rows.iter().find(|i| i.id == id) else {
+                return Err(format!("no institution `{id}` in the institutions file"));
+            };
+            if !inst.alliance.is_empty() {
+                units.push((UnitKind::Alliance, inst.alliance.clone()));
+            }
+        }
+        UnitKind::Alliance => {
+            if !insts.rows.iter().any(|i| i.alliance == id) {
+                return Err(format!("no institution belongs to alliance `{id}`"));
+            }
+        }
+        UnitKind::Region => {}
+    }
+    units.push((UnitKind::Region, String::new()));
+    let settlement =
+        crate::eval::settle(prog, claims, insts, 0).map_err(|e| describe_error(file, &e))?;
+    if !settlement.periods.years.contains(&year) {
+        let years: Vec<String> = settlement
+            .periods
+            .years
+            .iter()
+            .map(|y| y.to_string())
+            .collect();
+        return Err(format!(
+            "no claims were settled in {year}; the claims' years are {}",
+            if years.is_empty() {
+                "none".into()
+            } else {
+                years.join(", ")
+            }
+        ));
+    }
+    let env = Env {
+        prog,
+        claims,
+        insts,
+        t: Recorder::new(
+            prog,
+            file,
+            Target::Units {
+                year,
+                units: units.clone(),
+            },
+        ),
+    };
+    let ledger = crate::eval::ledger::settle_institutions_with(&env, &settlement, assessments)
+        .map_err(|e| describe_error(file, &e))?
+        .ok_or("internal error: no ledger")?;
+    let runs = env.t.done.take();
+    let mut steps = Vec::new();
+    for r in runs {
+        let Some((b, unit, y, m)) = r.block else {
+            continue;
+        };
+        let Some(block) = prog.settles.get(b) else {
+            continue;
+        };
+        let period = if m == 0 {
+            y.to_string()
+        } else {
+            format!("{y}-{m:02}")
+        };
+        let who = match block.unit {
+            UnitKind::Region => "region".to_string(),
+            k => format!("{} {unit}", crate::eval::ledger::kind_name(k)),
+        };
+        let title = block
+            .title
+            .as_ref()
+            .map(|t| format!(" \"{t}\""))
+            .unwrap_or_default();
+        let mut n = Node::new(
+            format!("settle {}{title} — {who}, {period}", block.name),
+            None,
+        );
+        n.kind = "settle";
+        n.line = Some(file.line_col(block.span.start as usize).0);
+        n.note = block.cite.clone();
+        n.children = r.nodes;
+        steps.push(n);
+    }
+    let mut data = Vec::new();
+    let mut result = Vec::new();
+    for (k, uid) in &units {
+        let Some(row) = ledger
+            .years
+            .iter()
+            .find(|r| r.kind == *k && r.unit == *uid && r.year == year)
+        else {
+            continue;
+        };
+        let who = format!("{} {uid}", crate::eval::ledger::kind_name(*k));
+        data.push(fact(
+            who.clone(),
+            format!(
+                "{} claims settled in {year}, total cost {}",
+                row.claims, row.total_cost
+            ),
+        ));
+        if let (UnitKind::Institution, Some(i)) = (k, insts.rows.iter().find(|i| i.id == *uid)) {
+            data.push(fact("annual_budget", i.annual_budget));
+            data.push(fact("prior_year_monthly_avg", i.prior_year_monthly_avg));
+            data.push(fact("enrolled", i.enrolled));
+        }
+        for (c, v) in ledger.columns.iter().zip(&row.values) {
+            let name = if (*k, uid.as_str()) == (kind, id) {
+                c.clone()
+            } else {
+                format!("{who}: {c}")
+            };
+            result.push(fact(name, crate::report::money(*v)));
+        }
+    }
+    let subject = match kind {
+        UnitKind::Region => format!("region, {year}"),
+        k => format!("{} {id}, {year}", crate::eval::ledger::kind_name(k)),
+    };
+    Ok(Explanation {
+        subject,
+        policy: file.name(),
+        region: prog.region.clone(),
+        notice: prog.notice.clone(),
+        data,
+        accumulators: Vec::new(),
+        steps,
+        result,
+    })
+}
+
+fn describe_error(file: &SourceFile, e: &crate::eval::EvalError) -> String {
+    let mut s = e.message.clone();
+    if let Some(span) = e.span {
+        let (l, c) = file.line_col(span.start as usize);
+        s.push_str(&format!(" ({}:{l}:{c})", file.name()));
+    }
+    if let Some(r) = &e.rule {
+        s.push_str(&format!(", in {r}"));
+    }
+    s
+}

@@ -1,0 +1,202 @@
+//! `yibao explain`: explanations of a claim and of an institution's year in
+//! several policies (snapshots, reviewed against the fixtures' hand-computed
+//! READMEs), and the check that an explanation's figures are the run's.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
+
+mod common;
+
+use common::{root, stderr, stdout, yibao};
+use std::path::Path;
+use yibao::data::{load_claims, load_institutions};
+use yibao::source::SourceFile;
+
+fn explain(args: &[&str]) -> String {
+    let out = yibao(&[&["explain"], args].concat());
+    assert!(
+        out.status.success(),
+        "explain {args:?} failed:\n{}",
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+fn data(dir: &str) -> [String; 4] {
+    [
+        "--claims".into(),
+        format!("{dir}/claims.csv"),
+        "--institutions".into(),
+        format!("{dir}/institutions.csv"),
+    ]
+}
+
+fn explain_in(policy: &str, dir: &str, what: &[&str]) -> String {
+    let d = data(dir);
+    let mut args: Vec<&str> = vec![policy];
+    args.extend(d.iter().map(String::as_str));
+    args.extend(what);
+    explain(&args)
+}
+
+#[test]
+fn r1_claim_with_serious_illness_segments() {
+    // C001542: resident, inpatient at a level-3 hospital, the second claim past 15,000 out of pocket.
+    // 44,842.41 eligible − 800 = 44,042.41 × 65% = 28,627.5665 → 28,627.57 (cap left 141,163.14);
+    // serious: f(31,494.22) − f(15,279.38) = 9,896.532 − 167.628 = 9,728.904 → 9,728.90.
+    let out = explain_in("policies/r1.policy", "examples", &["--claim", "C001542"]);
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn r1_institution_year() {
+    let out = explain_in(
+        "policies/r1.policy",
+        "examples",
+        &["--institution", "H001", "--year", "2025"],
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn suining_claim_on_the_first_day_of_new_rules() {
+    // SN-2 is discharged 2002-01-01: the 2002 deductible (400) applies: (6400 − 400) × 0.8 = 4,800.00.
+    let out = explain_in(
+        "policies/suining.policy",
+        "tests/fixtures/settle/suining",
+        &["--claim", "SN-2"],
+    );
+    assert!(
+        out.contains("住院起付线 = 400元  · version in force from 2002-01-01"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn suining_institution_indicators() {
+    // S1 2002: deductions 1,000 + 400 + 50 = 1,450.00 (README).
+    let out = explain_in(
+        "policies/suining.policy",
+        "tests/fixtures/settle/suining",
+        &["--institution", "S1", "--year", "2002"],
+    );
+    assert!(
+        out.contains("deductions = 次均超标扣款 + 住院日超标扣款 + 药占比扣款 = 1450.00"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn qingdao_claim_and_alliance() {
+    let claim = explain_in(
+        "policies/qingdao.policy",
+        "tests/fixtures/settle/qingdao",
+        &["--claim", "QD-1"],
+    );
+    insta::assert_snapshot!("qingdao_claim", claim);
+    let alliance = explain_in(
+        "policies/qingdao.policy",
+        "tests/fixtures/settle/qingdao",
+        &["--institution", "Q1", "--year", "2021"],
+    );
+    insta::assert_snapshot!("qingdao_institution_and_alliance", alliance);
+}
+
+#[test]
+fn json_is_structured_and_exact() {
+    let d = data("examples");
+    let mut args: Vec<&str> = vec!["policies/r1.policy"];
+    args.extend(d.iter().map(String::as_str));
+    args.extend(["--claim", "C001542", "--format", "json"]);
+    let out = explain(&args);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["subject"], "claim C001542");
+    let result = v["result"].as_array().expect("result");
+    assert_eq!(result[0]["name"], "fund_paid");
+    assert_eq!(result[0]["value"], "28627.57");
+    assert_eq!(result[1]["value"], "9728.90");
+    // The applied rule cites its source and line.
+    let layer = &v["steps"][1];
+    assert_eq!(layer["kind"], "layer");
+    let rule = &layer["children"][0];
+    assert_eq!(rule["what"], "rule 住院");
+    assert_eq!(rule["value"], "applied");
+    assert_eq!(rule["note"], "R1 解读 1, 2, 3");
+    assert_eq!(rule["line"], 73);
+}
+
+#[test]
+fn unknown_subjects_are_clear_errors() {
+    let d = data("examples");
+    let base: Vec<&str> = ["explain", "policies/r1.policy"]
+        .into_iter()
+        .chain(d.iter().map(String::as_str))
+        .collect();
+    let run = |extra: &[&str]| yibao(&[base.as_slice(), extra].concat());
+    let o = run(&["--claim", "NOPE"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("no claim `NOPE`"), "{}", stderr(&o));
+    let o = run(&["--institution", "H999", "--year", "2025"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no institution `H999`"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["--institution", "H001", "--year", "1999"]);
+    assert!(
+        stderr(&o).contains("no claims were settled in 1999"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&[]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["--institution", "H001"]);
+    assert_eq!(o.status.code(), Some(2), "--institution needs --year");
+}
+
+/// Every claim of every settle fixture: the explained figures are the run's.
+#[test]
+fn explanations_agree_with_the_run() {
+    let cases = [
+        ("r1", "tests/fixtures/hand/r1"),
+        ("suining", "tests/fixtures/settle/suining"),
+        ("qingdao", "tests/fixtures/settle/qingdao"),
+        ("guangyuan", "tests/fixtures/settle/guangyuan"),
+        ("huaibei", "tests/fixtures/settle/huaibei"),
+        ("dip", "tests/fixtures/settle/dip"),
+        ("alliance-reserve", "tests/fixtures/settle/alliance-reserve"),
+    ];
+    for (policy, dir) in cases {
+        let path = root().join(format!("policies/{policy}.policy"));
+        let file = SourceFile::read(&path).unwrap();
+        let (prog, _) = yibao::compile(&file).unwrap();
+        let dir = root().join(dir);
+        let insts = load_institutions(&dir.join("institutions.csv"), &prog.inst_extras).unwrap();
+        let (claims, rejects) =
+            load_claims(&dir.join("claims.csv"), &insts, &prog.claim_extras).unwrap();
+        assert!(rejects.is_empty());
+        let s = yibao::eval::settle(&prog, &claims, &insts, 1).unwrap();
+        for (k, c) in claims.rows.iter().enumerate() {
+            let id = claims.text(c.id);
+            let e = yibao::explain::claim(&prog, &file, &claims, &insts, id).unwrap();
+            let row = s.row(k);
+            for (i, l) in prog.layers.iter().enumerate() {
+                let f = e.result.iter().find(|f| f.name == l.name).unwrap();
+                assert_eq!(
+                    f.value,
+                    yibao::report::money(row[i]),
+                    "{policy} {id} {}",
+                    l.name
+                );
+            }
+            let pp = e.result.iter().find(|f| f.name == "patient_paid").unwrap();
+            assert_eq!(
+                pp.value,
+                yibao::report::money(row[prog.layers.len()]),
+                "{policy} {id}"
+            );
+        }
+        assert!(Path::new(&dir).exists());
+    }
+}
