@@ -23,6 +23,7 @@ pub mod date;
 pub mod diagnostic;
 pub mod eval;
 pub mod explain;
+pub mod fmt;
 pub mod ir;
 pub mod report;
 pub mod schema;

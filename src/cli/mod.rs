@@ -5,6 +5,7 @@
 mod check;
 mod compare;
 mod explain;
+mod fmt;
 mod gen;
 mod run;
 mod shared;
@@ -38,6 +39,8 @@ pub enum Command {
     /// Explain one figure: how a claim's payments or an institution's ledger row were reached,
     /// rule by rule, with every value and the policy line it comes from
     Explain(explain::ExplainArgs),
+    /// Rewrite policy files in the canonical layout, keeping every comment (--check: only report)
+    Fmt(fmt::FmtArgs),
     /// Write synthetic claims and institutions (deterministic) to try a policy on
     Gen(gen::GenArgs),
 }
@@ -63,6 +66,7 @@ pub fn main(cli: Cli) -> Status {
         Command::Compare(a) => compare::run(a),
         Command::Gen(a) => gen::run(&a),
         Command::Explain(a) => explain::run(a),
+        Command::Fmt(a) => fmt::run(&a),
     }
 }
 

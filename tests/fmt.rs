@@ -1,0 +1,133 @@
+//! `yibao fmt`: the canonical layout is stable (formatting twice changes
+//! nothing), keeps every comment, keeps the policy (the formatter re-parses and
+//! compares trees itself; these tests check it over every file we have), and
+//! the shipped policies are kept formatted.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
+
+mod common;
+
+use common::{root, stderr, stdout, temp_dir, yibao};
+use std::path::{Path, PathBuf};
+use yibao::fmt::{format, FmtError};
+use yibao::source::SourceFile;
+
+fn policy_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            policy_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "policy") {
+            out.push(p);
+        }
+    }
+}
+
+fn fmt_text(name: &str, text: &str) -> Result<String, FmtError> {
+    format(&SourceFile::new(name, text))
+}
+
+fn comment_texts(t: &str) -> Vec<String> {
+    yibao::syntax::comments::comments(t)
+        .into_iter()
+        .map(|r| t[r].trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn shipped_policies_are_formatted() {
+    let mut files = Vec::new();
+    policy_files(&root().join("policies"), &mut files);
+    assert!(files.len() >= 10);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        let out = fmt_text(&f.display().to_string(), &text).unwrap();
+        assert!(
+            out == text,
+            "{} is not formatted; run `yibao fmt {}`",
+            f.display(),
+            f.display()
+        );
+    }
+}
+
+#[test]
+fn formatting_is_idempotent_over_every_policy_and_fixture() {
+    let mut files = Vec::new();
+    policy_files(&root().join("policies"), &mut files);
+    policy_files(&root().join("tests/fixtures"), &mut files);
+    let mut formatted = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        let name = f.display().to_string();
+        let once = match fmt_text(&name, &text) {
+            Ok(o) => o,
+            // Files that do not parse are reported, not formatted.
+            Err(FmtError::Parse(d)) => {
+                assert!(d.contains("error"), "{name}: {d}");
+                continue;
+            }
+            Err(FmtError::Mismatch(m)) => panic!("{name}: {m}"),
+        };
+        assert_eq!(
+            comment_texts(&once),
+            comment_texts(&text),
+            "{name}: comments"
+        );
+        let twice = fmt_text(&name, &once).unwrap();
+        assert!(
+            once == twice,
+            "{name}: formatting twice changed it:\n{once}\n---\n{twice}"
+        );
+        formatted += 1;
+    }
+    assert!(formatted >= 40, "only {formatted} files formatted");
+}
+
+#[test]
+fn comments_in_odd_places_are_kept() {
+    let path = root().join("tests/fixtures/fmt/comments.policy");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let out = fmt_text("comments.policy", &text).unwrap();
+    // Every comment, in order (the formatter checks this too; this checks the checker).
+    assert_eq!(comment_texts(&out), comment_texts(&text));
+    assert_eq!(comment_texts(&text).len(), 37); // one per line with `//` (grep -c)
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_messy_policy_gets_the_canonical_layout() {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/fmt/messy.policy")).unwrap();
+    let out = fmt_text("messy.policy", &text).unwrap();
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn cli_check_writes_nothing_and_fmt_rewrites() {
+    let dir = temp_dir("fmt-cli");
+    let messy = dir.join("messy.policy");
+    let original = std::fs::read_to_string(root().join("tests/fixtures/fmt/messy.policy")).unwrap();
+    std::fs::write(&messy, &original).unwrap();
+    let m = messy.to_str().unwrap();
+    let o = yibao(&["fmt", "--check", m]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("not formatted"), "{}", stdout(&o));
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        original,
+        "--check wrote"
+    );
+    let o = yibao(&["fmt", m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = yibao(&["fmt", "--check", m]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // A file that does not parse: the diagnostic, and the file untouched.
+    let bad = dir.join("bad.policy");
+    std::fs::write(&bad, "param x: money = \n").unwrap();
+    let o = yibao(&["fmt", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bad.policy:2:1"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&bad).unwrap(),
+        "param x: money = \n"
+    );
+}
