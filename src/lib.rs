@@ -25,6 +25,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod ir;
+pub mod policytest;
 pub mod report;
 pub mod schema;
 pub mod source;

@@ -9,6 +9,7 @@ mod fmt;
 mod gen;
 mod run;
 mod shared;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -41,6 +42,9 @@ pub enum Command {
     Explain(explain::ExplainArgs),
     /// Rewrite policy files in the canonical layout, keeping every comment (--check: only report)
     Fmt(fmt::FmtArgs),
+    /// Run a policy's tests (NAME.test.toml): expected results per claim and per ledger row,
+    /// exact to the fen, and the rules, table rows and segments no test exercised
+    Test(test::TestArgs),
     /// Write synthetic claims and institutions (deterministic) to try a policy on
     Gen(gen::GenArgs),
 }
@@ -67,6 +71,7 @@ pub fn main(cli: Cli) -> Status {
         Command::Gen(a) => gen::run(&a),
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(&a),
+        Command::Test(a) => test::run(&a),
     }
 }
 

@@ -25,7 +25,15 @@ impl Assessments {
 const COLUMNS: &[&str] = &["institution_id", "year", "score"];
 
 pub fn load_assessments(path: &Path) -> Result<Assessments, (DataError, Vec<RowError>)> {
-    let (mut rdr, header, idx, _) = open_small_csv(&super::Input::file(path), COLUMNS)?;
+    load_assessments_from(&super::Input::file(path))
+}
+
+/// [`load_assessments`] from a file or bytes in memory.
+pub fn load_assessments_from(
+    input: &super::Input,
+) -> Result<Assessments, (DataError, Vec<RowError>)> {
+    let path = input.path();
+    let (mut rdr, header, idx, _) = open_small_csv(input, COLUMNS)?;
     let mut out = Assessments::default();
     let mut errors = Vec::new();
     let mut rec = csv::ByteRecord::new();

@@ -10,7 +10,7 @@ mod input;
 mod institutions;
 pub mod money;
 
-pub use assessments::{load_assessments, Assessments};
+pub use assessments::{load_assessments, load_assessments_from, Assessments};
 pub use claims::{load_claims, load_claims_from, Claim, Claims};
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};

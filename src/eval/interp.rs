@@ -480,6 +480,7 @@ impl<T: Tracer> Env<'_, T> {
                 let slot = self.resolve(*s, cur.epoch, Some(*span))?;
                 if T::ON {
                     self.t.slot(slot);
+                    self.t.schedule(slot, v, false);
                 }
                 let sched = &self.prog.schedules[slot];
                 apply_schedule(sched, v)
@@ -490,6 +491,7 @@ impl<T: Tracer> Env<'_, T> {
                 let slot = self.resolve(*s, cur.epoch, Some(*span))?;
                 if T::ON {
                     self.t.slot(slot);
+                    self.t.schedule(slot, v, true);
                 }
                 let sched = &self.prog.schedules[slot];
                 rate_at(sched, v)
@@ -554,7 +556,7 @@ impl<T: Tracer> Env<'_, T> {
                             .unwrap_or_default(),
                     })
                     .collect();
-                self.t.cell(row, shown);
+                self.t.cell(slot, row, shown);
             }
         };
         if let Some(cells) = &table.dense {

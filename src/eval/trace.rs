@@ -21,9 +21,11 @@ pub(crate) trait Tracer {
     fn close(&self, _ev: Ev<'_>) {}
     /// The version of a parameter, table or schedule the open node uses.
     fn slot(&self, _slot: usize) {}
-    /// The table row the open lookup used (`None`: no row, a missing key),
-    /// and its keys as read.
-    fn cell(&self, _row: Option<u16>, _keys: Vec<String>) {}
+    /// The row of table `table` the open lookup used (`None`: no row, a
+    /// missing key), and its keys as read.
+    fn cell(&self, _table: usize, _row: Option<u16>, _keys: Vec<String>) {}
+    /// Schedule `slot` applied to `x` (`rate`: only the band `x` falls in is used).
+    fn schedule(&self, _slot: usize, _x: Decimal, _rate: bool) {}
     /// Claim `i` (in settlement order) is about to be settled.
     fn begin_claim(&self, _i: usize, _f: &Frame) {}
     fn end_claim(&self, _i: usize, _f: &Frame) {}

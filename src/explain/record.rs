@@ -662,7 +662,7 @@ impl Tracer for Recorder<'_> {
         }
     }
 
-    fn cell(&self, row: Option<u16>, keys: Vec<String>) {
+    fn cell(&self, _table: usize, row: Option<u16>, keys: Vec<String>) {
         if self.active.get() {
             if let Some(top) = self.stack.borrow_mut().last_mut() {
                 top.cell = Some((row, keys));
