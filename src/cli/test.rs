@@ -107,7 +107,11 @@ pub fn render(r: &Report) -> String {
     let mut s = format!("{} ({})\n", r.file.display(), r.policy.display());
     for c in &r.cases {
         if c.failures.is_empty() {
-            s.push_str(&format!("  ok    {} ({} checks)\n", c.name, c.checks));
+            let plural = if c.checks == 1 { "" } else { "s" };
+            s.push_str(&format!(
+                "  ok    {} ({} check{plural})\n",
+                c.name, c.checks
+            ));
         } else {
             s.push_str(&format!("  FAIL  {} (line {})\n", c.name, c.line));
             for f in &c.failures {

@@ -124,7 +124,7 @@ pub fn run_file(path: &Path) -> Result<Report, String> {
     let src = SourceFile::new(path, text.clone());
     let line = |span: std::ops::Range<usize>| src.line_col(span.start).0;
     let policy = match &tf.policy {
-        Some(p) => path.parent().unwrap_or(Path::new("")).join(p),
+        Some(p) => normalize(&path.parent().unwrap_or(Path::new("")).join(p)),
         None => {
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let stem = name.strip_suffix(".test.toml").ok_or_else(|| {
@@ -164,6 +164,21 @@ pub fn run_file(path: &Path) -> Result<Report, String> {
         cases,
         coverage,
     })
+}
+
+/// `a/b/../c` → `a/c`, without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 const CLAIM_COLUMNS: &[&str] = &[
