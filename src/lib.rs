@@ -13,7 +13,9 @@
 //! Modules: [`source`] (files, spans), [`syntax`] (grammar → AST), [`check`]
 //! (names, types, units → [`ir`]), [`data`] (CSV → typed rows), [`eval`]
 //! (settlement), [`report`] (tables, CSV, JSON), [`synth`] (synthetic data),
-//! [`cli`] (one file per command), [`diagnostic`] (errors with carets and help).
+//! [`explain`] (how a figure was reached), [`policytest`] (policy tests and
+//! coverage), [`fmt`] (the canonical layout), [`compare`] (policies side by
+//! side), [`cli`] (one file per command), [`diagnostic`] (errors with carets and help).
 
 pub mod check;
 pub mod cli;

@@ -226,12 +226,23 @@ pub(crate) fn settle_watched<T: trace::Tracer>(
     let stride = n_layers + 1 + env.prog.outputs.len();
     let mut values = vec![Decimal::ZERO; range.len() * stride];
     let mut rules = vec![0u16; range.len() * n_layers];
+    // The settle blocks' aggregates too, so that what they read is watched.
+    let plan = ledger::Plan::new(env.prog, env.insts, &periods);
     let mut part = Partial {
         tally: summary::Tally::new(n_layers, env.insts.rows.len(), periods.months.len()),
-        sums: None,
+        sums: plan
+            .as_ref()
+            .map(|p| ledger::ClaimSums::new(env.prog, p, &periods)),
     };
-    env.settle_chunk(range, &mut values, &mut rules, &periods, None, &mut part)
-        .map_err(|(_, e)| e)?;
+    env.settle_chunk(
+        range,
+        &mut values,
+        &mut rules,
+        &periods,
+        plan.as_ref(),
+        &mut part,
+    )
+    .map_err(|(_, e)| e)?;
     Ok(values)
 }
 

@@ -30,6 +30,9 @@ struct TestFile {
     defaults: Defaults,
     #[serde(default)]
     institution: Vec<Spanned<toml::Table>>,
+    /// Assessment scores for every test that gives none of its own.
+    #[serde(default)]
+    assessment: Vec<toml::Table>,
     #[serde(default)]
     test: Vec<Spanned<Case>>,
 }
@@ -405,11 +408,16 @@ fn run_case(
     if !rejects.is_empty() {
         return Ok(());
     }
-    let assessments = if case.assessment.is_empty() {
+    let scores = if case.assessment.is_empty() {
+        &tf.assessment
+    } else {
+        &case.assessment
+    };
+    let assessments = if scores.is_empty() {
         None
     } else {
         let bytes = csv_rows(
-            &case.assessment,
+            scores,
             &toml::Table::new(),
             &["institution_id", "year", "score"],
             &[],
