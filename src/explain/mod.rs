@@ -5,7 +5,7 @@
 //! and each accumulator before and after.
 //!
 //! The claim (or the unit's blocks) is settled by the same interpreter as
-//! an ordinary run, watched by a [`record::Recorder`]; ordinary runs use the
+//! an ordinary run, watched by a `Recorder`; ordinary runs use the
 //! no-op tracer, so they pay nothing for this. An explanation's results are
 //! the run's results.
 

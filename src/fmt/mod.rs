@@ -12,7 +12,7 @@
 //! node on the same source line stays at the end of its line. Comments
 //! inside an expression move to the line before the next statement.
 //!
-//! [`format`] re-parses what it printed and refuses it unless the tree is
+//! [`format()`] re-parses what it printed and refuses it unless the tree is
 //! equal (spans are ignored by `==`) and every comment is there, in order.
 
 use crate::source::{SourceFile, Span};

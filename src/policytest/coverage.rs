@@ -1,5 +1,5 @@
 //! Rule coverage: which rules, settle blocks, table rows and schedule
-//! segments a policy's tests used, watched by a [`Tracer`] while the tests'
+//! segments a policy's tests used, watched by a `Tracer` while the tests'
 //! claims and ledgers are settled.
 
 use crate::eval::interp::Frame;

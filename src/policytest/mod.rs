@@ -6,7 +6,7 @@
 //! its rows are written as CSV in memory and read by the data loader (so a
 //! bad row is reported as in a run, at its line in the test file), settled,
 //! and — when it expects ledger rows — cleared. Then the same data is
-//! settled again watched by [`coverage::Coverage`], which records the
+//! settled again watched by a `Coverage` tracer, which records the
 //! rules, settle blocks, table rows and schedule segments used.
 
 pub mod coverage;
