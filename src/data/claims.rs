@@ -61,7 +61,8 @@ impl Claims {
     }
 }
 
-const COLUMNS: &[&str] = &[
+/// The contract's columns, in the contract's order.
+pub const COLUMNS: &[&str] = &[
     "claim_id",
     "patient_id",
     "insured_type",

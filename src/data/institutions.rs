@@ -42,7 +42,8 @@ impl Institutions {
     }
 }
 
-const COLUMNS: &[&str] = &[
+/// The contract's columns, in the contract's order.
+pub const COLUMNS: &[&str] = &[
     "institution_id",
     "name",
     "level",

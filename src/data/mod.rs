@@ -5,9 +5,9 @@
 //! used becomes a [`RowError`] with its line and reason; none is dropped.
 
 mod assessments;
-mod claims;
+pub(crate) mod claims;
 mod input;
-mod institutions;
+pub(crate) mod institutions;
 pub mod money;
 
 pub use assessments::{load_assessments, load_assessments_from, Assessments};

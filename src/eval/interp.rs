@@ -545,18 +545,7 @@ impl<T: Tracer> Env<'_, T> {
         // For observers: which written row gave the value, and the keys as read.
         let seen = |row: Option<u16>| {
             if T::ON {
-                let shown = keys
-                    .iter()
-                    .map(|k| match k {
-                        Key::Code(e) => self.enum_name(*e, cur).to_string(),
-                        Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
-                        Key::Num(n) => self
-                            .num(n, cur, f)
-                            .map(|d| d.to_string())
-                            .unwrap_or_default(),
-                    })
-                    .collect();
-                self.t.cell(slot, row, shown);
+                self.t.cell(slot, row, self.keys_read(keys, cur, f));
             }
         };
         if let Some(cells) = &table.dense {
@@ -592,17 +581,7 @@ impl<T: Tracer> Env<'_, T> {
             seen(table.default_row);
         }
         table.default.ok_or_else(|| {
-            let shown: Vec<String> = keys
-                .iter()
-                .map(|k| match k {
-                    Key::Code(e) => self.enum_name(*e, cur).to_string(),
-                    Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
-                    Key::Num(n) => self
-                        .num(n, cur, f)
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                })
-                .collect();
+            let shown = self.keys_read(keys, cur, f);
             EvalError::at(
                 format!(
                     "table `{}` has no row for ({}) and no `else` row",
@@ -612,6 +591,20 @@ impl<T: Tracer> Env<'_, T> {
                 span,
             )
         })
+    }
+
+    /// A lookup's keys as read, for messages and observers.
+    fn keys_read(&self, keys: &[Key], cur: &Cur, f: &Frame) -> Vec<String> {
+        keys.iter()
+            .map(|k| match k {
+                Key::Code(e) => self.enum_name(*e, cur).to_string(),
+                Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
+                Key::Num(n) => self
+                    .num(n, cur, f)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect()
     }
 
     fn enum_code(&self, e: EnumX, cur: &Cur) -> u8 {

@@ -9,7 +9,7 @@ use crate::eval::trace::{Ev, RuleOutcome, Tracer};
 use crate::ir::{Bool, EnumX, Num, Program, ScheduleKind, Stmt};
 use crate::schema::{self, EnumKind};
 use crate::source::{SourceFile, Span};
-use crate::syntax::ast::{BinOp, CmpOp, RoundMode};
+use crate::syntax::ast::{BinOp, RoundMode};
 use rust_decimal::Decimal;
 use std::cell::{Cell, RefCell};
 
@@ -403,10 +403,10 @@ impl<'a> Recorder<'a> {
             Bool::Not(_) => "not".into(),
             Bool::And(_) => "and".into(),
             Bool::Or(_) => "or".into(),
-            Bool::CmpNum(op, _) => format!("{} {} {}", val(0), cmp_sym(*op), val(1)),
-            Bool::CmpDate(op, _) => format!("date {} date", cmp_sym(*op)),
+            Bool::CmpNum(op, _) => format!("{} {} {}", val(0), op.symbol(), val(1)),
+            Bool::CmpDate(op, _) => format!("date {} date", op.symbol()),
             Bool::CmpEnum(op, e, c) => {
-                format!("{} {} {}", enum_field(*e), cmp_sym(*op), enum_value(*e, *c))
+                format!("{} {} {}", enum_field(*e), op.symbol(), enum_value(*e, *c))
             }
             Bool::EnumIn(e, mask) => {
                 let names: Vec<String> = (0..32u8)
@@ -519,17 +519,6 @@ fn versions_note(p: Option<crate::ir::Period>, cite: Option<&str>) -> Option<Str
         parts.push(c.to_string());
     }
     (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-fn cmp_sym(op: CmpOp) -> &'static str {
-    match op {
-        CmpOp::Eq => "==",
-        CmpOp::Ne => "!=",
-        CmpOp::Lt => "<",
-        CmpOp::Le => "<=",
-        CmpOp::Gt => ">",
-        CmpOp::Ge => ">=",
-    }
 }
 
 fn enum_value(e: EnumX, code: u8) -> String {

@@ -616,17 +616,9 @@ impl<'s> Printer<'s> {
                 _ => self.expr(e, 0),
             },
             ExprKind::Binary { op, lhs, rhs, .. } => {
-                let (p, sym) = match op {
-                    BinOp::Add => (5, "+"),
-                    BinOp::Sub => (5, "-"),
-                    BinOp::Mul => (6, "*"),
-                    BinOp::Div => (6, "/"),
-                };
-                format!(
-                    "{}\n{pad}{sym} {}",
-                    self.expr(lhs, p),
-                    self.expr(rhs, p + 1)
-                )
+                let p = op.precedence();
+                let (l, r) = (self.expr(lhs, p), self.expr(rhs, p + 1));
+                format!("{l}\n{pad}{} {r}", op.symbol())
             }
             _ => self.expr(e, 0),
         }
@@ -695,30 +687,13 @@ impl<'s> Printer<'s> {
                 (7, format!("-{}", self.expr(x, ctx)))
             }
             ExprKind::Binary { op, lhs, rhs, .. } => {
-                let (p, sym) = match op {
-                    BinOp::Add => (5, "+"),
-                    BinOp::Sub => (5, "-"),
-                    BinOp::Mul => (6, "*"),
-                    BinOp::Div => (6, "/"),
-                };
-                (
-                    p,
-                    format!("{} {sym} {}", self.expr(lhs, p), self.expr(rhs, p + 1)),
-                )
+                let p = op.precedence();
+                let (l, r) = (self.expr(lhs, p), self.expr(rhs, p + 1));
+                (p, format!("{l} {} {r}", op.symbol()))
             }
             ExprKind::Cmp { op, lhs, rhs, .. } => {
-                let sym = match op {
-                    CmpOp::Eq => "==",
-                    CmpOp::Ne => "!=",
-                    CmpOp::Lt => "<",
-                    CmpOp::Le => "<=",
-                    CmpOp::Gt => ">",
-                    CmpOp::Ge => ">=",
-                };
-                (
-                    4,
-                    format!("{} {sym} {}", self.expr(lhs, 5), self.expr(rhs, 5)),
-                )
+                let (l, r) = (self.expr(lhs, 5), self.expr(rhs, 5));
+                (4, format!("{l} {} {r}", op.symbol()))
             }
             ExprKind::In { value, list } => {
                 let l: Vec<String> = list.iter().map(|x| self.expr(x, 0)).collect();

@@ -184,33 +184,7 @@ fn normalize(p: &Path) -> PathBuf {
     out
 }
 
-const CLAIM_COLUMNS: &[&str] = &[
-    "claim_id",
-    "patient_id",
-    "insured_type",
-    "retired",
-    "age",
-    "institution_id",
-    "visit_type",
-    "admit_date",
-    "discharge_date",
-    "total_cost",
-    "self_pay_cost",
-    "drug_cost",
-    "disease_code",
-    "drg_code",
-];
-
-const INST_COLUMNS: &[&str] = &[
-    "institution_id",
-    "name",
-    "level",
-    "grade",
-    "alliance_id",
-    "annual_budget",
-    "prior_year_monthly_avg",
-    "enrolled",
-];
+use crate::data::{claims::COLUMNS as CLAIM_COLUMNS, institutions::COLUMNS as INST_COLUMNS};
 
 /// A TOML value as a CSV field.
 fn field(v: &toml::Value) -> String {
