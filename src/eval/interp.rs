@@ -40,6 +40,23 @@ impl EvalError {
         })
     }
 
+    /// The error on one line, for reports that list several: the message,
+    /// where in the policy, the claim and the rule or block.
+    pub fn one_line(&self, file: &crate::source::SourceFile) -> String {
+        let mut s = self.message.clone();
+        if let Some(span) = self.span {
+            let (l, c) = file.line_col(span.start as usize);
+            s.push_str(&format!(" ({}:{l}:{c})", file.name()));
+        }
+        if let Some((id, _)) = &self.claim {
+            s.push_str(&format!(", claim {id}"));
+        }
+        if let Some(r) = &self.rule {
+            s.push_str(&format!(", in {r}"));
+        }
+        s
+    }
+
     pub(crate) fn at(message: impl Into<String>, span: Span) -> Box<EvalError> {
         Box::new(EvalError {
             message: message.into(),

@@ -132,7 +132,7 @@ pub fn claim(
         insts,
         t: Recorder::new(prog, file, Target::Claim(k)),
     };
-    let values = crate::eval::settle_watched(&env, lo..hi).map_err(|e| describe_error(file, &e))?;
+    let values = crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
     let stride = prog.layers.len() + 1 + prog.outputs.len();
     let row = values
         .get((k - lo) * stride..(k - lo + 1) * stride)
@@ -277,8 +277,7 @@ pub fn unit(
         UnitKind::Region => {}
     }
     units.push((UnitKind::Region, String::new()));
-    let settlement =
-        crate::eval::settle(prog, claims, insts, 0).map_err(|e| describe_error(file, &e))?;
+    let settlement = crate::eval::settle(prog, claims, insts, 0).map_err(|e| e.one_line(file))?;
     if !settlement.periods.years.contains(&year) {
         let years: Vec<String> = settlement
             .periods
@@ -309,7 +308,7 @@ pub fn unit(
         ),
     };
     let ledger = crate::eval::ledger::settle_institutions_with(&env, &settlement, assessments)
-        .map_err(|e| describe_error(file, &e))?
+        .map_err(|e| e.one_line(file))?
         .ok_or("internal error: no ledger")?;
     let runs = env.t.done.take();
     let mut steps = Vec::new();
@@ -390,16 +389,4 @@ pub fn unit(
         steps,
         result,
     })
-}
-
-fn describe_error(file: &SourceFile, e: &crate::eval::EvalError) -> String {
-    let mut s = e.message.clone();
-    if let Some(span) = e.span {
-        let (l, c) = file.line_col(span.start as usize);
-        s.push_str(&format!(" ({}:{l}:{c})", file.name()));
-    }
-    if let Some(r) = &e.rule {
-        s.push_str(&format!(", in {r}"));
-    }
-    s
 }

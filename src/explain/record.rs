@@ -175,21 +175,11 @@ impl<'a> Recorder<'a> {
                 node.kind = "data";
             }
             Num::ClaimExtra(i) => {
-                node.what = format!(
-                    "claim.{}",
-                    p.claim_extras
-                        .get(*i as usize)
-                        .map_or("?", |x| x.name.as_str())
-                );
+                node.what = extra_name("claim", &p.claim_extras, *i);
                 node.kind = "data";
             }
             Num::InstExtra(i) => {
-                node.what = format!(
-                    "institution.{}",
-                    p.inst_extras
-                        .get(*i as usize)
-                        .map_or("?", |x| x.name.as_str())
-                );
+                node.what = extra_name("institution", &p.inst_extras, *i);
                 node.kind = "data";
             }
             Num::Local(i) => node.what = self.name(0, *i),
@@ -381,20 +371,8 @@ impl<'a> Recorder<'a> {
                 v.to_string()
             }
             Bool::Retired => "claim.retired".into(),
-            Bool::ClaimExtra(i) => format!(
-                "claim.{}",
-                self.prog
-                    .claim_extras
-                    .get(*i as usize)
-                    .map_or("?", |x| x.name.as_str())
-            ),
-            Bool::InstExtra(i) => format!(
-                "institution.{}",
-                self.prog
-                    .inst_extras
-                    .get(*i as usize)
-                    .map_or("?", |x| x.name.as_str())
-            ),
+            Bool::ClaimExtra(i) => extra_name("claim", &self.prog.claim_extras, *i),
+            Bool::InstExtra(i) => extra_name("institution", &self.prog.inst_extras, *i),
             Bool::Param(_) => o
                 .slot
                 .and_then(|s| self.prog.params.get(s))
@@ -530,6 +508,12 @@ fn enum_value(e: EnumX, code: u8) -> String {
         EnumX::Const(_) => return code.to_string(),
     };
     kind.name_of(code).to_string()
+}
+
+/// `claim.ward`: an extra column as written in the policy.
+fn extra_name(object: &str, extras: &[crate::ir::ExtraField], i: u16) -> String {
+    let name = extras.get(i as usize).map_or("?", |x| x.name.as_str());
+    format!("{object}.{name}")
 }
 
 pub(crate) fn claim_field_name(f: schema::ClaimField) -> &'static str {

@@ -396,14 +396,6 @@ impl<'s> Printer<'s> {
             Self::in_force(&t.in_force),
             self.cite(&t.cite)
         );
-        // The header ends at the `=` before the `{`.
-        let first = t
-            .rows
-            .first()
-            .map_or(t.span.end as usize, |r| r.span.start as usize);
-        let brace = self.src[..first.min(self.src.len())]
-            .rfind('{')
-            .unwrap_or(0);
         let rows: Vec<(String, String, &TableRow)> = t
             .rows
             .iter()
@@ -422,13 +414,7 @@ impl<'s> Printer<'s> {
                 (key, self.text(r.value.span), r)
             })
             .collect();
-        self.block_rows(
-            t.span.start as usize,
-            brace,
-            &header,
-            &rows,
-            t.span.end as usize,
-        );
+        self.block_rows(t.span.start as usize, &header, &rows, t.span.end as usize);
     }
 
     fn schedule(&mut self, s: &ScheduleDecl) {
@@ -441,13 +427,6 @@ impl<'s> Printer<'s> {
             Self::in_force(&s.in_force),
             self.cite(&s.cite)
         );
-        let first = s
-            .segments
-            .first()
-            .map_or(s.span.end as usize, |r| r.span.start as usize);
-        let brace = self.src[..first.min(self.src.len())]
-            .rfind('{')
-            .unwrap_or(0);
         let rows: Vec<(String, String, &Segment)> = s
             .segments
             .iter()
@@ -459,20 +438,13 @@ impl<'s> Printer<'s> {
                 (range, self.text(g.rate.span), g)
             })
             .collect();
-        self.block_rows(
-            s.span.start as usize,
-            brace,
-            &header,
-            &rows,
-            s.span.end as usize,
-        );
+        self.block_rows(s.span.start as usize, &header, &rows, s.span.end as usize);
     }
 
     /// A `{ key: value, … }` block, one row a line, values aligned.
     fn block_rows<T: HasSpan>(
         &mut self,
         start: usize,
-        brace: usize,
         header: &str,
         rows: &[(String, String, &T)],
         end: usize,
@@ -483,6 +455,11 @@ impl<'s> Printer<'s> {
             self.line(start, end, &format!("{header} {{}}"));
             return;
         }
+        // The header ends at the `{` before the first row.
+        let first = rows.first().map_or(end, |r| r.2.span().start as usize);
+        let brace = self.src[..first.min(self.src.len())]
+            .rfind('{')
+            .unwrap_or(0);
         self.open(start, brace, header);
         let w = rows.iter().map(|r| r.0.width()).max().unwrap_or(0);
         let texts: Vec<String> = rows

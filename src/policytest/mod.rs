@@ -405,17 +405,7 @@ fn run_case(
         )
     };
 
-    let describe = |e: &crate::eval::EvalError| {
-        let mut s = e.message.clone();
-        if let Some(sp) = e.span {
-            let (l, c) = file.line_col(sp.start as usize);
-            s.push_str(&format!(" ({}:{l}:{c})", file.name()));
-        }
-        if let Some(c) = &e.claim {
-            s.push_str(&format!(", claim {}", c.0));
-        }
-        s
-    };
+    let describe = |e: &crate::eval::EvalError| e.one_line(file);
     let settlement =
         crate::eval::settle(prog, &claims, &institutions, 1).map_err(|e| describe(&e))?;
 
