@@ -5,14 +5,15 @@
 //! policy text, never a panic. Per claim nothing is allocated: locals,
 //! accumulators and results live in buffers reused across claims.
 
-use super::trace::{Ev, NoTrace, RuleOutcome, Tracer};
+use super::arith::{apply_schedule, rate_at, round};
+use super::trace::{Ev, NoTrace, Tracer};
 use crate::data::{Claim, Claims, Extra, Institution, Institutions};
 use crate::date::Date;
 use crate::ir::*;
 use crate::schema::{ClaimField, InstField};
 use crate::source::Span;
-use crate::syntax::ast::{BinOp, CmpOp, RoundMode};
-use rust_decimal::{Decimal, RoundingStrategy};
+use crate::syntax::ast::{BinOp, CmpOp};
+use rust_decimal::Decimal;
 
 /// A runtime failure, located in the policy and the data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -134,144 +135,11 @@ pub(crate) struct UnitCtx<'a> {
     pub score: Option<Decimal>,
 }
 
-fn no_claim() -> Box<EvalError> {
+pub(crate) fn no_claim() -> Box<EvalError> {
     EvalError::internal("a claim value was read outside a claim")
 }
 
 impl<T: Tracer> Env<'_, T> {
-    /// Settles the claims of `range` (whole patients), writing their results.
-    pub(crate) fn settle_chunk(
-        &self,
-        range: std::ops::Range<usize>,
-        values: &mut [Decimal],
-        rules: &mut [u16],
-        periods: &super::Periods,
-        plan: Option<&super::ledger::Plan>,
-        part: &mut super::Partial,
-    ) -> Result<(), (usize, Box<EvalError>)> {
-        let p = self.prog;
-        let mut f = Frame::new(p);
-        let stride = p.layers.len() + 1 + p.outputs.len();
-        let mut scope: Option<(u32, i32)> = None;
-        for (k, c) in self.claims.rows[range.clone()].iter().enumerate() {
-            let ci = range.start + k;
-            let (year, month) = c.discharge.year_month();
-            if scope != Some((c.patient, year)) {
-                f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
-                scope = Some((c.patient, year));
-            }
-            let Some(inst) = self.insts.rows.get(c.institution as usize) else {
-                return Err((
-                    k,
-                    EvalError::internal("claim refers to a missing institution"),
-                ));
-            };
-            let cur = Cur {
-                c: Some(c),
-                i: ci,
-                inst: Some(inst),
-                epoch: p.epoch(c.discharge),
-                unit: None,
-            };
-            let with_claim = |mut e: Box<EvalError>| {
-                e.claim = Some((self.claims.text(c.id).to_string(), c.line));
-                (k, e)
-            };
-            let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
-            self.claim(&cur, &mut f, applied).map_err(with_claim)?;
-            let out = &mut values[k * stride..(k + 1) * stride];
-            out[..f.layers.len()].copy_from_slice(&f.layers);
-            out[f.layers.len()] = f.remaining;
-            out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
-            let mi = periods.month_index((year, month));
-            part.tally
-                .add(c.institution, mi, c.visit_type, c.total_cost, out)
-                .map_err(|m| with_claim(EvalError::internal(&m)))?;
-            if let (Some(plan), Some(sums)) = (plan, part.sums.as_mut()) {
-                let yi = periods.year_index(year);
-                sums.add(self, plan, &cur, &f, yi, mi).map_err(with_claim)?;
-            }
-        }
-        Ok(())
-    }
-
-    fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {
-        f.outputs.iter_mut().for_each(|o| *o = Decimal::ZERO);
-        f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
-        f.remaining = cur.c.ok_or_else(no_claim)?.total_cost;
-        if T::ON {
-            self.t.begin_claim(cur.i, f);
-            self.t.open();
-        }
-        for s in &self.prog.lets {
-            self.stmt(s, cur, f, None)?;
-        }
-        if T::ON {
-            self.t.close(Ev::Lets);
-        }
-        for (li, layer) in self.prog.layers.iter().enumerate() {
-            applied[li] = 0;
-            let left = f.remaining;
-            if T::ON {
-                self.t.open();
-            }
-            for (ri, rule) in layer.rules.iter().enumerate() {
-                let outcome = |outcome| Ev::Rule {
-                    layer: li,
-                    rule: ri,
-                    outcome,
-                };
-                if T::ON {
-                    self.t.open();
-                }
-                if let Some(epochs) = &rule.in_force {
-                    if !epochs.get(cur.epoch).copied().unwrap_or(false) {
-                        if T::ON {
-                            self.t.close(outcome(RuleOutcome::NotInForce));
-                        }
-                        continue;
-                    }
-                }
-                let hit = match &rule.when {
-                    None => true,
-                    Some(b) => self.boolean(b, cur, f)?,
-                };
-                if !hit {
-                    if T::ON {
-                        self.t.close(outcome(RuleOutcome::NotMet));
-                    }
-                    continue;
-                }
-                applied[li] = u16::try_from(ri + 1).unwrap_or(u16::MAX);
-                for s in &rule.body {
-                    self.stmt(s, cur, f, Some(li)).map_err(|mut e| {
-                        e.rule = Some(format!("rule `{}/{}`", layer.name, rule.name).into());
-                        e
-                    })?;
-                }
-                if T::ON {
-                    self.t.close(outcome(RuleOutcome::Applied));
-                }
-                break;
-            }
-            f.remaining = f
-                .remaining
-                .checked_sub(f.layers[li])
-                .ok_or_else(|| EvalError::internal("arithmetic overflow in patient_paid"))?;
-            if T::ON {
-                self.t.close(Ev::Layer {
-                    layer: li,
-                    paid: f.layers[li],
-                    left,
-                });
-            }
-        }
-        if T::ON {
-            self.t.end_claim(cur.i, f);
-        }
-        Ok(())
-    }
-
     pub(crate) fn stmt(&self, s: &Stmt, cur: &Cur, f: &mut Frame, layer: Option<usize>) -> R<()> {
         if !T::ON {
             return self.stmt_raw(s, cur, f, layer);
@@ -810,132 +678,5 @@ fn cmp(op: CmpOp, o: std::cmp::Ordering) -> bool {
         CmpOp::Le => o != Greater,
         CmpOp::Gt => o == Greater,
         CmpOp::Ge => o != Less,
-    }
-}
-
-/// Rounds to a multiple of the step, by the mode.
-pub fn round(v: Decimal, r: &Rounding) -> Option<Decimal> {
-    let strategy = match r.mode {
-        RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
-        RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,
-        RoundMode::Down => RoundingStrategy::ToZero,
-        RoundMode::Up => RoundingStrategy::AwayFromZero,
-    };
-    match r.dp {
-        Some(dp) => Some(v.round_dp_with_strategy(dp, strategy)),
-        None => v
-            .checked_div(r.step)?
-            .round_dp_with_strategy(0, strategy)
-            .checked_mul(r.step),
-    }
-}
-
-/// A schedule applied to an amount: marginal sums each segment's share;
-/// whole applies the rate of the segment the amount falls in (from ≤ x < to).
-pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
-    match s.kind {
-        ScheduleKind::Marginal => {
-            let mut total = Decimal::ZERO;
-            for &(from, to, rate) in &s.segments {
-                if x <= from {
-                    break;
-                }
-                let top = to.map_or(x, |t| x.min(t));
-                total = total.checked_add(top.checked_sub(from)?.checked_mul(rate)?)?;
-            }
-            Some(total)
-        }
-        ScheduleKind::Whole => {
-            let seg = s
-                .segments
-                .iter()
-                .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t));
-            match seg {
-                Some(&(_, _, rate)) => x.checked_mul(rate),
-                None => Some(Decimal::ZERO),
-            }
-        }
-    }
-}
-
-/// The rate of the segment `x` falls in (from ≤ x < to); 0 outside every segment.
-pub fn rate_at(s: &Schedule, x: Decimal) -> Decimal {
-    s.segments
-        .iter()
-        .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t))
-        .map_or(Decimal::ZERO, |seg| seg.2)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn d(s: &str) -> Decimal {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn rounding_modes() {
-        let r = |mode, step: &str| Rounding {
-            step: d(step),
-            dp: (0..=10).find(|&p| Decimal::new(1, p) == d(step)),
-            mode,
-        };
-        assert_eq!(
-            round(d("2.345"), &r(RoundMode::HalfUp, "0.01")),
-            Some(d("2.35"))
-        );
-        assert_eq!(
-            round(d("-2.345"), &r(RoundMode::HalfUp, "0.01")),
-            Some(d("-2.35"))
-        );
-        assert_eq!(
-            round(d("2.345"), &r(RoundMode::HalfEven, "0.01")),
-            Some(d("2.34"))
-        );
-        assert_eq!(
-            round(d("2.349"), &r(RoundMode::Down, "0.01")),
-            Some(d("2.34"))
-        );
-        assert_eq!(
-            round(d("2.341"), &r(RoundMode::Up, "0.01")),
-            Some(d("2.35"))
-        );
-        assert_eq!(round(d("17.5"), &r(RoundMode::HalfUp, "5")), Some(d("20")));
-        assert_eq!(
-            round(d("0.125"), &r(RoundMode::HalfUp, "0.05")),
-            Some(d("0.15"))
-        );
-    }
-
-    #[test]
-    fn schedules_marginal_and_whole() {
-        // Bazhong-style segments above 15,000: 60% to 65,000, 70% to 115,000, 80% beyond.
-        let m = Schedule {
-            in_force: None,
-            cite: None,
-            segment_spans: Vec::new(),
-            name: "s".into(),
-            kind: ScheduleKind::Marginal,
-            segments: vec![
-                (d("15000"), Some(d("65000")), d("0.6")),
-                (d("65000"), Some(d("115000")), d("0.7")),
-                (d("115000"), None, d("0.8")),
-            ],
-            input: crate::check::types::Ty::Money,
-            span: Span::default(),
-        };
-        assert_eq!(apply_schedule(&m, d("10000")), Some(d("0")));
-        // 50,000 × 0.6 + 5,000 × 0.7 = 33,500
-        assert_eq!(apply_schedule(&m, d("70000")), Some(d("33500")));
-        // 30,000 + 35,000 + 10,000 × 0.8 = 73,000
-        assert_eq!(apply_schedule(&m, d("125000")), Some(d("73000")));
-        let w = Schedule {
-            kind: ScheduleKind::Whole,
-            ..m
-        };
-        assert_eq!(apply_schedule(&w, d("70000")), Some(d("49000")));
-        assert_eq!(apply_schedule(&w, d("65000")), Some(d("45500")));
-        assert_eq!(apply_schedule(&w, d("14999.99")), Some(d("0")));
     }
 }

@@ -6,7 +6,10 @@
 //! chunk per thread; each chunk writes its own slice of the result matrix,
 //! which makes the output identical whatever the number of threads.
 
+mod arith;
+mod claim;
 pub(crate) mod interp;
+mod invariant;
 pub mod ledger;
 mod summary;
 pub(crate) mod trace;

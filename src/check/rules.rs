@@ -1,0 +1,297 @@
+//! Rules: top-level `let`s, layers and their rules' statements, and the
+//! warnings about names never used.
+
+use super::types::Ty;
+use super::{expr, Checker, Ctx, Global, Local, RESERVED};
+use crate::diagnostic::{suggest, Diagnostic};
+use crate::ir::{self, Period, Stmt};
+use crate::source::Span;
+use crate::syntax::ast::{self, Item};
+use std::collections::HashMap;
+
+impl Checker {
+    pub(super) fn new_local(&mut self, ty: Ty) -> Option<Local> {
+        let l = match ty {
+            Ty::Bool => {
+                self.n_bool += 1;
+                Local::Bool(self.n_bool - 1)
+            }
+            Ty::Date => {
+                self.n_date += 1;
+                Local::Date(self.n_date - 1)
+            }
+            t if t.is_numeric() => {
+                self.n_num += 1;
+                Local::Num(self.n_num - 1, t)
+            }
+            _ => return None,
+        };
+        self.prog.n_num_locals = self.prog.n_num_locals.max(self.n_num as usize);
+        self.prog.n_bool_locals = self.prog.n_bool_locals.max(self.n_bool as usize);
+        self.prog.n_date_locals = self.prog.n_date_locals.max(self.n_date as usize);
+        Some(l)
+    }
+
+    /// Compiles `let name = value` into a statement, registering the name.
+    pub(super) fn let_stmt(&mut self, l: &ast::LetDecl, top: bool) -> Option<Stmt> {
+        let span = l.name.span.to(l.value.span);
+        let value = self.expr(&l.value);
+        let taken = self.globals.contains_key(&l.name.name)
+            || self.top_lets.contains_key(&l.name.name)
+            || self.rule_lets.contains_key(&l.name.name);
+        if taken || RESERVED.contains(&l.name.name.as_str()) {
+            self.error(
+                Diagnostic::error(format!("`{}` is already defined", l.name.name))
+                    .at(l.name.span)
+                    .label("defined again here")
+                    .help("a `let` needs a name of its own"),
+            );
+            return None;
+        }
+        let ty = value.ty()?;
+        let Some(local) = self.new_local(ty) else {
+            self.error(
+                Diagnostic::error(format!("a `let` cannot hold {}", ty.article()))
+                    .at(l.value.span)
+                    .help("compare it in a condition instead, e.g. `claim.visit_type == \"inpatient\"`"),
+            );
+            return None;
+        };
+        let stmt = match (local, value) {
+            (Local::Num(s, _), expr::TExpr::Num(n, _)) => Stmt::SetNum(s, n, span),
+            (Local::Bool(s), expr::TExpr::Bool(b)) => Stmt::SetBool(s, b, span),
+            (Local::Date(s), expr::TExpr::Date(d)) => Stmt::SetDate(s, d, span),
+            _ => return None,
+        };
+        let map = if top {
+            &mut self.top_lets
+        } else {
+            &mut self.rule_lets
+        };
+        map.insert(l.name.name.clone(), (local, l.name.span));
+        self.used.entry(l.name.name.clone()).or_insert(0);
+        Some(stmt)
+    }
+
+    pub(super) fn top_level_lets(&mut self, policy: &ast::Policy) {
+        for item in &policy.items {
+            if let Item::Let(l) = item {
+                if let Some(s) = self.let_stmt(l, true) {
+                    self.prog.lets.push(s);
+                }
+            }
+        }
+        self.lets_base = (self.n_num, self.n_bool, self.n_date);
+    }
+
+    pub(super) fn layers(&mut self, policy: &ast::Policy) {
+        let base = (self.n_num, self.n_bool, self.n_date);
+        let mut layer_index = 0u16;
+        for item in &policy.items {
+            let Item::Layer(l) = item else { continue };
+            let mut rules = Vec::new();
+            let mut names: HashMap<&str, Vec<Option<Period>>> = HashMap::new();
+            for r in &l.rules {
+                let period = self.period(r.in_force.as_ref());
+                let seen = names.entry(&r.name.name).or_default();
+                let clash = Period::clashes(seen, period);
+                if clash {
+                    let help = if period.is_some() {
+                        "versions of a rule must not overlap: end the earlier one with `until` the day before"
+                    } else {
+                        "give each rule its own name; explanations cite rules by name (versions of one rule each need `from DATE`)"
+                    };
+                    self.error(
+                        Diagnostic::error(format!(
+                            "layer `{}` has two rules named `{}` in force on the same day",
+                            l.name.name, r.name.name
+                        ))
+                        .at(r.name.span)
+                        .help(help),
+                    );
+                }
+                seen.push(period);
+                if let Some(p) = period {
+                    self.dated_rules
+                        .push((layer_index as usize, rules.len(), p));
+                }
+                (self.n_num, self.n_bool, self.n_date) = base;
+                self.rule_lets.clear();
+                self.ctx = Ctx {
+                    layer: Some(layer_index),
+                    paid: false,
+                };
+                let when = r.when.as_ref().and_then(|w| {
+                    let e = self.expr(w);
+                    self.expect_bool(e, w.span, "a rule's `when`")
+                });
+                let mut body = Vec::new();
+                let mut pay_span: Option<Span> = None;
+                for st in &r.body {
+                    if let Some(s) = self.stmt(st, &l.name.name, &mut pay_span) {
+                        body.push(s);
+                    }
+                }
+                if pay_span.is_none() {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "rule `{}` never says what it pays",
+                            r.name.name
+                        ))
+                        .at(r.name.span)
+                        .label("no `pay`")
+                        .help("add `pay AMOUNT` (write `pay 0` if the rule pays nothing)"),
+                    );
+                }
+                rules.push(ir::Rule {
+                    name: r.name.name.clone(),
+                    period,
+                    in_force: None,
+                    when,
+                    body,
+                    cite: r.cite.as_ref().map(|c| c.value.clone()),
+                    span: r.name.span,
+                });
+            }
+            if let Some(layer) = self.prog.layers.get_mut(layer_index as usize) {
+                layer.rules = rules;
+            }
+            layer_index += 1;
+        }
+        self.ctx = Ctx::default();
+    }
+
+    fn stmt(&mut self, st: &ast::Stmt, layer: &str, pay_span: &mut Option<Span>) -> Option<Stmt> {
+        match st {
+            ast::Stmt::Let(l) => self.let_stmt(l, false),
+            ast::Stmt::Pay { value, span } => {
+                if let Some(first) = *pay_span {
+                    self.error(
+                        Diagnostic::error("this rule already says what it pays")
+                            .at(*span)
+                            .label("second `pay`")
+                            .note(first, "the first `pay` is")
+                            .help("a rule pays once; combine the amounts in one `pay`"),
+                    );
+                    return None;
+                }
+                *pay_span = Some(*span);
+                let e = self.expr(value);
+                let n = self.expect_money(e, value.span, &format!("what layer `{layer}` pays"));
+                self.ctx.paid = true;
+                n.map(|n| Stmt::Pay(n, *span))
+            }
+            ast::Stmt::AccAdd { acc, value } => {
+                let target = self.globals.get(&acc.name).map(|g| g.0);
+                let e = self.expr(value);
+                match target {
+                    Some(Global::Acc(i, ty)) => {
+                        *self.used.entry(acc.name.clone()).or_insert(0) += 1;
+                        let (n, t) = self.expect_num(e, value.span, "an accumulator's addition")?;
+                        if t.unify(ty).is_none() {
+                            self.error(
+                                Diagnostic::error(format!(
+                                    "cannot add {} to accumulator `{}` of {ty}",
+                                    t.article(),
+                                    acc.name
+                                ))
+                                .at(value.span)
+                                .label(format!("this is {}", t.article())),
+                            );
+                            return None;
+                        }
+                        Some(Stmt::AccAdd(i, n, acc.span.to(value.span)))
+                    }
+                    _ => {
+                        let accs = self
+                            .prog
+                            .accumulators
+                            .iter()
+                            .map(|a| a.name.clone())
+                            .collect::<Vec<_>>();
+                        let mut d =
+                            Diagnostic::error(format!("`{}` is not an accumulator", acc.name))
+                                .at(acc.span)
+                                .label("cannot `+=`");
+                        d = match suggest(&acc.name, accs.iter().map(String::as_str)) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help(format!(
+                                "declare it: `accumulator {}: money per patient per year`",
+                                acc.name
+                            )),
+                        };
+                        self.error(d);
+                        None
+                    }
+                }
+            }
+            ast::Stmt::OutputSet { output, value } => {
+                let target = self.globals.get(&output.name).map(|g| g.0);
+                let e = self.expr(value);
+                match target {
+                    Some(Global::Output(i, ty)) => {
+                        *self.used.entry(output.name.clone()).or_insert(0) += 1;
+                        let (n, t) = self.expect_num(e, value.span, "an output")?;
+                        if t.unify(ty).is_none() {
+                            self.error(
+                                Diagnostic::error(format!(
+                                    "output `{}` is {ty}, but this is {}",
+                                    output.name,
+                                    t.article()
+                                ))
+                                .at(value.span),
+                            );
+                            return None;
+                        }
+                        Some(Stmt::SetOutput(i, n, output.span.to(value.span)))
+                    }
+                    _ => {
+                        self.error(
+                            Diagnostic::error(format!("`{}` is not a declared output", output.name))
+                                .at(output.span)
+                                .label("cannot assign")
+                                .help(format!(
+                                    "for a local amount write `let {0} = ...`; to add a result column declare `output {0}: money`",
+                                    output.name
+                                )),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn unused(&mut self) {
+        let mut warn = Vec::new();
+        for (name, (g, span)) in &self.globals {
+            if self.used.get(name).copied().unwrap_or(0) > 0 {
+                continue;
+            }
+            let what = match g {
+                Global::Param(..) => "parameter",
+                Global::Table(_) => "table",
+                Global::Schedule(_) => "schedule",
+                Global::Acc(..) => "accumulator",
+                Global::Output(..) => "output",
+                Global::Layer(_) | Global::Ledger(..) | Global::Settle => continue,
+            };
+            warn.push(
+                Diagnostic::warning(format!("{what} `{name}` is never used"))
+                    .at(*span)
+                    .label("unused")
+                    .help("remove it, or use it in a rule"),
+            );
+        }
+        for (name, (_, span)) in &self.top_lets {
+            if self.used.get(name).copied().unwrap_or(0) == 0 {
+                warn.push(
+                    Diagnostic::warning(format!("`let {name}` is never used"))
+                        .at(*span)
+                        .label("unused"),
+                );
+            }
+        }
+        self.diags.extend(warn);
+    }
+}

@@ -1,0 +1,134 @@
+//! Arithmetic the policy language names: rounding by step and mode, and
+//! schedules (marginal segments and whole bands) applied to an amount.
+
+use crate::ir::{Rounding, Schedule, ScheduleKind};
+use crate::syntax::ast::RoundMode;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+/// Rounds to a multiple of the step, by the mode.
+pub fn round(v: Decimal, r: &Rounding) -> Option<Decimal> {
+    let strategy = match r.mode {
+        RoundMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        RoundMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        RoundMode::Down => RoundingStrategy::ToZero,
+        RoundMode::Up => RoundingStrategy::AwayFromZero,
+    };
+    match r.dp {
+        Some(dp) => Some(v.round_dp_with_strategy(dp, strategy)),
+        None => v
+            .checked_div(r.step)?
+            .round_dp_with_strategy(0, strategy)
+            .checked_mul(r.step),
+    }
+}
+
+/// A schedule applied to an amount: marginal sums each segment's share;
+/// whole applies the rate of the segment the amount falls in (from ≤ x < to).
+pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
+    match s.kind {
+        ScheduleKind::Marginal => {
+            let mut total = Decimal::ZERO;
+            for &(from, to, rate) in &s.segments {
+                if x <= from {
+                    break;
+                }
+                let top = to.map_or(x, |t| x.min(t));
+                total = total.checked_add(top.checked_sub(from)?.checked_mul(rate)?)?;
+            }
+            Some(total)
+        }
+        ScheduleKind::Whole => {
+            let seg = s
+                .segments
+                .iter()
+                .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t));
+            match seg {
+                Some(&(_, _, rate)) => x.checked_mul(rate),
+                None => Some(Decimal::ZERO),
+            }
+        }
+    }
+}
+
+/// The rate of the segment `x` falls in (from ≤ x < to); 0 outside every segment.
+pub fn rate_at(s: &Schedule, x: Decimal) -> Decimal {
+    s.segments
+        .iter()
+        .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t))
+        .map_or(Decimal::ZERO, |seg| seg.2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::Span;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn rounding_modes() {
+        let r = |mode, step: &str| Rounding {
+            step: d(step),
+            dp: (0..=10).find(|&p| Decimal::new(1, p) == d(step)),
+            mode,
+        };
+        assert_eq!(
+            round(d("2.345"), &r(RoundMode::HalfUp, "0.01")),
+            Some(d("2.35"))
+        );
+        assert_eq!(
+            round(d("-2.345"), &r(RoundMode::HalfUp, "0.01")),
+            Some(d("-2.35"))
+        );
+        assert_eq!(
+            round(d("2.345"), &r(RoundMode::HalfEven, "0.01")),
+            Some(d("2.34"))
+        );
+        assert_eq!(
+            round(d("2.349"), &r(RoundMode::Down, "0.01")),
+            Some(d("2.34"))
+        );
+        assert_eq!(
+            round(d("2.341"), &r(RoundMode::Up, "0.01")),
+            Some(d("2.35"))
+        );
+        assert_eq!(round(d("17.5"), &r(RoundMode::HalfUp, "5")), Some(d("20")));
+        assert_eq!(
+            round(d("0.125"), &r(RoundMode::HalfUp, "0.05")),
+            Some(d("0.15"))
+        );
+    }
+
+    #[test]
+    fn schedules_marginal_and_whole() {
+        // Bazhong-style segments above 15,000: 60% to 65,000, 70% to 115,000, 80% beyond.
+        let m = Schedule {
+            in_force: None,
+            cite: None,
+            segment_spans: Vec::new(),
+            name: "s".into(),
+            kind: ScheduleKind::Marginal,
+            segments: vec![
+                (d("15000"), Some(d("65000")), d("0.6")),
+                (d("65000"), Some(d("115000")), d("0.7")),
+                (d("115000"), None, d("0.8")),
+            ],
+            input: crate::check::types::Ty::Money,
+            span: Span::default(),
+        };
+        assert_eq!(apply_schedule(&m, d("10000")), Some(d("0")));
+        // 50,000 × 0.6 + 5,000 × 0.7 = 33,500
+        assert_eq!(apply_schedule(&m, d("70000")), Some(d("33500")));
+        // 30,000 + 35,000 + 10,000 × 0.8 = 73,000
+        assert_eq!(apply_schedule(&m, d("125000")), Some(d("73000")));
+        let w = Schedule {
+            kind: ScheduleKind::Whole,
+            ..m
+        };
+        assert_eq!(apply_schedule(&w, d("70000")), Some(d("49000")));
+        assert_eq!(apply_schedule(&w, d("65000")), Some(d("45500")));
+        assert_eq!(apply_schedule(&w, d("14999.99")), Some(d("0")));
+    }
+}

@@ -1,0 +1,142 @@
+//! Settling claims: a patient's claims in order, each through the top-level
+//! `let`s and every layer's first applicable rule, accumulators reset at
+//! each new patient and year.
+
+use super::interp::{no_claim, Cur, Env, EvalError, Frame, R};
+use super::trace::{Ev, RuleOutcome, Tracer};
+use rust_decimal::Decimal;
+
+impl<T: Tracer> Env<'_, T> {
+    /// Settles the claims of `range` (whole patients), writing their results.
+    pub(crate) fn settle_chunk(
+        &self,
+        range: std::ops::Range<usize>,
+        values: &mut [Decimal],
+        rules: &mut [u16],
+        periods: &super::Periods,
+        plan: Option<&super::ledger::Plan>,
+        part: &mut super::Partial,
+    ) -> Result<(), (usize, Box<EvalError>)> {
+        let p = self.prog;
+        let mut f = Frame::new(p);
+        let stride = p.layers.len() + 1 + p.outputs.len();
+        let mut scope: Option<(u32, i32)> = None;
+        for (k, c) in self.claims.rows[range.clone()].iter().enumerate() {
+            let ci = range.start + k;
+            let (year, month) = c.discharge.year_month();
+            if scope != Some((c.patient, year)) {
+                f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
+                scope = Some((c.patient, year));
+            }
+            let Some(inst) = self.insts.rows.get(c.institution as usize) else {
+                return Err((
+                    k,
+                    EvalError::internal("claim refers to a missing institution"),
+                ));
+            };
+            let cur = Cur {
+                c: Some(c),
+                i: ci,
+                inst: Some(inst),
+                epoch: p.epoch(c.discharge),
+                unit: None,
+            };
+            let with_claim = |mut e: Box<EvalError>| {
+                e.claim = Some((self.claims.text(c.id).to_string(), c.line));
+                (k, e)
+            };
+            let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
+            self.claim(&cur, &mut f, applied).map_err(with_claim)?;
+            let out = &mut values[k * stride..(k + 1) * stride];
+            out[..f.layers.len()].copy_from_slice(&f.layers);
+            out[f.layers.len()] = f.remaining;
+            out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
+            let mi = periods.month_index((year, month));
+            part.tally
+                .add(c.institution, mi, c.visit_type, c.total_cost, out)
+                .map_err(|m| with_claim(EvalError::internal(&m)))?;
+            if let (Some(plan), Some(sums)) = (plan, part.sums.as_mut()) {
+                let yi = periods.year_index(year);
+                sums.add(self, plan, &cur, &f, yi, mi).map_err(with_claim)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {
+        f.outputs.iter_mut().for_each(|o| *o = Decimal::ZERO);
+        f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
+        f.remaining = cur.c.ok_or_else(no_claim)?.total_cost;
+        if T::ON {
+            self.t.begin_claim(cur.i, f);
+            self.t.open();
+        }
+        for s in &self.prog.lets {
+            self.stmt(s, cur, f, None)?;
+        }
+        if T::ON {
+            self.t.close(Ev::Lets);
+        }
+        for (li, layer) in self.prog.layers.iter().enumerate() {
+            applied[li] = 0;
+            let left = f.remaining;
+            if T::ON {
+                self.t.open();
+            }
+            for (ri, rule) in layer.rules.iter().enumerate() {
+                let outcome = |outcome| Ev::Rule {
+                    layer: li,
+                    rule: ri,
+                    outcome,
+                };
+                if T::ON {
+                    self.t.open();
+                }
+                if let Some(epochs) = &rule.in_force {
+                    if !epochs.get(cur.epoch).copied().unwrap_or(false) {
+                        if T::ON {
+                            self.t.close(outcome(RuleOutcome::NotInForce));
+                        }
+                        continue;
+                    }
+                }
+                let hit = match &rule.when {
+                    None => true,
+                    Some(b) => self.boolean(b, cur, f)?,
+                };
+                if !hit {
+                    if T::ON {
+                        self.t.close(outcome(RuleOutcome::NotMet));
+                    }
+                    continue;
+                }
+                applied[li] = u16::try_from(ri + 1).unwrap_or(u16::MAX);
+                for s in &rule.body {
+                    self.stmt(s, cur, f, Some(li)).map_err(|mut e| {
+                        e.rule = Some(format!("rule `{}/{}`", layer.name, rule.name).into());
+                        e
+                    })?;
+                }
+                if T::ON {
+                    self.t.close(outcome(RuleOutcome::Applied));
+                }
+                break;
+            }
+            f.remaining = f
+                .remaining
+                .checked_sub(f.layers[li])
+                .ok_or_else(|| EvalError::internal("arithmetic overflow in patient_paid"))?;
+            if T::ON {
+                self.t.close(Ev::Layer {
+                    layer: li,
+                    paid: f.layers[li],
+                    left,
+                });
+            }
+        }
+        if T::ON {
+            self.t.end_claim(cur.i, f);
+        }
+        Ok(())
+    }
+}
