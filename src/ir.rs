@@ -40,6 +40,11 @@ pub struct Program {
     pub ledger_extras: Vec<Output>,
     /// Settle blocks, in file order.
     pub settles: Vec<Settle>,
+    /// The order settle statements run in, per unit kind and period kind:
+    /// every statement after those that set what it reads (see
+    /// [`crate::check`]'s `order`), so each ledger amount read is its final
+    /// value for the unit and period.
+    pub settle_order: Vec<SettleGroup>,
     /// Values computed by `per region` settle blocks, by slot.
     pub region_values: Vec<String>,
     /// Local slots needed by the largest frame, per kind.
@@ -130,6 +135,18 @@ pub enum PeriodKind {
     Year,
 }
 
+/// The statements of every block of one unit kind and period kind, in the
+/// order they run.
+#[derive(Debug, Clone)]
+pub struct SettleGroup {
+    pub unit: UnitKind,
+    pub period: PeriodKind,
+    /// `(block, statement)` indices into [`Program::settles`] and its body.
+    pub stmts: Vec<(u16, u16)>,
+    /// The ledger columns some statement of the group sets.
+    pub writes: Vec<u16>,
+}
+
 /// A settle block: statements run once per unit and period.
 #[derive(Debug, Clone)]
 pub struct Settle {
@@ -141,6 +158,9 @@ pub struct Settle {
     pub in_force: Option<Period>,
     pub aggregates: Vec<Aggregate>,
     pub body: Vec<Stmt>,
+    /// For each statement of `body`, the ledger amounts it reads (outside
+    /// `prior`), where.
+    pub reads: Vec<Vec<(u16, Span)>>,
     /// The policy text the block encodes (`cite "第二十条"`).
     pub cite: Option<String>,
     pub span: Span,
@@ -412,4 +432,159 @@ pub enum Bool {
     TextEq(TextX, String),
     TextIn(TextX, Vec<String>),
     BoolEq(Box<(Bool, Bool)>),
+}
+
+/// A value of a settle block that a statement may read: a local (`let`) or
+/// a region value. Statements that read one run after the one that sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Num(u16),
+    Bool(u16),
+    Date(u16),
+    Region(u16),
+}
+
+impl Stmt {
+    /// The local or region value this statement sets, if any.
+    pub fn sets(&self) -> Option<Slot> {
+        match self {
+            Stmt::SetNum(i, ..) => Some(Slot::Num(*i)),
+            Stmt::SetBool(i, ..) => Some(Slot::Bool(*i)),
+            Stmt::SetDate(i, ..) => Some(Slot::Date(*i)),
+            Stmt::SetRegion(i, ..) => Some(Slot::Region(*i)),
+            _ => None,
+        }
+    }
+
+    /// The ledger column this statement sets or adds to, if any.
+    pub fn ledger_write(&self) -> Option<u16> {
+        match self {
+            Stmt::SetLedger(c, ..) | Stmt::AddLedger(c, ..) => Some(*c),
+            _ => None,
+        }
+    }
+
+    pub fn span(&self) -> Span {
+        match self {
+            Stmt::SetNum(_, _, s)
+            | Stmt::SetBool(_, _, s)
+            | Stmt::SetDate(_, _, s)
+            | Stmt::Pay(_, s)
+            | Stmt::AccAdd(_, _, s)
+            | Stmt::SetOutput(_, _, s)
+            | Stmt::SetLedger(_, _, s)
+            | Stmt::AddLedger(_, _, s)
+            | Stmt::SetRegion(_, _, s) => *s,
+        }
+    }
+
+    /// Every local and region value the statement reads.
+    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+        match self {
+            Stmt::SetBool(_, b, _) => b.slots_read(out),
+            Stmt::SetDate(_, d, _) => d.slots_read(out),
+            Stmt::SetNum(_, n, _)
+            | Stmt::Pay(n, _)
+            | Stmt::AccAdd(_, n, _)
+            | Stmt::SetOutput(_, n, _)
+            | Stmt::SetLedger(_, n, _)
+            | Stmt::AddLedger(_, n, _)
+            | Stmt::SetRegion(_, n, _) => n.slots_read(out),
+        }
+    }
+}
+
+impl Num {
+    /// Every local and region value the expression reads (aggregates'
+    /// arguments are values of claims, so they read none).
+    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+        match self {
+            Num::Local(i) => out.push(Slot::Num(*i)),
+            Num::Region(i) => out.push(Slot::Region(*i)),
+            Num::Bin(_, ab, _) => {
+                ab.0.slots_read(out);
+                ab.1.slots_read(out);
+            }
+            Num::Neg(x) | Num::Round(x, ..) | Num::Schedule(_, x, _) | Num::Rate(_, x, _) => {
+                x.slots_read(out)
+            }
+            Num::Prior(_, x) => x.slots_read(out),
+            Num::Min(xs) | Num::Max(xs) => xs.iter().for_each(|x| x.slots_read(out)),
+            Num::Clamp(x, _) => {
+                x.0.slots_read(out);
+                x.1.slots_read(out);
+                x.2.slots_read(out);
+            }
+            Num::If(x) => {
+                x.0.slots_read(out);
+                x.1.slots_read(out);
+                x.2.slots_read(out);
+            }
+            Num::Lookup(_, keys, _) => keys.iter().for_each(|k| k.slots_read(out)),
+            Num::DateDiff(x) => {
+                x.0.slots_read(out);
+                x.1.slots_read(out);
+            }
+            Num::Const(_)
+            | Num::Param(_)
+            | Num::Claim(_)
+            | Num::Inst(_)
+            | Num::ClaimExtra(_)
+            | Num::InstExtra(_)
+            | Num::Acc(_)
+            | Num::Layer(_)
+            | Num::Output(_)
+            | Num::Remaining
+            | Num::Ledger(_)
+            | Num::Agg(_)
+            | Num::Score(_) => {}
+        }
+    }
+}
+
+impl Key {
+    fn slots_read(&self, out: &mut Vec<Slot>) {
+        if let Key::Num(n) = self {
+            n.slots_read(out);
+        }
+    }
+}
+
+impl DateX {
+    fn slots_read(&self, out: &mut Vec<Slot>) {
+        if let DateX::Local(i) = self {
+            out.push(Slot::Date(*i));
+        }
+    }
+}
+
+impl Bool {
+    fn slots_read(&self, out: &mut Vec<Slot>) {
+        match self {
+            Bool::Local(i) => out.push(Slot::Bool(*i)),
+            Bool::Not(b) => b.slots_read(out),
+            Bool::And(bs) | Bool::Or(bs) => bs.iter().for_each(|b| b.slots_read(out)),
+            Bool::CmpNum(_, ab) => {
+                ab.0.slots_read(out);
+                ab.1.slots_read(out);
+            }
+            Bool::CmpDate(_, ab) => {
+                ab.0.slots_read(out);
+                ab.1.slots_read(out);
+            }
+            Bool::BoolEq(ab) => {
+                ab.0.slots_read(out);
+                ab.1.slots_read(out);
+            }
+            Bool::Const(_)
+            | Bool::Retired
+            | Bool::ClaimExtra(_)
+            | Bool::InstExtra(_)
+            | Bool::Param(_)
+            | Bool::CmpEnum(..)
+            | Bool::EnumIn(..)
+            | Bool::TextEq(..)
+            | Bool::TextIn(..) => {}
+        }
+    }
 }

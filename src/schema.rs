@@ -169,6 +169,20 @@ pub mod ledger {
     pub const INSTITUTION_SHARE: u16 = 11;
     pub const CLEARING_BALANCE: u16 = 12;
 
+    /// What `clearing_balance` is computed from: `withhold_returned +
+    /// retained − institution_share − deductions − prepaid`.
+    pub const CLEARING_INPUTS: [u16; 5] = [
+        WITHHOLD_RETURNED,
+        RETAINED,
+        INSTITUTION_SHARE,
+        DEDUCTIONS,
+        PREPAID,
+    ];
+
+    /// Amounts paid month by month when a month block sets them: a year row
+    /// must then be the sum of its months.
+    pub const MONTHLY_CASH: [u16; 2] = [ROUTINE_PAID, WITHHELD];
+
     /// `(name, 中文, meaning)`, in column order; the index is the constant above.
     pub const COLUMNS: &[(&str, &str, &str)] = &[
         (

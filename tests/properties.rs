@@ -322,8 +322,8 @@ fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError>
                 r.unit,
                 r.year,
                 r.month,
-                r.claims,
-                r.total_cost,
+                r.counts.claims,
+                r.counts.total_cost,
                 r.values.iter().map(|d| d.to_string()).collect::<Vec<_>>()
             ));
         }

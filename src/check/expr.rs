@@ -335,6 +335,10 @@ impl Checker {
                     return TExpr::Poison;
                 }
                 *self.used.entry(name.to_string()).or_insert(0) += 1;
+                self.ledger_reads.push((col, span));
+                if let Some(c) = self.settle.as_mut() {
+                    c.reads.push((col, span));
+                }
                 return TExpr::Num(Num::Ledger(col), ty);
             }
             match self.globals.get(name).map(|g| g.0) {

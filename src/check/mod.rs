@@ -10,6 +10,7 @@ mod cond;
 mod decls;
 mod expr;
 mod literal;
+mod order;
 mod overrides;
 mod rules;
 mod settle;
@@ -75,6 +76,7 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.top_level_lets(policy);
     c.layers(policy);
     c.settles(policy);
+    c.settle_order();
     c.epochs();
     // Unused-name warnings only help once the file has no errors.
     if !c.diags.iter().any(Diagnostic::is_error) {
@@ -118,6 +120,8 @@ pub(crate) struct Checker {
     pub(crate) region_lets: HashMap<(String, String), (u16, Ty)>,
     /// Local slots in use after the top-level `let`s.
     lets_base: (u16, u16, u16),
+    /// Every ledger amount read in a settle block (`prior` included), where.
+    pub(crate) ledger_reads: Vec<(u16, Span)>,
     /// Settle blocks seen so far, by name, with when they are in force.
     settle_names: HashMap<String, Vec<Option<Period>>>,
 }

@@ -26,6 +26,8 @@ pub(crate) struct SettleCtx {
     pub(crate) touched_claim: bool,
     pub(crate) touched_inst: bool,
     pub(crate) aggs: Vec<ir::Aggregate>,
+    /// The ledger amounts the statement being checked reads, where.
+    pub(crate) reads: Vec<(u16, Span)>,
 }
 
 const UNITS: &[(&str, UnitKind)] = &[
@@ -90,6 +92,7 @@ impl Checker {
 
     /// Pass 4: the settle blocks' bodies, in file order.
     pub(super) fn settles(&mut self, policy: &ast::Policy) {
+        (self.n_num, self.n_bool, self.n_date) = self.lets_base;
         for item in &policy.items {
             if let Item::Settle(s) = item {
                 self.settle_block(s);
@@ -186,7 +189,9 @@ impl Checker {
         if let Some(f) = &s.in_force {
             self.check_alignment(f, period);
         }
-        (self.n_num, self.n_bool, self.n_date) = self.lets_base;
+        // Blocks' locals keep slots of their own (never reset between
+        // blocks): statements of several blocks may interleave when they run
+        // in dependency order.
         self.rule_lets.clear();
         self.ctx = Ctx::default();
         self.settle = Some(SettleCtx {
@@ -196,10 +201,20 @@ impl Checker {
             touched_claim: false,
             touched_inst: false,
             aggs: Vec::new(),
+            reads: Vec::new(),
         });
         let mut body = Vec::new();
+        let mut reads = Vec::new();
         for st in &s.body {
             self.settle_stmt(st, unit, &s.name.name, &mut body);
+            let r = self
+                .settle
+                .as_mut()
+                .map(|c| std::mem::take(&mut c.reads))
+                .unwrap_or_default();
+            // A region `let` is two statements (the local, then the region
+            // value); a refused statement none.
+            reads.resize(body.len(), r);
         }
         let aggregates = self.settle.take().map(|c| c.aggs).unwrap_or_default();
         self.prog.settles.push(ir::Settle {
@@ -210,6 +225,7 @@ impl Checker {
             in_force,
             aggregates,
             body,
+            reads,
             cite: s.cite.as_ref().map(|c| c.value.clone()),
             span: s.name.span,
         });
@@ -276,14 +292,6 @@ impl Checker {
                     self.error(d);
                     return;
                 };
-                if unit == UnitKind::Region {
-                    self.error(
-                        Diagnostic::error("a region block has no ledger row")
-                            .at(name.span)
-                            .help("compute region values with `let`, and use them as `block.name` in institution or alliance blocks"),
-                    );
-                    return;
-                }
                 if col == ledger::CLEARING_BALANCE {
                     self.error(
                         Diagnostic::error("`clearing_balance` is computed by yibao")
@@ -450,6 +458,9 @@ impl Checker {
             ExprKind::Name(id) => self.ledger_col(&id.name),
             _ => None,
         };
+        if let Some((c, _)) = col {
+            self.ledger_reads.push((c, what.span));
+        }
         let Some((col, ty)) = col else {
             self.error(
                 Diagnostic::error("the first argument of `prior` must name a ledger amount")

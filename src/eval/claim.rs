@@ -51,12 +51,13 @@ impl<T: Tracer> Env<'_, T> {
             out[..f.layers.len()].copy_from_slice(&f.layers);
             out[f.layers.len()] = f.remaining;
             out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
-            let mi = periods.month_index((year, month));
+            let outside = || with_claim(EvalError::internal("a claim outside the run's months"));
+            let mi = periods.month_index((year, month)).ok_or_else(outside)?;
             part.tally
                 .add(c.institution, mi, c.visit_type, c.total_cost, out)
                 .map_err(|m| with_claim(EvalError::internal(&m)))?;
             if let (Some(plan), Some(sums)) = (plan, part.sums.as_mut()) {
-                let yi = periods.year_index(year);
+                let yi = periods.year_index(year).ok_or_else(outside)?;
                 sums.add(self, plan, &cur, &f, yi, mi).map_err(with_claim)?;
             }
         }

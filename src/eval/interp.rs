@@ -381,6 +381,12 @@ impl<T: Tracer> Env<'_, T> {
                 let sched = &self.prog.schedules[slot];
                 rate_at(sched, v)
             }
+            // Computed, as soon as what it derives from is (statements run
+            // in dependency order).
+            Num::Ledger(crate::schema::ledger::CLEARING_BALANCE) => {
+                super::invariant::clearing_balance(&f.ledger)
+                    .ok_or_else(|| EvalError::internal("ledger overflow"))?
+            }
             Num::Ledger(i) => f.ledger[*i as usize],
             Num::Agg(i) => cur
                 .unit

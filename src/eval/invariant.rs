@@ -26,8 +26,9 @@ pub fn clearing_balance(row: &[Decimal]) -> Option<Decimal> {
 /// Besides: amounts are not negative (except the balance); a year has a
 /// surplus or an overspend, not both; reserve + retained ≤ surplus;
 /// fund_share + institution_share = overspend; withhold_returned ≤ withheld;
-/// and with month blocks, routine_paid and withheld are the sums of the months.
-pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> {
+/// and the amounts paid monthly that year (`months`: the sums of the month
+/// rows, and which columns) are the sums of the months.
+pub fn check_row(row: &[Decimal], months: Option<(&[Decimal], &[u16])>) -> Vec<String> {
     let v = |i: u16| row.get(i as usize).copied().unwrap_or_default();
     let mut out = Vec::new();
     for (i, c) in COLUMNS.iter().enumerate() {
@@ -79,8 +80,8 @@ pub fn check_row(row: &[Decimal], months: Option<&Vec<Decimal>>) -> Vec<String> 
             v(L::WITHHELD)
         ));
     }
-    if let Some(m) = months {
-        for col in [L::ROUTINE_PAID, L::WITHHELD] {
+    if let Some((m, cols)) = months {
+        for &col in cols {
             let sum = m.get(col as usize).copied().unwrap_or_default();
             if v(col) != sum {
                 out.push(format!(

@@ -18,7 +18,7 @@ use super::trace::Tracer;
 use super::{Periods, Settlement};
 use crate::data::{Assessments, Claims, Institutions};
 use crate::date::Date;
-use crate::ir::{AggKind, AggOver, PeriodKind, Program, Settle, UnitKind};
+use crate::ir::{AggKind, AggOver, PeriodKind, Program, Settle, SettleGroup, UnitKind};
 use crate::schema::ledger::{self as L, COLUMNS};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -41,10 +41,43 @@ pub struct LedgerRow {
     pub year: i32,
     /// 1–12 for month rows, 0 for year rows.
     pub month: u32,
-    /// Claims settled at the unit in the period, and their total cost.
+    /// Whether the year-end blocks ran on a whole year.
+    pub status: RowStatus,
+    /// The unit's claims in the period.
+    pub counts: Counts,
+    pub values: Vec<Decimal>,
+}
+
+/// The claims settled at a unit in a period: how many, their total cost,
+/// and what every layer paid on them together (`claims_paid`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counts {
     pub claims: u64,
     pub total_cost: Decimal,
-    pub values: Vec<Decimal>,
+    pub claims_paid: Decimal,
+}
+
+/// A year row's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStatus {
+    /// The whole year ran and its year-end blocks with it (month rows: always).
+    Final,
+    /// The run stops before December (`--through`): the year-end blocks did
+    /// not run; the row holds the months so far.
+    Partial,
+    /// As partial, but the year-end blocks ran on the months so far
+    /// (`--provisional`).
+    Provisional,
+}
+
+impl RowStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            RowStatus::Final => "final",
+            RowStatus::Partial => "partial",
+            RowStatus::Provisional => "provisional",
+        }
+    }
 }
 
 /// The units of one kind: their ids, and each institution's unit.
@@ -279,50 +312,25 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         return Ok(None);
     };
     let prog = env.prog;
-    let (units, applies, periods) = (&plan.units, &plan.applies, &settlement.periods);
-    // Per kind: whether it is settled monthly (then its year rows must add up its months).
+    let (units, periods) = (&plan.units, &settlement.periods);
+    let has_blocks = |k: UnitKind, p: Option<PeriodKind>| {
+        prog.settles
+            .iter()
+            .any(|s| s.unit == k && p.is_none_or(|p| s.period == p))
+    };
+    // Kinds with rows: institutions always (their claims' payments show
+    // even when only alliances are settled), alliances and the region when
+    // a block settles them; month rows for kinds settled monthly.
+    let with_rows: Vec<bool> = KINDS
+        .iter()
+        .map(|&k| k == UnitKind::Institution || has_blocks(k, None))
+        .collect();
     let has_months: Vec<bool> = KINDS
         .iter()
-        .map(|k| {
-            prog.settles
-                .iter()
-                .any(|s| s.unit == *k && s.period == PeriodKind::Month)
-        })
+        .map(|&k| has_blocks(k, Some(PeriodKind::Month)))
         .collect();
-    let with_rows = [
-        true,
-        prog.settles.iter().any(|s| s.unit == UnitKind::Alliance),
-    ];
 
-    // Row cells per kind: [period][unit] → (claims, total_cost), from the summary.
-    let mut year_counts: Vec<Vec<(u64, Decimal)>> = units
-        .iter()
-        .map(|u| vec![(0, Decimal::ZERO); u.ids.len() * periods.years.len()])
-        .collect();
-    let mut month_counts: Vec<Vec<(u64, Decimal)>> = units
-        .iter()
-        .map(|u| vec![(0, Decimal::ZERO); u.ids.len() * periods.months.len()])
-        .collect();
-    for (&(inst, y, m), t) in &settlement.summary.by_institution_month {
-        let (yi, mi) = (periods.year_index(y), periods.month_index((y, m)));
-        for (k, un) in units.iter().enumerate().take(2) {
-            let Some(u) = un.of_inst.get(inst as usize).copied().flatten() else {
-                continue;
-            };
-            let n = un.ids.len();
-            for (cells, i) in [
-                (&mut year_counts[k], yi * n + u as usize),
-                (&mut month_counts[k], mi * n + u as usize),
-            ] {
-                if let Some(x) = cells.get_mut(i) {
-                    x.0 += t.claims;
-                    x.1 =
-                        x.1.checked_add(t.total_cost)
-                            .ok_or_else(|| EvalError::internal("total cost overflow"))?;
-                }
-            }
-        }
-    }
+    let counts = row_counts(settlement, units, periods)?;
     let aggs = aggregate_values(env, plan, periods, claim_sums)?;
 
     let width = COLUMNS.len() + prog.ledger_extras.len();
@@ -336,30 +344,25 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         .collect();
     let mut f = Frame::new(prog);
 
-    // Month blocks.
-    for p in 0..periods.months.len() {
-        for (b, block) in prog.settles.iter().enumerate() {
-            if block.period != PeriodKind::Month || !applies[b][p] {
+    // Month blocks: every month of the run, for every unit.
+    for (p, &(y, m)) in periods.months.iter().enumerate() {
+        for group in &prog.settle_order {
+            if group.period != PeriodKind::Month {
                 continue;
             }
-            let k = kind_index(block.unit);
-            let n = units[k].ids.len();
-            for u in 0..n {
-                let ctx = Ctx {
-                    env,
-                    block,
+            let k = kind_index(group.unit);
+            for u in 0..units[k].ids.len() {
+                let at = Place {
                     units: &units[k],
                     u,
-                    year: periods.months[p].0,
+                    p,
+                    year: y,
+                    month: m,
                     epoch: prog.epoch(period_end(periods, PeriodKind::Month, p)),
-                    aggs: &aggs[b][(p * n + u) * block.aggregates.len()..]
-                        [..block.aggregates.len()],
                     prior: None,
-                    assessments,
-                    month: periods.months[p].1,
                 };
-                let row = &mut month_rows[k][p * n + u];
-                run_block(b, &ctx, &mut f, row)?;
+                let row = &mut month_rows[k][p * units[k].ids.len() + u];
+                run_group(env, plan, &aggs, group, &at, assessments, &mut f, row)?;
             }
         }
     }
@@ -368,7 +371,7 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
     for (k, rows) in month_rows.iter().enumerate() {
         let n = units[k].ids.len();
         for (p, (y, _)) in periods.months.iter().enumerate() {
-            let Ok(yi) = periods.years.binary_search(y) else {
+            let Some(yi) = periods.year_index(*y) else {
                 continue;
             };
             for u in 0..n {
@@ -381,40 +384,37 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
             }
         }
     }
-    let from_months: Vec<Option<Vec<Vec<Decimal>>>> = year_rows
-        .iter()
-        .zip(&has_months)
-        .map(|(rows, m)| m.then(|| rows.clone()))
-        .collect();
 
-    // Year blocks.
+    // Year blocks: region first (its values are read by the others), for
+    // every year of the run that is complete (or, asked, provisionally).
     for (yi, &y) in periods.years.iter().enumerate() {
         f.region.iter_mut().for_each(|v| *v = Decimal::ZERO);
+        let complete = periods.complete.get(yi).copied().unwrap_or(false);
+        if !complete && !periods.provisional {
+            continue;
+        }
         let prev = yi.checked_sub(1).filter(|&pi| periods.years[pi] == y - 1);
-        for (b, block) in prog.settles.iter().enumerate() {
-            if block.period != PeriodKind::Year || !applies[b][yi] {
+        for group in &prog.settle_order {
+            if group.period != PeriodKind::Year {
                 continue;
             }
-            let k = kind_index(block.unit);
+            let k = kind_index(group.unit);
             let n = units[k].ids.len();
-            let na = block.aggregates.len();
             // Earlier years' rows come before this year's: borrow them apart.
             let (before, this_year) = year_rows[k].split_at_mut(yi * n);
             for (u, row) in this_year.iter_mut().take(n).enumerate() {
-                let prior = prev.and_then(|pi| before.get(pi * n + u));
-                let ctx = Ctx {
-                    env,
-                    block,
+                let at = Place {
                     units: &units[k],
                     u,
+                    p: yi,
                     year: y,
-                    epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
-                    aggs: &aggs[b][(yi * n + u) * na..][..na],
-                    prior: prior.map(Vec::as_slice),
-                    assessments,
                     month: 0,
+                    epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
+                    prior: prev
+                        .and_then(|pi| before.get(pi * n + u))
+                        .map(Vec::as_slice),
                 };
-                run_block(b, &ctx, &mut f, row)?;
+                run_group(env, plan, &aggs, group, &at, assessments, &mut f, row)?;
             }
         }
     }
@@ -430,50 +430,65 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         months: Vec::new(),
     };
     let mut problems = Vec::new();
-    for (k, kind) in KINDS.iter().enumerate().take(2) {
+    for (k, kind) in KINDS.iter().enumerate() {
         if !with_rows[k] {
             continue;
         }
         let n = units[k].ids.len();
-        for (yi, &y) in periods.years.iter().enumerate() {
-            for u in 0..n {
-                let i = yi * n + u;
-                let row = &mut year_rows[k][i];
-                row[L::CLEARING_BALANCE as usize] =
-                    clearing_balance(row).ok_or_else(|| EvalError::internal("ledger overflow"))?;
-                let months = from_months
-                    .get(k)
-                    .and_then(|r| r.as_ref())
-                    .and_then(|r| r.get(i));
-                for p in check_row(row, months) {
-                    problems.push(format!("{} {} {y}: {p}", kind_name(*kind), units[k].ids[u]));
-                }
-                let (claims_n, cost) = year_counts[k][i];
-                ledger.years.push(LedgerRow {
-                    kind: *kind,
-                    unit: units[k].ids[u].clone(),
-                    year: y,
-                    month: 0,
-                    claims: claims_n,
-                    total_cost: cost,
-                    values: row.clone(),
-                });
-            }
-        }
         if has_months[k] {
             for (p, &(y, m)) in periods.months.iter().enumerate() {
                 for u in 0..n {
-                    let (claims_n, cost) = month_counts[k][p * n + u];
+                    let row = &mut month_rows[k][p * n + u];
+                    row[L::CLEARING_BALANCE as usize] = clearing_balance(row)
+                        .ok_or_else(|| EvalError::internal("ledger overflow"))?;
                     ledger.months.push(LedgerRow {
                         kind: *kind,
                         unit: units[k].ids[u].clone(),
                         year: y,
                         month: m,
-                        claims: claims_n,
-                        total_cost: cost,
-                        values: month_rows[k][p * n + u].clone(),
+                        status: RowStatus::Final,
+                        counts: counts.months[k][p * n + u].clone(),
+                        values: row.clone(),
                     });
                 }
+            }
+        }
+        for (yi, &y) in periods.years.iter().enumerate() {
+            // The amounts paid monthly in this year: the year must add them up.
+            let monthly: Vec<u16> = L::MONTHLY_CASH
+                .into_iter()
+                .filter(|&c| monthly_in_year(prog, plan, periods, *kind, c, y))
+                .collect();
+            let complete = periods.complete.get(yi).copied().unwrap_or(false);
+            for u in 0..n {
+                let i = yi * n + u;
+                let row = &mut year_rows[k][i];
+                row[L::CLEARING_BALANCE as usize] =
+                    clearing_balance(row).ok_or_else(|| EvalError::internal("ledger overflow"))?;
+                let mut sums = vec![Decimal::ZERO; width];
+                for (p, (my, _)) in periods.months.iter().enumerate() {
+                    if *my == y {
+                        for (s, v) in sums.iter_mut().zip(&month_rows[k][p * n + u]) {
+                            *s = s.checked_add(*v).unwrap_or(*s);
+                        }
+                    }
+                }
+                for p in check_row(row, Some((&sums, &monthly))) {
+                    problems.push(format!("{} {} {y}: {p}", kind_name(*kind), units[k].ids[u]));
+                }
+                ledger.years.push(LedgerRow {
+                    kind: *kind,
+                    unit: units[k].ids[u].clone(),
+                    year: y,
+                    month: 0,
+                    status: match (complete, periods.provisional) {
+                        (true, _) => RowStatus::Final,
+                        (false, true) => RowStatus::Provisional,
+                        (false, false) => RowStatus::Partial,
+                    },
+                    counts: counts.years[k][i].clone(),
+                    values: row.clone(),
+                });
             }
         }
     }
@@ -494,6 +509,79 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
     Ok(Some(ledger))
 }
 
+/// Whether a month block of `kind` setting `col` runs in some month of year `y`.
+fn monthly_in_year(
+    prog: &Program,
+    plan: &Plan,
+    periods: &Periods,
+    kind: UnitKind,
+    col: u16,
+    y: i32,
+) -> bool {
+    prog.settles.iter().enumerate().any(|(b, s)| {
+        s.unit == kind
+            && s.period == PeriodKind::Month
+            && s.body.iter().any(|st| st.ledger_write() == Some(col))
+            && periods
+                .months
+                .iter()
+                .enumerate()
+                .any(|(p, (my, _))| *my == y && plan.applies[b].get(p).copied().unwrap_or(false))
+    })
+}
+
+/// Claims, total cost and what the layers paid, per kind, period and unit.
+struct RowCounts {
+    years: Vec<Vec<Counts>>,
+    months: Vec<Vec<Counts>>,
+}
+
+fn row_counts(
+    settlement: &Settlement,
+    units: &[Units],
+    periods: &Periods,
+) -> Result<RowCounts, Box<EvalError>> {
+    let mut years: Vec<Vec<Counts>> = units
+        .iter()
+        .map(|u| vec![Counts::default(); u.ids.len() * periods.years.len()])
+        .collect();
+    let mut months: Vec<Vec<Counts>> = units
+        .iter()
+        .map(|u| vec![Counts::default(); u.ids.len() * periods.months.len()])
+        .collect();
+    let overflow = || EvalError::internal("the totals are too large to add up");
+    for (&(inst, y, m), t) in &settlement.summary.by_institution_month {
+        let (Some(yi), Some(mi)) = (periods.year_index(y), periods.month_index((y, m))) else {
+            continue;
+        };
+        let paid = t
+            .layers
+            .iter()
+            .try_fold(Decimal::ZERO, |a, v| a.checked_add(*v))
+            .ok_or_else(overflow)?;
+        for (k, un) in units.iter().enumerate() {
+            let Some(u) = un.of_inst.get(inst as usize).copied().flatten() else {
+                continue;
+            };
+            let n = un.ids.len();
+            for (cells, i) in [
+                (&mut years[k], yi * n + u as usize),
+                (&mut months[k], mi * n + u as usize),
+            ] {
+                if let Some(x) = cells.get_mut(i) {
+                    x.claims += t.claims;
+                    x.total_cost = x
+                        .total_cost
+                        .checked_add(t.total_cost)
+                        .ok_or_else(overflow)?;
+                    x.claims_paid = x.claims_paid.checked_add(paid).ok_or_else(overflow)?;
+                }
+            }
+        }
+    }
+    Ok(RowCounts { years, months })
+}
+
 pub fn kind_name(k: UnitKind) -> &'static str {
     match k {
         UnitKind::Institution => "institution",
@@ -502,58 +590,94 @@ pub fn kind_name(k: UnitKind) -> &'static str {
     }
 }
 
-/// One block run for one unit and period.
-struct Ctx<'a, T: Tracer> {
-    env: &'a Env<'a, T>,
-    block: &'a Settle,
+/// Where a group runs: one unit in one period.
+struct Place<'a> {
     units: &'a Units,
     u: usize,
+    /// The period's index (months or years, by the group's period).
+    p: usize,
     year: i32,
+    /// 1–12, or 0 for the year.
     month: u32,
     epoch: usize,
-    aggs: &'a [Decimal],
+    /// The unit's row of the previous year, for `prior`.
     prior: Option<&'a [Decimal]>,
-    assessments: Option<&'a Assessments>,
 }
 
-fn run_block<T: Tracer>(
-    b: usize,
-    ctx: &Ctx<T>,
+/// Runs a group's statements, in their order, for one unit and period, on
+/// its ledger row: those of blocks in force in the period.
+#[allow(clippy::too_many_arguments)]
+fn run_group<T: Tracer>(
+    env: &Env<T>,
+    plan: &Plan,
+    aggs: &[Vec<Decimal>],
+    group: &SettleGroup,
+    at: &Place,
+    assessments: Option<&Assessments>,
     f: &mut Frame,
     row: &mut Vec<Decimal>,
 ) -> Result<(), Box<EvalError>> {
-    let id = &ctx.units.ids[ctx.u];
-    let unit = UnitCtx {
-        aggs: ctx.aggs,
-        prior: ctx.prior,
-        score: ctx.assessments.and_then(|a| a.score(id, ctx.year)),
-    };
-    let inst = match ctx.block.unit {
-        UnitKind::Institution => ctx.env.insts.rows.get(ctx.u),
+    let prog = env.prog;
+    let id = &at.units.ids[at.u];
+    let n = at.units.ids.len();
+    let score = assessments.and_then(|a| a.score(id, at.year));
+    let inst = match group.unit {
+        UnitKind::Institution => env.insts.rows.get(at.u),
         _ => None,
     };
-    let cur = Cur {
-        c: None,
-        i: 0,
-        inst,
-        epoch: ctx.epoch,
-        unit: Some(&unit),
-    };
-    std::mem::swap(&mut f.ledger, row);
+    let applies = |b: usize| plan.applies[b].get(at.p).copied().unwrap_or(false);
     if T::ON {
-        ctx.env.t.begin_block(b, id, ctx.year, ctx.month, f);
+        for (b, s) in prog.settles.iter().enumerate() {
+            if s.unit == group.unit && s.period == group.period && !applies(b) {
+                env.t.skipped_block(b, id, at.year, at.month);
+            }
+        }
     }
+    std::mem::swap(&mut f.ledger, row);
+    let mut open: Option<usize> = None;
     let mut result = Ok(());
-    for s in &ctx.block.body {
-        if let Err(mut e) = ctx.env.stmt(s, &cur, f, None) {
-            e.rule = Some(format!("settle block `{}`", ctx.block.name).into());
-            let period = if ctx.month == 0 {
-                ctx.year.to_string()
+    for &(b, si) in &group.stmts {
+        let (b, si) = (b as usize, si as usize);
+        if !applies(b) {
+            continue;
+        }
+        let (Some(block), Some(block_aggs)) = (prog.settles.get(b), aggs.get(b)) else {
+            continue;
+        };
+        let Some(stmt) = block.body.get(si) else {
+            continue;
+        };
+        if T::ON && open != Some(b) {
+            if open.is_some() {
+                env.t.end_block(f);
+            }
+            env.t.begin_block(b, id, at.year, at.month, f);
+        }
+        open = Some(b);
+        let na = block.aggregates.len();
+        let unit = UnitCtx {
+            aggs: block_aggs
+                .get((at.p * n + at.u) * na..(at.p * n + at.u + 1) * na)
+                .unwrap_or(&[]),
+            prior: at.prior,
+            score,
+        };
+        let cur = Cur {
+            c: None,
+            i: 0,
+            inst,
+            epoch: at.epoch,
+            unit: Some(&unit),
+        };
+        if let Err(mut e) = env.stmt(stmt, &cur, f, None) {
+            e.rule = Some(format!("settle block `{}`", block.name).into());
+            let period = if at.month == 0 {
+                at.year.to_string()
             } else {
-                format!("{}-{:02}", ctx.year, ctx.month)
+                format!("{}-{:02}", at.year, at.month)
             };
             e.unit = Some(
-                match ctx.block.unit {
+                match block.unit {
                     UnitKind::Region => format!("region, {period}"),
                     k => format!("{} {id}, {period}", kind_name(k)),
                 }
@@ -563,8 +687,8 @@ fn run_block<T: Tracer>(
             break;
         }
     }
-    if T::ON {
-        ctx.env.t.end_block(f);
+    if T::ON && open.is_some() {
+        env.t.end_block(f);
     }
     std::mem::swap(&mut f.ledger, row);
     result

@@ -63,47 +63,99 @@ impl Settlement {
     }
 }
 
-/// The years and months the claims' discharge dates fall in, sorted.
+/// What a run settles and clears: which years, and how far into the last.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The first and last year cleared; `None`: from the year of the
+    /// earliest discharge date to that of the latest, every year between
+    /// included (a year without claims still has its budgets paid).
+    pub years: Option<(i32, i32)>,
+    /// The last month run (`--through 2025-06`); `None`: December of the
+    /// last year. Months after it are not run.
+    pub through: Option<(i32, u32)>,
+    /// Run the year-end blocks for a year the run does not complete, its
+    /// rows marked provisional; otherwise they do not run for it.
+    pub provisional: bool,
+}
+
+/// The periods a run clears: every year of its scope, and every month of
+/// those years up to the last month run, sorted.
 #[derive(Debug, Clone, Default)]
 pub struct Periods {
     pub years: Vec<i32>,
     pub months: Vec<(i32, u32)>,
+    /// Per year: whether all twelve months are run.
+    pub complete: Vec<bool>,
+    /// Whether year-end blocks run for incomplete years (see [`Scope::provisional`]).
+    pub provisional: bool,
 }
 
 impl Periods {
+    /// The default scope: every year from the claims' first discharge year
+    /// to their last, all months.
     pub fn of(claims: &Claims) -> Periods {
-        let (Some(lo), Some(hi)) = (
-            claims.rows.iter().map(|c| c.discharge).min(),
-            claims.rows.iter().map(|c| c.discharge).max(),
-        ) else {
-            return Periods::default();
+        Periods::new(claims, &Scope::default()).unwrap_or_default()
+    }
+
+    /// The periods of a scope; an error says why the scope makes no sense.
+    pub fn new(claims: &Claims, scope: &Scope) -> Result<Periods, String> {
+        let (first, last) = match scope.years {
+            Some((a, b)) if a > b => {
+                return Err(format!("the years run backwards ({a} to {b})"));
+            }
+            Some(y) => y,
+            None => {
+                let lo = claims.rows.iter().map(|c| c.discharge).min();
+                let hi = claims.rows.iter().map(|c| c.discharge).max();
+                match (lo, hi, scope.through) {
+                    (Some(lo), Some(hi), _) => (lo.year(), hi.year()),
+                    (_, _, Some((y, _))) => (y, y),
+                    _ => return Ok(Periods::default()),
+                }
+            }
         };
-        let index = |d: crate::date::Date| {
-            let (y, m) = d.year_month();
-            y as usize * 12 + m as usize - 1
-        };
-        let first = index(lo);
-        let mut seen = vec![false; index(hi) - first + 1];
-        for c in &claims.rows {
-            seen[index(c.discharge) - first] = true;
+        let (ty, tm) = scope.through.unwrap_or((last, 12));
+        if !(1..=12).contains(&tm) {
+            return Err(format!("there is no month {tm}"));
         }
-        let months: Vec<(i32, u32)> = seen
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s)
-            .map(|(k, _)| (((first + k) / 12) as i32, ((first + k) % 12) as u32 + 1))
-            .collect();
-        let mut years: Vec<i32> = months.iter().map(|m| m.0).collect();
-        years.dedup();
-        Periods { years, months }
+        if ty < first || ty > last {
+            return Err(format!(
+                "--through {ty}-{tm:02} is outside the years run ({first} to {last})"
+            ));
+        }
+        let years: Vec<i32> = (first..=ty).collect();
+        let mut months = Vec::with_capacity(years.len() * 12);
+        for &y in &years {
+            let end = if y == ty { tm } else { 12 };
+            months.extend((1..=end).map(|m| (y, m)));
+        }
+        Ok(Periods {
+            complete: years.iter().map(|&y| y < ty || tm == 12).collect(),
+            years,
+            months,
+            provisional: scope.provisional,
+        })
     }
 
-    pub(crate) fn month_index(&self, ym: (i32, u32)) -> usize {
-        self.months.binary_search(&ym).unwrap_or(0)
+    /// Whether a discharge date falls in a month the run settles.
+    pub fn contains(&self, d: crate::date::Date) -> bool {
+        self.months.binary_search(&d.year_month()).is_ok()
     }
 
-    pub(crate) fn year_index(&self, y: i32) -> usize {
-        self.years.binary_search(&y).unwrap_or(0)
+    /// The first and last month run, for messages (`2025-01 to 2025-06`).
+    pub fn describe(&self) -> String {
+        match (self.months.first(), self.months.last()) {
+            (Some((y0, m0)), Some((y1, m1))) => format!("{y0}-{m0:02} to {y1}-{m1:02}"),
+            _ => "no months".into(),
+        }
+    }
+
+    pub(crate) fn month_index(&self, ym: (i32, u32)) -> Option<usize> {
+        self.months.binary_search(&ym).ok()
+    }
+
+    pub(crate) fn year_index(&self, y: i32) -> Option<usize> {
+        self.years.binary_search(&y).ok()
     }
 }
 
@@ -124,7 +176,28 @@ pub fn settle(
     insts: &Institutions,
     threads: usize,
 ) -> Result<Settlement, Box<EvalError>> {
-    let periods = Periods::of(claims);
+    settle_periods(prog, claims, insts, threads, Periods::of(claims))
+}
+
+/// [`settle`] over given periods: every claim's discharge date must fall in
+/// one of its months (callers set the others aside first, see
+/// [`Periods::contains`]).
+pub fn settle_periods(
+    prog: &Program,
+    claims: &Claims,
+    insts: &Institutions,
+    threads: usize,
+    periods: Periods,
+) -> Result<Settlement, Box<EvalError>> {
+    if let Some(c) = claims.rows.iter().find(|c| !periods.contains(c.discharge)) {
+        let mut e = EvalError::internal(&format!(
+            "a claim discharged on {} is outside the run ({})",
+            c.discharge,
+            periods.describe()
+        ));
+        e.claim = Some((claims.text(c.id).to_string(), c.line));
+        return Err(e);
+    }
     let plan = ledger::Plan::new(prog, insts, &periods);
     let n_layers = prog.layers.len();
     let n_outputs = prog.outputs.len();

@@ -37,7 +37,8 @@ pub struct Summary {
     pub all: Totals,
     /// Indexed by visit-type code.
     pub by_visit: Vec<Totals>,
-    /// Keyed by (institution index, year, month); only cells with claims.
+    /// Keyed by (institution index, year, month): every institution and
+    /// every month of the run, with or without claims.
     pub by_institution_month: BTreeMap<(u32, i32, u32), Totals>,
 }
 
@@ -130,7 +131,7 @@ impl Tally {
         Ok(())
     }
 
-    /// The summary: every cell with claims, and the sums over them.
+    /// The summary: every institution-month, and the sums over them.
     pub(crate) fn summary(&self, insts: usize, periods: &Periods) -> Result<Summary, String> {
         let w = self.width();
         let overflow = || "the totals are too large to add up".to_string();
@@ -171,10 +172,8 @@ impl Tally {
                     add(&mut cell, c)?;
                     add(by, c)?;
                 }
-                if cell[0] > 0 {
-                    add_wide(&mut all, &cell)?;
-                    by_institution_month.insert((i as u32, y, mo), totals(&cell)?);
-                }
+                add_wide(&mut all, &cell)?;
+                by_institution_month.insert((i as u32, y, mo), totals(&cell)?);
             }
         }
         Ok(Summary {

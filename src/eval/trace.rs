@@ -32,6 +32,8 @@ pub(crate) trait Tracer {
     /// Settle block `block` is about to run for a unit and period (`month` 0: the year).
     fn begin_block(&self, _block: usize, _unit: &str, _year: i32, _month: u32, _f: &Frame) {}
     fn end_block(&self, _f: &Frame) {}
+    /// Settle block `block` is not in force in the unit's period, so it does not run.
+    fn skipped_block(&self, _block: usize, _unit: &str, _year: i32, _month: u32) {}
 }
 
 /// The tracer of ordinary runs: nothing is observed.

@@ -358,7 +358,7 @@ pub fn unit(
             who.clone(),
             format!(
                 "{} claims settled in {year}, total cost {}",
-                row.claims, row.total_cost
+                row.counts.claims, row.counts.total_cost
             ),
         ));
         if let (UnitKind::Institution, Some(i)) = (k, insts.rows.iter().find(|i| i.id == *uid)) {

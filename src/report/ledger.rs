@@ -15,9 +15,12 @@ fn header(l: &Ledger, months: bool) -> Vec<String> {
     let mut h: Vec<String> = ["unit", "unit_id", "year"].map(String::from).to_vec();
     if months {
         h.push("month".into());
+    } else {
+        h.push("status".into());
     }
     h.push("claims".into());
     h.push("total_cost".into());
+    h.push("claims_paid".into());
     h.extend(l.columns.iter().cloned());
     h
 }
@@ -30,9 +33,12 @@ fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<String> {
     ];
     if months {
         rec.push(r.month.to_string());
+    } else {
+        rec.push(r.status.name().to_string());
     }
-    rec.push(r.claims.to_string());
-    rec.push(money(r.total_cost));
+    rec.push(r.counts.claims.to_string());
+    rec.push(money(r.counts.total_cost));
+    rec.push(money(r.counts.claims_paid));
     for (i, v) in r.values.iter().enumerate() {
         let is_money = i < COLUMNS.len()
             || prog
@@ -77,9 +83,13 @@ pub fn write_ledger(
 pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
     let h = header(l, false);
     let recs: Vec<Vec<String>> = l.years.iter().map(|r| record(prog, r, false)).collect();
-    let fixed = 5; // unit, unit_id, year, claims, total_cost
+    let fixed = 7; // unit, unit_id, year, status, claims, total_cost, claims_paid
     let keep: Vec<usize> = (0..h.len())
         .filter(|&i| {
+            if i == 3 {
+                // The status only when some year is not final.
+                return recs.iter().any(|r| r.get(3).is_some_and(|v| v != "final"));
+            }
             i < fixed
                 || i == fixed + crate::schema::ledger::CLEARING_BALANCE as usize
                 || recs
