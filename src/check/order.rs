@@ -118,11 +118,18 @@ impl Checker {
                     .unwrap_or_default();
                 let help = if col == L::CLEARING_BALANCE {
                     format!("`clearing_balance` is computed from withhold_returned, retained, institution_share, deductions and prepaid, so it cannot be part of `{written}`")
+                } else if col == nodes[j].writes.unwrap_or(u16::MAX) {
+                    format!("a ledger amount read in a settle block is its final value, which this statement changes; compute the step from other amounts (keep it in a `let`), and write `{name} += …` to add it")
                 } else {
-                    format!("a ledger amount read in a settle block is its final value; to add to it write `{name} += …`, or keep the step in a `let`")
+                    format!("a ledger amount read in a settle block is its final value, which this statement changes through `{written}`")
+                };
+                let message = if col == L::CLEARING_BALANCE {
+                    format!("`{written}` cannot be computed from `clearing_balance`, which is computed from it")
+                } else {
+                    format!("`{name}` is read in its own computation")
                 };
                 self.error(
-                    Diagnostic::error(format!("`{name}` is read in its own computation"))
+                    Diagnostic::error(message)
                         .at(span)
                         .label(format!("the final `{name}` depends on this statement"))
                         .help(help),
@@ -154,7 +161,8 @@ impl Checker {
             }
         }
         if order.len() < n {
-            self.report_cycle(&deps, &waiting);
+            let writes: Vec<Option<u16>> = nodes.iter().map(|x| x.writes).collect();
+            self.report_cycle(&deps, &waiting, &writes);
             return None;
         }
         let mut writes: Vec<u16> = nodes.iter().filter_map(|x| x.writes).collect();
@@ -173,7 +181,7 @@ impl Checker {
 
     /// Some statements wait on each other: find one cycle among them and
     /// report it at a read.
-    fn report_cycle(&mut self, deps: &[Vec<Dep>], waiting: &[usize]) {
+    fn report_cycle(&mut self, deps: &[Vec<Dep>], waiting: &[usize], writes: &[Option<u16>]) {
         let stuck = |i: usize| waiting[i] > 0;
         let Some(start) = (0..deps.len()).find(|&i| stuck(i)) else {
             return;
@@ -193,25 +201,29 @@ impl Checker {
             path.push((next, why));
             at = next;
         }
-        // `path`: each statement then the one it waits for, with the read.
-        let reads: Vec<(u16, Span)> = path.iter().filter_map(|(_, r)| *r).collect();
-        let Some(&(first, span)) = reads.first() else {
+        // `path[j]`: a statement, and the read in `path[j - 1]` (cyclically)
+        // that makes that one wait for it.
+        let mut steps = Vec::new();
+        for j in 0..path.len() {
+            let reader = path[(j + path.len() - 1) % path.len()].0;
+            if let (Some((col, span)), Some(w)) = (path[j].1, writes.get(reader).copied().flatten())
+            {
+                steps.push((self.ledger_name(w), self.ledger_name(col), span));
+            }
+        }
+        let Some((w0, r0, span)) = steps.first().cloned() else {
             return;
         };
-        let mut names: Vec<String> = reads.iter().map(|(c, _)| self.ledger_name(*c)).collect();
-        names.push(self.ledger_name(first));
+        let mut names: Vec<String> = steps.iter().map(|s| format!("`{}`", s.0)).collect();
+        names.dedup();
         let mut d = Diagnostic::error(format!(
-            "these ledger amounts are computed from each other: {}",
-            names
-                .iter()
-                .map(|n| format!("`{n}`"))
-                .collect::<Vec<_>>()
-                .join(" ← ")
+            "{} are computed from each other",
+            names.join(" and ")
         ))
         .at(span)
-        .label(format!("`{}` is read here", names[0]));
-        for &(c, s) in reads.iter().skip(1) {
-            d = d.note(s, format!("`{}` is read here", self.ledger_name(c)));
+        .label(format!("`{r0}` is read here, to compute `{w0}`"));
+        for (w, r, s) in steps.iter().skip(1) {
+            d = d.note(*s, format!("`{r}` is read here, to compute `{w}`"));
         }
         self.error(d.help(
             "a ledger amount read in a settle block is its final value for the unit and period, so one of them must be computed without the other (from aggregates, parameters or the data)",

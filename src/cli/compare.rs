@@ -8,12 +8,13 @@
 //! A TOML compare file says the same in one reproducible file.
 
 use super::shared::{
-    load_failed, load_inputs, report_eval_error, split_set, toml_value, DataArgs, Stages,
+    load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
+    toml_value, DataArgs, Stages,
 };
 use super::Status;
 use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
-use crate::eval::{settle, settle_institutions};
+use crate::eval::{settle_institutions, settle_periods};
 use crate::ir::Program;
 use crate::report::{compare as out, Format};
 use clap::Args;
@@ -114,6 +115,7 @@ struct Plan {
     reject_file: Option<PathBuf>,
     rules: bool,
     threads: usize,
+    scope: crate::eval::Scope,
 }
 
 /// The label a spec of a file gets by default: its file stem.
@@ -205,10 +207,19 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             reject_file: None,
             rules: false,
             threads: 0,
+            scope: crate::eval::Scope::default(),
         },
     };
     plan.rules = args.rules;
     plan.threads = args.data.threads;
+    plan.scope = crate::eval::Scope {
+        years: args.data.year.as_deref().map(parse_years).transpose()?,
+        through: args.data.through.as_deref().map(parse_month).transpose()?,
+        provisional: args.data.provisional,
+    };
+    if plan.scope.provisional && plan.scope.through.is_none() {
+        return Err("--provisional goes with --through YYYY-MM (a year cut short)".into());
+    }
     for s in &args.set {
         let (k, v) = split_set(s)?;
         match k.split_once(':').filter(|(l, _)| !l.contains('[')) {
@@ -302,6 +313,7 @@ fn plan_of_file(path: &Path) -> Result<Plan, String> {
         reject_file: f.reject_file.map(rel),
         rules: false,
         threads: 0,
+        scope: crate::eval::Scope::default(),
     })
 }
 
@@ -470,13 +482,24 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
     }
     let mut clock = Stages::new(false);
     clock.begin("reading claims");
-    let (insts, claims, rejects) = load_inputs(
+    let (insts, mut claims, rejects) = load_inputs(
         claims_path,
         inst_path,
         &first.prog,
         plan.reject_file.as_deref(),
         &mut clock,
     )?;
+    let (periods, outside) = scope_claims(&mut claims, &plan.scope).map_err(|e| {
+        clock.clear();
+        eprintln!("error: {e}");
+        Status::Usage
+    })?;
+    if outside > 0 {
+        clock.note(&format!(
+            "note: {outside} claims discharged outside the run ({}) are set aside",
+            periods.describe()
+        ));
+    }
     let assessments = match &plan.assessments {
         None => None,
         Some(path) => match load_assessments(path) {
@@ -494,12 +517,14 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
     let mut outcomes = Vec::with_capacity(compiled.len());
     for c in compiled {
         bar.set_message(format!("settling with {}", c.label));
-        let s = settle(&c.prog, &claims, &insts, plan.threads).map_err(|e| {
-            bar.finish_and_clear();
-            eprintln!("in policy `{}`:", c.label);
-            report_eval_error(claims_path, &c.file, &e);
-            Status::Problems
-        })?;
+        let s = settle_periods(&c.prog, &claims, &insts, plan.threads, periods.clone()).map_err(
+            |e| {
+                bar.finish_and_clear();
+                eprintln!("in policy `{}`:", c.label);
+                report_eval_error(claims_path, &c.file, &e);
+                Status::Problems
+            },
+        )?;
         let ledger = settle_institutions(&c.prog, &claims, &insts, &s, assessments.as_ref())
             .map_err(|e| {
                 bar.finish_and_clear();

@@ -5,11 +5,12 @@
 //! Flags given on the command line win over the run file.
 
 use super::shared::{
-    load_failed, load_inputs, report_eval_error, split_set, toml_value, DataArgs, Stages,
+    load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
+    toml_value, DataArgs, Stages,
 };
 use super::Status;
 use crate::data::{load_assessments, RowError};
-use crate::eval::{settle, settle_institutions, Ledger, Settlement, Summary, Totals};
+use crate::eval::{settle_institutions, settle_periods, Ledger, Scope, Settlement, Totals};
 use crate::report::{
     ledger_table, money, write_ledger, write_results, Format, ResultColumns, Table,
 };
@@ -53,6 +54,12 @@ struct RunFile {
     out: Option<PathBuf>,
     format: Option<Format>,
     reject_file: Option<PathBuf>,
+    /// `2025` or `"2024-2025"`.
+    year: Option<toml::Value>,
+    /// `"2025-06"`.
+    through: Option<String>,
+    #[serde(default)]
+    provisional: bool,
     #[serde(default)]
     set: BTreeMap<String, toml::Value>,
 }
@@ -69,6 +76,7 @@ struct Plan {
     reject_file: Option<PathBuf>,
     threads: usize,
     timings: bool,
+    scope: Scope,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -113,7 +121,26 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         .institutions
         .or(file.institutions.map(rel))
         .ok_or("no institutions file: give --institutions FILE")?;
+    let year = match (&args.data.year, &file.year) {
+        (Some(y), _) => Some(parse_years(y)?),
+        (None, Some(v)) => Some(parse_years(&toml_value(v.clone()))?),
+        (None, None) => None,
+    };
+    let through = match args.data.through.as_ref().or(file.through.as_ref()) {
+        Some(t) => Some(parse_month(t)?),
+        None => None,
+    };
+    let provisional = args.data.provisional || file.provisional;
+    if provisional && through.is_none() {
+        return Err("--provisional goes with --through YYYY-MM (a year cut short)".into());
+    }
+    let scope = Scope {
+        years: year,
+        through,
+        provisional,
+    };
     Ok(Plan {
+        scope,
         policy: if is_toml {
             rel(file.policy)
         } else {
@@ -152,7 +179,7 @@ pub fn run(args: RunArgs) -> Status {
 
     let mut clock = Stages::new(plan.timings);
     clock.begin("reading claims");
-    let (insts, claims, rejects) = match load_inputs(
+    let (insts, mut claims, rejects) = match load_inputs(
         &plan.claims,
         &plan.institutions,
         &prog,
@@ -163,8 +190,16 @@ pub fn run(args: RunArgs) -> Status {
         Err(s) => return s,
     };
 
+    let (periods, outside) = match scope_claims(&mut claims, &plan.scope) {
+        Ok(x) => x,
+        Err(e) => {
+            clock.clear();
+            eprintln!("error: {e}");
+            return Status::Usage;
+        }
+    };
     clock.begin("settling claims");
-    let settlement = match settle(&prog, &claims, &insts, plan.threads) {
+    let settlement = match settle_periods(&prog, &claims, &insts, plan.threads, periods) {
         Ok(s) => s,
         Err(e) => {
             clock.clear();
@@ -172,7 +207,6 @@ pub fn run(args: RunArgs) -> Status {
             return Status::Problems;
         }
     };
-    let summary = &settlement.summary;
     let assessments = match &plan.assessments {
         None => None,
         Some(path) => match load_assessments(path) {
@@ -228,8 +262,8 @@ pub fn run(args: RunArgs) -> Status {
         &prog,
         &claims,
         &rejects,
+        outside,
         &settlement,
-        summary,
         ledger.as_ref(),
     );
     Status::Ok
@@ -240,10 +274,11 @@ fn print_summary(
     prog: &crate::ir::Program,
     claims: &crate::data::Claims,
     rejects: &[RowError],
+    outside: usize,
     s: &Settlement,
-    summary: &Summary,
     ledger: Option<&Ledger>,
 ) {
+    let summary = &s.summary;
     let cols = ResultColumns::of(prog);
     let settled = s.len();
     let region = match (&prog.region, &prog.code) {
@@ -276,8 +311,13 @@ fn print_summary(
                 }
                 _ => format!("{} rejected", rejects.len()),
             };
+            let outside = if outside > 0 {
+                format!(" + {outside} outside the run ({})", s.periods.describe())
+            } else {
+                String::new()
+            };
             println!(
-                "claims: {} read = {settled} settled + {rejected}",
+                "claims: {} read = {settled} settled + {rejected}{outside}",
                 claims.rows_read
             );
             println!();
@@ -325,6 +365,8 @@ fn print_summary(
                 "rows_read": claims.rows_read,
                 "settled": settled,
                 "rejected": rejects.len(),
+                "outside_run": outside,
+                "months": s.periods.describe(),
                 "reconciles": reconciles,
                 "by_visit_type": table,
                 "ledger_rows": ledger.map_or(0, |l| l.years.len()),

@@ -28,6 +28,64 @@ pub struct DataArgs {
     /// Threads to settle with (default: all cores); the results are the same for any number
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// The years to clear: 2025, or 2024-2025 (default: every year from the
+    /// earliest discharge date's to the latest's); claims discharged outside
+    /// are set aside and counted
+    #[arg(long, value_name = "YYYY[-YYYY]")]
+    pub year: Option<String>,
+    /// Run only up to this month: later months are not settled or paid, and
+    /// a year cut short gets no year-end clearing (its ledger rows: partial)
+    #[arg(long, value_name = "YYYY-MM")]
+    pub through: Option<String>,
+    /// With --through: run the year-end blocks on a year cut short too, its
+    /// ledger rows marked provisional
+    #[arg(long)]
+    pub provisional: bool,
+}
+
+/// `--year 2025` or `--year 2024-2025` (also `2024..2025`).
+pub(crate) fn parse_years(s: &str) -> Result<(i32, i32), String> {
+    let bad = || format!("--year `{s}`: write a year (2025) or a range (2024-2025)");
+    let year = |t: &str| {
+        let t = t.trim();
+        (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<i32>().ok())
+            .flatten()
+            .ok_or_else(bad)
+    };
+    match s.split_once("..").or_else(|| s.split_once('-')) {
+        Some((a, b)) => Ok((year(a)?, year(b)?)),
+        None => year(s).map(|y| (y, y)),
+    }
+}
+
+/// `--through 2025-06`.
+pub(crate) fn parse_month(s: &str) -> Result<(i32, u32), String> {
+    let bad = || format!("--through `{s}`: write a month as YYYY-MM, e.g. 2025-06");
+    let (y, m) = s.trim().split_once('-').ok_or_else(bad)?;
+    let y: i32 = (y.len() == 4)
+        .then(|| y.parse().ok())
+        .flatten()
+        .ok_or_else(bad)?;
+    let m: u32 = (m.len() == 2)
+        .then(|| m.parse().ok())
+        .flatten()
+        .ok_or_else(bad)?;
+    if !(1..=12).contains(&m) {
+        return Err(bad());
+    }
+    Ok((y, m))
+}
+
+/// The run's periods from its scope, with the claims discharged outside
+/// them set aside; returns the periods and how many were set aside.
+pub(crate) fn scope_claims(
+    claims: &mut Claims,
+    scope: &crate::eval::Scope,
+) -> Result<(crate::eval::Periods, usize), String> {
+    let periods = crate::eval::Periods::new(claims, scope)?;
+    let outside = claims.set_aside(|c| !periods.contains(c.discharge));
+    Ok((periods, outside))
 }
 
 /// The stages of a run: a spinner naming the current one on a terminal

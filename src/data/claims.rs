@@ -59,6 +59,20 @@ impl Claims {
     pub fn text(&self, r: TextRef) -> &str {
         self.arena.get(r)
     }
+
+    /// Takes out the rows `outside` picks (claims discharged outside a
+    /// run's months), with their extra columns; returns how many.
+    pub fn set_aside(&mut self, outside: impl Fn(&Claim) -> bool) -> usize {
+        let marked: Vec<bool> = self.rows.iter().map(outside).collect();
+        let n = marked.iter().filter(|m| **m).count();
+        if n > 0 {
+            retain_unmarked(&mut self.rows, &marked);
+            for col in self.extras.iter_mut() {
+                retain_unmarked(col, &marked);
+            }
+        }
+        n
+    }
 }
 
 /// The contract's columns, in the contract's order.
