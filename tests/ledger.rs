@@ -387,3 +387,56 @@ fn ledger_reads_that_cannot_be_known_are_check_errors() {
         assert!(err.contains(says), "{name}: {err}");
     }
 }
+
+/// What an aggregate ranges over does not depend on how its condition is
+/// spelled. Before, `count(when institution.level == 2)` counted
+/// institutions and `count(when 二级)` (a top-level `let` of the same field)
+/// counted claims; now a range is said (`institutions`, `claims`), without
+/// one an aggregate is over claims, and one that reads only institution
+/// values must say.
+#[test]
+fn an_aggregate_says_what_it_ranges_over() {
+    let policy = format!(
+        "{HALF}
+let 二级 = institution.level == 2
+settle 全市 per region per year {{
+  let 机构数 = count(institutions when institution.level == 2)
+  let 病例数 = count(when 二级)
+  let 病例数2 = count(claims when institution.level == 2)
+  budget = 1000元 * 机构数 + 1元 * 病例数 + 0.01元 * 病例数2
+}}
+"
+    );
+    let case = Case::new(
+        "ranges",
+        &policy,
+        &[
+            "C1,P1,H1,2025-03-05,100.00",
+            "C2,P2,H1,2025-03-06,100.00",
+            "C3,P3,H2,2025-03-07,100.00",
+        ],
+        &["H1,,0.00", "H2,,0.00", "H3,,0.00"],
+    );
+    case.ok(&[]);
+    // Every institution of the file is level 2: 3 institutions, 3 claims:
+    // 1000 × 3 + 1 × 3 + 0.01 × 3 = 3003.03.
+    let region = case
+        .rows("ledger.csv")
+        .into_iter()
+        .find(|r| r["unit"] == "region")
+        .unwrap();
+    assert_eq!(region["budget"], "3003.03");
+    let ambiguous = Case::new(
+        "ranges-ambiguous",
+        &policy.replace("count(institutions when", "count(when"),
+        &["C1,P1,H1,2025-03-05,100.00"],
+        &["H1,,0.00"],
+    );
+    assert!(
+        ambiguous
+            .check()
+            .contains("say what this `count` ranges over"),
+        "{}",
+        ambiguous.check()
+    );
+}

@@ -522,7 +522,7 @@ impl Checker {
                 Diagnostic::error("this block settles a group of institutions")
                     .at(span)
                     .label("which institution?")
-                    .help("add the institutions up with an aggregate: `sum(institution.enrolled)`"),
+                    .help("add the institutions up with an aggregate: `sum(institutions, institution.enrolled)`"),
             );
             return false;
         }

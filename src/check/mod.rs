@@ -34,6 +34,8 @@ const RESERVED: &[&str] = &[
     "assessment",
     "sum",
     "count",
+    "claims",
+    "institutions",
     "avg",
     "prior",
     "rate",

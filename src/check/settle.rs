@@ -360,11 +360,23 @@ impl Checker {
             );
             return TExpr::Poison;
         }
+        // An explicit range first: `count(institutions when …)`, `sum(claims, x)`.
+        let range = match args.first().map(|a| &a.kind) {
+            Some(ExprKind::Name(id)) if id.name == "claims" || id.name == "institutions" => {
+                Some(if id.name == "claims" {
+                    AggOver::Claims
+                } else {
+                    AggOver::Institutions
+                })
+            }
+            _ => None,
+        };
+        let args = if range.is_some() { &args[1..] } else { args };
         let want = if kind == AggKind::Count { 0 } else { 1 };
         if args.len() != want {
             let example = match kind {
-                AggKind::Count => "`count()` or `count(when claim.visit_type == \"inpatient\")`",
-                AggKind::Sum => "`sum(claim.total_cost)` or `sum(fund_paid when ...)`",
+                AggKind::Count => "`count()`, `count(when claim.visit_type == \"inpatient\")` or `count(institutions when institution.level == 1)`",
+                AggKind::Sum => "`sum(claim.total_cost)`, `sum(fund_paid when ...)` or `sum(institutions, institution.enrolled)`",
                 AggKind::Avg => "`avg(claim.length_of_stay when ...)`",
             };
             self.error(
@@ -382,6 +394,9 @@ impl Checker {
             );
             return TExpr::Poison;
         }
+        let Some(ctx) = self.settle.as_mut() else {
+            return TExpr::Poison;
+        };
         ctx.in_agg = true;
         ctx.touched_claim = false;
         ctx.touched_inst = false;
@@ -400,10 +415,48 @@ impl Checker {
             return TExpr::Poison;
         };
         ctx.in_agg = false;
-        let over = if !ctx.touched_claim && ctx.touched_inst {
-            AggOver::Institutions
-        } else {
-            AggOver::Claims
+        let (touched_claim, touched_inst) = (ctx.touched_claim, ctx.touched_inst);
+        let over = match range {
+            Some(AggOver::Institutions) if touched_claim => {
+                self.error(
+                    Diagnostic::error(format!(
+                        "`{}(institutions, …)` ranges over institutions, but this reads a value of a claim",
+                        func.name
+                    ))
+                    .at(span)
+                    .help("over institutions an aggregate reads `institution.x` only; to add up the claims, leave out `institutions`"),
+                );
+                return TExpr::Poison;
+            }
+            Some(r) => r,
+            // Without a range an aggregate is over claims; one that reads
+            // institutions only could mean either, so it must say.
+            None if touched_inst && !touched_claim => {
+                let (what, inst, claims) = match kind {
+                    AggKind::Count => (
+                        "count",
+                        "count(institutions when …)",
+                        "count(claims when …)",
+                    ),
+                    AggKind::Sum => ("sum", "sum(institutions, …)", "sum(claims, …)"),
+                    AggKind::Avg => ("avg", "avg(institutions, …)", "avg(claims, …)"),
+                };
+                self.error(
+                    Diagnostic::error(format!(
+                        "say what this `{what}` ranges over: the unit's claims or its institutions"
+                    ))
+                    .at(span)
+                    .label("reads only institution values")
+                    .help(format!(
+                        "`{inst}` takes each institution once (e.g. `sum(institutions, institution.enrolled)`); `{claims}` each of their claims"
+                    )),
+                );
+                return TExpr::Poison;
+            }
+            None => AggOver::Claims,
+        };
+        let Some(ctx) = self.settle.as_mut() else {
+            return TExpr::Poison;
         };
         let (arg, ty) = match arg {
             None => (None, Ty::Count),
