@@ -268,7 +268,7 @@ fn run_inline(name: &str, policy_text: &str) -> std::process::Output {
 fn runtime_errors_name_the_claim_and_the_rule() {
     let o = run_inline(
         "bad",
-        "layer fund_paid {\n  rule 除零 {\n    pay claim.total_cost / (claim.age - claim.age)\n  }\n}\n",
+        "layer fund_paid {\n  rule 除零 {\n    pay claim.total_cost / (claim.age - claim.age) round\n  }\n}\n",
     );
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
@@ -278,18 +278,23 @@ fn runtime_errors_name_the_claim_and_the_rule() {
     assert!(err.contains("bad.policy:3:"), "{err}");
 }
 
+/// A payment that may carry fractions of a fen is refused before any data
+/// is read (it used to fail at run time, on the first claim that gave one).
 #[test]
-fn a_payment_that_is_not_whole_fen_is_an_error() {
+fn a_payment_that_may_not_be_whole_fen_is_a_check_error() {
     let o = run_inline(
         "fen",
         "layer fund_paid {\n  rule r {\n    pay claim.total_cost * 33%\n  }\n}\n",
     );
     assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
     assert!(
-        stderr(&o).contains("is not a whole number of fen; add `round`"),
-        "{}",
-        stderr(&o)
+        err.contains("what layer `fund_paid` pays must be a whole number of fen"),
+        "{err}"
     );
+    assert!(err.contains("fen.policy:3:9"), "{err}");
+    assert!(err.contains("add `round`"), "{err}");
+    assert!(!err.contains("claim `"), "no claim was settled: {err}");
 }
 
 #[test]

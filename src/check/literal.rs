@@ -70,6 +70,23 @@ pub fn literal_value(lit: &Literal, ty: Ty, name: &str) -> Result<ParamValue, Di
                 ))
                 .at(lit.span));
             }
+            if ty == Ty::Days && value.fract() != Decimal::ZERO {
+                return Err(Diagnostic::error(format!(
+                    "a number of days must be whole, not {}",
+                    value.normalize()
+                ))
+                .at(lit.span));
+            }
+            // Money is whole fen, so that the checker can prove payments are.
+            if ty == Ty::Money && value.round_dp(2) != *value {
+                return Err(Diagnostic::error(format!(
+                    "an amount of money is a whole number of fen, not {}",
+                    value.normalize()
+                ))
+                .at(lit.span)
+                .label("fractions of a fen")
+                .help("write at most two decimals of a yuan (0.01元 is one fen)"));
+            }
             Ok(ParamValue::Num(*value))
         }
         (LitKind::Date(d), Ty::Date) => Ok(ParamValue::Date(*d)),

@@ -12,6 +12,7 @@ mod expr;
 mod literal;
 mod order;
 mod overrides;
+mod precision;
 mod rules;
 mod settle;
 pub mod types;
@@ -122,6 +123,9 @@ pub(crate) struct Checker {
     pub(crate) region_lets: HashMap<(String, String), (u16, Ty)>,
     /// Local slots in use after the top-level `let`s.
     lets_base: (u16, u16, u16),
+    /// The decimal places each local and region value can have (see `precision`).
+    pub(crate) local_places: Vec<u32>,
+    pub(crate) region_places: Vec<u32>,
     /// Every ledger amount read in a settle block (`prior` included), where.
     pub(crate) ledger_reads: Vec<(u16, Span)>,
     /// Settle blocks seen so far, by name, with when they are in force.

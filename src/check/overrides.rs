@@ -160,7 +160,7 @@ mod tests {
         table 封顶线: money by claim.insured_type = { \"职工\": 30万元, \"居民\": 20万元 }\n\
         table 比例: ratio by claim.insured_type, institution.level = { (\"employee\", 1): 90%, else: 80% }\n\
         table 病种: money by claim.disease_code = { \"C34\": 5000元 }\n\
-        layer fund_paid { rule r { pay 封顶线[claim.insured_type] * 比例[claim.insured_type, institution.level] + 病种[claim.disease_code] } }";
+        layer fund_paid { rule r { pay 封顶线[claim.insured_type] * 比例[claim.insured_type, institution.level] + 病种[claim.disease_code] round } }";
 
     #[test]
     fn sets_parameters_and_cells() {
@@ -194,5 +194,9 @@ mod tests {
         assert!(e(&mut p, "封顶线[employee]", "95%").contains("is money"));
         assert!(e(&mut p, "病种[C35]", "1元").contains("does not add one"));
         assert!(e(&mut p, "封顶线[else]", "1元").contains("no `else` row"));
+        // The checker proved payments whole fen on whole-fen money: an
+        // override may not bring fractions of a fen in.
+        assert!(e(&mut p, "门诊封顶", "2000.005元").contains("a whole number of fen"));
+        assert!(e(&mut p, "封顶线[employee]", "0.001元").contains("a whole number of fen"));
     }
 }

@@ -58,7 +58,10 @@ impl Checker {
             return None;
         };
         let stmt = match (local, value) {
-            (Local::Num(s, _), expr::TExpr::Num(n, _)) => Stmt::SetNum(s, n, span),
+            (Local::Num(s, _), expr::TExpr::Num(n, _)) => {
+                self.set_places(false, s, &n);
+                Stmt::SetNum(s, n, span)
+            }
             (Local::Bool(s), expr::TExpr::Bool(b)) => Stmt::SetBool(s, b, span),
             (Local::Date(s), expr::TExpr::Date(d)) => Stmt::SetDate(s, d, span),
             _ => return None,
@@ -179,6 +182,10 @@ impl Checker {
                 let e = self.expr(value);
                 let n = self.expect_money(e, value.span, &format!("what layer `{layer}` pays"));
                 self.ctx.paid = true;
+                let what = format!("what layer `{layer}` pays");
+                if let Some(n) = &n {
+                    self.require_places(n, Ty::Money, value.span, &what);
+                }
                 n.map(|n| Stmt::Pay(n, *span))
             }
             ast::Stmt::AccAdd { acc, value } => {
@@ -200,6 +207,8 @@ impl Checker {
                             );
                             return None;
                         }
+                        let what = format!("what is added to accumulator `{}`", acc.name);
+                        self.require_places(&n, ty, value.span, &what);
                         Some(Stmt::AccAdd(i, n, acc.span.to(value.span)))
                     }
                     _ => {
@@ -243,6 +252,8 @@ impl Checker {
                             );
                             return None;
                         }
+                        let what = format!("output `{}`", output.name);
+                        self.require_places(&n, ty, value.span, &what);
                         Some(Stmt::SetOutput(i, n, output.span.to(value.span)))
                     }
                     _ => {

@@ -258,7 +258,9 @@ impl Checker {
                                 r
                             }
                         };
-                        body.push(Stmt::SetRegion(r, Num::Local(i), span));
+                        let n = Num::Local(i);
+                        self.set_places(true, r, &n);
+                        body.push(Stmt::SetRegion(r, n, span));
                     }
                 }
             }
@@ -316,6 +318,8 @@ impl Checker {
                     );
                     return;
                 }
+                let what = format!("ledger amount `{}`", name.name);
+                self.require_places(&n, ty, value.span, &what);
                 let span = name.span.to(value.span);
                 body.push(if add {
                     Stmt::AddLedger(col, n, span)

@@ -196,7 +196,22 @@ impl<T: Tracer> Env<'_, T> {
                     .checked_add(v)
                     .ok_or_else(|| EvalError::at("accumulator overflow", *span))?;
             }
-            Stmt::SetOutput(i, n, _) => f.outputs[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetOutput(i, n, span) => {
+                let v = self.num(n, cur, f)?;
+                // The checker proves money outputs whole fen; this only guards it.
+                let money = self
+                    .prog
+                    .outputs
+                    .get(*i as usize)
+                    .is_some_and(|o| o.ty == crate::check::types::Ty::Money);
+                if money && v.round_dp(2) != v {
+                    return Err(EvalError::at(
+                        format!("the output {v} is not a whole number of fen; add `round`"),
+                        *span,
+                    ));
+                }
+                f.outputs[*i as usize] = v;
+            }
             Stmt::SetLedger(i, n, span) | Stmt::AddLedger(i, n, span) => {
                 let v = self.num(n, cur, f)?;
                 let i = *i as usize;
