@@ -265,7 +265,7 @@ impl Checker {
     }
 
     fn name(&mut self, name: &str, span: Span) -> TExpr {
-        if self.broken.contains(name) {
+        if self.is_broken(name) {
             return TExpr::Poison;
         }
         let in_agg = self.settle.as_ref().map(|c| c.in_agg);
@@ -298,6 +298,7 @@ impl Checker {
                 Local::Num(s, t) => TExpr::Num(Num::Local(s), t),
                 Local::Bool(s) => TExpr::Bool(Bool::Local(s)),
                 Local::Date(s) => TExpr::Date(DateX::Local(s)),
+                Local::Poison => TExpr::Poison,
             };
         }
         let top = self.ctx.layer.is_none();

@@ -38,7 +38,8 @@ impl Checker {
         let value = self.expr(&l.value);
         let taken = self.globals.contains_key(&l.name.name)
             || self.top_lets.contains_key(&l.name.name)
-            || self.rule_lets.contains_key(&l.name.name);
+            || self.rule_lets.contains_key(&l.name.name)
+            || self.broken.contains_key(&l.name.name);
         if taken || RESERVED.contains(&l.name.name.as_str()) {
             self.error(
                 Diagnostic::error(format!("`{}` is already defined", l.name.name))
@@ -48,21 +49,26 @@ impl Checker {
             );
             return None;
         }
-        let ty = value.ty()?;
-        let Some(local) = self.new_local(ty) else {
-            self.error(
-                Diagnostic::error(format!("a `let` cannot hold {}", ty.article()))
-                    .at(l.value.span)
-                    .help("compare it in a condition instead, e.g. `claim.visit_type == \"inpatient\"`"),
-            );
-            return None;
-        };
+        let local = value.ty().and_then(|ty| {
+            let local = self.new_local(ty);
+            if local.is_none() {
+                self.error(
+                    Diagnostic::error(format!("a `let` cannot hold {}", ty.article()))
+                        .at(l.value.span)
+                        .help("compare it in a condition instead, e.g. `claim.visit_type == \"inpatient\"`"),
+                );
+            }
+            local
+        });
         let stmt = match (local, value) {
-            (Local::Num(s, _), expr::TExpr::Num(n, _)) => Stmt::SetNum(s, n, span),
-            (Local::Bool(s), expr::TExpr::Bool(b)) => Stmt::SetBool(s, b, span),
-            (Local::Date(s), expr::TExpr::Date(d)) => Stmt::SetDate(s, d, span),
-            _ => return None,
+            (Some(Local::Num(s, _)), expr::TExpr::Num(n, _)) => Some(Stmt::SetNum(s, n, span)),
+            (Some(Local::Bool(s)), expr::TExpr::Bool(b)) => Some(Stmt::SetBool(s, b, span)),
+            (Some(Local::Date(s)), expr::TExpr::Date(d)) => Some(Stmt::SetDate(s, d, span)),
+            _ => None,
         };
+        // A `let` whose value had an error still defines its name, so its
+        // uses are not reported as unknown.
+        let local = local.filter(|_| stmt.is_some()).unwrap_or(Local::Poison);
         let map = if top {
             &mut self.top_lets
         } else {
@@ -70,7 +76,7 @@ impl Checker {
         };
         map.insert(l.name.name.clone(), (local, l.name.span));
         self.used.entry(l.name.name.clone()).or_insert(0);
-        Some(stmt)
+        stmt
     }
 
     pub(super) fn top_level_lets(&mut self, policy: &ast::Policy) {
@@ -184,6 +190,9 @@ impl Checker {
             ast::Stmt::AccAdd { acc, value } => {
                 let target = self.globals.get(&acc.name).map(|g| g.0);
                 let e = self.expr(value);
+                if self.is_broken(&acc.name) {
+                    return None;
+                }
                 match target {
                     Some(Global::Acc(i, ty)) => {
                         *self.used.entry(acc.name.clone()).or_insert(0) += 1;
@@ -228,6 +237,9 @@ impl Checker {
             ast::Stmt::OutputSet { output, value } => {
                 let target = self.globals.get(&output.name).map(|g| g.0);
                 let e = self.expr(value);
+                if self.is_broken(&output.name) {
+                    return None;
+                }
                 match target {
                     Some(Global::Output(i, ty)) => {
                         *self.used.entry(output.name.clone()).or_insert(0) += 1;
