@@ -36,18 +36,29 @@ impl Checker {
     pub(super) fn let_stmt(&mut self, l: &ast::LetDecl, top: bool) -> Option<Stmt> {
         let span = l.name.span.to(l.value.span);
         let value = self.expr(&l.value);
-        let taken = self.globals.contains_key(&l.name.name)
-            || self.top_lets.contains_key(&l.name.name)
-            || self.rule_lets.contains_key(&l.name.name)
-            || self.broken.contains_key(&l.name.name);
-        if taken || RESERVED.contains(&l.name.name.as_str()) {
+        let name = l.name.name.as_str();
+        let first = (self.rule_lets.get(name).map(|x| x.1))
+            .or_else(|| self.top_lets.get(name).map(|x| x.1))
+            .or_else(|| self.globals.get(name).map(|x| x.1))
+            .or_else(|| self.broken.get(name).copied());
+        if let Some(first) = first {
             self.error(
-                Diagnostic::error(format!("`{}` is already defined", l.name.name))
+                Diagnostic::error(format!("`{name}` is already defined"))
                     .at(l.name.span)
                     .label("defined again here")
+                    .note(first, "first defined")
                     .help("a `let` needs a name of its own"),
             );
             return None;
+        }
+        let reserved = RESERVED.contains(&name);
+        if reserved {
+            self.error(
+                Diagnostic::error(format!("`{name}` is a reserved name"))
+                    .at(l.name.span)
+                    .label("reserved")
+                    .help("choose another name"),
+            );
         }
         let local = value.ty().and_then(|ty| {
             let local = self.new_local(ty);
@@ -61,13 +72,14 @@ impl Checker {
             local
         });
         let stmt = match (local, value) {
+            _ if reserved => None,
             (Some(Local::Num(s, _)), expr::TExpr::Num(n, _)) => Some(Stmt::SetNum(s, n, span)),
             (Some(Local::Bool(s)), expr::TExpr::Bool(b)) => Some(Stmt::SetBool(s, b, span)),
             (Some(Local::Date(s)), expr::TExpr::Date(d)) => Some(Stmt::SetDate(s, d, span)),
             _ => None,
         };
-        // A `let` whose value had an error still defines its name, so its
-        // uses are not reported as unknown.
+        // A refused `let` (a reserved name, a value with an error) still
+        // defines its name, so its uses are not reported as unknown.
         let local = local.filter(|_| stmt.is_some()).unwrap_or(Local::Poison);
         let map = if top {
             &mut self.top_lets
