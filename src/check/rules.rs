@@ -269,6 +269,21 @@ impl Checker {
                         }
                         Some(Stmt::SetOutput(i, n, output.span.to(value.span)))
                     }
+                    Some(Global::Acc(..)) => {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "accumulator `{}` only grows with `+=`",
+                                output.name
+                            ))
+                            .at(output.span)
+                            .label("cannot assign")
+                            .help(format!(
+                                "add to it with `{} += ...`; it starts at 0 for each patient and year",
+                                output.name
+                            )),
+                        );
+                        None
+                    }
                     _ => {
                         self.error(
                             Diagnostic::error(format!("`{}` is not a declared output", output.name))
