@@ -96,6 +96,8 @@ pub(crate) struct Checker {
     pub(crate) diags: Vec<Diagnostic>,
     globals: HashMap<String, (Global, Span)>,
     used: HashMap<String, usize>,
+    /// Outputs some rule sets (reading an output does not count).
+    set_outputs: std::collections::HashSet<String>,
     pub(crate) prog: Program,
     /// Top-level lets, visible everywhere after their definition.
     top_lets: HashMap<String, (Local, Span)>,

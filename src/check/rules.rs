@@ -254,7 +254,7 @@ impl Checker {
                 }
                 match target {
                     Some(Global::Output(i, ty)) => {
-                        *self.used.entry(output.name.clone()).or_insert(0) += 1;
+                        self.set_outputs.insert(output.name.clone());
                         let (n, t) = self.expect_num(e, value.span, "an output")?;
                         if t.unify(ty).is_none() {
                             self.error(
@@ -304,6 +304,21 @@ impl Checker {
     pub(super) fn unused(&mut self) {
         let mut warn = Vec::new();
         for (name, (g, span)) in &self.globals {
+            // An output is a result column: what matters is that a rule sets
+            // it, not that anything reads it.
+            if let Global::Output(..) = g {
+                if !self.set_outputs.contains(name) {
+                    warn.push(
+                        Diagnostic::warning(format!("output `{name}` is never set"))
+                            .at(*span)
+                            .label("0 on every claim")
+                            .help(format!(
+                                "set it in a rule with `{name} = ...`, or remove it"
+                            )),
+                    );
+                }
+                continue;
+            }
             if self.used.get(name).copied().unwrap_or(0) > 0 {
                 continue;
             }
@@ -312,8 +327,9 @@ impl Checker {
                 Global::Table(_) => "table",
                 Global::Schedule(_) => "schedule",
                 Global::Acc(..) => "accumulator",
-                Global::Output(..) => "output",
-                Global::Layer(_) | Global::Ledger(..) | Global::Settle => continue,
+                Global::Output(..) | Global::Layer(_) | Global::Ledger(..) | Global::Settle => {
+                    continue
+                }
             };
             warn.push(
                 Diagnostic::warning(format!("{what} `{name}` is never used"))
