@@ -109,10 +109,33 @@ impl Checker {
             let Item::Layer(l) = item else { continue };
             let mut rules = Vec::new();
             let mut names: HashMap<&str, Vec<Option<Period>>> = HashMap::new();
+            // Rules without `when` so far, and when they are in force.
+            let mut always: Vec<(&ast::Ident, Option<Period>)> = Vec::new();
             for r in &l.rules {
                 let period = self.period(r.in_force.as_ref());
                 let seen = names.entry(&r.name.name).or_default();
                 let clash = Period::clashes(seen, period);
+                let shadow = always.iter().find(|(_, q)| covers(*q, period));
+                if let (Some((first, q)), false) = (shadow, clash) {
+                    let when = if q.is_some() {
+                        "no `when`, in force on every day this one is"
+                    } else {
+                        "no `when`"
+                    };
+                    self.diags.push(
+                        Diagnostic::warning(format!("rule `{}` can never apply", r.name.name))
+                            .at(r.name.span)
+                            .label("shadowed")
+                            .note(first.span, format!("shadowed by rule `{}` ({when})", first.name))
+                            .help(format!(
+                                "the first rule that applies pays: move it before `{0}`, or give `{0}` a `when`",
+                                first.name
+                            )),
+                    );
+                }
+                if r.when.is_none() {
+                    always.push((&r.name, period));
+                }
                 if clash {
                     let help = if period.is_some() {
                         "versions of a rule must not overlap: end the earlier one with `until` the day before"
@@ -348,5 +371,53 @@ impl Checker {
             }
         }
         self.diags.extend(warn);
+    }
+}
+
+/// Whether a rule in force `outer` (`None`: always) is in force on every day
+/// a rule in force `inner` is.
+fn covers(outer: Option<Period>, inner: Option<Period>) -> bool {
+    match (outer, inner) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(o), Some(i)) => {
+            o.from <= i.from
+                && match (o.until, i.until) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(ou), Some(iu)) => iu <= ou,
+                }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn warnings(src: &str) -> Vec<String> {
+        let file = crate::source::SourceFile::new("t.policy", src);
+        match crate::compile(&file) {
+            Ok((_, w)) => w.into_iter().map(|d| d.message).collect(),
+            Err(e) => e
+                .into_iter()
+                .map(|d| format!("error: {}", d.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_rule_after_one_without_when_never_applies() {
+        let w = warnings("layer fund_paid { rule 其他 { pay 0 } rule 住院 { pay 1元 } }");
+        assert_eq!(w, ["rule `住院` can never apply"]);
+    }
+
+    #[test]
+    fn a_rule_in_force_before_one_without_when_applies() {
+        let w = warnings(
+            "layer fund_paid {
+               rule 新规 from 2003-01-01 { pay 0 }
+               rule 旧规 from 2002-01-01 until 2002-12-31 { pay 1元 }
+             }",
+        );
+        assert_eq!(w, Vec::<String>::new());
     }
 }
