@@ -120,6 +120,8 @@ fn first_error_at(out: &str) -> Option<(usize, usize)> {
 /// rule missing a part, with an extra or a wrong token, and each kind of
 /// semantic error. Every file must fail, its first error must point at the
 /// offending token its first line names, and the whole message is pinned.
+/// A `refused-*` file declares something wrongly and then uses it: the
+/// mistake must be reported once, at the declaration, not again at each use.
 #[test]
 fn malformed_corpus() {
     let dir = common::root().join("tests/fixtures/malformed");
@@ -138,6 +140,13 @@ fn malformed_corpus() {
         let want = expected_at(&text).unwrap_or_else(|| panic!("{name}: no `// expect: L:C` line"));
         let (ok, out) = diagnose(path);
         assert!(!ok, "{name} should fail:\n{out}");
+        if name.starts_with("refused-") {
+            assert_eq!(
+                out.matches("error:").count(),
+                1,
+                "{name}: reported again at its uses:\n{out}"
+            );
+        }
         let got = first_error_at(&out);
         if got != Some(want) {
             misplaced.lock().unwrap().push(format!(

@@ -13,7 +13,7 @@ use crate::syntax::ast::{Expr, ExprKind};
 impl Checker {
     pub(super) fn call(&mut self, func: &str, fspan: Span, args: &[Expr], span: Span) -> TExpr {
         let vals: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
-        if self.broken.contains(func) {
+        if self.is_broken(func) {
             return TExpr::Poison;
         }
         if let Some(Global::Schedule(i)) = self.globals.get(func).map(|g| g.0) {
@@ -132,7 +132,7 @@ impl Checker {
 
     pub(super) fn lookup(&mut self, table: &str, tspan: Span, args: &[Expr], span: Span) -> TExpr {
         let vals: Vec<TExpr> = args.iter().map(|a| self.expr(a)).collect();
-        if self.broken.contains(table) {
+        if self.is_broken(table) {
             return TExpr::Poison;
         }
         let Some(Global::Table(i)) = self.globals.get(table).map(|g| g.0) else {
@@ -203,6 +203,12 @@ impl Checker {
     /// The slot of a name's first version (versions share type and keys).
     pub(super) fn rate(&mut self, args: &[Expr], span: Span) -> TExpr {
         let sched = match args.first().map(|a| &a.kind) {
+            Some(ExprKind::Name(id)) if self.is_broken(&id.name) => {
+                if let Some(a) = args.get(1) {
+                    self.expr(a);
+                }
+                return TExpr::Poison;
+            }
             Some(ExprKind::Name(id)) => match self.globals.get(&id.name).map(|g| g.0) {
                 Some(Global::Schedule(r)) => {
                     *self.used.entry(id.name.clone()).or_insert(0) += 1;

@@ -11,7 +11,7 @@ use crate::syntax::ast::{self, KeyKind};
 
 impl Checker {
     pub(super) fn param(&mut self, p: &ast::ParamDecl) {
-        self.broken.insert(p.name.name.clone());
+        self.refuse(&p.name);
         let Some(ty) = self.ty(&p.ty, false) else {
             return;
         };
@@ -36,7 +36,7 @@ impl Checker {
     }
 
     pub(super) fn table(&mut self, t: &ast::TableDecl) {
-        self.broken.insert(t.name.name.clone());
+        self.refuse(&t.name);
         let ty = self.ty(&t.ty, true);
         let dims: Vec<Option<Dim>> = t.keys.iter().map(|k| self.key_dim(k)).collect();
         let (Some(ty), Some(dims)) = (ty, dims.into_iter().collect::<Option<Vec<Dim>>>()) else {
@@ -222,6 +222,9 @@ impl Checker {
         object: &ast::Ident,
         field: &ast::Ident,
     ) -> Option<(Ty, FieldRef)> {
+        if self.is_broken(&format!("{}.{}", object.name, field.name)) {
+            return None;
+        }
         let (fixed, extras, what): (Vec<&str>, &[ir::ExtraField], &str) = match object.name.as_str()
         {
             "claim" => (
@@ -234,6 +237,8 @@ impl Checker {
                 &self.prog.inst_extras,
                 "institution",
             ),
+            // A settle block or other name whose declaration was refused.
+            other if self.broken.contains_key(other) => return None,
             other => {
                 let d = Diagnostic::error(format!("unknown record `{other}`"))
                     .at(object.span)
@@ -278,7 +283,7 @@ impl Checker {
     }
 
     pub(super) fn schedule(&mut self, s: &ast::ScheduleDecl) {
-        self.broken.insert(s.name.name.clone());
+        self.refuse(&s.name);
         let kind = match &s.kind {
             None => {
                 self.error(
@@ -415,7 +420,7 @@ impl Checker {
     }
 
     pub(super) fn accumulator(&mut self, a: &ast::AccumulatorDecl) {
-        self.broken.insert(a.name.name.clone());
+        self.refuse(&a.name);
         let ty = self.ty(&a.ty, true);
         let scope: Vec<&str> = a.scope.iter().map(|s| s.name.as_str()).collect();
         let supported = matches!(scope.as_slice(), ["patient", "year"] | ["year", "patient"]);
@@ -446,7 +451,11 @@ impl Checker {
     }
 
     pub(super) fn field(&mut self, f: &ast::FieldDecl) {
+        // Refused declarations keep their column known: `claim.ward` is then
+        // not reported again as an unknown field.
+        let key = format!("{}.{}", f.object.name, f.field.name);
         let Some(ty) = self.ty(&f.ty, false) else {
+            self.broken.entry(key).or_insert(f.field.span);
             return;
         };
         let (fixed, extras): (Vec<&str>, &mut Vec<ir::ExtraField>) = match f.object.name.as_str() {
@@ -463,6 +472,7 @@ impl Checker {
                     .at(f.object.span)
                     .help("extra columns belong to `claim` or `institution`");
                 self.error(d);
+                self.broken.entry(key).or_insert(f.field.span);
                 return;
             }
         };

@@ -265,7 +265,7 @@ impl Checker {
     }
 
     fn name(&mut self, name: &str, span: Span) -> TExpr {
-        if self.broken.contains(name) {
+        if self.is_broken(name) {
             return TExpr::Poison;
         }
         let in_agg = self.settle.as_ref().map(|c| c.in_agg);
@@ -298,6 +298,7 @@ impl Checker {
                 Local::Num(s, t) => TExpr::Num(Num::Local(s), t),
                 Local::Bool(s) => TExpr::Bool(Bool::Local(s)),
                 Local::Date(s) => TExpr::Date(DateX::Local(s)),
+                Local::Poison => TExpr::Poison,
             };
         }
         let top = self.ctx.layer.is_none();
@@ -541,23 +542,24 @@ impl Checker {
             (TExpr::Num(x, tx), TExpr::Num(y, ty)) => match Ty::arith(op, tx, ty) {
                 Ok(t) => TExpr::Num(Num::Bin(op, Box::new((x, y)), op_span), t),
                 Err(msg) => {
-                    let help = match (op, tx, ty) {
-                        (BinOp::Add | BinOp::Sub, Ty::Money, Ty::Ratio)
-                        | (BinOp::Add | BinOp::Sub, Ty::Ratio, Ty::Money) => {
-                            "to take a share of an amount, multiply: `amount * ratio`"
-                        }
-                        _ => "check the units on both sides",
-                    };
                     self.error(
                         Diagnostic::error(msg)
                             .at(op_span)
                             .label(format!("{} and {}", tx.article(), ty.article()))
-                            .help(help),
+                            .help(Ty::arith_help(op, tx, ty)),
                     );
                     TExpr::Poison
                 }
             },
             (a, b) => {
+                let is = |t: Ty| a.ty() == Some(t) || b.ty() == Some(t);
+                let help = if is(Ty::Date) {
+                    "the days between two dates are `claim.discharge_date - claim.admit_date`; adding days to a date is not available yet"
+                } else if is(Ty::Bool) {
+                    "to choose an amount by a condition, write `if CONDITION then 200元 else 0`"
+                } else {
+                    "texts and codes are compared, not computed with, e.g. `claim.visit_type == \"inpatient\"`"
+                };
                 let (ta, tb) = (
                     a.ty().map_or("?".into(), |t| t.article()),
                     b.ty().map_or("?".into(), |t| t.article()),
@@ -565,7 +567,8 @@ impl Checker {
                 self.error(
                     Diagnostic::error(format!("arithmetic needs numbers, not {ta} and {tb}"))
                         .at(op_span)
-                        .label("here"),
+                        .label("here")
+                        .help(help),
                 );
                 TExpr::Poison
             }

@@ -69,6 +69,8 @@ pub(crate) enum Local {
     Num(u16, Ty),
     Bool(u16),
     Date(u16),
+    /// A `let` whose value had an error: its name is defined, its uses unchecked.
+    Poison,
 }
 
 /// Checks a parsed policy. On success returns the program and its warnings;
@@ -99,6 +101,8 @@ pub(crate) struct Checker {
     pub(crate) diags: Vec<Diagnostic>,
     globals: HashMap<String, (Global, Span)>,
     used: HashMap<String, usize>,
+    /// Outputs some rule sets (reading an output does not count).
+    set_outputs: std::collections::HashSet<String>,
     pub(crate) prog: Program,
     /// Top-level lets, visible everywhere after their definition.
     top_lets: HashMap<String, (Local, Span)>,
@@ -109,8 +113,11 @@ pub(crate) struct Checker {
     n_date: u16,
     /// Where names are being resolved.
     pub(crate) ctx: Ctx,
-    /// Names whose declaration had an error: uses of them are not reported again.
-    pub(crate) broken: std::collections::HashSet<String>,
+    /// Names whose declaration was refused, with where: the name still
+    /// counts as defined, so its uses are not reported again (as
+    /// "unknown name" and the like) and a `let` cannot take it. Extra
+    /// fields are kept as `claim.NAME` / `institution.NAME`.
+    pub(crate) broken: HashMap<String, Span>,
     /// For each version group, what its versions must agree on, and where the first is.
     version_sig: HashMap<u16, (String, Span)>,
     /// Every `from … until …` seen, for the epoch bounds.
@@ -315,6 +322,18 @@ impl Checker {
         }
     }
 
+    /// Records a declaration that was refused. Its name stays defined for
+    /// the rest of the check, as in rustc, so the mistake is reported once,
+    /// where it is, and not again at every use.
+    pub(crate) fn refuse(&mut self, name: &ast::Ident) {
+        self.broken.entry(name.name.clone()).or_insert(name.span);
+    }
+
+    /// Whether `name` was declared but refused: its uses are not checked.
+    pub(crate) fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains_key(name)
+    }
+
     fn define(&mut self, name: &ast::Ident, g: Global) {
         if let Some(col) = crate::schema::ledger::COLUMNS
             .iter()
@@ -329,7 +348,7 @@ impl Checker {
                         col.0, col.1, col.2, col.0
                     )),
             );
-            self.broken.insert(name.name.clone());
+            self.refuse(name);
             return;
         }
         if RESERVED.contains(&name.name.as_str()) {
@@ -339,7 +358,7 @@ impl Checker {
                     .label("reserved")
                     .help("choose another name"),
             );
-            self.broken.insert(name.name.clone());
+            self.refuse(name);
             return;
         }
         if let Some((_, first)) = self.globals.get(&name.name) {
@@ -416,8 +435,8 @@ impl Checker {
                 Item::Schedule(s) => self.schedule(s),
                 Item::Accumulator(a) => self.accumulator(a),
                 Item::Field(f) => self.field(f),
-                Item::Output(o) => {
-                    if let Some(ty) = self.ty(&o.ty, true) {
+                Item::Output(o) => match self.ty(&o.ty, true) {
+                    Some(ty) => {
                         let i = slot(self.prog.outputs.len());
                         self.define(&o.name, Global::Output(i, ty));
                         self.prog.outputs.push(ir::Output {
@@ -425,7 +444,8 @@ impl Checker {
                             ty,
                         });
                     }
-                }
+                    None => self.refuse(&o.name),
+                },
                 Item::Layer(l) => {
                     let i = slot(self.prog.layers.len());
                     self.define(&l.name, Global::Layer(i));
@@ -437,16 +457,20 @@ impl Checker {
                 }
                 Item::Let(_) => {}
                 Item::Ledger(o) => {
-                    if let Some(ty) = self.ty(&o.ty, true) {
-                        let col = slot(
-                            crate::schema::ledger::COLUMNS.len() + self.prog.ledger_extras.len(),
-                        );
-                        self.define(&o.name, Global::Ledger(col, ty));
-                        self.prog.ledger_extras.push(ir::Output {
-                            name: o.name.name.clone(),
-                            ty,
-                        });
-                    }
+                    // A refused type still declares the amount, as a bare
+                    // number that agrees with any unit: settle blocks then
+                    // set it without a second error.
+                    let ty = self.ty(&o.ty, true).unwrap_or_else(|| {
+                        self.refuse(&o.name);
+                        Ty::Number
+                    });
+                    let col =
+                        slot(crate::schema::ledger::COLUMNS.len() + self.prog.ledger_extras.len());
+                    self.define(&o.name, Global::Ledger(col, ty));
+                    self.prog.ledger_extras.push(ir::Output {
+                        name: o.name.name.clone(),
+                        ty,
+                    });
                 }
                 Item::Settle(sd) => self.declare_settle(sd),
             }

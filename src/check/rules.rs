@@ -36,36 +36,54 @@ impl Checker {
     pub(super) fn let_stmt(&mut self, l: &ast::LetDecl, top: bool) -> Option<Stmt> {
         let span = l.name.span.to(l.value.span);
         let value = self.expr(&l.value);
-        let taken = self.globals.contains_key(&l.name.name)
-            || self.top_lets.contains_key(&l.name.name)
-            || self.rule_lets.contains_key(&l.name.name);
-        if taken || RESERVED.contains(&l.name.name.as_str()) {
+        let name = l.name.name.as_str();
+        let first = (self.rule_lets.get(name).map(|x| x.1))
+            .or_else(|| self.top_lets.get(name).map(|x| x.1))
+            .or_else(|| self.globals.get(name).map(|x| x.1))
+            .or_else(|| self.broken.get(name).copied());
+        if let Some(first) = first {
             self.error(
-                Diagnostic::error(format!("`{}` is already defined", l.name.name))
+                Diagnostic::error(format!("`{name}` is already defined"))
                     .at(l.name.span)
                     .label("defined again here")
+                    .note(first, "first defined")
                     .help("a `let` needs a name of its own"),
             );
             return None;
         }
-        let ty = value.ty()?;
-        let Some(local) = self.new_local(ty) else {
+        let reserved = RESERVED.contains(&name);
+        if reserved {
             self.error(
-                Diagnostic::error(format!("a `let` cannot hold {}", ty.article()))
-                    .at(l.value.span)
-                    .help("compare it in a condition instead, e.g. `claim.visit_type == \"inpatient\"`"),
+                Diagnostic::error(format!("`{name}` is a reserved name"))
+                    .at(l.name.span)
+                    .label("reserved")
+                    .help("choose another name"),
             );
-            return None;
-        };
-        let stmt = match (local, value) {
-            (Local::Num(s, _), expr::TExpr::Num(n, _)) => {
-                self.set_places(false, s, &n);
-                Stmt::SetNum(s, n, span)
+        }
+        let local = value.ty().and_then(|ty| {
+            let local = self.new_local(ty);
+            if local.is_none() {
+                self.error(
+                    Diagnostic::error(format!("a `let` cannot hold {}", ty.article()))
+                        .at(l.value.span)
+                        .help("compare it in a condition instead, e.g. `claim.visit_type == \"inpatient\"`"),
+                );
             }
-            (Local::Bool(s), expr::TExpr::Bool(b)) => Stmt::SetBool(s, b, span),
-            (Local::Date(s), expr::TExpr::Date(d)) => Stmt::SetDate(s, d, span),
-            _ => return None,
+            local
+        });
+        let stmt = match (local, value) {
+            _ if reserved => None,
+            (Some(Local::Num(s, _)), expr::TExpr::Num(n, _)) => {
+                self.set_places(false, s, &n);
+                Some(Stmt::SetNum(s, n, span))
+            }
+            (Some(Local::Bool(s)), expr::TExpr::Bool(b)) => Some(Stmt::SetBool(s, b, span)),
+            (Some(Local::Date(s)), expr::TExpr::Date(d)) => Some(Stmt::SetDate(s, d, span)),
+            _ => None,
         };
+        // A refused `let` (a reserved name, a value with an error) still
+        // defines its name, so its uses are not reported as unknown.
+        let local = local.filter(|_| stmt.is_some()).unwrap_or(Local::Poison);
         let map = if top {
             &mut self.top_lets
         } else {
@@ -73,7 +91,7 @@ impl Checker {
         };
         map.insert(l.name.name.clone(), (local, l.name.span));
         self.used.entry(l.name.name.clone()).or_insert(0);
-        Some(stmt)
+        stmt
     }
 
     pub(super) fn top_level_lets(&mut self, policy: &ast::Policy) {
@@ -94,10 +112,33 @@ impl Checker {
             let Item::Layer(l) = item else { continue };
             let mut rules = Vec::new();
             let mut names: HashMap<&str, Vec<Option<Period>>> = HashMap::new();
+            // Rules without `when` so far, and when they are in force.
+            let mut always: Vec<(&ast::Ident, Option<Period>)> = Vec::new();
             for r in &l.rules {
                 let period = self.period(r.in_force.as_ref());
                 let seen = names.entry(&r.name.name).or_default();
                 let clash = Period::clashes(seen, period);
+                let shadow = always.iter().find(|(_, q)| covers(*q, period));
+                if let (Some((first, q)), false) = (shadow, clash) {
+                    let when = if q.is_some() {
+                        "no `when`, in force on every day this one is"
+                    } else {
+                        "no `when`"
+                    };
+                    self.diags.push(
+                        Diagnostic::warning(format!("rule `{}` can never apply", r.name.name))
+                            .at(r.name.span)
+                            .label("shadowed")
+                            .note(first.span, format!("shadowed by rule `{}` ({when})", first.name))
+                            .help(format!(
+                                "the first rule that applies pays: move it before `{0}`, or give `{0}` a `when`",
+                                first.name
+                            )),
+                    );
+                }
+                if r.when.is_none() {
+                    always.push((&r.name, period));
+                }
                 if clash {
                     let help = if period.is_some() {
                         "versions of a rule must not overlap: end the earlier one with `until` the day before"
@@ -191,6 +232,9 @@ impl Checker {
             ast::Stmt::AccAdd { acc, value } => {
                 let target = self.globals.get(&acc.name).map(|g| g.0);
                 let e = self.expr(value);
+                if self.is_broken(&acc.name) {
+                    return None;
+                }
                 match target {
                     Some(Global::Acc(i, ty)) => {
                         *self.used.entry(acc.name.clone()).or_insert(0) += 1;
@@ -237,9 +281,12 @@ impl Checker {
             ast::Stmt::OutputSet { output, value } => {
                 let target = self.globals.get(&output.name).map(|g| g.0);
                 let e = self.expr(value);
+                if self.is_broken(&output.name) {
+                    return None;
+                }
                 match target {
                     Some(Global::Output(i, ty)) => {
-                        *self.used.entry(output.name.clone()).or_insert(0) += 1;
+                        self.set_outputs.insert(output.name.clone());
                         let (n, t) = self.expect_num(e, value.span, "an output")?;
                         if t.unify(ty).is_none() {
                             self.error(
@@ -255,6 +302,21 @@ impl Checker {
                         let what = format!("output `{}`", output.name);
                         self.require_places(&n, ty, value.span, &what);
                         Some(Stmt::SetOutput(i, n, output.span.to(value.span)))
+                    }
+                    Some(Global::Acc(..)) => {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "accumulator `{}` only grows with `+=`",
+                                output.name
+                            ))
+                            .at(output.span)
+                            .label("cannot assign")
+                            .help(format!(
+                                "add to it with `{} += ...`; it starts at 0 for each patient and year",
+                                output.name
+                            )),
+                        );
+                        None
                     }
                     _ => {
                         self.error(
@@ -276,6 +338,21 @@ impl Checker {
     pub(super) fn unused(&mut self) {
         let mut warn = Vec::new();
         for (name, (g, span)) in &self.globals {
+            // An output is a result column: what matters is that a rule sets
+            // it, not that anything reads it.
+            if let Global::Output(..) = g {
+                if !self.set_outputs.contains(name) {
+                    warn.push(
+                        Diagnostic::warning(format!("output `{name}` is never set"))
+                            .at(*span)
+                            .label("0 on every claim")
+                            .help(format!(
+                                "set it in a rule with `{name} = ...`, or remove it"
+                            )),
+                    );
+                }
+                continue;
+            }
             if self.used.get(name).copied().unwrap_or(0) > 0 {
                 continue;
             }
@@ -284,8 +361,9 @@ impl Checker {
                 Global::Table(_) => "table",
                 Global::Schedule(_) => "schedule",
                 Global::Acc(..) => "accumulator",
-                Global::Output(..) => "output",
-                Global::Layer(_) | Global::Ledger(..) | Global::Settle => continue,
+                Global::Output(..) | Global::Layer(_) | Global::Ledger(..) | Global::Settle => {
+                    continue
+                }
             };
             warn.push(
                 Diagnostic::warning(format!("{what} `{name}` is never used"))
@@ -304,5 +382,53 @@ impl Checker {
             }
         }
         self.diags.extend(warn);
+    }
+}
+
+/// Whether a rule in force `outer` (`None`: always) is in force on every day
+/// a rule in force `inner` is.
+fn covers(outer: Option<Period>, inner: Option<Period>) -> bool {
+    match (outer, inner) {
+        (None, _) => true,
+        (Some(_), None) => false,
+        (Some(o), Some(i)) => {
+            o.from <= i.from
+                && match (o.until, i.until) {
+                    (None, _) => true,
+                    (Some(_), None) => false,
+                    (Some(ou), Some(iu)) => iu <= ou,
+                }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn warnings(src: &str) -> Vec<String> {
+        let file = crate::source::SourceFile::new("t.policy", src);
+        match crate::compile(&file) {
+            Ok((_, w)) => w.into_iter().map(|d| d.message).collect(),
+            Err(e) => e
+                .into_iter()
+                .map(|d| format!("error: {}", d.message))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_rule_after_one_without_when_never_applies() {
+        let w = warnings("layer fund_paid { rule 其他 { pay 0 } rule 住院 { pay 1元 } }");
+        assert_eq!(w, ["rule `住院` can never apply"]);
+    }
+
+    #[test]
+    fn a_rule_in_force_before_one_without_when_applies() {
+        let w = warnings(
+            "layer fund_paid {
+               rule 新规 from 2003-01-01 { pay 0 }
+               rule 旧规 from 2002-01-01 until 2002-12-31 { pay 1元 }
+             }",
+        );
+        assert_eq!(w, Vec::<String>::new());
     }
 }

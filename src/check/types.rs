@@ -104,6 +104,94 @@ impl Ty {
         })
     }
 
+    /// What to write instead of `a op b` that [`Ty::arith`] refuses: the
+    /// help line names a form of the unit algebra that works.
+    pub fn arith_help(op: BinOp, a: Ty, b: Ty) -> String {
+        use Ty::*;
+        let pair = |x: Ty, y: Ty| (a == x && b == y) || (a == y && b == x);
+        // The operand that is not `t`, when the other one is.
+        let other = |t: Ty| if a == t { b } else { a };
+        let (an, bn) = (a.article(), b.article());
+        match op {
+            BinOp::Add | BinOp::Sub => {
+                if pair(Money, Ratio) {
+                    "to take a share of an amount, multiply: `amount * ratio`".into()
+                } else if a == Money || b == Money {
+                    let x = other(Money);
+                    format!(
+                        "turn {0} into money first: {0} × money is money, e.g. `{1} * 50元`",
+                        x.article(),
+                        x.sample()
+                    )
+                } else if a == Ratio || b == Ratio {
+                    let x = other(Ratio);
+                    format!(
+                        "a ratio is a share of something: multiply, e.g. `{} * 90%` is {}",
+                        x.sample(),
+                        x.article()
+                    )
+                } else if pair(Days, Months) {
+                    "days and months do not convert: write both in days (`30天`) or both in months (`1个月`)".into()
+                } else {
+                    let x = other(Count);
+                    let lit = if x == Days { "30天" } else { "2个月" };
+                    format!(
+                        "write both sides in the same unit; a count × {0} is {0}, e.g. `institution.enrolled * {lit}`",
+                        x.article()
+                    )
+                }
+            }
+            BinOp::Mul if a == Money => {
+                "multiply money by a ratio, a count or days, e.g. `claim.total_cost * 90%`; money ÷ money is a ratio (a share)".into()
+            }
+            BinOp::Mul => format!(
+                "multiply {an} by a count, a ratio or money: `{0} * 90%` is {an}, `{0} * 50元` is money",
+                a.sample()
+            ),
+            BinOp::Div if b == Money && a == Ratio => {
+                "only money divides by money: `claim.self_pay_cost / claim.total_cost` is a ratio (a share); to take a share of money, multiply: `claim.total_cost * 90%`".into()
+            }
+            BinOp::Div if b == Money => format!(
+                "only money divides by money: `claim.self_pay_cost / claim.total_cost` is a ratio (a share); money ÷ {an} is money, e.g. `claim.total_cost / {}`",
+                a.sample()
+            ),
+            BinOp::Div if a == Days && b == Count => {
+                "an average per claim is `avg(claim.length_of_stay)` in a settle block; a share is money ÷ money".into()
+            }
+            BinOp::Div if pair(Days, Months) => {
+                "days and months do not convert: write both in days (`30天`) or both in months (`1个月`); days ÷ days is a ratio".into()
+            }
+            BinOp::Div if a == Ratio => format!(
+                "a ratio divides by a ratio or a bare number (`90% / 2`); to apply a ratio to {bn}, multiply: `{} * 90%`",
+                b.sample()
+            ),
+            BinOp::Div if a == Number && b == Count => {
+                "a number ÷ a count has no unit; a count ÷ a number is a count (`institution.enrolled / 1000`), a count ÷ a count a ratio".into()
+            }
+            BinOp::Div if a == Number => format!(
+                "a number ÷ {bn} has no unit; write the number in {bn} too: `{} / {}` is a ratio",
+                if b == Days { "30天" } else { "12个月" },
+                b.sample()
+            ),
+            BinOp::Div => format!(
+                "{an} ÷ {bn} has no unit; divide by a bare number (`{} / 2` is {an}), or by {an} for a share (a ratio)",
+                a.sample()
+            ),
+        }
+    }
+
+    /// A value of this type as an author would write one, for help lines.
+    fn sample(self) -> &'static str {
+        match self {
+            Ty::Money => "claim.total_cost",
+            Ty::Ratio => "90%",
+            Ty::Count => "institution.enrolled",
+            Ty::Days => "claim.length_of_stay",
+            Ty::Months => "2个月",
+            _ => "2",
+        }
+    }
+
     /// "money", "a ratio", ... for messages.
     pub fn article(self) -> String {
         match self {
@@ -157,5 +245,32 @@ mod tests {
             Err("cannot add a ratio to money".into())
         );
         assert!(Ty::arith(BinOp::Mul, Ty::Money, Ty::Money).is_err());
+    }
+
+    #[test]
+    fn every_refused_combination_names_one_that_works() {
+        let numeric = [
+            Ty::Money,
+            Ty::Ratio,
+            Ty::Count,
+            Ty::Days,
+            Ty::Months,
+            Ty::Number,
+        ];
+        for op in [BinOp::Add, BinOp::Sub, BinOp::Mul, BinOp::Div] {
+            for a in numeric {
+                for b in numeric {
+                    if Ty::arith(op, a, b).is_ok() {
+                        continue;
+                    }
+                    let help = Ty::arith_help(op, a, b);
+                    assert!(help.contains('`'), "{a} {op:?} {b}: {help}");
+                }
+            }
+        }
+        assert_eq!(
+            Ty::arith_help(BinOp::Div, Ty::Days, Ty::Count),
+            "an average per claim is `avg(claim.length_of_stay)` in a settle block; a share is money ÷ money"
+        );
     }
 }

@@ -3,5 +3,6 @@
 pub mod ast;
 pub mod comments;
 mod parser;
+mod unsupported;
 
 pub use parser::{parse_literal, parse_policy, MAX_DEPTH, MAX_NESTING};

@@ -312,6 +312,9 @@ fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> Diagnostic {
     }
     tidy_expected(&mut expected);
     let text = file.text.as_str();
+    if let Some(d) = super::unsupported::unsupported(text, pos) {
+        return d;
+    }
     let is_word = |c: char| c.is_alphanumeric() || c == '_';
     // The word that ends at `at`, if any: (start, word).
     let word_before = |at: usize| {
