@@ -271,6 +271,10 @@ impl Checker {
             | ast::Stmt::AccAdd { acc: name, value } => {
                 let add = matches!(st, ast::Stmt::AccAdd { .. });
                 let e = self.expr(value);
+                // A refused declaration was reported where it is.
+                if self.is_broken(&name.name) {
+                    return;
+                }
                 let Some((col, ty)) = self.ledger_col(&name.name) else {
                     let mut names: Vec<&str> = ledger::COLUMNS.iter().map(|c| c.0).collect();
                     let extras: Vec<String> = self
