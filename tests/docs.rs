@@ -1,0 +1,152 @@
+//! The language reference stays true: every column of every output file is
+//! documented in docs/language.md ("Output files"), and the unit algebra's
+//! tables there are the checker's.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
+mod common;
+
+use common::{root, stderr, temp_dir, yibao};
+use yibao::check::types::Ty;
+use yibao::syntax::ast::BinOp;
+
+fn reference() -> String {
+    std::fs::read_to_string(root().join("docs/language.md")).unwrap()
+}
+
+/// The text of a `###` section, up to the next heading.
+fn section<'a>(doc: &'a str, heading: &str) -> &'a str {
+    let start = doc
+        .find(heading)
+        .unwrap_or_else(|| panic!("docs/language.md has no `{heading}`"));
+    let rest = &doc[start + heading.len()..];
+    let end = rest.find("\n#").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+/// The names in backticks in the first cell of each table row.
+fn documented(section: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in section.lines().filter(|l| l.starts_with("| `")) {
+        let cell = line.split('|').nth(1).unwrap_or("");
+        for part in cell.split('`').skip(1).step_by(2) {
+            names.push(part.to_string());
+        }
+    }
+    names
+}
+
+const POLICY: &str = r#"region "文档市" code "000002"
+output 起付线自付: money
+output 自付比例: ratio
+ledger 考核扣款: money
+layer fund_paid "统筹基金" {
+  rule 全部 {
+    起付线自付 = min(claim.total_cost, 100元)
+    自付比例 = if claim.total_cost > 0 then 起付线自付 / claim.total_cost else 0%
+    pay claim.total_cost * 50% round
+  }
+}
+layer extra_paid "补充" {
+  rule 全部 {
+    pay 0
+  }
+}
+settle 月度 per institution per month {
+  routine_paid = sum(fund_paid)
+}
+settle 医共体 per alliance per year {
+  routine_paid = sum(fund_paid)
+  考核扣款 = 0
+}
+settle 全市 per region per year {
+  budget = 1万元
+}
+"#;
+
+#[test]
+fn every_output_column_is_documented() {
+    let dir = temp_dir("docs-outputs");
+    std::fs::write(dir.join("p.policy"), POLICY).unwrap();
+    let doc = reference();
+    // The policy's own columns, by the placeholder the reference uses.
+    let own = |c: &str| match c {
+        "extra_paid" => Some("<layer>"),
+        "起付线自付" | "自付比例" => Some("<output>"),
+        "考核扣款" => Some("<ledger amount>"),
+        _ => None,
+    };
+    let standard: Vec<&str> = yibao::schema::ledger::COLUMNS.iter().map(|c| c.0).collect();
+    for format in ["csv", "json"] {
+        let out = dir.join(format!("out-{format}"));
+        let o = yibao(&[
+            "run",
+            dir.join("p.policy").to_str().unwrap(),
+            "--claims",
+            "tests/fixtures/settle/qingdao/claims.csv",
+            "--institutions",
+            "tests/fixtures/settle/qingdao/institutions.csv",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        for file in ["claims", "institution_months", "ledger", "ledger_months"] {
+            let path = out.join(format!("{file}.{format}"));
+            let columns: Vec<String> = if format == "csv" {
+                let mut r = csv::Reader::from_path(&path).unwrap();
+                r.headers().unwrap().iter().map(String::from).collect()
+            } else {
+                let v: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let first = v.as_array().and_then(|a| a.first()).expect("rows");
+                first.as_object().unwrap().keys().cloned().collect()
+            };
+            let names = documented(section(&doc, &format!("### `{file}.csv`")));
+            // `budget` … `institution_share` stands for the standard amounts between.
+            let covers = |c: &str| {
+                names.iter().any(|n| n == c)
+                    || own(c).is_some_and(|p| names.iter().any(|n| n == p))
+                    || (standard.contains(&c) && names.iter().any(|n| n == "budget"))
+            };
+            for c in &columns {
+                assert!(covers(c), "{file}.{format}: column `{c}` is not in docs/language.md");
+            }
+        }
+    }
+}
+
+/// One of the reference's unit tables: `(a, b) → result`, `None` for `—`.
+fn algebra(doc: &str, op: &str) -> Vec<(Ty, Ty, Option<Ty>)> {
+    let start = doc.find(&format!("`a {op} b`:")).expect("table");
+    let names = ["money", "ratio", "count", "days", "months", "number"];
+    let ty = |n: &str| match n {
+        "number" => Ty::Number,
+        n => Ty::from_name(n).unwrap(),
+    };
+    let mut cells = Vec::new();
+    for line in doc[start..].lines().skip(4).take(6) {
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        let a = ty(cols[1]);
+        for (i, b) in names.iter().enumerate() {
+            let cell = cols[2 + i];
+            cells.push((a, ty(b), (cell != "—").then(|| ty(cell))));
+        }
+    }
+    assert_eq!(cells.len(), 36);
+    cells
+}
+
+#[test]
+fn the_unit_algebra_in_the_reference_is_the_checkers() {
+    let doc = reference();
+    for (op, bin) in [("×", BinOp::Mul), ("÷", BinOp::Div)] {
+        for (a, b, want) in algebra(&doc, op) {
+            assert_eq!(
+                Ty::arith(bin, a, b).ok(),
+                want,
+                "{a} {op} {b}: docs/language.md says {want:?}"
+            );
+        }
+    }
+}
