@@ -7,6 +7,7 @@
 //! overrides addressed to it (`--set bazhong+cap60w:封顶线[resident]=60万元`).
 //! A TOML compare file says the same in one reproducible file.
 
+use super::files::{write_whole, Files};
 use super::shared::{
     load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
     toml_value, DataArgs, Stages,
@@ -370,6 +371,12 @@ fn compile_all(plan: &Plan) -> Result<Vec<Compiled>, Status> {
 }
 
 pub fn run(args: CompareArgs) -> Status {
+    let compare_files: Vec<PathBuf> = args
+        .policies
+        .iter()
+        .filter(|p| p.ends_with(".toml"))
+        .map(PathBuf::from)
+        .collect();
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
@@ -377,6 +384,36 @@ pub fn run(args: CompareArgs) -> Status {
             return Status::Usage;
         }
     };
+    // Every output checked against every input before anything is written.
+    let mut files = Files::default();
+    for f in &compare_files {
+        files.input("compare file", f);
+    }
+    for s in &plan.specs {
+        if let Source::File(p) = &s.source {
+            files.input("policy", p);
+        }
+    }
+    for (what, p) in [
+        ("claims file", &plan.claims),
+        ("institutions file", &plan.institutions),
+        ("assessments file", &plan.assessments),
+    ] {
+        if let Some(p) = p {
+            files.input(what, p);
+        }
+    }
+    for (what, p) in [
+        ("--report", &plan.report),
+        ("--reject-file", &plan.reject_file),
+    ] {
+        if let Some(p) = p {
+            if let Err(e) = files.check_output(what, p) {
+                eprintln!("error: {e}");
+                return Status::Usage;
+            }
+        }
+    }
     let compiled = match compile_all(&plan) {
         Ok(c) => c,
         Err(s) => return s,
@@ -441,7 +478,7 @@ fn write_report(plan: &Plan, c: Option<&Comparison>, rules: &rules::RulesDiff) -
         return Status::Ok;
     };
     let html = crate::report::html::report(c, rules, plan.top);
-    match std::fs::write(path, html) {
+    match write_whole(path, html.as_bytes(), false, false) {
         Ok(()) => {
             eprintln!("wrote {}", path.display());
             Status::Ok

@@ -10,7 +10,8 @@ use std::path::PathBuf;
     after_help = "The layout: two-space indentation, one declaration or statement a line, \
     tables and schedules one row a line with the values aligned, at most one blank line in a row; \
     every comment is kept. A file is written only if its formatted text parses back to the same \
-    policy with the same comments.\n\nExamples:\n  yibao fmt policies/*.policy\n  yibao fmt --check policies/*.policy"
+    policy with the same comments, and whole: to a temporary file beside it, then renamed over it \
+    (a symlinked policy keeps its link; the file keeps its permissions).\n\nExamples:\n  yibao fmt policies/*.policy\n  yibao fmt --check policies/*.policy"
 )]
 pub struct FmtArgs {
     /// Policy files to format in place
@@ -40,7 +41,8 @@ pub fn run(args: &FmtArgs) -> Status {
                     println!("{}: not formatted", file.name());
                     unformatted += 1;
                     status = status.max_with(Status::Problems);
-                } else if let Err(e) = std::fs::write(path, out) {
+                } else if let Err(e) = super::files::write_whole(path, out.as_bytes(), true, false)
+                {
                     eprintln!("error: cannot write `{}`: {e}", path.display());
                     status = status.max_with(Status::Usage);
                 } else {

@@ -5,6 +5,7 @@
 mod check;
 mod compare;
 mod explain;
+mod files;
 mod fmt;
 mod gen;
 mod run;

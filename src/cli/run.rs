@@ -4,6 +4,7 @@
 //! the data and the overrides, so that a run is reproducible from one file.
 //! Flags given on the command line win over the run file.
 
+use super::files::{crash_point, Files, OutSet};
 use super::shared::{
     load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
     toml_value, DataArgs, Stages,
@@ -41,6 +42,11 @@ pub struct RunArgs {
     /// Print how long each stage took (read, settle, clear, write) on stderr
     #[arg(long)]
     pub timings: bool,
+    /// Make the files in --out durable against power loss (fsync every file
+    /// and the folder) before the run reports them written; a crash never
+    /// leaves a partial set in any case
+    #[arg(long)]
+    pub durable: bool,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -77,6 +83,9 @@ struct Plan {
     threads: usize,
     timings: bool,
     scope: Scope,
+    durable: bool,
+    /// The TOML run file, when the run was given one.
+    run_file: Option<PathBuf>,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -141,6 +150,8 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
     };
     Ok(Plan {
         scope,
+        durable: args.durable,
+        run_file: is_toml.then(|| args.policy.clone()),
         policy: if is_toml {
             rel(file.policy)
         } else {
@@ -175,6 +186,29 @@ pub fn run(args: RunArgs) -> Status {
             eprintln!("error: --set {k}={v}: {e}");
             return Status::Usage;
         }
+    }
+
+    // Every output checked against every input before anything is read or written.
+    let mut files = Files::default();
+    if let Some(f) = &plan.run_file {
+        files.input("run file", f);
+    }
+    files.input("policy", &plan.policy);
+    files.input("claims file", &plan.claims);
+    files.input("institutions file", &plan.institutions);
+    if let Some(a) = &plan.assessments {
+        files.input("assessments file", a);
+    }
+    let mut clash = Ok(());
+    if let Some(r) = &plan.reject_file {
+        clash = clash.and(files.check_output("--reject-file", r));
+    }
+    if let Some(dir) = &plan.out {
+        clash = clash.and(files.check_out_dir(dir, &out_names()));
+    }
+    if let Err(e) = clash {
+        eprintln!("error: {e}");
+        return Status::Usage;
     }
 
     let mut clock = Stages::new(plan.timings);
@@ -228,6 +262,7 @@ pub fn run(args: RunArgs) -> Status {
             }
         };
 
+    crash_point("settle");
     if let Some(dir) = &plan.out {
         clock.begin("writing results");
         let fmt = if plan.format == Format::Json {
@@ -235,13 +270,23 @@ pub fn run(args: RunArgs) -> Status {
         } else {
             Format::Csv
         };
-        let written = write_results(dir, fmt, &prog, &claims, &insts, &settlement, plan.threads)
-            .and_then(|mut paths| {
-                if let Some(l) = &ledger {
-                    paths.extend(write_ledger(dir, fmt, &prog, l)?);
-                }
-                Ok(paths)
-            });
+        let written = OutSet::begin(dir, plan.durable).and_then(|set| {
+            let stage = set.staging();
+            write_results(
+                stage,
+                fmt,
+                &prog,
+                &claims,
+                &insts,
+                &settlement,
+                plan.threads,
+            )?;
+            crash_point("write");
+            if let Some(l) = &ledger {
+                write_ledger(stage, fmt, &prog, l)?;
+            }
+            set.commit(describe(&plan))
+        });
         match written {
             Ok(paths) => {
                 clock.clear();
@@ -251,7 +296,10 @@ pub fn run(args: RunArgs) -> Status {
             }
             Err(e) => {
                 clock.clear();
-                eprintln!("error: cannot write results to `{}`: {e}", dir.display());
+                eprintln!(
+                    "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
+                    dir.display()
+                );
                 return Status::Usage;
             }
         }
@@ -267,6 +315,29 @@ pub fn run(args: RunArgs) -> Status {
         ledger.as_ref(),
     );
     Status::Ok
+}
+
+/// Every file a run may write into --out, in either format (a file an
+/// earlier run wrote in the other format is removed by this one).
+fn out_names() -> Vec<String> {
+    ["claims", "institution_months", "ledger", "ledger_months"]
+        .iter()
+        .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
+        .collect()
+}
+
+/// The run, as the manifest records it.
+fn describe(plan: &Plan) -> serde_json::Value {
+    let path = |p: &Path| p.display().to_string();
+    serde_json::json!({
+        "policy": path(&plan.policy),
+        "run_file": plan.run_file.as_deref().map(path),
+        "claims": path(&plan.claims),
+        "institutions": path(&plan.institutions),
+        "assessments": plan.assessments.as_deref().map(path),
+        "set": plan.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+        "threads": plan.threads,
+    })
 }
 
 fn print_summary(
