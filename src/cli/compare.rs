@@ -15,7 +15,7 @@ use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
 use crate::eval::{settle, settle_institutions};
 use crate::ir::Program;
-use crate::report::{compare as out, Format};
+use crate::report::{compare as out, rules as rules_out, Format};
 use clap::Args;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -415,11 +415,11 @@ fn print_csv(rows: &[Vec<String>]) {
 
 fn print_rules(plan: &Plan, d: &rules::RulesDiff) {
     match plan.format {
-        Format::Table => print!("{}", out::rules_text(d)),
-        Format::Csv => print_csv(&out::rules_csv(d)),
+        Format::Table => print!("{}", rules_out::rules_text(d)),
+        Format::Csv => print_csv(&rules_out::rules_csv(d)),
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&out::rules_json(d)).unwrap_or_default()
+            serde_json::to_string_pretty(&rules_out::rules_json(d)).unwrap_or_default()
         ),
     }
 }

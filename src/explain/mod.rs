@@ -9,6 +9,7 @@
 //! no-op tracer, so they pay nothing for this. An explanation's results are
 //! the run's results.
 
+mod label;
 pub(crate) mod record;
 mod render;
 

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod html;
 mod ledger;
 mod results;
+pub mod rules;
 mod table;
 
 pub use ledger::{ledger_table, write_ledger};
