@@ -156,6 +156,85 @@ fn run_writes_json_results() {
     assert_eq!(a3["serious_paid"], "39798.00");
 }
 
+const EXACT: [&str; 5] = [
+    "tests/fixtures/cli/exact/exact.policy",
+    "--claims",
+    "tests/fixtures/cli/exact/claims.csv",
+    "--institutions",
+    "tests/fixtures/cli/exact/institutions.csv",
+];
+
+/// `name  value` lines of an explanation's `result:` section.
+fn explained_results(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip_while(|l| *l != "result:")
+        .skip(1)
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            Some((parts.next()?.to_string(), parts.next()?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn outputs_are_written_exactly_and_alike() {
+    // tests/fixtures/cli/exact: 加价 = total_cost × 1.0001 (money, not rounded),
+    // 自付占比 = self_pay_cost ÷ total_cost (a ratio). By hand:
+    //   E1 加价 500.50 × 1.0001 = 500.50 + 0.050050 = 500.550050 → 500.55005
+    //   E2 加价 300.00 × 1.0001 = 300.00 + 0.030000 = 300.030000 → 300.03 (whole fen)
+    //   E3 加价 100.00 × 1.0001 = 100.00 + 0.010000 = 100.010000 → 100.01
+    //   E1 自付占比 100.00 ÷ 500.50 = 200/1001 = 0.199800 199800 … (1001 × 199800 = 199999800,
+    //      remainder 200: the period is 199800); 28 decimals are four periods and `1998`,
+    //      the 29th digit is 0: 0.1998001998001998001998001998
+    //   E2 自付占比 200.00 ÷ 300.00 = 2/3 = 0.666…; the 29th digit is 6, so the 28th is
+    //      rounded up: 0.6666666666666666666666666667
+    //   E3 自付占比 50.00 ÷ 100.00 = 0.5 (no trailing zeros)
+    let want = [
+        ("E1", "500.55005", "0.1998001998001998001998001998"),
+        ("E2", "300.03", "0.6666666666666666666666666667"),
+        ("E3", "100.01", "0.5"),
+    ];
+    let csv_dir = temp_dir("cli-exact-csv");
+    let json_dir = temp_dir("cli-exact-json");
+    for (dir, format) in [(&csv_dir, "csv"), (&json_dir, "json")] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(&EXACT);
+        args.extend(["--out", dir.to_str().unwrap(), "--format", format]);
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let mut r = csv::Reader::from_path(csv_dir.join("claims.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let csv: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json_dir.join("claims.json")).unwrap())
+            .unwrap();
+    for (k, (id, markup, share)) in want.iter().enumerate() {
+        assert_eq!(&csv[k][col("claim_id")], *id);
+        assert_eq!(&csv[k][col("加价")], *markup, "{id} claims.csv");
+        assert_eq!(&csv[k][col("自付占比")], *share, "{id} claims.csv");
+        assert_eq!(json[k]["claim_id"], *id);
+        assert_eq!(json[k]["加价"], *markup, "{id} claims.json");
+        assert_eq!(json[k]["自付占比"], *share, "{id} claims.json");
+        let mut args = vec!["explain"];
+        args.extend_from_slice(&EXACT);
+        args.extend(["--claim", id]);
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let results = explained_results(&stdout(&o));
+        let shown = |name: &str| {
+            results
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{id}: no {name} in\n{}", stdout(&o)))
+        };
+        assert_eq!(shown("加价"), *markup, "{id} explain");
+        assert_eq!(shown("自付占比"), *share, "{id} explain");
+    }
+}
+
 #[test]
 fn set_overrides_a_parameter_checked_against_its_type() {
     // With a 3,000 general-outpatient cap (README of the hand fixture, PC):

@@ -226,7 +226,7 @@ pub fn claim(
         crate::report::money(row[prog.layers.len()]),
     ));
     for (o, v) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]) {
-        result.push(fact(&o.name, v));
+        result.push(fact(&o.name, crate::report::exact(o.ty, *v)));
     }
 
     Ok(Explanation {
@@ -367,13 +367,14 @@ pub fn unit(
             data.push(fact("prior_year_monthly_avg", i.prior_year_monthly_avg));
             data.push(fact("enrolled", i.enrolled));
         }
-        for (c, v) in ledger.columns.iter().zip(&row.values) {
+        for (i, (c, v)) in ledger.columns.iter().zip(&row.values).enumerate() {
+            let ty = crate::report::ledger_column_type(prog, i);
             let name = if (*k, uid.as_str()) == (kind, id) {
                 c.clone()
             } else {
                 format!("{who}: {c}")
             };
-            result.push(fact(name, crate::report::money(*v)));
+            result.push(fact(name, crate::report::exact(ty, *v)));
         }
     }
     let subject = match kind {

@@ -3,7 +3,7 @@
 //! and the ledger table printed by `yibao run`.
 
 use super::results::Rows;
-use super::{money, number, Format, Table};
+use super::{exact, money, Format, Table};
 use crate::check::types::Ty;
 use crate::eval::ledger::kind_name;
 use crate::eval::{Ledger, LedgerRow};
@@ -34,14 +34,17 @@ fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<String> {
     rec.push(r.claims.to_string());
     rec.push(money(r.total_cost));
     for (i, v) in r.values.iter().enumerate() {
-        let is_money = i < COLUMNS.len()
-            || prog
-                .ledger_extras
-                .get(i - COLUMNS.len())
-                .is_some_and(|o| o.ty == Ty::Money);
-        rec.push(if is_money { money(*v) } else { number(*v) });
+        rec.push(exact(column_type(prog, i), *v));
     }
     rec
+}
+
+/// The type of ledger column `i`: the standard amounts are money, a declared
+/// `ledger NAME: TYPE` has its type.
+pub fn column_type(prog: &Program, i: usize) -> Ty {
+    i.checked_sub(COLUMNS.len())
+        .and_then(|e| prog.ledger_extras.get(e))
+        .map_or(Ty::Money, |o| o.ty)
 }
 
 /// Writes the ledger files into `dir`; returns their paths.
