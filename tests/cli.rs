@@ -235,6 +235,97 @@ fn outputs_are_written_exactly_and_alike() {
     }
 }
 
+/// The columns that hold counts: JSON numbers; every other value is a JSON string.
+const COUNT_COLUMNS: [&str; 3] = ["claims", "year", "month"];
+
+/// One CSV table against the same rows as JSON objects, value by value: a
+/// count column holds JSON numbers equal to the CSV cell, any other column
+/// strings equal to it (amounts exact, as the CSV writes them).
+fn same_values(what: &str, header: &[String], rows: &[Vec<String>], json: &serde_json::Value) {
+    let objs = json
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: not an array"));
+    assert_eq!(objs.len(), rows.len(), "{what}: rows");
+    for (row, obj) in rows.iter().zip(objs) {
+        assert_eq!(
+            obj.as_object().unwrap().len(),
+            header.len(),
+            "{what}: {obj}"
+        );
+        for (col, cell) in header.iter().zip(row) {
+            let v = &obj[col.as_str()];
+            if COUNT_COLUMNS.contains(&col.as_str()) {
+                assert!(v.is_u64(), "{what}: {col} = {v} should be a number");
+                assert_eq!(v.to_string(), *cell, "{what}: {col}");
+            } else {
+                assert_eq!(v.as_str(), Some(cell.as_str()), "{what}: {col} = {v}");
+            }
+        }
+    }
+}
+
+fn csv_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn json_and_csv_carry_the_same_values() {
+    // The hand-computed R1 fixture (ledger included) and the exact-outputs one.
+    let hand: Vec<&str> = [&["policies/r1.policy"][..], &HAND[..]].concat();
+    for data in [hand, EXACT.to_vec()] {
+        let name = data[0].rsplit('/').next().unwrap();
+        let csv_dir = temp_dir(&format!("same-values-csv-{name}"));
+        let json_dir = temp_dir(&format!("same-values-json-{name}"));
+        let mut out = Vec::new();
+        for (dir, format) in [(&csv_dir, "csv"), (&json_dir, "json")] {
+            let mut args = vec!["run"];
+            args.extend_from_slice(&data);
+            args.extend(["--out", dir.to_str().unwrap(), "--format", format]);
+            let o = yibao(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            out.push(stdout(&o));
+        }
+        // The summary: CSV on stdout against `by_visit_type`.
+        let summary: serde_json::Value = serde_json::from_str(&out[1]).unwrap();
+        let (h, rows) = csv_table(&out[0]);
+        same_values(
+            &format!("{name} summary"),
+            &h,
+            &rows,
+            &summary["by_visit_type"],
+        );
+        for count in ["rows_read", "settled", "rejected", "ledger_rows"] {
+            assert!(
+                summary[count].is_u64(),
+                "{name}: {count} = {}",
+                summary[count]
+            );
+        }
+        let mut files = 0;
+        for file in ["claims", "institution_months", "ledger", "ledger_months"] {
+            let Ok(csv) = std::fs::read_to_string(csv_dir.join(format!("{file}.csv"))) else {
+                continue;
+            };
+            let json = std::fs::read_to_string(json_dir.join(format!("{file}.json"))).unwrap();
+            let (h, rows) = csv_table(&csv);
+            same_values(
+                &format!("{name} {file}"),
+                &h,
+                &rows,
+                &serde_json::from_str(&json).unwrap(),
+            );
+            files += 1;
+        }
+        assert!(files >= 2, "{name}: claims and institution months at least");
+    }
+}
+
 #[test]
 fn set_overrides_a_parameter_checked_against_its_type() {
     // With a 3,000 general-outpatient cap (README of the hand fixture, PC):

@@ -448,6 +448,19 @@ fn json_has_every_section() {
         ]
     );
     assert_eq!(v["policies"][0]["baseline"], true);
+    // Counts are JSON numbers (the five claims C1–C5 of claims.csv), amounts
+    // exact strings, a figure a policy lacks null (b has no settle block).
+    let totals = &v["sections"][0]["rows"];
+    assert_eq!(totals[0]["measure"], "claims");
+    assert_eq!(totals[0]["values"]["a"], 5);
+    assert_eq!(totals[0]["delta"]["b"], 0);
+    assert_eq!(totals[1]["measure"], "total_cost");
+    // 1000.00 + 80.00 + 3000.00 + 500.00 + 250.55 = 4830.55
+    assert_eq!(totals[1]["values"]["b"], "4830.55");
+    let ledger = &v["sections"][4]["rows"][0];
+    assert_eq!(ledger["measure"], "unit_years");
+    assert_eq!(ledger["values"]["a"], 2, "H1 and H2 in 2025");
+    assert!(ledger["values"]["b"].is_null(), "{ledger}");
     assert_eq!(
         v["top_changes"]["b"]["institutions"][0]["delta_net"],
         "285.00"

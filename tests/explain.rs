@@ -111,6 +111,16 @@ fn json_is_structured_and_exact() {
     let out = explain(&args);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["subject"], "claim C001542");
+    // A count is a JSON number (C001542's age in examples/claims.csv is 72), an amount a string.
+    let fact = |name: &str| {
+        v["data"]
+            .as_array()
+            .and_then(|d| d.iter().find(|f| f["name"] == name))
+            .map(|f| f["value"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(fact("age"), 72);
+    assert_eq!(fact("total_cost"), "46582.31");
     let result = v["result"].as_array().expect("result");
     assert_eq!(result[0]["name"], "fund_paid");
     assert_eq!(result[0]["value"], "28627.57");
@@ -184,7 +194,7 @@ fn explanations_agree_with_the_run() {
             for (i, l) in prog.layers.iter().enumerate() {
                 let f = e.result.iter().find(|f| f.name == l.name).unwrap();
                 assert_eq!(
-                    f.value,
+                    f.value.text(),
                     yibao::report::money(row[i]),
                     "{policy} {id} {}",
                     l.name
@@ -192,7 +202,7 @@ fn explanations_agree_with_the_run() {
             }
             let pp = e.result.iter().find(|f| f.name == "patient_paid").unwrap();
             assert_eq!(
-                pp.value,
+                pp.value.text(),
                 yibao::report::money(row[prog.layers.len()]),
                 "{policy} {id}"
             );

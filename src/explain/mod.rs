@@ -15,9 +15,11 @@ mod render;
 
 pub use render::{render_json, render_text};
 
+use crate::check::types::Ty;
 use crate::data::{Assessments, Claims, Institutions};
 use crate::eval::interp::Env;
 use crate::ir::{Program, UnitKind};
+use crate::report::Field;
 use crate::source::SourceFile;
 use record::{Recorder, Target};
 use serde::Serialize;
@@ -66,17 +68,23 @@ impl Node {
     }
 }
 
-/// A name and a value, in the order shown.
+/// A name and a value, in the order shown; in JSON a count is a number,
+/// an amount an exact string ([`Field`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Fact {
     pub name: String,
-    pub value: String,
+    pub value: Field,
 }
 
+/// A fact shown as text.
 fn fact(name: impl Into<String>, value: impl ToString) -> Fact {
+    typed(name, Field::Text(value.to_string()))
+}
+
+fn typed(name: impl Into<String>, value: Field) -> Fact {
     Fact {
         name: name.into(),
-        value: value.to_string(),
+        value,
     }
 }
 
@@ -103,8 +111,8 @@ pub struct Explanation {
 #[derive(Debug, Clone, Serialize)]
 pub struct AccFact {
     pub name: String,
-    pub before: String,
-    pub after: String,
+    pub before: Field,
+    pub after: Field,
 }
 
 /// Explains the settlement of claim `id`. The patient's earlier claims of
@@ -160,16 +168,16 @@ pub fn claim(
         ),
         fact("insured_type", name_of(K::InsuredType, c.insured_type)),
         fact("retired", c.retired),
-        fact("age", c.age),
+        typed("age", Field::count(c.age)),
         fact("visit_type", name_of(K::VisitType, c.visit_type)),
         fact("admit_date", c.admit),
         fact(
             "discharge_date",
             format!("{} (rules in force on this day apply)", c.discharge),
         ),
-        fact("total_cost", c.total_cost),
-        fact("self_pay_cost", c.self_pay_cost),
-        fact("drug_cost", c.drug_cost),
+        typed("total_cost", Field::Money(c.total_cost)),
+        typed("self_pay_cost", Field::Money(c.self_pay_cost)),
+        typed("drug_cost", Field::Money(c.drug_cost)),
         fact("disease_code", claims.text(c.disease_code)),
         fact(
             "drg_code",
@@ -203,30 +211,19 @@ pub fn claim(
         .enumerate()
         .map(|(i, a)| AccFact {
             name: a.name.clone(),
-            before: rec
-                .accs_before
-                .get(i)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            after: rec
-                .accs_after
-                .get(i)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
+            before: Field::of(a.ty, rec.accs_before.get(i).copied().unwrap_or_default()),
+            after: Field::of(a.ty, rec.accs_after.get(i).copied().unwrap_or_default()),
         })
         .collect();
     let mut result: Vec<Fact> = prog
         .layers
         .iter()
         .zip(row)
-        .map(|(l, v)| fact(&l.name, crate::report::money(*v)))
+        .map(|(l, v)| typed(&l.name, Field::Money(*v)))
         .collect();
-    result.push(fact(
-        "patient_paid",
-        crate::report::money(row[prog.layers.len()]),
-    ));
+    result.push(typed("patient_paid", Field::Money(row[prog.layers.len()])));
     for (o, v) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]) {
-        result.push(fact(&o.name, crate::report::exact(o.ty, *v)));
+        result.push(typed(&o.name, Field::of(o.ty, *v)));
     }
 
     Ok(Explanation {
@@ -363,9 +360,12 @@ pub fn unit(
             ),
         ));
         if let (UnitKind::Institution, Some(i)) = (k, insts.rows.iter().find(|i| i.id == *uid)) {
-            data.push(fact("annual_budget", i.annual_budget));
-            data.push(fact("prior_year_monthly_avg", i.prior_year_monthly_avg));
-            data.push(fact("enrolled", i.enrolled));
+            data.push(typed("annual_budget", Field::Money(i.annual_budget)));
+            data.push(typed(
+                "prior_year_monthly_avg",
+                Field::Money(i.prior_year_monthly_avg),
+            ));
+            data.push(typed("enrolled", Field::of(Ty::Count, i.enrolled)));
         }
         for (i, (c, v)) in ledger.columns.iter().zip(&row.values).enumerate() {
             let ty = crate::report::ledger_column_type(prog, i);
@@ -374,7 +374,7 @@ pub fn unit(
             } else {
                 format!("{who}: {c}")
             };
-            result.push(fact(name, crate::report::exact(ty, *v)));
+            result.push(typed(name, Field::of(ty, *v)));
         }
     }
     let subject = match kind {

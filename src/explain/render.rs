@@ -24,7 +24,7 @@ pub fn render_text(e: &Explanation) -> String {
     let rows: Vec<(String, String)> = e
         .data
         .iter()
-        .map(|f| (f.name.clone(), f.value.clone()))
+        .map(|f| (f.name.clone(), f.value.text()))
         .collect();
     pad(&rows, &mut out);
     if !e.accumulators.is_empty() {
@@ -44,7 +44,7 @@ pub fn render_text(e: &Explanation) -> String {
     let rows: Vec<(String, String)> = e
         .result
         .iter()
-        .map(|f| (f.name.clone(), f.value.clone()))
+        .map(|f| (f.name.clone(), f.value.text()))
         .collect();
     pad(&rows, &mut out);
     out

@@ -37,6 +37,34 @@ impl Cell {
         }
     }
 
+    /// The figure in JSON: a count as a number, anything else as the text
+    /// [`Cell::show`] writes (amounts exact); `null` where there is none.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Cell::Count(n) => serde_json::Value::from(*n),
+            Cell::Share(None) | Cell::Missing => serde_json::Value::Null,
+            _ => serde_json::Value::String(self.show()),
+        }
+    }
+
+    /// [`Cell::delta`] in JSON: a change in a count as a number, the other
+    /// changes as the text CSV writes; `null` where the change means nothing.
+    pub fn delta_json(&self, base: &Cell) -> (serde_json::Value, serde_json::Value) {
+        use serde_json::Value;
+        let text = |s: String| match s.as_str() {
+            "" | "—" => Value::Null,
+            _ => Value::String(s),
+        };
+        let (d, p) = self.delta(base);
+        let d = match (base, self) {
+            (Cell::Count(b), Cell::Count(x)) => {
+                i64::try_from(i128::from(*x) - i128::from(*b)).map_or(Value::Null, Value::from)
+            }
+            _ => text(d),
+        };
+        (d, text(p))
+    }
+
     /// This figure minus the baseline's, and that in percent of the
     /// baseline's (percentage points for shares); empty where it means nothing.
     pub fn delta(&self, base: &Cell) -> (String, String) {
@@ -583,12 +611,12 @@ pub fn compare_csv(c: &Comparison, top: usize) -> Vec<Vec<String>> {
 pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let labels: Vec<&str> = c.outcomes.iter().map(|o| o.label.as_str()).collect();
-    let by_label = |f: &dyn Fn(usize) -> String| -> Value {
+    let by_label = |f: &dyn Fn(usize) -> Value| -> Value {
         Value::Object(
             labels
                 .iter()
                 .enumerate()
-                .map(|(i, l)| (l.to_string(), Value::String(f(i))))
+                .map(|(i, l)| (l.to_string(), f(i)))
                 .collect(),
         )
     };
@@ -604,9 +632,9 @@ pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
                         m.insert(sec.group_name.clone(), json!(line.group));
                     }
                     m.insert("measure".into(), json!(line.measure));
-                    m.insert("values".into(), by_label(&|i| line.cells[i].show()));
-                    let d: Vec<(String, String)> = (0..line.cells.len())
-                        .map(|i| line.cells[i].delta(&line.cells[0]))
+                    m.insert("values".into(), by_label(&|i| line.cells[i].json()));
+                    let d: Vec<(Value, Value)> = (0..line.cells.len())
+                        .map(|i| line.cells[i].delta_json(&line.cells[0]))
                         .collect();
                     m.insert("delta".into(), by_label(&|i| d[i].0.clone()));
                     m.insert("delta_pct".into(), by_label(&|i| d[i].1.clone()));

@@ -3,7 +3,7 @@
 //! and the ledger table printed by `yibao run`.
 
 use super::results::Rows;
-use super::{exact, money, Format, Table};
+use super::{Field, Format, Table};
 use crate::check::types::Ty;
 use crate::eval::ledger::kind_name;
 use crate::eval::{Ledger, LedgerRow};
@@ -22,19 +22,19 @@ fn header(l: &Ledger, months: bool) -> Vec<String> {
     h
 }
 
-fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<String> {
+fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<Field> {
     let mut rec = vec![
-        kind_name(r.kind).to_string(),
-        r.unit.clone(),
-        r.year.to_string(),
+        kind_name(r.kind).into(),
+        r.unit.clone().into(),
+        Field::count(r.year),
     ];
     if months {
-        rec.push(r.month.to_string());
+        rec.push(Field::count(r.month));
     }
-    rec.push(r.claims.to_string());
-    rec.push(money(r.total_cost));
+    rec.push(Field::count(r.claims));
+    rec.push(Field::Money(r.total_cost));
     for (i, v) in r.values.iter().enumerate() {
-        rec.push(exact(column_type(prog, i), *v));
+        rec.push(Field::of(column_type(prog, i), *v));
     }
     rec
 }
@@ -79,7 +79,11 @@ pub fn write_ledger(
 /// in every row (a policy without prepayment shows no `prepaid` column).
 pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
     let h = header(l, false);
-    let recs: Vec<Vec<String>> = l.years.iter().map(|r| record(prog, r, false)).collect();
+    let recs: Vec<Vec<String>> = l
+        .years
+        .iter()
+        .map(|r| record(prog, r, false).iter().map(Field::text).collect())
+        .collect();
     let fixed = 5; // unit, unit_id, year, claims, total_cost
     let keep: Vec<usize> = (0..h.len())
         .filter(|&i| {

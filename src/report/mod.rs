@@ -2,12 +2,14 @@
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
 pub mod compare;
+mod field;
 pub mod html;
 mod ledger;
 mod results;
 pub mod rules;
 mod table;
 
+pub use field::Field;
 pub use ledger::{column_type as ledger_column_type, ledger_table, write_ledger};
 pub use results::{write_results, ResultColumns};
 pub use table::Table;
