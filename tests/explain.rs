@@ -17,6 +17,7 @@ fn explain(args: &[&str]) -> String {
         "explain {args:?} failed:\n{}",
         stderr(&out)
     );
+    assert_balanced(&format!("explain {args:?}"), &stdout(&out));
     stdout(&out)
 }
 
@@ -65,7 +66,7 @@ fn suining_claim_on_the_first_day_of_new_rules() {
         &["--claim", "SN-2"],
     );
     assert!(
-        out.contains("住院起付线 = 400元  · version in force from 2002-01-01"),
+        out.contains("住院起付线 = 400.00  · version in force from 2002-01-01"),
         "{out}"
     );
     insta::assert_snapshot!(out);
@@ -100,6 +101,51 @@ fn qingdao_claim_and_alliance() {
         &["--institution", "Q1", "--year", "2021"],
     );
     insta::assert_snapshot!("qingdao_institution_and_alliance", alliance);
+}
+
+#[test]
+fn amounts_at_a_threshold() {
+    // tests/fixtures/explain/threshold: 大病分段 marginal, 60% from 1.5万元 to 6.5万元, 70% above;
+    // 档次 whole, 50% below 1.5万元, 60% from it.
+    let dir = "tests/fixtures/explain/threshold";
+    let policy = format!("{dir}/threshold.policy");
+    // T1 costs exactly 15000.00: nothing inside the first segment, 0.00 paid; the 60% band starts at it.
+    let t1 = explain_in(&policy, dir, &["--claim", "T1"]);
+    for line in [
+        "15000.00 is at the threshold of segment 1.5万元 .. 6.5万元: nothing inside it  @ line 5",
+        "segment 1.5万元 ..: 60%  · 15000.00 is at the threshold of this band: it starts there",
+        "pay 大病分段(claim.total_cost) round = 0.00",
+    ] {
+        assert!(t1.contains(line), "{line}\n{t1}");
+    }
+    assert!(!t1.contains("below every segment"), "{t1}");
+    assert!(!t1.contains("top-level lets"), "no lets, no line: {t1}");
+    // T2 costs exactly 65000.00: (65000 − 15000) × 60% = 50000.00 × 60% = 30000.00, and
+    // nothing inside the second segment, which starts at 6.5万元.
+    let t2 = explain_in(&policy, dir, &["--claim", "T2"]);
+    for line in [
+        "segment 1.5万元 .. 6.5万元: 50000.00 × 60% = 30000.00  @ line 5",
+        "65000.00 is at the threshold of segment 6.5万元 ..: nothing inside it  @ line 6",
+        "65000.00 falls in this band",
+    ] {
+        assert!(t2.contains(line), "{line}\n{t2}");
+    }
+}
+
+/// Every parenthesis an explanation opens on a line is closed on it.
+fn assert_balanced(what: &str, text: &str) {
+    for line in text.lines() {
+        let mut depth = 0i32;
+        for ch in line.chars() {
+            match ch {
+                '(' | '（' => depth += 1,
+                ')' | '）' => depth -= 1,
+                _ => {}
+            }
+            assert!(depth >= 0, "{what}: `)` before its `(`: {line}");
+        }
+        assert_eq!(depth, 0, "{what}: a `(` left open: {line}");
+    }
 }
 
 #[test]
@@ -190,6 +236,7 @@ fn explanations_agree_with_the_run() {
         for (k, c) in claims.rows.iter().enumerate() {
             let id = claims.text(c.id);
             let e = yibao::explain::claim(&prog, &file, &claims, &insts, id).unwrap();
+            assert_balanced(&format!("{policy} {id}"), &yibao::explain::render_text(&e));
             let row = s.row(k);
             for (i, l) in prog.layers.iter().enumerate() {
                 let f = e.result.iter().find(|f| f.name == l.name).unwrap();

@@ -3,6 +3,7 @@
 //! a schedule used.
 
 use super::record::{Open, Recorder};
+use super::show::{show, Types};
 use super::Node;
 use crate::check::types::Ty;
 use crate::eval::interp::enum_field;
@@ -12,25 +13,39 @@ use crate::syntax::ast::{BinOp, RoundMode};
 use rust_decimal::Decimal;
 
 impl Recorder<'_> {
+    /// The type of `n` where it is evaluated now.
+    pub(super) fn type_of(&self, n: &Num) -> Option<Ty> {
+        let locals = self.local_types.borrow();
+        Types {
+            prog: self.prog,
+            locals: &locals,
+            block: self.block.get(),
+        }
+        .of(n)
+    }
+
     pub(super) fn num_node(&self, n: &Num, v: Decimal, o: Open) -> Node {
         let p = self.prog;
-        let vals: Vec<String> = o
-            .children
-            .iter()
-            .map(|c| c.value.clone().unwrap_or_default())
-            .collect();
+        let ty = self.type_of(n);
+        // Operands are written by their own types; a constant by the type of
+        // what it meets, but as a bare number in a product or a quotient.
+        let ctx = match n {
+            Num::Bin(BinOp::Mul | BinOp::Div, ..) => None,
+            _ => ty,
+        };
+        let vals: Vec<String> = o.children.iter().map(|c| c.shown(ctx)).collect();
         let val = |i: usize| vals.get(i).cloned().unwrap_or_default();
-        let mut node = Node::new(String::new(), Some(v.to_string()));
+        let first = o.children.first().and_then(|c| c.num);
+        let mut node = Node::number(String::new(), ty, v);
         node.children = o.children;
         match n {
             Num::Const(_) => {
-                node.what = v.to_string();
+                node.what = show(ty, v);
                 node.hide = true;
             }
             Num::Param(_) => {
                 if let Some(par) = o.slot.and_then(|s| p.params.get(s)) {
                     node.what = par.name.clone();
-                    node.value = Some(crate::compare::rules::value(par.ty, v));
                     node.line = self.line(par.span);
                     node.note = versions_note(par.in_force, par.cite.as_deref());
                     node.kind = "param";
@@ -116,7 +131,6 @@ impl Recorder<'_> {
                 if let Some(t) = o.slot.and_then(|s| p.tables.get(s)) {
                     let (row, keys) = o.cell.clone().unwrap_or((None, Vec::new()));
                     node.what = format!("{}[{}]", t.name, keys.join(", "));
-                    node.value = Some(crate::compare::rules::value(t.ty, v));
                     let row_span = row.and_then(|r| t.row_spans.get(r as usize).copied());
                     node.line = row_span.and_then(|s| self.line(s)).or(self.line(t.span));
                     let is_else = row.is_some() && row == t.default_row;
@@ -132,7 +146,7 @@ impl Recorder<'_> {
             }
             Num::Schedule(..) | Num::Rate(..) => {
                 if let Some(s) = o.slot.and_then(|s| p.schedules.get(s)) {
-                    let x: Decimal = val(0).parse().unwrap_or_default();
+                    let x = first.unwrap_or_default();
                     let rate = matches!(n, Num::Rate(..));
                     node.what = if rate {
                         format!("rate({}, {})", s.name, val(0))
@@ -187,21 +201,32 @@ impl Recorder<'_> {
     }
 
     /// The segments a schedule used on `x`: for marginal schedules every
-    /// segment the amount reaches, with its part; for whole ones (and `rate`) the band.
+    /// segment the amount reaches, with its part; for whole ones (and `rate`)
+    /// the band. An amount on a segment's lower bound is said to be at its
+    /// threshold; ranges are written as in the policy (`1.5万元 .. 6.5万元`).
     fn segments(&self, s: &crate::ir::Schedule, x: Decimal, band: bool) -> Vec<Node> {
+        let money = |d: Decimal| show(Some(s.input), d);
         let mut out = Vec::new();
         for (i, &(from, to, rate)) in s.segments.iter().enumerate() {
-            let line = s.segment_spans.get(i).and_then(|sp| self.line(*sp));
-            let range = format!(
-                "{} .. {}",
-                crate::compare::rules::value(s.input, from),
-                to.map_or(String::new(), |t| crate::compare::rules::value(s.input, t))
-            );
-            let rate_s = crate::compare::rules::value(Ty::Ratio, rate);
+            let span = s.segment_spans.get(i).copied();
+            let line = span.and_then(|sp| self.line(sp));
+            let written = span.map(|sp| self.text(sp)).unwrap_or_default();
+            let range = match written.rsplit_once(':') {
+                Some((r, _)) if !r.trim().is_empty() => r.trim().to_string(),
+                _ => format!("{} .. {}", money(from), to.map_or(String::new(), &money)),
+            };
+            let rate_s = show(Some(Ty::Ratio), rate);
             if band {
                 if x >= from && to.is_none_or(|t| x < t) {
                     let mut n = Node::new(format!("segment {range}: {rate_s}"), None);
-                    n.note = Some(format!("{x} falls in this band"));
+                    n.note = Some(if x == from {
+                        format!(
+                            "{} is at the threshold of this band: it starts there",
+                            money(x)
+                        )
+                    } else {
+                        format!("{} falls in this band", money(x))
+                    });
                     n.line = line;
                     n.kind = "segment";
                     n.segment = Some(i);
@@ -210,14 +235,27 @@ impl Recorder<'_> {
                 continue;
             }
             if x <= from {
+                if x == from {
+                    let mut n = Node::new(
+                        format!(
+                            "{} is at the threshold of segment {range}: nothing inside it",
+                            money(x)
+                        ),
+                        None,
+                    );
+                    n.line = line;
+                    n.kind = "segment";
+                    out.push(n);
+                }
                 break;
             }
             let top = to.map_or(x, |t| x.min(t));
             let part = top - from;
             let amount = part.checked_mul(rate).unwrap_or_default();
-            let mut n = Node::new(
-                format!("segment {range}: {part} × {rate_s}"),
-                Some(amount.to_string()),
+            let mut n = Node::number(
+                format!("segment {range}: {} × {rate_s}", money(part)),
+                Some(s.input),
+                amount,
             );
             n.line = line;
             n.kind = "segment";
@@ -225,17 +263,18 @@ impl Recorder<'_> {
             out.push(n);
         }
         if out.is_empty() {
-            out.push(Node::new(format!("{x} is below every segment"), None));
+            out.push(Node::new(
+                format!("{} is below every segment", money(x)),
+                None,
+            ));
         }
         out
     }
 
     pub(super) fn bool_node(&self, b: &Bool, v: bool, detail: Option<String>, o: Open) -> Node {
-        let vals: Vec<String> = o
-            .children
-            .iter()
-            .map(|c| c.value.clone().unwrap_or_default())
-            .collect();
+        // The two sides of a comparison share a type: a constant takes the other's.
+        let ctx = o.children.iter().find_map(|c| c.ty);
+        let vals: Vec<String> = o.children.iter().map(|c| c.shown(ctx)).collect();
         let val = |i: usize| vals.get(i).cloned().unwrap_or_default();
         let mut node = Node::new(String::new(), Some(v.to_string()));
         node.children = o.children;

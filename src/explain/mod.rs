@@ -12,6 +12,7 @@
 mod label;
 pub(crate) mod record;
 mod render;
+mod show;
 
 pub use render::{render_json, render_text};
 
@@ -32,8 +33,10 @@ pub struct Node {
     pub kind: &'static str,
     /// What was computed, e.g. `住院起付线[2]` or `11500.00 − 500.00`.
     pub what: String,
+    /// The value as shown (money to the fen or exactly, ratios in percent,
+    /// days with 天); in JSON a whole count is a number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<Field>,
     /// More about it: the version in force, the article cited, a rounding mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -50,6 +53,12 @@ pub struct Node {
     pub(crate) rule: Option<(usize, usize)>,
     #[serde(skip)]
     pub(crate) segment: Option<usize>,
+    /// A numeric node's value and type (`None`: a bare number), for the
+    /// labels of the nodes around it.
+    #[serde(skip)]
+    pub(crate) num: Option<rust_decimal::Decimal>,
+    #[serde(skip)]
+    pub(crate) ty: Option<Ty>,
 }
 
 impl Node {
@@ -57,13 +66,33 @@ impl Node {
         Node {
             kind: "value",
             what,
-            value,
+            value: value.map(Field::Text),
             note: None,
             line: None,
             children: Vec::new(),
             hide: false,
             rule: None,
             segment: None,
+            num: None,
+            ty: None,
+        }
+    }
+
+    /// A node whose value is the number `v` of type `ty`.
+    pub(crate) fn number(what: String, ty: Option<Ty>, v: rust_decimal::Decimal) -> Node {
+        let mut n = Node::new(what, None);
+        n.value = Some(show::field(ty, v));
+        n.num = Some(v);
+        n.ty = ty;
+        n
+    }
+
+    /// The value as an operand of a parent's label: a number by its own type,
+    /// or by `ctx` when it has none (a constant).
+    pub(crate) fn shown(&self, ctx: Option<Ty>) -> String {
+        match self.num {
+            Some(v) => show::show(self.ty.or(ctx), v),
+            None => self.value.as_ref().map(Field::text).unwrap_or_default(),
         }
     }
 }
@@ -355,8 +384,10 @@ pub fn unit(
         data.push(fact(
             who.clone(),
             format!(
-                "{} claims settled in {year}, total cost {}",
-                row.claims, row.total_cost
+                "{} claim{} settled in {year}, total cost {}",
+                row.claims,
+                if row.claims == 1 { "" } else { "s" },
+                crate::report::money(row.total_cost)
             ),
         ));
         if let (UnitKind::Institution, Some(i)) = (k, insts.rows.iter().find(|i| i.id == *uid)) {

@@ -3,7 +3,9 @@
 //! policy line it comes from.
 
 use super::label::versions_note;
+use super::show::show;
 use super::Node;
+use crate::check::types::Ty;
 use crate::eval::interp::Frame;
 use crate::eval::trace::{Ev, RuleOutcome, Tracer};
 use crate::ir::{Program, Stmt};
@@ -53,6 +55,8 @@ pub(crate) struct Recorder<'a> {
     current: RefCell<Option<Recorded>>,
     /// The block running now, for naming its aggregates.
     pub(super) block: Cell<Option<usize>>,
+    /// The type of each numeric local slot, as last set (`None`: a bare number).
+    pub(super) local_types: RefCell<Vec<Option<Ty>>>,
     pub(crate) done: RefCell<Vec<Recorded>>,
 }
 
@@ -67,6 +71,7 @@ impl<'a> Recorder<'a> {
             names: RefCell::new([Vec::new(), Vec::new(), Vec::new()]),
             current: RefCell::new(None),
             block: Cell::new(None),
+            local_types: RefCell::new(Vec::new()),
             done: RefCell::new(Vec::new()),
         }
     }
@@ -100,13 +105,15 @@ impl<'a> Recorder<'a> {
             return;
         }
         self.active.set(false);
-        let nodes = self
+        let mut nodes = self
             .stack
             .take()
             .into_iter()
             .next()
             .map(|o| o.children)
             .unwrap_or_default();
+        // As below the top: nothing hidden (no top-level lets) is shown.
+        nodes.retain(|n| !n.hide);
         if let Some(mut r) = self.current.take() {
             r.nodes = nodes;
             r.accs_after = f.accs.clone();
@@ -142,45 +149,60 @@ impl<'a> Recorder<'a> {
         layer: Option<usize>,
         o: Open,
     ) -> Node {
+        // A numeric statement: its value after, and the type it is written in.
+        let num = |v: Option<&Decimal>, ty: Option<Ty>| v.map(|v| (*v, ty));
         let (span, value, kind) = match s {
-            Stmt::SetNum(i, _, span) => {
+            Stmt::SetNum(i, e, span) => {
                 self.set_name(0, *i, *span);
-                (*span, f.nums.get(*i as usize).map(|v| v.to_string()), "let")
+                let ty = self.type_of(e);
+                let mut types = self.local_types.borrow_mut();
+                if types.len() <= *i as usize {
+                    types.resize(*i as usize + 1, None);
+                }
+                types[*i as usize] = ty;
+                (*span, num(f.nums.get(*i as usize), ty), "let")
             }
-            Stmt::SetBool(i, _, span) => {
-                self.set_name(1, *i, *span);
-                (
-                    *span,
-                    f.bools.get(*i as usize).map(|v| v.to_string()),
-                    "let",
-                )
-            }
-            Stmt::SetDate(i, _, span) => {
-                self.set_name(2, *i, *span);
-                (
-                    *span,
-                    f.dates.get(*i as usize).map(|v| v.to_string()),
-                    "let",
-                )
+            Stmt::SetBool(i, _, span) | Stmt::SetDate(i, _, span) => {
+                let date = matches!(s, Stmt::SetDate(..));
+                self.set_name(if date { 2 } else { 1 }, *i, *span);
+                let text = if date {
+                    f.dates.get(*i as usize).map(|v| v.to_string())
+                } else {
+                    f.bools.get(*i as usize).map(|v| v.to_string())
+                };
+                let mut node = Node::new(format!("let {}", self.text(*span)), text);
+                node.line = self.line(*span);
+                node.kind = "let";
+                node.children = o.children;
+                return node;
             }
             Stmt::Pay(_, span) => (
                 *span,
-                layer.and_then(|l| f.layers.get(l)).map(|v| v.to_string()),
+                num(layer.and_then(|l| f.layers.get(l)), Some(Ty::Money)),
                 "pay",
             ),
             Stmt::AccAdd(i, _, span) => (
                 *span,
-                f.accs.get(*i as usize).map(|v| v.to_string()),
+                num(
+                    f.accs.get(*i as usize),
+                    self.prog.accumulators.get(*i as usize).map(|a| a.ty),
+                ),
                 "accumulate",
             ),
             Stmt::SetOutput(i, _, span) => (
                 *span,
-                f.outputs.get(*i as usize).map(|v| v.to_string()),
+                num(
+                    f.outputs.get(*i as usize),
+                    self.prog.outputs.get(*i as usize).map(|o| o.ty),
+                ),
                 "output",
             ),
             Stmt::SetLedger(i, _, span) | Stmt::AddLedger(i, _, span) => (
                 *span,
-                f.ledger.get(*i as usize).map(|v| v.to_string()),
+                num(
+                    f.ledger.get(*i as usize),
+                    Some(crate::report::ledger_column_type(self.prog, *i as usize)),
+                ),
                 "ledger",
             ),
             Stmt::SetRegion(_, _, span) => {
@@ -195,15 +217,18 @@ impl<'a> Recorder<'a> {
         } else {
             text
         };
-        let mut node = Node::new(what, value.clone());
+        let mut node = match value {
+            Some((v, ty)) => Node::number(what, ty, v),
+            None => Node::new(what, None),
+        };
         node.line = self.line(span);
         node.kind = kind;
         node.children = o.children;
-        if let (Some(b), Some(a)) = (before, value) {
+        if let (Some(b), Some((a, ty))) = (before, value) {
             if matches!(s, Stmt::AccAdd(..) | Stmt::AddLedger(..)) {
-                node.note = Some(format!("before {b}, after {a}"));
+                node.note = Some(format!("before {}, after {}", show(ty, b), show(ty, a)));
             } else if matches!(s, Stmt::SetLedger(..)) && !b.is_zero() {
-                node.note = Some(format!("was {b}"));
+                node.note = Some(format!("was {}", show(ty, b)));
             }
         }
         node
@@ -261,7 +286,8 @@ impl Tracer for Recorder<'_> {
             }
             Ev::Layer { layer, paid, left } => {
                 let l = self.prog.layers.get(layer);
-                let mut n = Node::new(
+                let left = show(Some(Ty::Money), left);
+                let mut n = Node::number(
                     match l {
                         Some(l) => match &l.source {
                             Some(s) => format!("layer {} \"{s}\"", l.name),
@@ -269,7 +295,8 @@ impl Tracer for Recorder<'_> {
                         },
                         None => "layer".into(),
                     },
-                    Some(paid.to_string()),
+                    Some(Ty::Money),
+                    paid,
                 );
                 n.kind = "layer";
                 n.note = Some(format!("the claim had {left} left to pay"));
@@ -280,7 +307,7 @@ impl Tracer for Recorder<'_> {
                 if !n
                     .children
                     .iter()
-                    .any(|c| c.value.as_deref() == Some("applied"))
+                    .any(|c| c.value.as_ref().is_some_and(|v| v.text() == "applied"))
                 {
                     n.note = Some(format!("no rule applied; the claim had {left} left to pay"));
                 }

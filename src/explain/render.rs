@@ -59,7 +59,7 @@ fn node(n: &Node, depth: usize, out: &mut String) {
         } else {
             out.push_str(" = ");
         }
-        out.push_str(v);
+        out.push_str(&v.text());
     }
     if let Some(note) = &n.note {
         out.push_str("  · ");
