@@ -408,8 +408,12 @@ fn rules_side_by_side() {
         ["true", "", "1000元", "1000元"]
     );
     assert_eq!(
-        row("rule", "fund_paid.报销", ""),
-        ["false", "in force", "in force", "in force"]
+        row("rule", "fund_paid.报销", "order"),
+        ["false", "#1", "#1", "#1"]
+    );
+    assert_eq!(
+        row("rule", "fund_paid.报销", "when"),
+        ["false", "always", "always", "always"]
     );
     assert_eq!(
         row("settle", "年度清算", ""),
@@ -424,6 +428,46 @@ fn rules_side_by_side() {
         text.contains("only in b: param 大病起付, rule serious_paid.居民大病"),
         "{text}"
     );
+}
+
+/// The rows of `compare --rules base.policy OTHER.policy` marked as differing,
+/// as (kind, name, key).
+fn rules_differing(other: &str) -> Vec<(String, String, String)> {
+    let dir = "tests/fixtures/compare/rules";
+    let o = yibao(&[
+        "compare",
+        "--rules",
+        &format!("{dir}/base.policy"),
+        &format!("{dir}/{other}.policy"),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    csv_of(&stdout(&o))
+        .into_iter()
+        .skip(1)
+        .filter(|r| r[3] == "true")
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect()
+}
+
+#[test]
+fn rules_differ_by_body_condition_and_order() {
+    let rule = |name: &str, key: &str| ("rule".to_string(), name.to_string(), key.to_string());
+    // (a) 住院's first statement gains `* 90%`: that statement, nothing else.
+    assert_eq!(rules_differing("body"), [rule("fund_paid.住院", "body #1")]);
+    // (b) 住院 also applies to chronic outpatients: its condition.
+    assert_eq!(rules_differing("cond"), [rule("fund_paid.住院", "when")]);
+    // (c) the two rules swapped: the first whose condition holds applies, so both positions.
+    assert_eq!(
+        rules_differing("order"),
+        [
+            rule("fund_paid.住院", "order"),
+            rule("fund_paid.门诊", "order")
+        ]
+    );
+    // (d) spacing, line breaks, comments, needless parentheses, `"住院"` for `"inpatient"`: no difference.
+    assert_eq!(rules_differing("spacing"), []);
 }
 
 #[test]

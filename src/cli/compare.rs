@@ -369,10 +369,20 @@ pub fn run(args: CompareArgs) -> Status {
         Ok(c) => c,
         Err(s) => return s,
     };
+    // The rules' canonical text, from each policy's file (a reform's is its base's).
+    let texts: Vec<Option<crate::fmt::PolicyText>> = compiled
+        .iter()
+        .map(|c| {
+            crate::source::SourceFile::read(&c.file)
+                .ok()
+                .and_then(|f| crate::fmt::policy_text(&f))
+        })
+        .collect();
     let rules = rules::diff(
         &compiled
             .iter()
-            .map(|c| (c.label.as_str(), &c.prog))
+            .zip(&texts)
+            .map(|(c, t)| (c.label.as_str(), &c.prog, t.as_ref()))
             .collect::<Vec<_>>(),
     );
     if plan.rules {

@@ -139,11 +139,13 @@ impl Printer<'_> {
                 (p, format!("{l} {} {r}", op.symbol()))
             }
             ExprKind::Cmp { op, lhs, rhs, .. } => {
-                let (l, r) = (self.expr(lhs, 5), self.expr(rhs, 5));
+                let kind = self.enum_of(lhs).or_else(|| self.enum_of(rhs));
+                let (l, r) = (self.value(lhs, 5, kind), self.value(rhs, 5, kind));
                 (4, format!("{l} {} {r}", op.symbol()))
             }
             ExprKind::In { value, list } => {
-                let l: Vec<String> = list.iter().map(|x| self.expr(x, 0)).collect();
+                let kind = self.enum_of(value);
+                let l: Vec<String> = list.iter().map(|x| self.value(x, 0, kind)).collect();
                 (4, format!("{} in [{}]", self.expr(value, 5), l.join(", ")))
             }
             // `not (a < b)`: a comparison after `not` is parenthesised for the reader.
@@ -197,5 +199,46 @@ impl Printer<'_> {
         } else {
             s
         }
+    }
+
+    /// The enumeration a field such as `claim.visit_type` holds, when enum
+    /// values are written canonically.
+    fn enum_of(&self, e: &Expr) -> Option<crate::schema::EnumKind> {
+        let ExprKind::Field { object, field } = &e.kind else {
+            return None;
+        };
+        let ty = match object.name.as_str() {
+            "claim" => crate::schema::CLAIM_FIELDS
+                .iter()
+                .find(|f| f.0 == field.name)
+                .map(|f| f.2),
+            "institution" => crate::schema::INST_FIELDS
+                .iter()
+                .find(|f| f.0 == field.name)
+                .map(|f| f.2),
+            _ => None,
+        };
+        match ty {
+            Some(crate::check::types::Ty::Enum(k)) if self.canonical_enums => Some(k),
+            _ => None,
+        }
+    }
+
+    /// An operand compared with a field of enumeration `kind`: a text that
+    /// names one of its values is written by the value's canonical name.
+    fn value(&self, e: &Expr, ctx: u8, kind: Option<crate::schema::EnumKind>) -> String {
+        if let (
+            Some(k),
+            ExprKind::Lit(Literal {
+                kind: LitKind::Text(t),
+                ..
+            }),
+        ) = (kind, &e.kind)
+        {
+            if let Some(code) = k.code_of(t) {
+                return format!("\"{}\"", k.name_of(code));
+            }
+        }
+        self.expr(e, ctx)
     }
 }

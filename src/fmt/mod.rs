@@ -20,7 +20,10 @@ use crate::syntax::ast::*;
 use crate::syntax::comments;
 use unicode_width::UnicodeWidthStr;
 
+mod canonical;
 mod expr;
+
+pub use canonical::{policy_text, BlockText, PolicyText};
 
 const INDENT: &str = "  ";
 /// A rule header longer than this breaks its `when` before each `and`/`or`.
@@ -85,6 +88,10 @@ struct Printer<'s> {
     fresh: bool,
     /// The column end-of-line comments line up at (in a table or schedule).
     comment_col: Option<usize>,
+    /// Enum values compared with a field written by their canonical name
+    /// (`"住院"` as `"inpatient"`), for comparing policies; off for `yibao fmt`,
+    /// which keeps literals as written.
+    canonical_enums: bool,
 }
 
 impl<'s> Printer<'s> {
@@ -98,6 +105,7 @@ impl<'s> Printer<'s> {
             last: 0,
             fresh: true,
             comment_col: None,
+            canonical_enums: false,
         }
     }
 
@@ -511,28 +519,36 @@ impl<'s> Printer<'s> {
         self.close(end);
     }
 
+    /// Where a statement starts and ends in the source, what precedes its
+    /// expression (`let x = `, `pay `, …), and the expression.
+    fn stmt_parts(st: &Stmt) -> (u32, u32, String, &Expr) {
+        match st {
+            Stmt::Let(l) => (
+                l.name.span.start,
+                l.value.span.end,
+                format!("let {} = ", l.name.name),
+                &l.value,
+            ),
+            Stmt::Pay { value, span } => (span.start, value.span.end, "pay ".into(), value),
+            Stmt::AccAdd { acc, value } => (
+                acc.span.start,
+                value.span.end,
+                format!("{} += ", acc.name),
+                value,
+            ),
+            Stmt::OutputSet { output, value } => (
+                output.span.start,
+                value.span.end,
+                format!("{} = ", output.name),
+                value,
+            ),
+        }
+    }
+
     fn stmts(&mut self, body: &[Stmt], mut end: usize) -> usize {
         for st in body {
-            let (start, stop, text) = match st {
-                Stmt::Let(l) => (
-                    l.name.span.start,
-                    l.value.span.end,
-                    self.with_expr(&format!("let {} = ", l.name.name), &l.value),
-                ),
-                Stmt::Pay { value, span } => {
-                    (span.start, value.span.end, self.with_expr("pay ", value))
-                }
-                Stmt::AccAdd { acc, value } => (
-                    acc.span.start,
-                    value.span.end,
-                    self.with_expr(&format!("{} += ", acc.name), value),
-                ),
-                Stmt::OutputSet { output, value } => (
-                    output.span.start,
-                    value.span.end,
-                    self.with_expr(&format!("{} = ", output.name), value),
-                ),
-            };
+            let (start, stop, head, value) = Self::stmt_parts(st);
+            let text = self.with_expr(&head, value);
             self.line(start as usize, stop as usize, &text);
             end = self.tight(stop as usize);
         }

@@ -7,14 +7,18 @@ use crate::compare::rules::RulesDiff;
 /// The rules side by side: `≠` marks rows whose values differ.
 pub fn rules_text(d: &RulesDiff) -> String {
     let mut s = format!(
-        "rules of {} policies side by side ({} items; ≠ marks values that differ, — an item the policy lacks; dated versions one per line)\n\n",
+        "rules of {} policies side by side ({} items; ≠ marks values that differ, — an item the policy lacks; rules by order, condition and statement, in canonical layout; dated versions one per line)\n\n",
         d.labels.len(),
         d.rows.len()
     );
     let mut h: Vec<String> = ["", "kind", "name", "key"].map(String::from).to_vec();
     h.extend(d.labels.iter().cloned());
     let mut t = Table::new(h).left_aligned(4 + d.labels.len());
+    let mut last: Option<(&str, &str)> = None;
     for r in &d.rows {
+        // A name's kind and name on its first row only.
+        let same = last == Some((r.kind.as_str(), r.name.as_str()));
+        last = Some((r.kind.as_str(), r.name.as_str()));
         // Dated versions, one per line.
         let cells: Vec<Vec<&str>> = r
             .values
@@ -26,8 +30,8 @@ pub fn rules_text(d: &RulesDiff) -> String {
             let mut row = if k == 0 {
                 vec![
                     if r.differs() { "≠" } else { "" }.to_string(),
-                    r.kind.to_string(),
-                    r.name.clone(),
+                    if same { String::new() } else { r.kind.clone() },
+                    if same { String::new() } else { r.name.clone() },
                     r.key.clone(),
                 ]
             } else {
