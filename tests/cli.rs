@@ -156,6 +156,176 @@ fn run_writes_json_results() {
     assert_eq!(a3["serious_paid"], "39798.00");
 }
 
+const EXACT: [&str; 5] = [
+    "tests/fixtures/cli/exact/exact.policy",
+    "--claims",
+    "tests/fixtures/cli/exact/claims.csv",
+    "--institutions",
+    "tests/fixtures/cli/exact/institutions.csv",
+];
+
+/// `name  value` lines of an explanation's `result:` section.
+fn explained_results(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .skip_while(|l| *l != "result:")
+        .skip(1)
+        .filter_map(|l| {
+            let mut parts = l.split_whitespace();
+            Some((parts.next()?.to_string(), parts.next()?.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn outputs_are_written_exactly_and_alike() {
+    // tests/fixtures/cli/exact: 加价 = total_cost × 1.0001 ÷ 1000元 (a ratio),
+    // 自付占比 = self_pay_cost ÷ total_cost (a ratio). By hand:
+    //   E1 加价 500.50 × 1.0001 = 500.50 + 0.050050 = 500.550050; ÷ 1000 = 0.50055005
+    //   E2 加价 300.00 × 1.0001 = 300.030000; ÷ 1000 = 0.30003
+    //   E3 加价 100.00 × 1.0001 = 100.010000; ÷ 1000 = 0.10001
+    //   E1 自付占比 100.00 ÷ 500.50 = 200/1001 = 0.199800 199800 … (1001 × 199800 = 199999800,
+    //      remainder 200: the period is 199800); 28 decimals are four periods and `1998`,
+    //      the 29th digit is 0: 0.1998001998001998001998001998
+    //   E2 自付占比 200.00 ÷ 300.00 = 2/3 = 0.666…; the 29th digit is 6, so the 28th is
+    //      rounded up: 0.6666666666666666666666666667
+    //   E3 自付占比 50.00 ÷ 100.00 = 0.5 (no trailing zeros)
+    let want = [
+        ("E1", "0.50055005", "0.1998001998001998001998001998"),
+        ("E2", "0.30003", "0.6666666666666666666666666667"),
+        ("E3", "0.10001", "0.5"),
+    ];
+    let csv_dir = temp_dir("cli-exact-csv");
+    let json_dir = temp_dir("cli-exact-json");
+    for (dir, format) in [(&csv_dir, "csv"), (&json_dir, "json")] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(&EXACT);
+        args.extend(["--out", dir.to_str().unwrap(), "--format", format]);
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let mut r = csv::Reader::from_path(csv_dir.join("claims.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let csv: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(json_dir.join("claims.json")).unwrap())
+            .unwrap();
+    for (k, (id, markup, share)) in want.iter().enumerate() {
+        assert_eq!(&csv[k][col("claim_id")], *id);
+        assert_eq!(&csv[k][col("加价")], *markup, "{id} claims.csv");
+        assert_eq!(&csv[k][col("自付占比")], *share, "{id} claims.csv");
+        assert_eq!(json[k]["claim_id"], *id);
+        assert_eq!(json[k]["加价"], *markup, "{id} claims.json");
+        assert_eq!(json[k]["自付占比"], *share, "{id} claims.json");
+        let mut args = vec!["explain"];
+        args.extend_from_slice(&EXACT);
+        args.extend(["--claim", id]);
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let results = explained_results(&stdout(&o));
+        let shown = |name: &str| {
+            results
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| panic!("{id}: no {name} in\n{}", stdout(&o)))
+        };
+        assert_eq!(shown("加价"), *markup, "{id} explain");
+        assert_eq!(shown("自付占比"), *share, "{id} explain");
+    }
+}
+
+/// The columns that hold counts: JSON numbers; every other value is a JSON string.
+const COUNT_COLUMNS: [&str; 3] = ["claims", "year", "month"];
+
+/// One CSV table against the same rows as JSON objects, value by value: a
+/// count column holds JSON numbers equal to the CSV cell, any other column
+/// strings equal to it (amounts exact, as the CSV writes them).
+fn same_values(what: &str, header: &[String], rows: &[Vec<String>], json: &serde_json::Value) {
+    let objs = json
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: not an array"));
+    assert_eq!(objs.len(), rows.len(), "{what}: rows");
+    for (row, obj) in rows.iter().zip(objs) {
+        assert_eq!(
+            obj.as_object().unwrap().len(),
+            header.len(),
+            "{what}: {obj}"
+        );
+        for (col, cell) in header.iter().zip(row) {
+            let v = &obj[col.as_str()];
+            if COUNT_COLUMNS.contains(&col.as_str()) {
+                assert!(v.is_u64(), "{what}: {col} = {v} should be a number");
+                assert_eq!(v.to_string(), *cell, "{what}: {col}");
+            } else {
+                assert_eq!(v.as_str(), Some(cell.as_str()), "{what}: {col} = {v}");
+            }
+        }
+    }
+}
+
+fn csv_table(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header = r.headers().unwrap().iter().map(String::from).collect();
+    let rows = r
+        .records()
+        .map(|rec| rec.unwrap().iter().map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn json_and_csv_carry_the_same_values() {
+    // The hand-computed R1 fixture (ledger included) and the exact-outputs one.
+    let hand: Vec<&str> = [&["policies/r1.policy"][..], &HAND[..]].concat();
+    for data in [hand, EXACT.to_vec()] {
+        let name = data[0].rsplit('/').next().unwrap();
+        let csv_dir = temp_dir(&format!("same-values-csv-{name}"));
+        let json_dir = temp_dir(&format!("same-values-json-{name}"));
+        let mut out = Vec::new();
+        for (dir, format) in [(&csv_dir, "csv"), (&json_dir, "json")] {
+            let mut args = vec!["run"];
+            args.extend_from_slice(&data);
+            args.extend(["--out", dir.to_str().unwrap(), "--format", format]);
+            let o = yibao(&args);
+            assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+            out.push(stdout(&o));
+        }
+        // The summary: CSV on stdout against `by_visit_type`.
+        let summary: serde_json::Value = serde_json::from_str(&out[1]).unwrap();
+        let (h, rows) = csv_table(&out[0]);
+        same_values(
+            &format!("{name} summary"),
+            &h,
+            &rows,
+            &summary["by_visit_type"],
+        );
+        for count in ["rows_read", "settled", "rejected", "ledger_rows"] {
+            assert!(
+                summary[count].is_u64(),
+                "{name}: {count} = {}",
+                summary[count]
+            );
+        }
+        let mut files = 0;
+        for file in ["claims", "institution_months", "ledger", "ledger_months"] {
+            let Ok(csv) = std::fs::read_to_string(csv_dir.join(format!("{file}.csv"))) else {
+                continue;
+            };
+            let json = std::fs::read_to_string(json_dir.join(format!("{file}.json"))).unwrap();
+            let (h, rows) = csv_table(&csv);
+            same_values(
+                &format!("{name} {file}"),
+                &h,
+                &rows,
+                &serde_json::from_str(&json).unwrap(),
+            );
+            files += 1;
+        }
+        assert!(files >= 2, "{name}: claims and institution months at least");
+    }
+}
+
 #[test]
 fn set_overrides_a_parameter_checked_against_its_type() {
     // With a 3,000 general-outpatient cap (README of the hand fixture, PC):

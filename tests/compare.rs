@@ -408,8 +408,12 @@ fn rules_side_by_side() {
         ["true", "", "1000元", "1000元"]
     );
     assert_eq!(
-        row("rule", "fund_paid.报销", ""),
-        ["false", "in force", "in force", "in force"]
+        row("rule", "fund_paid.报销", "order"),
+        ["false", "#1", "#1", "#1"]
+    );
+    assert_eq!(
+        row("rule", "fund_paid.报销", "when"),
+        ["false", "always", "always", "always"]
     );
     assert_eq!(
         row("settle", "年度清算", ""),
@@ -424,6 +428,46 @@ fn rules_side_by_side() {
         text.contains("only in b: param 大病起付, rule serious_paid.居民大病"),
         "{text}"
     );
+}
+
+/// The rows of `compare --rules base.policy OTHER.policy` marked as differing,
+/// as (kind, name, key).
+fn rules_differing(other: &str) -> Vec<(String, String, String)> {
+    let dir = "tests/fixtures/compare/rules";
+    let o = yibao(&[
+        "compare",
+        "--rules",
+        &format!("{dir}/base.policy"),
+        &format!("{dir}/{other}.policy"),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    csv_of(&stdout(&o))
+        .into_iter()
+        .skip(1)
+        .filter(|r| r[3] == "true")
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect()
+}
+
+#[test]
+fn rules_differ_by_body_condition_and_order() {
+    let rule = |name: &str, key: &str| ("rule".to_string(), name.to_string(), key.to_string());
+    // (a) 住院's first statement gains `* 90%`: that statement, nothing else.
+    assert_eq!(rules_differing("body"), [rule("fund_paid.住院", "body #1")]);
+    // (b) 住院 also applies to chronic outpatients: its condition.
+    assert_eq!(rules_differing("cond"), [rule("fund_paid.住院", "when")]);
+    // (c) the two rules swapped: the first whose condition holds applies, so both positions.
+    assert_eq!(
+        rules_differing("order"),
+        [
+            rule("fund_paid.住院", "order"),
+            rule("fund_paid.门诊", "order")
+        ]
+    );
+    // (d) spacing, line breaks, comments, needless parentheses, `"住院"` for `"inpatient"`: no difference.
+    assert_eq!(rules_differing("spacing"), []);
 }
 
 #[test]
@@ -448,6 +492,19 @@ fn json_has_every_section() {
         ]
     );
     assert_eq!(v["policies"][0]["baseline"], true);
+    // Counts are JSON numbers (the five claims C1–C5 of claims.csv), amounts
+    // exact strings, a figure a policy lacks null (b has no settle block).
+    let totals = &v["sections"][0]["rows"];
+    assert_eq!(totals[0]["measure"], "claims");
+    assert_eq!(totals[0]["values"]["a"], 5);
+    assert_eq!(totals[0]["delta"]["b"], 0);
+    assert_eq!(totals[1]["measure"], "total_cost");
+    // 1000.00 + 80.00 + 3000.00 + 500.00 + 250.55 = 4830.55
+    assert_eq!(totals[1]["values"]["b"], "4830.55");
+    let ledger = &v["sections"][4]["rows"][0];
+    assert_eq!(ledger["measure"], "unit_years");
+    assert_eq!(ledger["values"]["a"], 2, "H1 and H2 in 2025");
+    assert!(ledger["values"]["b"].is_null(), "{ledger}");
     assert_eq!(
         v["top_changes"]["b"]["institutions"][0]["delta_net"],
         "285.00"

@@ -17,6 +17,7 @@ fn explain(args: &[&str]) -> String {
         "explain {args:?} failed:\n{}",
         stderr(&out)
     );
+    assert_balanced(&format!("explain {args:?}"), &stdout(&out));
     stdout(&out)
 }
 
@@ -65,7 +66,7 @@ fn suining_claim_on_the_first_day_of_new_rules() {
         &["--claim", "SN-2"],
     );
     assert!(
-        out.contains("住院起付线 = 400元  · version in force from 2002-01-01"),
+        out.contains("住院起付线 = 400.00  · version in force from 2002-01-01"),
         "{out}"
     );
     insta::assert_snapshot!(out);
@@ -103,6 +104,51 @@ fn qingdao_claim_and_alliance() {
 }
 
 #[test]
+fn amounts_at_a_threshold() {
+    // tests/fixtures/explain/threshold: 大病分段 marginal, 60% from 1.5万元 to 6.5万元, 70% above;
+    // 档次 whole, 50% below 1.5万元, 60% from it.
+    let dir = "tests/fixtures/explain/threshold";
+    let policy = format!("{dir}/threshold.policy");
+    // T1 costs exactly 15000.00: nothing inside the first segment, 0.00 paid; the 60% band starts at it.
+    let t1 = explain_in(&policy, dir, &["--claim", "T1"]);
+    for line in [
+        "15000.00 is at the threshold of segment 1.5万元 .. 6.5万元: nothing inside it  @ line 5",
+        "segment 1.5万元 ..: 60%  · 15000.00 is at the threshold of this band: it starts there",
+        "pay 大病分段(claim.total_cost) round = 0.00",
+    ] {
+        assert!(t1.contains(line), "{line}\n{t1}");
+    }
+    assert!(!t1.contains("below every segment"), "{t1}");
+    assert!(!t1.contains("top-level lets"), "no lets, no line: {t1}");
+    // T2 costs exactly 65000.00: (65000 − 15000) × 60% = 50000.00 × 60% = 30000.00, and
+    // nothing inside the second segment, which starts at 6.5万元.
+    let t2 = explain_in(&policy, dir, &["--claim", "T2"]);
+    for line in [
+        "segment 1.5万元 .. 6.5万元: 50000.00 × 60% = 30000.00  @ line 5",
+        "65000.00 is at the threshold of segment 6.5万元 ..: nothing inside it  @ line 6",
+        "65000.00 falls in this band",
+    ] {
+        assert!(t2.contains(line), "{line}\n{t2}");
+    }
+}
+
+/// Every parenthesis an explanation opens on a line is closed on it.
+fn assert_balanced(what: &str, text: &str) {
+    for line in text.lines() {
+        let mut depth = 0i32;
+        for ch in line.chars() {
+            match ch {
+                '(' | '（' => depth += 1,
+                ')' | '）' => depth -= 1,
+                _ => {}
+            }
+            assert!(depth >= 0, "{what}: `)` before its `(`: {line}");
+        }
+        assert_eq!(depth, 0, "{what}: a `(` left open: {line}");
+    }
+}
+
+#[test]
 fn json_is_structured_and_exact() {
     let d = data("examples");
     let mut args: Vec<&str> = vec!["policies/r1.policy"];
@@ -111,6 +157,16 @@ fn json_is_structured_and_exact() {
     let out = explain(&args);
     let v: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(v["subject"], "claim C001542");
+    // A count is a JSON number (C001542's age in examples/claims.csv is 72), an amount a string.
+    let fact = |name: &str| {
+        v["data"]
+            .as_array()
+            .and_then(|d| d.iter().find(|f| f["name"] == name))
+            .map(|f| f["value"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(fact("age"), 72);
+    assert_eq!(fact("total_cost"), "46582.31");
     let result = v["result"].as_array().expect("result");
     assert_eq!(result[0]["name"], "fund_paid");
     assert_eq!(result[0]["value"], "28627.57");
@@ -180,11 +236,12 @@ fn explanations_agree_with_the_run() {
         for (k, c) in claims.rows.iter().enumerate() {
             let id = claims.text(c.id);
             let e = yibao::explain::claim(&prog, &file, &claims, &insts, id).unwrap();
+            assert_balanced(&format!("{policy} {id}"), &yibao::explain::render_text(&e));
             let row = s.row(k);
             for (i, l) in prog.layers.iter().enumerate() {
                 let f = e.result.iter().find(|f| f.name == l.name).unwrap();
                 assert_eq!(
-                    f.value,
+                    f.value.text(),
                     yibao::report::money(row[i]),
                     "{policy} {id} {}",
                     l.name
@@ -192,7 +249,7 @@ fn explanations_agree_with_the_run() {
             }
             let pp = e.result.iter().find(|f| f.name == "patient_paid").unwrap();
             assert_eq!(
-                pp.value,
+                pp.value.text(),
                 yibao::report::money(row[prog.layers.len()]),
                 "{policy} {id}"
             );

@@ -18,7 +18,8 @@ fuzz_target!(|data: &[u8]| {
             }
             // Overrides and the rules comparison on whatever checked.
             let _ = yibao::check::apply_override(&mut prog, "x", text);
-            let _ = yibao::compare::rules::diff(&[("a", &prog), ("b", &prog)]);
+            let text = yibao::fmt::policy_text(&file);
+            let _ = yibao::compare::rules::diff(&[("a", &prog, text.as_ref()), ("b", &prog, None)]);
         }
         Err(diags) => {
             assert!(!diags.is_empty());

@@ -17,7 +17,7 @@ use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
 use crate::eval::{settle_institutions, settle_periods};
 use crate::ir::Program;
-use crate::report::{compare as out, Format};
+use crate::report::{compare as out, rules as rules_out, Format};
 use clap::Args;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -418,10 +418,20 @@ pub fn run(args: CompareArgs) -> Status {
         Ok(c) => c,
         Err(s) => return s,
     };
+    // The rules' canonical text, from each policy's file (a reform's is its base's).
+    let texts: Vec<Option<crate::fmt::PolicyText>> = compiled
+        .iter()
+        .map(|c| {
+            crate::source::SourceFile::read(&c.file)
+                .ok()
+                .and_then(|f| crate::fmt::policy_text(&f))
+        })
+        .collect();
     let rules = rules::diff(
         &compiled
             .iter()
-            .map(|c| (c.label.as_str(), &c.prog))
+            .zip(&texts)
+            .map(|(c, t)| (c.label.as_str(), &c.prog, t.as_ref()))
             .collect::<Vec<_>>(),
     );
     if plan.rules {
@@ -464,11 +474,11 @@ fn print_csv(rows: &[Vec<String>]) {
 
 fn print_rules(plan: &Plan, d: &rules::RulesDiff) {
     match plan.format {
-        Format::Table => print!("{}", out::rules_text(d)),
-        Format::Csv => print_csv(&out::rules_csv(d)),
+        Format::Table => print!("{}", rules_out::rules_text(d)),
+        Format::Csv => print_csv(&rules_out::rules_csv(d)),
         Format::Json => println!(
             "{}",
-            serde_json::to_string_pretty(&out::rules_json(d)).unwrap_or_default()
+            serde_json::to_string_pretty(&rules_out::rules_json(d)).unwrap_or_default()
         ),
     }
 }

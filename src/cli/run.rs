@@ -13,7 +13,7 @@ use super::Status;
 use crate::data::{load_assessments, RowError};
 use crate::eval::{settle_institutions, settle_periods, Ledger, Scope, Settlement, Totals};
 use crate::report::{
-    ledger_table, money, write_ledger, write_results, Format, ResultColumns, Table,
+    ledger_table, write_ledger, write_results, Field, Format, ResultColumns, Table,
 };
 use crate::schema::EnumKind;
 use clap::Args;
@@ -362,16 +362,25 @@ fn print_summary(
     header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
     header.push("patient_paid".into());
     let row = |label: &str, t: &Totals| {
-        let mut r = vec![label.to_string(), t.claims.to_string(), money(t.total_cost)];
-        r.extend(cols.layer_values(t));
-        r.push(money(t.patient_paid));
+        let mut r = vec![
+            Field::from(label),
+            Field::count(t.claims),
+            Field::Money(t.total_cost),
+        ];
+        r.extend(cols.layer_fields(t));
+        r.push(Field::Money(t.patient_paid));
         r
     };
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut rows: Vec<Vec<Field>> = Vec::new();
     for (code, t) in summary.by_visit.iter().enumerate() {
         rows.push(row(EnumKind::VisitType.name_of(code as u8), t));
     }
     rows.push(row("total", &summary.all));
+    let texts = || -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| r.iter().map(Field::text).collect())
+            .collect()
+    };
 
     match plan.format {
         Format::Table => {
@@ -393,7 +402,7 @@ fn print_summary(
             );
             println!();
             let mut t = Table::new(header);
-            for r in rows {
+            for r in texts() {
                 t.row(r);
             }
             print!("{}", t.render());
@@ -414,7 +423,7 @@ fn print_summary(
         }
         Format::Csv => {
             let mut out = std::io::stdout().lock();
-            let _ = crate::report::write_csv(&mut out, &header, &rows);
+            let _ = crate::report::write_csv(&mut out, &header, &texts());
         }
         Format::Json => {
             let table: Vec<serde_json::Value> = rows
@@ -424,7 +433,7 @@ fn print_summary(
                         header
                             .iter()
                             .cloned()
-                            .zip(r.iter().cloned().map(serde_json::Value::String))
+                            .zip(r.iter().map(Field::json))
                             .collect(),
                     )
                 })

@@ -2,16 +2,22 @@
 //!
 //! Every parameter, table cell, schedule segment (including the bands of
 //! retention and overspend-sharing schedules), layer rule and settle block
-//! becomes a row keyed by (kind, name, cell), so the same name lines up
+//! becomes rows keyed by (kind, name, key), so the same name lines up
 //! across policies. Dated versions of a name are shown in one cell, each
 //! with the days it is in force. Values are written as a policy writes them
 //! (`200元`, `95%`, `30天`), and table keys by their canonical spelling, so
 //! `"职工"` in one file and `"employee"` in another line up.
+//!
+//! A rule is compared by its position in its layer (the first rule whose
+//! `when` holds applies, so order matters), its condition and each statement
+//! of its body, in the canonical text of [`crate::fmt::policy_text`]: spacing,
+//! line breaks, comments and enum aliases are not differences. A name that is
+//! a parameter in one policy and a table (or schedule) in another is one row,
+//! marked as differing in kind. Every `cite` is a row of its own.
 
 use crate::check::types::Ty;
-use crate::ir::{
-    Dim, KeyValue, ParamValue, PeriodKind, Program, Rule, ScheduleKind, Settle, UnitKind,
-};
+use crate::fmt::PolicyText;
+use crate::ir::{Dim, KeyValue, ParamValue, PeriodKind, Program, ScheduleKind, Settle, UnitKind};
 use crate::ir::{Period, Table};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -19,10 +25,12 @@ use std::collections::HashMap;
 /// One compared item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleRow {
-    /// `policy`, `param`, `table`, `schedule`, `rule` or `settle`.
-    pub kind: &'static str,
+    /// `policy`, `param`, `table`, `schedule`, `rule` or `settle`; for a name
+    /// declared as different kinds, each policy's kind, as `param ≠ table`.
+    pub kind: String,
     pub name: String,
-    /// The table cell (`[employee, 1]`), schedule segment (`#2`), or empty.
+    /// The table cell (`[employee, 1]`), schedule segment (`#2`), a rule's
+    /// `order`, `when` or statement (`body #1`), a `cite`, or empty.
     pub key: String,
     /// Per policy; `None` where the policy has no such item.
     pub values: Vec<Option<String>>,
@@ -44,15 +52,15 @@ pub struct RulesDiff {
 
 impl RulesDiff {
     /// Names (kind and name) that only one policy has, with that policy's index.
-    pub fn only_in(&self) -> Vec<(usize, &'static str, &str)> {
-        let mut seen: Vec<(usize, &'static str, &str)> = Vec::new();
+    pub fn only_in(&self) -> Vec<(usize, &str, &str)> {
+        let mut seen: Vec<(usize, &str, &str)> = Vec::new();
         if self.labels.len() < 2 {
             return seen;
         }
-        let mut names: Vec<(&'static str, &str)> = Vec::new();
+        let mut names: Vec<(&str, &str)> = Vec::new();
         for r in &self.rows {
-            if !names.contains(&(r.kind, r.name.as_str())) {
-                names.push((r.kind, r.name.as_str()));
+            if !names.contains(&(r.kind.as_str(), r.name.as_str())) {
+                names.push((r.kind.as_str(), r.name.as_str()));
             }
         }
         for (kind, name) in names {
@@ -76,18 +84,22 @@ impl RulesDiff {
     }
 }
 
-/// Lines up the rules of `progs` (label, program).
-pub fn diff(progs: &[(&str, &Program)]) -> RulesDiff {
-    let n = progs.len();
+/// One policy to compare: its label, its checked program, and the canonical
+/// text of its rules and settle blocks (`None`: rules compared by position only).
+pub type Side<'a> = (&'a str, &'a Program, Option<&'a PolicyText>);
+
+/// Lines up the rules of several policies.
+pub fn diff(sides: &[Side<'_>]) -> RulesDiff {
+    let n = sides.len();
     let mut rows: Vec<RuleRow> = Vec::new();
     let mut index: HashMap<(&'static str, String, String), usize> = HashMap::new();
-    for (p, (_, prog)) in progs.iter().enumerate() {
-        for (kind, name, key, value) in items(prog) {
+    for (p, (_, prog, text)) in sides.iter().enumerate() {
+        for (kind, name, key, value) in items(prog, *text) {
             let at = *index
                 .entry((kind, name.clone(), key.clone()))
                 .or_insert_with(|| {
                     rows.push(RuleRow {
-                        kind,
+                        kind: kind.to_string(),
                         name,
                         key,
                         values: vec![None; n],
@@ -97,13 +109,121 @@ pub fn diff(progs: &[(&str, &Program)]) -> RulesDiff {
             rows[at].values[p] = Some(value);
         }
     }
-    // By kind, in the order a policy is written; within a kind, in order of first appearance.
-    let rank = |k: &str| KINDS.iter().position(|x| *x == k).unwrap_or(KINDS.len());
-    rows.sort_by_key(|r| rank(r.kind));
-    RulesDiff {
-        labels: progs.iter().map(|(l, _)| l.to_string()).collect(),
-        rows,
+    let mut rows = merge_kinds(rows);
+    // By kind, in the order a policy is written; within a kind, by name in order
+    // of first appearance; a rule's rows as written (order, when, body, cite).
+    let rank = |k: &str| {
+        let first = k.split(" ≠ ").next().unwrap_or(k);
+        KINDS
+            .iter()
+            .position(|x| *x == first)
+            .unwrap_or(KINDS.len())
+    };
+    let mut first: HashMap<(String, String), usize> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        first.entry((r.kind.clone(), r.name.clone())).or_insert(i);
     }
+    let mut keyed: Vec<(usize, usize, usize, usize, RuleRow)> = rows
+        .drain(..)
+        .enumerate()
+        .map(|(i, r)| {
+            let name_at = first
+                .get(&(r.kind.clone(), r.name.clone()))
+                .copied()
+                .unwrap_or(i);
+            (rank(&r.kind), name_at, key_rank(&r.key), i, r)
+        })
+        .collect();
+    keyed.sort_by_key(|k| (k.0, k.1, k.2, k.3));
+    RulesDiff {
+        labels: sides.iter().map(|(l, _, _)| l.to_string()).collect(),
+        rows: keyed.into_iter().map(|k| k.4).collect(),
+    }
+}
+
+/// Where a key sorts among the rows of one name: the item itself (a settle
+/// block's unit and period) or a rule's `order` first, then `when`, the
+/// statements in body order, other keys as first seen, and `cite` last.
+fn key_rank(key: &str) -> usize {
+    match key {
+        "" | "order" => 0,
+        "when" => 1,
+        "cite" => usize::MAX,
+        k => k
+            .strip_prefix("body #")
+            .and_then(|n| n.parse::<usize>().ok())
+            .map_or(usize::MAX - 1, |n| n + 1),
+    }
+}
+
+/// The declaration kinds a name can be in one policy and another.
+const DECLS: [&str; 3] = ["param", "table", "schedule"];
+
+/// A name declared as a parameter in one policy and a table or schedule in
+/// another becomes one row, its kind `param ≠ table`, each policy's value its
+/// kind and its rows (`table [1] 200元; [2] 500元`).
+fn merge_kinds(rows: Vec<RuleRow>) -> Vec<RuleRow> {
+    let n = rows.first().map_or(0, |r| r.values.len());
+    let mut names: Vec<String> = Vec::new();
+    for r in rows.iter().filter(|r| DECLS.contains(&r.kind.as_str())) {
+        if !names.contains(&r.name) {
+            names.push(r.name.clone());
+        }
+    }
+    let mut out = rows;
+    for name in names {
+        let of_name = |r: &RuleRow| r.name == name && DECLS.contains(&r.kind.as_str());
+        // The kind each policy declares the name as.
+        let kinds: Vec<Option<String>> = (0..n)
+            .map(|p| {
+                out.iter()
+                    .find(|r| of_name(r) && r.values[p].is_some())
+                    .map(|r| r.kind.clone())
+            })
+            .collect();
+        let mut distinct: Vec<&String> = Vec::new();
+        for k in kinds.iter().flatten() {
+            if !distinct.contains(&k) {
+                distinct.push(k);
+            }
+        }
+        if distinct.len() < 2 {
+            continue;
+        }
+        let kind = distinct
+            .iter()
+            .map(|k| k.as_str())
+            .collect::<Vec<_>>()
+            .join(" ≠ ");
+        let values = (0..n)
+            .map(|p| {
+                let k = kinds[p].as_ref()?;
+                let parts: Vec<String> = out
+                    .iter()
+                    .filter(|r| of_name(r))
+                    .filter_map(|r| {
+                        let v = r.values[p].as_ref()?;
+                        Some(if r.key.is_empty() {
+                            v.clone()
+                        } else {
+                            format!("{} {v}", r.key)
+                        })
+                    })
+                    .collect();
+                Some(format!("{k} {}", parts.join("; ")))
+            })
+            .collect();
+        let at = out.iter().position(of_name).unwrap_or(out.len());
+        let merged = RuleRow {
+            kind,
+            name: name.clone(),
+            key: String::new(),
+            values,
+        };
+        out.retain(|r| !of_name(r));
+        out.insert(at.min(out.len()), merged);
+    }
+    out
 }
 
 /// The kinds of item, in the order rows are listed.
@@ -112,7 +232,7 @@ pub const KINDS: [&str; 6] = ["policy", "param", "table", "schedule", "rule", "s
 type Item = (&'static str, String, String, String);
 
 /// A program's items in file order; versions of one name merged into one value.
-fn items(prog: &Program) -> Vec<Item> {
+fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
     let mut out: Vec<Item> = Vec::new();
     let mut push = |kind: &'static str, name: &str, key: String, value: String| match out
         .iter_mut()
@@ -124,6 +244,7 @@ fn items(prog: &Program) -> Vec<Item> {
         }
         None => out.push((kind, name.to_string(), key, value)),
     };
+    let cite = |c: &Option<String>| c.as_ref().map(|c| format!("\"{c}\""));
     if let Some(r) = &prog.region {
         let v = match &prog.code {
             Some(c) => format!("{r} ({c})"),
@@ -142,10 +263,16 @@ fn items(prog: &Program) -> Vec<Item> {
             ParamValue::Bool(b) => b.to_string(),
         };
         push("param", &p.name, String::new(), dated(v, p.in_force));
+        if let Some(c) = cite(&p.cite) {
+            push("param", &p.name, "cite".into(), dated(c, p.in_force));
+        }
     }
     for t in &prog.tables {
         for (key, v) in cells(t) {
             push("table", &t.name, key, dated(value(t.ty, v), t.in_force));
+        }
+        if let Some(c) = cite(&t.cite) {
+            push("table", &t.name, "cite".into(), dated(c, t.in_force));
         }
     }
     for s in &prog.schedules {
@@ -173,21 +300,54 @@ fn items(prog: &Program) -> Vec<Item> {
                 dated(v, s.in_force),
             );
         }
+        if let Some(c) = cite(&s.cite) {
+            push("schedule", &s.name, "cite".into(), dated(c, s.in_force));
+        }
     }
     for l in &prog.layers {
-        for r in &l.rules {
+        for (i, r) in l.rules.iter().enumerate() {
             let name = format!("{}.{}", l.name, r.name);
-            push("rule", &name, String::new(), rule_value(r));
+            let d = |v: String| dated(v, r.period);
+            push("rule", &name, "order".into(), d(format!("#{}", i + 1)));
+            match text.and_then(|t| t.at(r.span)) {
+                Some(t) => {
+                    let when = t.when.clone().unwrap_or_else(|| "always".into());
+                    push("rule", &name, "when".into(), d(when));
+                    for (k, st) in t.body.iter().enumerate() {
+                        push("rule", &name, format!("body #{}", k + 1), d(st.clone()));
+                    }
+                }
+                None => {
+                    let when = if r.when.is_some() {
+                        "a condition"
+                    } else {
+                        "always"
+                    };
+                    push("rule", &name, "when".into(), d(when.into()));
+                }
+            }
+            if let Some(c) = cite(&r.cite) {
+                push("rule", &name, "cite".into(), d(c));
+            }
         }
     }
     for s in &prog.settles {
         push("settle", &s.name, String::new(), settle_value(s));
+        if let Some(t) = text.and_then(|t| t.at(s.span)) {
+            for (k, st) in t.body.iter().enumerate() {
+                push(
+                    "settle",
+                    &s.name,
+                    format!("body #{}", k + 1),
+                    dated(st.clone(), s.in_force),
+                );
+            }
+        }
+        if let Some(c) = cite(&s.cite) {
+            push("settle", &s.name, "cite".into(), dated(c, s.in_force));
+        }
     }
     out
-}
-
-fn rule_value(r: &Rule) -> String {
-    dated("in force".into(), r.period)
 }
 
 fn settle_value(s: &Settle) -> String {
@@ -289,9 +449,10 @@ fn cells(t: &Table) -> Vec<(String, Decimal)> {
 mod tests {
     use super::*;
 
-    fn prog(src: &str) -> Program {
+    fn prog(src: &str) -> (Program, PolicyText) {
         let file = crate::source::SourceFile::new("t.policy", src);
-        crate::compile(&file).map(|(p, _)| p).unwrap()
+        let text = crate::fmt::policy_text(&file).unwrap();
+        (crate::compile(&file).map(|(p, _)| p).unwrap(), text)
     }
 
     #[test]
@@ -316,7 +477,7 @@ mod tests {
              table 比例: ratio by claim.insured_type = { \"职工\": 90%, \"居民\": 85% }\n\
              layer fund_paid { rule r from 2025-01-01 { pay 0 } }",
         );
-        let d = diff(&[("a", &a), ("b", &b)]);
+        let d = diff(&[("a", &a.0, Some(&a.1)), ("b", &b.0, Some(&b.1))]);
         let find = |kind: &str, name: &str, key: &str| {
             d.rows
                 .iter()
@@ -335,14 +496,47 @@ mod tests {
             new.values,
             vec![None, Some("10000元 (from 2025-01-01)".into())]
         );
-        let rule = find("rule", "fund_paid.r", "");
+        let order = find("rule", "fund_paid.r", "order");
         assert_eq!(
-            rule.values,
-            vec![
-                Some("in force".into()),
-                Some("in force (from 2025-01-01)".into())
-            ]
+            order.values,
+            vec![Some("#1".into()), Some("#1 (from 2025-01-01)".into())]
+        );
+        let body = find("rule", "fund_paid.r", "body #1");
+        assert_eq!(
+            body.values,
+            vec![Some("pay 0".into()), Some("pay 0 (from 2025-01-01)".into())]
         );
         assert_eq!(d.only_in(), vec![(1, "param", "新")]);
+    }
+
+    #[test]
+    fn a_name_of_two_kinds_is_one_row_and_cites_are_rows() {
+        let a = prog(
+            "param 比例: ratio = 80% cite \"第三条\"\n\
+             layer fund_paid { rule r cite \"第五条\" { pay claim.total_cost * 比例 round } }",
+        );
+        let b = prog(
+            "table 比例: ratio by claim.insured_type = { \"employee\": 90%, \"resident\": 80% }\n\
+             layer fund_paid { rule r { pay claim.total_cost * 比例[claim.insured_type] round } }",
+        );
+        let d = diff(&[("a", &a.0, Some(&a.1)), ("b", &b.0, Some(&b.1))]);
+        let rows: Vec<&RuleRow> = d.rows.iter().filter(|r| r.name == "比例").collect();
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].kind, "param ≠ table");
+        assert!(rows[0].differs());
+        assert_eq!(
+            rows[0].values,
+            vec![
+                Some("param 80%; cite \"第三条\"".into()),
+                Some("table [employee] 90%; [resident] 80%".into())
+            ]
+        );
+        let cite = d
+            .rows
+            .iter()
+            .find(|r| r.name == "fund_paid.r" && r.key == "cite")
+            .unwrap();
+        assert_eq!(cite.values, vec![Some("\"第五条\"".into()), None]);
+        assert!(d.only_in().is_empty(), "{:?}", d.only_in());
     }
 }

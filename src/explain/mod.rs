@@ -9,14 +9,18 @@
 //! no-op tracer, so they pay nothing for this. An explanation's results are
 //! the run's results.
 
+mod label;
 pub(crate) mod record;
 mod render;
+mod show;
 
 pub use render::{render_json, render_text};
 
+use crate::check::types::Ty;
 use crate::data::{Assessments, Claims, Institutions};
 use crate::eval::interp::Env;
 use crate::ir::{Program, UnitKind};
+use crate::report::Field;
 use crate::source::SourceFile;
 use record::{Recorder, Target};
 use serde::Serialize;
@@ -29,8 +33,10 @@ pub struct Node {
     pub kind: &'static str,
     /// What was computed, e.g. `住院起付线[2]` or `11500.00 − 500.00`.
     pub what: String,
+    /// The value as shown (money to the fen or exactly, ratios in percent,
+    /// days with 天); in JSON a whole count is a number.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
+    pub value: Option<Field>,
     /// More about it: the version in force, the article cited, a rounding mode.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -47,6 +53,12 @@ pub struct Node {
     pub(crate) rule: Option<(usize, usize)>,
     #[serde(skip)]
     pub(crate) segment: Option<usize>,
+    /// A numeric node's value and type (`None`: a bare number), for the
+    /// labels of the nodes around it.
+    #[serde(skip)]
+    pub(crate) num: Option<rust_decimal::Decimal>,
+    #[serde(skip)]
+    pub(crate) ty: Option<Ty>,
 }
 
 impl Node {
@@ -54,28 +66,54 @@ impl Node {
         Node {
             kind: "value",
             what,
-            value,
+            value: value.map(Field::Text),
             note: None,
             line: None,
             children: Vec::new(),
             hide: false,
             rule: None,
             segment: None,
+            num: None,
+            ty: None,
+        }
+    }
+
+    /// A node whose value is the number `v` of type `ty`.
+    pub(crate) fn number(what: String, ty: Option<Ty>, v: rust_decimal::Decimal) -> Node {
+        let mut n = Node::new(what, None);
+        n.value = Some(show::field(ty, v));
+        n.num = Some(v);
+        n.ty = ty;
+        n
+    }
+
+    /// The value as an operand of a parent's label: a number by its own type,
+    /// or by `ctx` when it has none (a constant).
+    pub(crate) fn shown(&self, ctx: Option<Ty>) -> String {
+        match self.num {
+            Some(v) => show::show(self.ty.or(ctx), v),
+            None => self.value.as_ref().map(Field::text).unwrap_or_default(),
         }
     }
 }
 
-/// A name and a value, in the order shown.
+/// A name and a value, in the order shown; in JSON a count is a number,
+/// an amount an exact string ([`Field`]).
 #[derive(Debug, Clone, Serialize)]
 pub struct Fact {
     pub name: String,
-    pub value: String,
+    pub value: Field,
 }
 
+/// A fact shown as text.
 fn fact(name: impl Into<String>, value: impl ToString) -> Fact {
+    typed(name, Field::Text(value.to_string()))
+}
+
+fn typed(name: impl Into<String>, value: Field) -> Fact {
     Fact {
         name: name.into(),
-        value: value.to_string(),
+        value,
     }
 }
 
@@ -102,8 +140,8 @@ pub struct Explanation {
 #[derive(Debug, Clone, Serialize)]
 pub struct AccFact {
     pub name: String,
-    pub before: String,
-    pub after: String,
+    pub before: Field,
+    pub after: Field,
 }
 
 /// Explains the settlement of claim `id`. The patient's earlier claims of
@@ -159,16 +197,16 @@ pub fn claim(
         ),
         fact("insured_type", name_of(K::InsuredType, c.insured_type)),
         fact("retired", c.retired),
-        fact("age", c.age),
+        typed("age", Field::count(c.age)),
         fact("visit_type", name_of(K::VisitType, c.visit_type)),
         fact("admit_date", c.admit),
         fact(
             "discharge_date",
             format!("{} (rules in force on this day apply)", c.discharge),
         ),
-        fact("total_cost", c.total_cost),
-        fact("self_pay_cost", c.self_pay_cost),
-        fact("drug_cost", c.drug_cost),
+        typed("total_cost", Field::Money(c.total_cost)),
+        typed("self_pay_cost", Field::Money(c.self_pay_cost)),
+        typed("drug_cost", Field::Money(c.drug_cost)),
         fact("disease_code", claims.text(c.disease_code)),
         fact(
             "drg_code",
@@ -202,30 +240,19 @@ pub fn claim(
         .enumerate()
         .map(|(i, a)| AccFact {
             name: a.name.clone(),
-            before: rec
-                .accs_before
-                .get(i)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            after: rec
-                .accs_after
-                .get(i)
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
+            before: Field::of(a.ty, rec.accs_before.get(i).copied().unwrap_or_default()),
+            after: Field::of(a.ty, rec.accs_after.get(i).copied().unwrap_or_default()),
         })
         .collect();
     let mut result: Vec<Fact> = prog
         .layers
         .iter()
         .zip(row)
-        .map(|(l, v)| fact(&l.name, crate::report::money(*v)))
+        .map(|(l, v)| typed(&l.name, Field::Money(*v)))
         .collect();
-    result.push(fact(
-        "patient_paid",
-        crate::report::money(row[prog.layers.len()]),
-    ));
+    result.push(typed("patient_paid", Field::Money(row[prog.layers.len()])));
     for (o, v) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]) {
-        result.push(fact(&o.name, v));
+        result.push(typed(&o.name, Field::of(o.ty, *v)));
     }
 
     Ok(Explanation {
@@ -357,22 +384,28 @@ pub fn unit(
         data.push(fact(
             who.clone(),
             format!(
-                "{} claims settled in {year}, total cost {}",
-                row.counts.claims, row.counts.total_cost
+                "{} claim{} settled in {year}, total cost {}",
+                row.counts.claims,
+                if row.counts.claims == 1 { "" } else { "s" },
+                crate::report::money(row.counts.total_cost)
             ),
         ));
         if let (UnitKind::Institution, Some(i)) = (k, insts.rows.iter().find(|i| i.id == *uid)) {
-            data.push(fact("annual_budget", i.annual_budget));
-            data.push(fact("prior_year_monthly_avg", i.prior_year_monthly_avg));
-            data.push(fact("enrolled", i.enrolled));
+            data.push(typed("annual_budget", Field::Money(i.annual_budget)));
+            data.push(typed(
+                "prior_year_monthly_avg",
+                Field::Money(i.prior_year_monthly_avg),
+            ));
+            data.push(typed("enrolled", Field::of(Ty::Count, i.enrolled)));
         }
-        for (c, v) in ledger.columns.iter().zip(&row.values) {
+        for (i, (c, v)) in ledger.columns.iter().zip(&row.values).enumerate() {
+            let ty = crate::report::ledger_column_type(prog, i);
             let name = if (*k, uid.as_str()) == (kind, id) {
                 c.clone()
             } else {
                 format!("{who}: {c}")
             };
-            result.push(fact(name, crate::report::money(*v)));
+            result.push(typed(name, Field::of(ty, *v)));
         }
     }
     let subject = match kind {

@@ -24,7 +24,7 @@ pub fn render_text(e: &Explanation) -> String {
     let rows: Vec<(String, String)> = e
         .data
         .iter()
-        .map(|f| (f.name.clone(), f.value.clone()))
+        .map(|f| (f.name.clone(), f.value.text()))
         .collect();
     pad(&rows, &mut out);
     if !e.accumulators.is_empty() {
@@ -44,7 +44,7 @@ pub fn render_text(e: &Explanation) -> String {
     let rows: Vec<(String, String)> = e
         .result
         .iter()
-        .map(|f| (f.name.clone(), f.value.clone()))
+        .map(|f| (f.name.clone(), f.value.text()))
         .collect();
     pad(&rows, &mut out);
     out
@@ -59,7 +59,7 @@ fn node(n: &Node, depth: usize, out: &mut String) {
         } else {
             out.push_str(" = ");
         }
-        out.push_str(v);
+        out.push_str(&v.text());
     }
     if let Some(note) = &n.note {
         out.push_str("  · ");

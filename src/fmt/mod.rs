@@ -20,6 +20,11 @@ use crate::syntax::ast::*;
 use crate::syntax::comments;
 use unicode_width::UnicodeWidthStr;
 
+mod canonical;
+mod expr;
+
+pub use canonical::{policy_text, BlockText, PolicyText};
+
 const INDENT: &str = "  ";
 /// A rule header longer than this breaks its `when` before each `and`/`or`.
 const WIDTH: usize = 100;
@@ -83,6 +88,10 @@ struct Printer<'s> {
     fresh: bool,
     /// The column end-of-line comments line up at (in a table or schedule).
     comment_col: Option<usize>,
+    /// Enum values compared with a field written by their canonical name
+    /// (`"住院"` as `"inpatient"`), for comparing policies; off for `yibao fmt`,
+    /// which keeps literals as written.
+    canonical_enums: bool,
 }
 
 impl<'s> Printer<'s> {
@@ -96,6 +105,7 @@ impl<'s> Printer<'s> {
             last: 0,
             fresh: true,
             comment_col: None,
+            canonical_enums: false,
         }
     }
 
@@ -509,224 +519,40 @@ impl<'s> Printer<'s> {
         self.close(end);
     }
 
-    /// `when a\n    and b\n    and c`: a long condition, one operand a line.
-    fn broken(&self, header: &str, op: &str, xs: &[Expr], prec: u8) -> String {
-        let pad = INDENT.repeat(self.depth + 2);
-        let mut s = format!("{header} when");
-        for (i, x) in xs.iter().enumerate() {
-            if i == 0 {
-                s.push_str(&format!(" {}", self.expr(x, prec)));
-            } else {
-                s.push_str(&format!("\n{pad}{op} {}", self.expr(x, prec)));
-            }
-        }
-        s
-    }
-
-    /// `head` followed by an expression; over several lines when one would be too long.
-    fn with_expr(&self, head: &str, e: &Expr) -> String {
-        let one = format!("{head}{}", self.expr(e, 0));
-        if self.depth * INDENT.len() + one.width() <= WIDTH {
-            return one;
-        }
-        format!("{head}{}", self.multiline(e, self.depth))
-    }
-
-    /// A long expression over several lines: an `if` chain one branch a line, a call of one
-    /// long argument with the argument on lines of its own, a sum or product broken before
-    /// its last operator. Decided by the tree alone, so formatting twice changes nothing.
-    fn multiline(&self, e: &Expr, depth: usize) -> String {
-        let pad = INDENT.repeat(depth + 1);
-        match &e.kind {
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => {
-                let mut s = format!("if {} then {}", self.expr(cond, 0), self.expr(then, 0));
-                if depth * INDENT.len() + s.width() > WIDTH {
-                    s = format!(
-                        "if {}\n{pad}then {}",
-                        self.expr(cond, 0),
-                        self.expr(then, 0)
-                    );
-                }
-                let mut rest = otherwise;
-                loop {
-                    match &rest.kind {
-                        ExprKind::If {
-                            cond,
-                            then,
-                            otherwise,
-                        } => {
-                            s.push_str(&format!(
-                                "\n{pad}else if {} then {}",
-                                self.expr(cond, 0),
-                                self.expr(then, 0)
-                            ));
-                            rest = otherwise;
-                        }
-                        _ => {
-                            s.push_str(&format!("\n{pad}else {}", self.expr(rest, 0)));
-                            return s;
-                        }
-                    }
-                }
-            }
-            ExprKind::Call {
-                func,
-                args,
-                filter: None,
-            } if args.len() == 1 => format!(
-                "{}(\n{pad}{}\n{})",
-                func.name,
-                self.multiline(&args[0], depth + 1),
-                INDENT.repeat(depth)
+    /// Where a statement starts and ends in the source, what precedes its
+    /// expression (`let x = `, `pay `, …), and the expression.
+    fn stmt_parts(st: &Stmt) -> (u32, u32, String, &Expr) {
+        match st {
+            Stmt::Let(l) => (
+                l.name.span.start,
+                l.value.span.end,
+                format!("let {} = ", l.name.name),
+                &l.value,
             ),
-            ExprKind::Round { value, suffix, .. } => match value.kind {
-                ExprKind::If { .. } => {
-                    format!("({}) {}", self.multiline(value, depth), self.text(*suffix))
-                }
-                ExprKind::Binary { .. } | ExprKind::Call { .. } => {
-                    format!("{} {}", self.multiline(value, depth), self.text(*suffix))
-                }
-                _ => self.expr(e, 0),
-            },
-            ExprKind::Binary { op, lhs, rhs, .. } => {
-                let p = op.precedence();
-                let (l, r) = (self.expr(lhs, p), self.expr(rhs, p + 1));
-                format!("{l}\n{pad}{} {r}", op.symbol())
-            }
-            _ => self.expr(e, 0),
+            Stmt::Pay { value, span } => (span.start, value.span.end, "pay ".into(), value),
+            Stmt::AccAdd { acc, value } => (
+                acc.span.start,
+                value.span.end,
+                format!("{} += ", acc.name),
+                value,
+            ),
+            Stmt::OutputSet { output, value } => (
+                output.span.start,
+                value.span.end,
+                format!("{} = ", output.name),
+                value,
+            ),
         }
     }
 
     fn stmts(&mut self, body: &[Stmt], mut end: usize) -> usize {
         for st in body {
-            let (start, stop, text) = match st {
-                Stmt::Let(l) => (
-                    l.name.span.start,
-                    l.value.span.end,
-                    self.with_expr(&format!("let {} = ", l.name.name), &l.value),
-                ),
-                Stmt::Pay { value, span } => {
-                    (span.start, value.span.end, self.with_expr("pay ", value))
-                }
-                Stmt::AccAdd { acc, value } => (
-                    acc.span.start,
-                    value.span.end,
-                    self.with_expr(&format!("{} += ", acc.name), value),
-                ),
-                Stmt::OutputSet { output, value } => (
-                    output.span.start,
-                    value.span.end,
-                    self.with_expr(&format!("{} = ", output.name), value),
-                ),
-            };
+            let (start, stop, head, value) = Self::stmt_parts(st);
+            let text = self.with_expr(&head, value);
             self.line(start as usize, stop as usize, &text);
             end = self.tight(stop as usize);
         }
         end
-    }
-
-    /// An expression at a context of precedence `ctx` (0 loosest … 8 a primary):
-    /// parenthesised when it binds more loosely than the context needs.
-    fn expr(&self, e: &Expr, ctx: u8) -> String {
-        let (prec, s) = match &e.kind {
-            ExprKind::Lit(l) => (8, self.text(l.span)),
-            ExprKind::Name(i) => (8, i.name.clone()),
-            ExprKind::Field { object, field } => (8, format!("{}.{}", object.name, field.name)),
-            ExprKind::Call { func, args, filter } => {
-                let mut a: Vec<String> = args.iter().map(|x| self.expr(x, 0)).collect();
-                if let Some(f) = filter {
-                    let w = format!("when {}", self.expr(f, 0));
-                    match a.last_mut() {
-                        Some(last) => {
-                            last.push(' ');
-                            last.push_str(&w);
-                        }
-                        None => a.push(w),
-                    }
-                }
-                (8, format!("{}({})", func.name, a.join(", ")))
-            }
-            ExprKind::Lookup { table, args } => {
-                let a: Vec<String> = args.iter().map(|x| self.expr(x, 0)).collect();
-                (8, format!("{}[{}]", table.name, a.join(", ")))
-            }
-            // `-(-a)` rather than `--a`.
-            ExprKind::Neg(x) => {
-                let ctx = if matches!(x.kind, ExprKind::Neg(_)) {
-                    8
-                } else {
-                    7
-                };
-                (7, format!("-{}", self.expr(x, ctx)))
-            }
-            ExprKind::Binary { op, lhs, rhs, .. } => {
-                let p = op.precedence();
-                let (l, r) = (self.expr(lhs, p), self.expr(rhs, p + 1));
-                (p, format!("{l} {} {r}", op.symbol()))
-            }
-            ExprKind::Cmp { op, lhs, rhs, .. } => {
-                let (l, r) = (self.expr(lhs, 5), self.expr(rhs, 5));
-                (4, format!("{l} {} {r}", op.symbol()))
-            }
-            ExprKind::In { value, list } => {
-                let l: Vec<String> = list.iter().map(|x| self.expr(x, 0)).collect();
-                (4, format!("{} in [{}]", self.expr(value, 5), l.join(", ")))
-            }
-            // `not (a < b)`: a comparison after `not` is parenthesised for the reader.
-            ExprKind::Not(x) => {
-                let ctx = if matches!(x.kind, ExprKind::Cmp { .. } | ExprKind::In { .. }) {
-                    5
-                } else {
-                    4
-                };
-                (3, format!("not {}", self.expr(x, ctx)))
-            }
-            ExprKind::And(xs) => (
-                2,
-                xs.iter()
-                    .map(|x| self.expr(x, 3))
-                    .collect::<Vec<_>>()
-                    .join(" and "),
-            ),
-            ExprKind::Or(xs) => (
-                1,
-                xs.iter()
-                    .map(|x| self.expr(x, 2))
-                    .collect::<Vec<_>>()
-                    .join(" or "),
-            ),
-            ExprKind::If {
-                cond,
-                then,
-                otherwise,
-            } => (
-                0,
-                format!(
-                    "if {} then {} else {}",
-                    self.expr(cond, 0),
-                    self.expr(then, 0),
-                    self.expr(otherwise, 0)
-                ),
-            ),
-            ExprKind::Round { value, suffix, .. } => {
-                // `if … else x round` would round only x: an `if` is parenthesised.
-                let inner = match value.kind {
-                    ExprKind::If { .. } => format!("({})", self.expr(value, 0)),
-                    ExprKind::Round { .. } => self.expr(value, 0),
-                    _ => self.expr(value, 1),
-                };
-                (0, format!("{inner} {}", self.text(*suffix)))
-            }
-        };
-        if prec < ctx {
-            format!("({s})")
-        } else {
-            s
-        }
     }
 }
 

@@ -508,10 +508,15 @@ fn run_case(
                         }
                     )
                 };
+                // An output of another type is written as the results file writes it.
+                let ty = col
+                    .checked_sub(n_layers + 1)
+                    .and_then(|o| prog.outputs.get(o))
+                    .map_or(crate::check::types::Ty::Money, |o| o.ty);
                 r.failures.push(format!(
                     "claim {id} (line {at}): {name} expected {}, got {} — {why}",
-                    crate::report::money(want),
-                    crate::report::money(got)
+                    crate::report::exact(ty, want),
+                    crate::report::exact(ty, got)
                 ));
             }
         }
@@ -606,8 +611,8 @@ fn run_case(
                 };
                 r.failures.push(format!(
                     "ledger {who} {period} (line {at}): {name} expected {}, got {} — {why}",
-                    crate::report::money(want),
-                    crate::report::money(got)
+                    crate::report::exact(crate::report::ledger_column_type(prog, col), want),
+                    crate::report::exact(crate::report::ledger_column_type(prog, col), got)
                 ));
             }
         }

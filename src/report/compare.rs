@@ -1,5 +1,5 @@
-//! A comparison out: the terminal tables, CSV and JSON of `yibao compare`,
-//! and of `yibao compare --rules`.
+//! A comparison out: the terminal tables, CSV and JSON of `yibao compare`
+//! (those of `yibao compare --rules` are in [`super::rules`]).
 //!
 //! Every figure goes through one intermediate form — [`Section`]s of
 //! [`Line`]s with a [`Cell`] per policy — so the three formats (and the HTML
@@ -8,7 +8,6 @@
 //! baseline; for shares, in percentage points.
 
 use super::{money, Table};
-use crate::compare::rules::RulesDiff;
 use crate::compare::{yuan, Comparison, Sums, BREAKDOWNS};
 use crate::eval::ledger::kind_name;
 use crate::schema::ledger::COLUMNS;
@@ -36,6 +35,34 @@ impl Cell {
             Cell::Share(None) | Cell::Missing => "—".into(),
             Cell::Text(t) => t.clone(),
         }
+    }
+
+    /// The figure in JSON: a count as a number, anything else as the text
+    /// [`Cell::show`] writes (amounts exact); `null` where there is none.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Cell::Count(n) => serde_json::Value::from(*n),
+            Cell::Share(None) | Cell::Missing => serde_json::Value::Null,
+            _ => serde_json::Value::String(self.show()),
+        }
+    }
+
+    /// [`Cell::delta`] in JSON: a change in a count as a number, the other
+    /// changes as the text CSV writes; `null` where the change means nothing.
+    pub fn delta_json(&self, base: &Cell) -> (serde_json::Value, serde_json::Value) {
+        use serde_json::Value;
+        let text = |s: String| match s.as_str() {
+            "" | "—" => Value::Null,
+            _ => Value::String(s),
+        };
+        let (d, p) = self.delta(base);
+        let d = match (base, self) {
+            (Cell::Count(b), Cell::Count(x)) => {
+                i64::try_from(i128::from(*x) - i128::from(*b)).map_or(Value::Null, Value::from)
+            }
+            _ => text(d),
+        };
+        (d, text(p))
     }
 
     /// This figure minus the baseline's, and that in percent of the
@@ -584,12 +611,12 @@ pub fn compare_csv(c: &Comparison, top: usize) -> Vec<Vec<String>> {
 pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
     use serde_json::{json, Map, Value};
     let labels: Vec<&str> = c.outcomes.iter().map(|o| o.label.as_str()).collect();
-    let by_label = |f: &dyn Fn(usize) -> String| -> Value {
+    let by_label = |f: &dyn Fn(usize) -> Value| -> Value {
         Value::Object(
             labels
                 .iter()
                 .enumerate()
-                .map(|(i, l)| (l.to_string(), Value::String(f(i))))
+                .map(|(i, l)| (l.to_string(), f(i)))
                 .collect(),
         )
     };
@@ -605,9 +632,9 @@ pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
                         m.insert(sec.group_name.clone(), json!(line.group));
                     }
                     m.insert("measure".into(), json!(line.measure));
-                    m.insert("values".into(), by_label(&|i| line.cells[i].show()));
-                    let d: Vec<(String, String)> = (0..line.cells.len())
-                        .map(|i| line.cells[i].delta(&line.cells[0]))
+                    m.insert("values".into(), by_label(&|i| line.cells[i].json()));
+                    let d: Vec<(Value, Value)> = (0..line.cells.len())
+                        .map(|i| line.cells[i].delta_json(&line.cells[0]))
                         .collect();
                     m.insert("delta".into(), by_label(&|i| d[i].0.clone()));
                     m.insert("delta_pct".into(), by_label(&|i| d[i].1.clone()));
@@ -707,104 +734,6 @@ pub fn oop_bin_labels() -> Vec<String> {
     }
     out.push(format!("≥{}", short(lo)));
     out
-}
-
-/// The rules side by side: `≠` marks rows whose values differ.
-pub fn rules_text(d: &RulesDiff) -> String {
-    let mut s = format!(
-        "rules of {} policies side by side ({} items; ≠ marks values that differ, — an item the policy lacks; dated versions one per line)\n\n",
-        d.labels.len(),
-        d.rows.len()
-    );
-    let mut h: Vec<String> = ["", "kind", "name", "key"].map(String::from).to_vec();
-    h.extend(d.labels.iter().cloned());
-    let mut t = Table::new(h).left_aligned(4 + d.labels.len());
-    for r in &d.rows {
-        // Dated versions, one per line.
-        let cells: Vec<Vec<&str>> = r
-            .values
-            .iter()
-            .map(|v| v.as_deref().map_or(vec!["—"], |v| v.split("; ").collect()))
-            .collect();
-        let lines = cells.iter().map(Vec::len).max().unwrap_or(1);
-        for k in 0..lines {
-            let mut row = if k == 0 {
-                vec![
-                    if r.differs() { "≠" } else { "" }.to_string(),
-                    r.kind.to_string(),
-                    r.name.clone(),
-                    r.key.clone(),
-                ]
-            } else {
-                vec![String::new(); 4]
-            };
-            row.extend(
-                cells
-                    .iter()
-                    .map(|c| c.get(k).copied().unwrap_or("").to_string()),
-            );
-            t.row(row);
-        }
-    }
-    s.push_str(&t.render());
-    let differing = d.rows.iter().filter(|r| r.differs()).count();
-    s.push_str(&format!("\n{differing} of {} items differ\n", d.rows.len()));
-    let only = d.only_in();
-    for (i, label) in d.labels.iter().enumerate() {
-        let names: Vec<String> = only
-            .iter()
-            .filter(|(p, _, _)| *p == i)
-            .map(|(_, k, n)| format!("{k} {n}"))
-            .collect();
-        if !names.is_empty() {
-            s.push_str(&format!("only in {label}: {}\n", names.join(", ")));
-        }
-    }
-    s
-}
-
-/// The rules as CSV: `kind,name,key,differs,<label>...`.
-pub fn rules_csv(d: &RulesDiff) -> Vec<Vec<String>> {
-    let mut h: Vec<String> = ["kind", "name", "key", "differs"]
-        .map(String::from)
-        .to_vec();
-    h.extend(d.labels.iter().cloned());
-    let mut rows = vec![h];
-    for r in &d.rows {
-        let mut row = vec![
-            r.kind.to_string(),
-            r.name.clone(),
-            r.key.clone(),
-            r.differs().to_string(),
-        ];
-        row.extend(r.values.iter().map(|v| v.clone().unwrap_or_default()));
-        rows.push(row);
-    }
-    rows
-}
-
-/// The rules as JSON: absent values are `null`.
-pub fn rules_json(d: &RulesDiff) -> serde_json::Value {
-    use serde_json::{json, Value};
-    let rows: Vec<Value> = d
-        .rows
-        .iter()
-        .map(|r| {
-            let values: serde_json::Map<String, Value> = d
-                .labels
-                .iter()
-                .zip(&r.values)
-                .map(|(l, v)| (l.clone(), v.clone().map_or(Value::Null, Value::String)))
-                .collect();
-            json!({"kind": r.kind, "name": r.name, "key": r.key, "differs": r.differs(), "values": values})
-        })
-        .collect();
-    let only: Vec<Value> = d
-        .only_in()
-        .iter()
-        .map(|(p, k, n)| json!({"policy": d.labels[*p], "kind": k, "name": n}))
-        .collect();
-    json!({"policies": d.labels, "rows": rows, "only_in_one": only})
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! and the ledger table printed by `yibao run`.
 
 use super::results::Rows;
-use super::{money, number, Format, Table};
+use super::{Field, Format, Table};
 use crate::check::types::Ty;
 use crate::eval::ledger::kind_name;
 use crate::eval::{Ledger, LedgerRow};
@@ -25,29 +25,32 @@ fn header(l: &Ledger, months: bool) -> Vec<String> {
     h
 }
 
-fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<String> {
+fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<Field> {
     let mut rec = vec![
-        kind_name(r.kind).to_string(),
-        r.unit.clone(),
-        r.year.to_string(),
+        kind_name(r.kind).into(),
+        r.unit.clone().into(),
+        Field::count(r.year),
     ];
     if months {
-        rec.push(r.month.to_string());
+        rec.push(Field::count(r.month));
     } else {
-        rec.push(r.status.name().to_string());
+        rec.push(r.status.name().into());
     }
-    rec.push(r.counts.claims.to_string());
-    rec.push(money(r.counts.total_cost));
-    rec.push(money(r.counts.claims_paid));
+    rec.push(Field::count(r.counts.claims));
+    rec.push(Field::Money(r.counts.total_cost));
+    rec.push(Field::Money(r.counts.claims_paid));
     for (i, v) in r.values.iter().enumerate() {
-        let is_money = i < COLUMNS.len()
-            || prog
-                .ledger_extras
-                .get(i - COLUMNS.len())
-                .is_some_and(|o| o.ty == Ty::Money);
-        rec.push(if is_money { money(*v) } else { number(*v) });
+        rec.push(Field::of(column_type(prog, i), *v));
     }
     rec
+}
+
+/// The type of ledger column `i`: the standard amounts are money, a declared
+/// `ledger NAME: TYPE` has its type.
+pub fn column_type(prog: &Program, i: usize) -> Ty {
+    i.checked_sub(COLUMNS.len())
+        .and_then(|e| prog.ledger_extras.get(e))
+        .map_or(Ty::Money, |o| o.ty)
 }
 
 /// Writes the ledger files into `dir`; returns their paths.
@@ -82,7 +85,11 @@ pub fn write_ledger(
 /// in every row (a policy without prepayment shows no `prepaid` column).
 pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
     let h = header(l, false);
-    let recs: Vec<Vec<String>> = l.years.iter().map(|r| record(prog, r, false)).collect();
+    let recs: Vec<Vec<String>> = l
+        .years
+        .iter()
+        .map(|r| record(prog, r, false).iter().map(Field::text).collect())
+        .collect();
     let fixed = 7; // unit, unit_id, year, status, claims, total_cost, claims_paid
     let keep: Vec<usize> = (0..h.len())
         .filter(|&i| {

@@ -2,30 +2,53 @@
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
 pub mod compare;
+mod field;
 pub mod html;
 mod ledger;
 mod results;
+pub mod rules;
 mod table;
 
-pub use ledger::{ledger_table, write_ledger};
+pub use field::Field;
+pub use ledger::{column_type as ledger_column_type, ledger_table, write_ledger};
 pub use results::{write_results, ResultColumns};
 pub use table::Table;
 
+use crate::check::types::Ty;
 use rust_decimal::Decimal;
 
-/// An amount with exactly two decimals, '.' separator, no grouping, never "-0.00".
+/// An amount exactly as computed, never rounded: two decimals for a whole
+/// number of fen (every payment is one), and every further digit an amount
+/// holds beyond the fen (`500.55005`), trailing zeros past the fen dropped;
+/// '.' separator, no grouping, never "-0.00".
 pub fn money(d: Decimal) -> String {
-    let mut r = d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let mut r = d.normalize();
     if r.is_zero() {
         return "0.00".into();
     }
-    r.rescale(2);
+    if r.scale() < 2 {
+        r.rescale(2);
+    }
     r.to_string()
 }
 
-/// A non-money number (a ratio output, a count): as precise as it is.
+/// A non-money number (a ratio, a count, days): exactly as computed, every
+/// significant digit and no trailing zeros (`0.5`, `0.1998001998…`, `3`), never "-0".
 pub fn number(d: Decimal) -> String {
+    if d.is_zero() {
+        return "0".into();
+    }
     d.normalize().to_string()
+}
+
+/// A value of type `ty` as every output file writes it: money by [`money`],
+/// anything else by [`number`]; exact either way.
+pub fn exact(ty: Ty, d: Decimal) -> String {
+    if ty == Ty::Money {
+        money(d)
+    } else {
+        number(d)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
@@ -57,8 +80,26 @@ mod tests {
     fn money_format() {
         assert_eq!(money(Decimal::new(-0, 2)), "0.00");
         assert_eq!(money(Decimal::new(5, 0)), "5.00");
-        assert_eq!(money(Decimal::new(12345, 3)), "12.35");
-        assert_eq!(money(Decimal::new(-1, 3)), "0.00");
+        assert_eq!(money(Decimal::new(1230, 3)), "1.23");
+        assert_eq!(money(Decimal::new(-7050, 3)), "-7.05");
+        // Never rounded: the digits past the fen are all kept.
+        assert_eq!(money(Decimal::new(12345, 3)), "12.345");
+        assert_eq!(money(Decimal::new(-1, 3)), "-0.001");
+        // 500.50 × 1.0001 = 500.550050 (scale 2 + 4): the trailing zero goes.
+        assert_eq!(money(Decimal::new(500550050, 6)), "500.55005");
+    }
+
+    #[test]
+    fn number_format() {
+        assert_eq!(number(Decimal::new(-0, 3)), "0");
+        assert_eq!(number(Decimal::new(500, 3)), "0.5");
+        assert_eq!(number(Decimal::new(3, 0)), "3");
+        assert_eq!(number(Decimal::new(300, 2)), "3");
+        // 2 ÷ 3 to 28 decimals: the 29th is 6, so the 28th rounds up to 7.
+        let two_thirds = Decimal::TWO / Decimal::from(3);
+        assert_eq!(number(two_thirds), "0.6666666666666666666666666667");
+        assert_eq!(exact(Ty::Ratio, two_thirds), number(two_thirds));
+        assert_eq!(exact(Ty::Money, Decimal::new(5, 1)), "0.50");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! regions line up: `fund_paid`, `serious_paid` (zero when the policy has no
 //! such layer), any other layers, `patient_paid`, then the policy's outputs.
 
-use super::{money, number, Format};
+use super::{money, number, Field, Format};
 use crate::check::types::Ty;
 use crate::data::{Claims, Institutions};
 use crate::eval::{Settlement, Totals};
@@ -45,11 +45,15 @@ impl ResultColumns {
     }
 
     pub fn layer_values(&self, t: &Totals) -> Vec<String> {
+        self.layer_fields(t).iter().map(Field::text).collect()
+    }
+
+    /// What each layer column paid in `t` (zero for a standard layer the policy lacks).
+    pub fn layer_fields(&self, t: &Totals) -> Vec<Field> {
         self.layers
             .iter()
             .map(|(_, i)| {
-                i.and_then(|i| t.layers.get(i))
-                    .map_or("0.00".into(), |v| money(*v))
+                Field::Money(i.and_then(|i| t.layers.get(i)).copied().unwrap_or_default())
             })
             .collect()
     }
@@ -89,7 +93,7 @@ pub fn write_results(
 
     if json {
         let mut rows = Rows::new(&claims_path, json, header)?;
-        let mut rec = Strings(Vec::new());
+        let mut rec = Typed(Vec::new());
         for k in 0..s.len() {
             rec.0.clear();
             claim_fields(&mut rec, &cols, claims, insts, s, k);
@@ -113,18 +117,18 @@ pub fn write_results(
     header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
     header.push("patient_paid".into());
     let mut rows = Rows::new(&inst_path, json, header)?;
-    let mut rec: Vec<String> = Vec::new();
+    let mut rec: Vec<Field> = Vec::new();
     for (&(ii, y, m), t) in &summary.by_institution_month {
         let inst = insts.rows.get(ii as usize);
         rec.clear();
-        rec.push(inst.map_or(String::new(), |i| i.id.clone()));
-        rec.push(inst.map_or(String::new(), |i| i.name.clone()));
-        rec.push(y.to_string());
-        rec.push(m.to_string());
-        rec.push(t.claims.to_string());
-        rec.push(money(t.total_cost));
-        rec.extend(cols.layer_values(t));
-        rec.push(money(t.patient_paid));
+        rec.push(inst.map_or(String::new(), |i| i.id.clone()).into());
+        rec.push(inst.map_or(String::new(), |i| i.name.clone()).into());
+        rec.push(Field::count(y));
+        rec.push(Field::count(m));
+        rec.push(Field::count(t.claims));
+        rec.push(Field::Money(t.total_cost));
+        rec.extend(cols.layer_fields(t));
+        rec.push(Field::Money(t.patient_paid));
         rows.write(&rec)?;
     }
     rows.finish()?;
@@ -178,10 +182,12 @@ fn write_claims_csv(
     out.flush()
 }
 
-/// Where a row's fields go: a CSV line, or strings for JSON.
+/// Where a row's fields go: a CSV line, or typed fields for JSON.
 trait Fields {
     fn text(&mut self, s: &str);
     fn money(&mut self, d: Decimal);
+    /// An output of type `ty`.
+    fn value(&mut self, ty: Ty, d: Decimal);
 }
 
 /// Fields appended to a CSV line.
@@ -215,17 +221,29 @@ impl Fields for CsvLine<'_> {
         self.sep();
         push_money(self.buf, d);
     }
+
+    fn value(&mut self, ty: Ty, d: Decimal) {
+        if ty == Ty::Money {
+            self.money(d);
+        } else {
+            self.text(&number(d));
+        }
+    }
 }
 
-struct Strings(Vec<String>);
+struct Typed(Vec<Field>);
 
-impl Fields for Strings {
+impl Fields for Typed {
     fn text(&mut self, s: &str) {
-        self.0.push(s.to_string());
+        self.0.push(s.into());
     }
 
     fn money(&mut self, d: Decimal) {
-        self.0.push(money(d));
+        self.0.push(Field::Money(d));
+    }
+
+    fn value(&mut self, ty: Ty, d: Decimal) {
+        self.0.push(Field::of(ty, d));
     }
 }
 
@@ -270,12 +288,7 @@ fn claim_fields(
     }
     out.money(row[s.n_layers]);
     for (j, (_, ty)) in cols.outputs.iter().enumerate() {
-        let v = row[s.n_layers + 1 + j];
-        if *ty == Ty::Money {
-            out.money(v);
-        } else {
-            out.text(&number(v));
-        }
+        out.value(*ty, row[s.n_layers + 1 + j]);
     }
 }
 
@@ -309,8 +322,8 @@ fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
     buf.extend_from_slice(&tmp[i..]);
 }
 
-/// A CSV or JSON-array writer of string rows (amounts stay strings in JSON,
-/// so they keep every fen exactly).
+/// A CSV or JSON-array writer of typed rows: in JSON counts are numbers,
+/// amounts strings (so they keep every digit exactly), see [`Field`].
 pub(crate) struct Rows {
     out: std::io::BufWriter<std::fs::File>,
     header: Vec<String>,
@@ -334,19 +347,20 @@ impl Rows {
         })
     }
 
-    pub(crate) fn write(&mut self, rec: &[String]) -> std::io::Result<()> {
+    pub(crate) fn write(&mut self, rec: &[Field]) -> std::io::Result<()> {
         if self.json {
             let obj: serde_json::Map<String, serde_json::Value> = self
                 .header
                 .iter()
                 .zip(rec)
-                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .map(|(k, v)| (k.clone(), v.json()))
                 .collect();
             self.out
                 .write_all(if self.first { b"\n" } else { b",\n" })?;
             serde_json::to_writer(&mut self.out, &obj)?;
         } else {
-            write_csv_line(&mut self.out, rec)?;
+            let text: Vec<String> = rec.iter().map(Field::text).collect();
+            write_csv_line(&mut self.out, &text)?;
         }
         self.first = false;
         Ok(())
