@@ -87,6 +87,24 @@ fn suining_institution_indicators() {
     insta::assert_snapshot!(out);
 }
 
+/// A dated settle block outside its dates does not run, and explain says so
+/// (before, it was left out without a word).
+#[test]
+fn a_block_not_in_force_says_so() {
+    let out = explain_in(
+        "policies/suining.policy",
+        "tests/fixtures/settle/suining",
+        &["--institution", "S1", "--year", "2001"],
+    );
+    for line in [
+        "settle 年度结算 \"指标控制\" — institution S1: not in force in 2001  · in force from 2002-01-01 until 2002-12-31",
+        "settle 年度结算 \"总额控制\" — institution S1: not in force in 2001  · in force from 2003-01-01",
+        "settle 年度结算 — institution S1, 2001",
+    ] {
+        assert!(out.contains(line), "{line}\n{out}");
+    }
+}
+
 #[test]
 fn qingdao_claim_and_alliance() {
     let claim = explain_in(

@@ -360,6 +360,22 @@ pub fn unit(
             .as_ref()
             .map(|t| format!(" \"{t}\""))
             .unwrap_or_default();
+        if r.skipped {
+            // Once per block and year, not once per month.
+            let text = format!("settle {}{title} — {who}: not in force in {y}", block.name);
+            if steps.iter().any(|s: &Node| s.what == text) {
+                continue;
+            }
+            let mut n = Node::new(text, None);
+            n.kind = "settle";
+            n.line = Some(file.line_col(block.span.start as usize).0);
+            n.note = block.in_force.map(|p| match p.until {
+                Some(u) => format!("in force from {} until {u}", p.from),
+                None => format!("in force from {}", p.from),
+            });
+            steps.push(n);
+            continue;
+        }
         let mut n = Node::new(
             format!("settle {}{title} — {who}, {period}", block.name),
             None,

@@ -42,6 +42,8 @@ pub(crate) struct Recorded {
     /// For blocks: the block, unit id, year, month, and the ledger row after.
     pub block: Option<(usize, String, i32, u32)>,
     pub ledger_after: Vec<Decimal>,
+    /// A block not in force in the period: it did not run.
+    pub skipped: bool,
 }
 
 pub(crate) struct Recorder<'a> {
@@ -88,6 +90,20 @@ impl<'a> Recorder<'a> {
             .join(" ")
     }
 
+    /// Whether block `block` for `unit` in `year` is what is explained.
+    fn hits(&self, block: usize, unit: &str, year: i32) -> bool {
+        let Target::Units { year: y, units } = &self.target else {
+            return false;
+        };
+        let Some(b) = self.prog.settles.get(block) else {
+            return false;
+        };
+        *y == year
+            && units.iter().any(|(k, id)| {
+                *k == b.unit && (b.unit == crate::ir::UnitKind::Region || id == unit)
+            })
+    }
+
     fn start(&self, f: &Frame) {
         self.active.set(true);
         self.stack.replace(vec![Open::default()]);
@@ -97,6 +113,7 @@ impl<'a> Recorder<'a> {
             accs_after: Vec::new(),
             block: None,
             ledger_after: Vec::new(),
+            skipped: false,
         }));
     }
 
@@ -357,17 +374,7 @@ impl Tracer for Recorder<'_> {
     }
 
     fn begin_block(&self, block: usize, unit: &str, year: i32, month: u32, f: &Frame) {
-        let Target::Units { year: y, units } = &self.target else {
-            return;
-        };
-        let Some(b) = self.prog.settles.get(block) else {
-            return;
-        };
-        let hit = *y == year
-            && units.iter().any(|(k, id)| {
-                *k == b.unit && (b.unit == crate::ir::UnitKind::Region || id == unit)
-            });
-        if hit {
+        if self.hits(block, unit, year) {
             self.start(f);
             self.block.set(Some(block));
             if let Some(r) = self.current.borrow_mut().as_mut() {
@@ -379,5 +386,18 @@ impl Tracer for Recorder<'_> {
     fn end_block(&self, f: &Frame) {
         self.finish(f);
         self.block.set(None);
+    }
+
+    fn skipped_block(&self, block: usize, unit: &str, year: i32, month: u32) {
+        if self.hits(block, unit, year) {
+            self.done.borrow_mut().push(Recorded {
+                nodes: Vec::new(),
+                accs_before: Vec::new(),
+                accs_after: Vec::new(),
+                block: Some((block, unit.to_string(), year, month)),
+                ledger_after: Vec::new(),
+                skipped: true,
+            });
+        }
     }
 }
