@@ -46,6 +46,14 @@ fn headless(chrome: &Path, profile: &Path, page: &Path, args: &[&str]) -> String
     .stdout(Stdio::piped())
     .stderr(Stdio::null());
     let mut child = cmd.spawn().expect("start chromium");
+    // Read the output while it runs: a DOM larger than the pipe's buffer
+    // would otherwise block chromium's writes and it would never finish.
+    let mut stdout = child.stdout.take().expect("stdout");
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut stdout, &mut buf);
+        buf
+    });
     let start = Instant::now();
     loop {
         if child.try_wait().expect("wait").is_some() {
@@ -57,8 +65,8 @@ fn headless(chrome: &Path, profile: &Path, page: &Path, args: &[&str]) -> String
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    let out = child.wait_with_output().expect("chromium output");
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let out = reader.join().expect("chromium output");
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn rgb(hex: &str) -> [u8; 3] {
