@@ -440,3 +440,54 @@ settle 全市 per region per year {{
         ambiguous.check()
     );
 }
+
+/// The institutions file in another order gives the same output bytes:
+/// rows are ordered by their keys. Before: ledger.csv and
+/// institution_months.csv followed the file's order.
+#[test]
+fn outputs_do_not_depend_on_the_order_of_institutions() {
+    let dir = temp_dir("ledger-inst-order");
+    let src = std::fs::read_to_string(
+        common::root().join("tests/fixtures/settle/qingdao/institutions.csv"),
+    )
+    .unwrap();
+    let mut lines: Vec<&str> = src.lines().collect();
+    let header = lines.remove(0);
+    lines.reverse();
+    let reversed = format!("{header}\n{}\n", lines.join("\n"));
+    std::fs::write(dir.join("reversed.csv"), reversed).unwrap();
+    let run = |insts: &str, out: &str| {
+        let o = yibao(&[
+            "run",
+            "policies/qingdao.policy",
+            "--claims",
+            "tests/fixtures/settle/qingdao/claims.csv",
+            "--institutions",
+            insts,
+            "--out",
+            out,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    run(
+        "tests/fixtures/settle/qingdao/institutions.csv",
+        a.to_str().unwrap(),
+    );
+    run(
+        dir.join("reversed.csv").to_str().unwrap(),
+        b.to_str().unwrap(),
+    );
+    for f in [
+        "claims.csv",
+        "institution_months.csv",
+        "ledger.csv",
+        "ledger_months.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} depends on the order of institutions.csv"
+        );
+    }
+}

@@ -506,6 +506,19 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         }
         return Err(EvalError::internal(&msg));
     }
+    // Ordered by their keys, so the same rows in any order of the files
+    // give the same bytes: kind, year (and month), then unit id.
+    let key = |r: &LedgerRow| (kind_index(r.kind), r.year, r.month);
+    ledger.years.sort_by(|a, b| {
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.unit.as_bytes().cmp(b.unit.as_bytes()))
+    });
+    ledger.months.sort_by(|a, b| {
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.unit.as_bytes().cmp(b.unit.as_bytes()))
+    });
     Ok(Some(ledger))
 }
 

@@ -118,7 +118,17 @@ pub fn write_results(
     header.push("patient_paid".into());
     let mut rows = Rows::new(&inst_path, json, header)?;
     let mut rec: Vec<Field> = Vec::new();
-    for (&(ii, y, m), t) in &summary.by_institution_month {
+    // By institution_id, year and month: the same rows in any order of the file.
+    let mut cells: Vec<(&str, i32, u32, u32, &Totals)> = summary
+        .by_institution_month
+        .iter()
+        .map(|(&(ii, y, m), t)| {
+            let id = insts.rows.get(ii as usize).map_or("", |i| i.id.as_str());
+            (id, y, m, ii, t)
+        })
+        .collect();
+    cells.sort_by(|a, b| (a.0.as_bytes(), a.1, a.2).cmp(&(b.0.as_bytes(), b.1, b.2)));
+    for (_, y, m, ii, t) in cells {
         let inst = insts.rows.get(ii as usize);
         rec.clear();
         rec.push(inst.map_or(String::new(), |i| i.id.clone()).into());
