@@ -352,3 +352,106 @@ fn an_overflow_names_the_claim_and_the_rule() {
     }
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The claims header of the data contract.
+const CLAIMS_HEADER: &str = "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code";
+
+/// Runs R1 on `claims` (tiny institutions) with a reject file and results.
+fn run_rejecting(dir: &Path, claims: &Path) -> std::process::Output {
+    common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+        "--reject-file",
+        dir.join("rejects.csv").to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ])
+}
+
+/// Control bytes in a field (a NUL, an escape sequence, a bell) are shown
+/// escaped wherever the field's text is printed — row errors, reject
+/// reasons, an evaluation error's claim — so that a terminal shows what is
+/// there and is not driven by it; the reject file keeps the row as read.
+#[test]
+fn control_bytes_in_fields_are_shown_escaped() {
+    let dir = common::temp_dir("robustness-control-bytes");
+    let claims = dir.join("claims.csv");
+    let row = |id: &str, ty: &str, inst: &str| {
+        format!(
+            "{id},P1,{ty},false,50,{inst},inpatient,2025-03-01,2025-03-05,1000.00,0.00,0.00,J18,\n"
+        )
+    };
+    std::fs::write(
+        &claims,
+        [
+            format!("{CLAIMS_HEADER}\n"),
+            row("C1", "employee", "H\x001"),
+            row("C2", "stu\x1b[31mdent", "H1"),
+            row("D\x07", "employee", "H1"),
+            row("D\x07", "employee", "H1"),
+            row("C5", "employee", "H1"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = common::stderr(&o);
+    for want in [
+        "claims.csv:2: institution_id `H\\u{0}1` is not in the institutions file",
+        "claims.csv:3: unknown insured_type `stu\\u{1b}[31mdent`",
+        "claims.csv:5: duplicate claim_id `D\\u{7}`",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+    let raw_controls = |s: &[u8]| s.iter().any(|&b| b < 0x20 && b != b'\n');
+    assert!(!raw_controls(&o.stderr), "{err:?}");
+
+    // The reject file: reasons escaped, fields as read.
+    let o = run_rejecting(&dir, &claims);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let rows = common::csv_rows(&dir.join("rejects.csv"));
+    assert_eq!(
+        rows[0][1],
+        "institution_id `H\\u{0}1` is not in the institutions file"
+    );
+    assert_eq!(rows[0][7], "H\u{0}1");
+    assert_eq!(rows[2][2], "D\u{7}");
+
+    // An evaluation error names its claim escaped.
+    let policy = dir.join("huge.policy");
+    std::fs::write(
+        &policy,
+        "param 倍数: count = 100000000000000000000\n\
+         layer fund_paid {\n  rule 放大 {\n    pay claim.total_cost * 倍数 * 倍数 round\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &claims,
+        format!("{CLAIMS_HEADER}\nBIG\x1b[2J1,P1,employee,false,50,H1,inpatient,2025-03-01,2025-03-05,9999999999999999.99,0.00,0.00,J18,\n"),
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        policy.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = common::stderr(&o);
+    assert!(err.contains("claim `BIG\\u{1b}[2J1` ("), "{err}");
+    assert!(!raw_controls(&o.stderr), "{err:?}");
+}

@@ -2,7 +2,7 @@
 //! did not load and of runtime errors, and the reject file.
 
 use super::Status;
-use crate::data::{load_claims, load_institutions, Claims, Institutions, RowError};
+use crate::data::{escape, load_claims, load_institutions, Claims, Institutions, RowError};
 use crate::eval::EvalError;
 use clap::Args;
 use std::path::Path;
@@ -155,10 +155,14 @@ impl Drop for Stages {
 pub(crate) fn report_eval_error(claims: &Path, policy: &Path, e: &EvalError) {
     let mut msg = format!("error: {}", e.message);
     if let Some((id, line)) = &e.claim {
-        msg.push_str(&format!("\n  claim `{id}` ({}:{line})", claims.display()));
+        msg.push_str(&format!(
+            "\n  claim `{}` ({}:{line})",
+            escape(id),
+            claims.display()
+        ));
     }
     if let Some(unit) = &e.unit {
-        msg.push_str(&format!("\n  settling {unit}"));
+        msg.push_str(&format!("\n  settling {}", escape(unit)));
     }
     if let Some(rule) = &e.rule {
         msg.push_str(&format!("\n  in {rule}"));

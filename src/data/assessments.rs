@@ -5,7 +5,7 @@
 
 use super::institutions::{all_or_nothing, csv_error, open_small_csv, row_error};
 use super::money::{parse_count, parse_decimal, trim};
-use super::{DataError, RowError};
+use super::{escape, shown, DataError, RowError};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -46,7 +46,7 @@ pub fn load_assessments_from(
         let line = rec.position().map_or(0, |p| p.line());
         match parse_row(&rec, &idx, header.len()) {
             Ok((key, score)) => {
-                let reason = format!("a second score for `{}` in {}", key.0, key.1);
+                let reason = format!("a second score for `{}` in {}", escape(&key.0), key.1);
                 match out.scores.entry(key) {
                     std::collections::hash_map::Entry::Occupied(_) => {
                         errors.push(row_error(path, line, &rec, reason));
@@ -77,7 +77,7 @@ fn parse_row(
     if id.is_empty() {
         return Err("institution_id is empty".into());
     }
-    let shown = |i: usize| String::from_utf8_lossy(field(i)).into_owned();
+    let shown = |i: usize| shown(field(i));
     let year = parse_count(field(1))
         .ok()
         .and_then(|y| i32::try_from(y).ok())

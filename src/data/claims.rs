@@ -3,7 +3,8 @@
 
 use super::institutions::{csv_error, parse_extra, row_error};
 use super::money::{parse_count, parse_money, trim};
-use super::{header_index, Arena, DataError, Extra, Input, Institutions, RowError, TextRef};
+use super::{escape, header_index, shown, Arena, DataError, Extra, Input, Institutions};
+use super::{RowError, TextRef};
 use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
@@ -333,7 +334,7 @@ fn reread_rows(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, Da
                 path,
                 *line,
                 &rec,
-                format!("duplicate claim_id `{id}`"),
+                format!("duplicate claim_id `{}`", escape(id)),
             ));
             next.next();
         }
@@ -399,7 +400,7 @@ fn parse_row(
         return Err(format!("has {} fields, the header has {width}", rec.len()));
     }
     let field = |i: usize| trim(rec.get(idx[i]).unwrap_or(b""));
-    let shown = |i: usize| String::from_utf8_lossy(field(i)).into_owned();
+    let shown = |i: usize| shown(field(i));
     let text = |i: usize| -> Result<&str, String> {
         std::str::from_utf8(field(i))
             .map_err(|_| format!("{}: {}", COLUMNS[i], super::encoding_message(field(i))))

@@ -2,7 +2,7 @@
 //! row fails the load, listed with its line and reason.
 
 use super::money::{parse_count, parse_decimal, parse_money, trim};
-use super::{header_index, Arena, DataError, Extra, RowError};
+use super::{escape, header_index, shown, Arena, DataError, Extra, RowError};
 use crate::check::types::Ty;
 use crate::date::Date;
 use crate::ir::ExtraField;
@@ -91,7 +91,7 @@ pub fn load_institutions_from(
                         path,
                         line,
                         &rec,
-                        format!("duplicate institution_id `{}`", inst.id),
+                        format!("duplicate institution_id `{}`", escape(&inst.id)),
                     ));
                     continue;
                 }
@@ -174,19 +174,13 @@ fn parse_row(
             format!(
                 "{} `{}` is not one of {}",
                 COLUMNS[i],
-                String::from_utf8_lossy(field(i)),
+                shown(field(i)),
                 kind.describe()
             )
         })
     };
     let money = |i: usize| {
-        parse_money(field(i)).map_err(|r| {
-            format!(
-                "{} `{}`: {r}",
-                COLUMNS[i],
-                String::from_utf8_lossy(field(i))
-            )
-        })
+        parse_money(field(i)).map_err(|r| format!("{} `{}`: {r}", COLUMNS[i], shown(field(i))))
     };
     let id = text(0)?;
     if id.is_empty() {
@@ -209,8 +203,7 @@ fn parse_row(
         annual_budget: money(5)?,
         prior_year_monthly_avg: money(6)?,
         enrolled: Decimal::from(
-            parse_count(field(7))
-                .map_err(|r| format!("enrolled `{}`: {r}", String::from_utf8_lossy(field(7))))?,
+            parse_count(field(7)).map_err(|r| format!("enrolled `{}`: {r}", shown(field(7))))?,
         ),
         extras: row_extras,
     })
@@ -222,8 +215,7 @@ pub(crate) fn parse_extra(
     field: &ExtraField,
     arena: &mut Arena,
 ) -> Result<Extra, String> {
-    let shown = || String::from_utf8_lossy(b).into_owned();
-    let why = |r: &str| format!("{} `{}`: {r}", field.name, shown());
+    let why = |r: &str| format!("{} `{}`: {r}", field.name, shown(b));
     match field.ty {
         Ty::Money => parse_money(b).map(Extra::Num).map_err(why),
         Ty::Count => parse_count(b)

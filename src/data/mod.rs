@@ -9,11 +9,13 @@ pub(crate) mod claims;
 mod input;
 pub(crate) mod institutions;
 pub mod money;
+mod shown;
 
 pub use assessments::{load_assessments, load_assessments_from, Assessments};
 pub use claims::{load_claims, load_claims_from, Claim, Claims};
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
+pub use shown::{escape, shown};
 
 use crate::date::Date;
 use rust_decimal::Decimal;
@@ -106,7 +108,7 @@ pub(crate) fn header_index(
         .map(|w| {
             names.iter().position(|n| n == w).ok_or_else(|| {
                 let hint = crate::diagnostic::suggest(w, names.iter().map(String::as_str))
-                    .map(|s| format!(" (is `{s}` meant?)"))
+                    .map(|s| format!(" (is `{}` meant?)", escape(s)))
                     .unwrap_or_default();
                 DataError::Format {
                     path: path.to_path_buf(),
