@@ -246,6 +246,18 @@ pub(crate) fn load_inputs(
             });
         }
     };
+    for (path, count) in [
+        (institutions, insts.line_count),
+        (claims_path, claims.line_count),
+    ] {
+        if let Some(first) = count.first_blank {
+            let which = match count.blank {
+                1 => format!("1 blank line (line {first})"),
+                n => format!("{n} blank lines (the first: line {first})"),
+            };
+            clock.note(&format!("note: `{}`: {which} skipped", path.display()));
+        }
+    }
     for (path, enc) in [
         (institutions, insts.decoded_from),
         (claims_path, claims.decoded_from),

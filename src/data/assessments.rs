@@ -3,9 +3,10 @@
 //! institution, or an alliance by its `alliance_id`. Like institutions, the
 //! file is small, so any bad row fails the load, listed with its line.
 
-use super::institutions::{all_or_nothing, csv_error, open_small_csv, row_error};
+use super::institutions::{all_or_nothing, open_small_csv};
 use super::money::{parse_count, parse_decimal, trim};
-use super::{escape, shown, DataError, RowError};
+use super::records::Record;
+use super::{escape, row_error, shown, DataError, RowError};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,37 +34,32 @@ pub fn load_assessments_from(
     input: &super::Input,
 ) -> Result<Assessments, (DataError, Vec<RowError>)> {
     let path = input.path();
-    let (mut rdr, header, idx, _) = open_small_csv(input, COLUMNS)?;
+    let mut file = open_small_csv(input, COLUMNS)?;
     let mut out = Assessments::default();
     let mut errors = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err((csv_error(path, e), errors)),
-        }
-        let line = rec.position().map_or(0, |p| p.line());
-        match parse_row(&rec, &idx, header.len()) {
+    let mut rec = Record::default();
+    while file.next(&mut rec, &mut errors)? {
+        match parse_row(&rec, &file.idx, file.width) {
             Ok((key, score)) => {
                 let reason = format!("a second score for `{}` in {}", escape(&key.0), key.1);
                 match out.scores.entry(key) {
                     std::collections::hash_map::Entry::Occupied(_) => {
-                        errors.push(row_error(path, line, &rec, reason));
+                        errors.push(row_error(path, &rec, reason));
                     }
                     std::collections::hash_map::Entry::Vacant(v) => {
                         v.insert(score);
                     }
                 }
             }
-            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+            Err(reason) => errors.push(row_error(path, &rec, reason)),
         }
     }
+    file.finish().map_err(|e| (e, vec![]))?;
     all_or_nothing(path, out, errors, "assessment")
 }
 
 fn parse_row(
-    rec: &csv::ByteRecord,
+    rec: &Record,
     idx: &[usize],
     width: usize,
 ) -> Result<((String, i32), Decimal), String> {

@@ -1,10 +1,11 @@
 //! `claims.csv` → [`Claims`]: one compact, typed row per claim; every row
 //! that cannot be settled becomes a [`RowError`].
 
-use super::institutions::{csv_error, parse_extra, row_error};
+use super::institutions::parse_extra;
 use super::money::{parse_count, parse_money, trim};
-use super::{escape, header_index, shown, Arena, DataError, Extra, Input, Institutions};
-use super::{RowError, TextRef};
+use super::records::{self, LineCount, Lines, Next, Record};
+use super::{escape, header_index, row_error, shown, Arena, DataError, Extra, Input};
+use super::{Institutions, RowError, TextRef};
 use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
@@ -48,8 +49,10 @@ pub struct Claims {
     pub patients: Vec<TextRef>,
     /// Values of policy-declared extra columns: `extras[column][claim]`.
     pub extras: Vec<Vec<Extra>>,
-    /// Rows read from the file (data rows, header excluded).
+    /// Rows read from the file (data rows, header excluded), good and bad.
     pub rows_read: u64,
+    /// The file's physical lines: the header, the rows read, blank lines.
+    pub line_count: LineCount,
     /// The file's header, for the reject file.
     pub header: Vec<String>,
     /// The encoding the file was decoded from, when it was not UTF-8.
@@ -111,23 +114,15 @@ pub fn load_claims_from(
     extras: &[ExtraField],
 ) -> Result<(Claims, Vec<RowError>), DataError> {
     let path = input.path();
-    let (mut rdr, decoded_from) = open_claims(input)?;
-    let header = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let (mut lines, header, decoded_from) = records::open(input)?;
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let idx = header_index(path, &header, &wanted)?;
+    let (names, idx) = header_index(path, &header, &wanted)?;
 
     let mut claims = Claims {
         decoded_from,
         extras: vec![Vec::new(); extras.len()],
-        header: header
-            .iter()
-            .map(|h| {
-                String::from_utf8_lossy(h)
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
-            })
-            .collect(),
+        header: header.to_strings(),
         ..Claims::default()
     };
     // Patients are grouped, and duplicate ids found, by sorting once all rows are
@@ -135,27 +130,22 @@ pub fn load_claims_from(
     // misses the cache on nearly every row.
     let mut patient_of: Vec<TextRef> = Vec::new();
     let mut errors = Vec::new();
-    let mut rec = csv::ByteRecord::new();
+    let mut rec = Record::default();
     let mut row_extras = Vec::with_capacity(extras.len());
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // An unreadable row (e.g. an unterminated quote): report and go on.
+        let next = lines.next(&mut rec).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match next {
+            Next::End => break,
+            Next::Bad(e) => {
                 claims.rows_read += 1;
-                let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError {
-                    file: path.to_path_buf(),
-                    line,
-                    reason: e.to_string(),
-                    raw: vec![],
-                });
+                errors.push(row_error(path, &rec, e.reason(&names)));
                 continue;
             }
+            Next::Record => claims.rows_read += 1,
         }
-        claims.rows_read += 1;
-        let line = rec.position().map_or(0, |p| p.line());
         row_extras.clear();
         match parse_row(
             &rec,
@@ -165,7 +155,6 @@ pub fn load_claims_from(
             extras,
             &mut claims,
             &mut row_extras,
-            line,
         ) {
             Ok((claim, patient)) => {
                 for (col, v) in claims.extras.iter_mut().zip(row_extras.drain(..)) {
@@ -174,12 +163,18 @@ pub fn load_claims_from(
                 claims.rows.push(claim);
                 patient_of.push(patient);
             }
-            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+            Err(reason) => errors.push(row_error(path, &rec, reason)),
         }
     }
+    claims.line_count = lines.count();
+    claims.line_count.check(path, claims.rows_read)?;
     let dups = claims.drop_duplicates(&mut patient_of);
     if !dups.is_empty() {
-        errors.extend(reread_rows(input, &dups)?);
+        let again: Vec<(u64, String)> = dups
+            .into_iter()
+            .map(|(line, id)| (line, format!("duplicate claim_id `{}`", escape(&id))))
+            .collect();
+        errors.extend(reread_rows(input, &again)?);
         errors.sort_by_key(|e| e.line);
     }
     claims.put_in_settlement_order(&patient_of);
@@ -315,44 +310,28 @@ impl Claims {
     }
 }
 
-/// The rows at `lines` (with the reason for each), read again from the file:
-/// only for rows found bad after reading, which are rare.
+/// The rows at the lines of `bad` (with the reason for each, in line order),
+/// read again from the file: only for rows found bad after reading, which are rare.
 fn reread_rows(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
     let path = input.path();
-    let (mut rdr, _) = open_claims(input)?;
-    let mut rec = csv::ByteRecord::new();
+    let (mut lines, _, _): (Lines, _, _) = records::open(input)?;
+    let mut rec = Record::default();
     let mut out = Vec::with_capacity(bad.len());
     let mut next = bad.iter().peekable();
-    while let Some((line, id)) = next.peek() {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(_) => continue,
+    while let Some((line, reason)) = next.peek() {
+        let read = lines.next(&mut rec).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if read == Next::End {
+            break;
         }
-        if rec.position().map_or(0, |p| p.line()) == *line {
-            out.push(row_error(
-                path,
-                *line,
-                &rec,
-                format!("duplicate claim_id `{}`", escape(id)),
-            ));
+        if rec.line == *line {
+            out.push(row_error(path, &rec, reason.clone()));
             next.next();
         }
     }
     Ok(out)
-}
-
-/// A reader of a claims file: rows of any width (a wrong width is a row error), a
-/// large buffer.
-type ClaimsReader = csv::Reader<Box<dyn std::io::Read + Send>>;
-
-fn open_claims(input: &Input) -> Result<(ClaimsReader, Option<&'static str>), DataError> {
-    let opened = input.open()?;
-    let rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(opened.reader);
-    Ok((rdr, opened.decoded_from))
 }
 
 /// Keeps the items of `v` whose mark is false.
@@ -385,16 +364,14 @@ fn permute<T>(v: &mut [T], order: &[u32]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn parse_row(
-    rec: &csv::ByteRecord,
+    rec: &Record,
     idx: &[usize],
     width: usize,
     insts: &Institutions,
     extras: &[ExtraField],
     claims: &mut Claims,
     row_extras: &mut Vec<Extra>,
-    line: u64,
 ) -> Result<(Claim, TextRef), String> {
     if rec.len() != width {
         return Err(format!("has {} fields, the header has {width}", rec.len()));
@@ -491,7 +468,7 @@ fn parse_row(
         drug_cost,
         disease_code: claims.arena.push(disease)?,
         drg_code: claims.arena.push(drg)?,
-        line,
+        line: rec.line,
     };
     Ok((claim, patient))
 }
@@ -589,6 +566,7 @@ mod tests {
         );
         assert_eq!(errors[0].raw[1], "P3");
         assert_eq!(c.rows_read, 4);
+        assert_eq!(c.line_count.lines, 5);
     }
 
     #[test]
