@@ -216,11 +216,12 @@ fn bad_rows_fail_the_run_with_line_and_reason() {
         "bad-claims.csv:6: total_cost `1000.005`: more than 2 decimals",
         "bad-claims.csv:7: total_cost `1e5`: not a number",
         "bad-claims.csv:8: self_pay_cost 200.00 is above total_cost 100.00",
-        "bad-claims.csv:9: duplicate claim_id `G-1`",
+        "bad-claims.csv:2: duplicate claim_id `G-1`: also on line 9",
+        "bad-claims.csv:9: duplicate claim_id `G-1`: also on line 2",
         "bad-claims.csv:10: admit_date `2025-02-30` is not a date",
         "bad-claims.csv:11: has 10 fields, the header has 14",
         "bad-claims.csv:12: unknown visit_type `clinic`",
-        "10 of 11 claim rows cannot be settled",
+        "11 of 12 claim rows cannot be settled",
     ] {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
@@ -242,7 +243,7 @@ fn reject_file_settles_the_good_rows_and_accounts_for_every_row() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("claims: 11 read = 1 settled + 10 rejected"),
+        stdout(&o).contains("claims: 12 read = 1 settled + 11 rejected"),
         "{}",
         stdout(&o)
     );
@@ -250,9 +251,11 @@ fn reject_file_settles_the_good_rows_and_accounts_for_every_row() {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(r.headers().map(|h| h.len()).unwrap_or(0), 16);
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
-    assert_eq!(rows.len(), 10);
-    assert_eq!(&rows[0][0], "3");
-    assert_eq!(&rows[0][2], "G-2");
+    assert_eq!(rows.len(), 11);
+    // Both copies of G-1 (lines 2 and 9), in line order with the others.
+    assert_eq!((&rows[0][0], &rows[0][2]), ("2", "G-1"));
+    assert_eq!((&rows[1][0], &rows[1][2]), ("3", "G-2"));
+    assert_eq!((&rows[7][0], &rows[7][2]), ("9", "G-1"));
 }
 
 /// Runs a policy given as text on the hand-checked claims.

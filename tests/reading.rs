@@ -1,11 +1,12 @@
 //! Reading data files: nothing read is lost. Every row is settled or
 //! rejected with its line and reason, and every physical line is a row, a
-//! blank line or the header — a record never spans lines.
+//! blank line or the header — a record never spans lines; every copy of a
+//! duplicated claim_id is rejected, whatever the row order.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
 
 mod common;
 
-use common::{stderr, temp_dir, yibao};
+use common::{stderr, stdout, temp_dir, yibao};
 use std::path::Path;
 
 const HEADER: &str = "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code";
@@ -30,6 +31,113 @@ fn run(dir: &Path, claims: &Path) -> std::process::Output {
         "--out",
         dir.join("out").to_str().unwrap(),
     ])
+}
+
+/// The rows of `rows` in the order `seed` shuffles them into (a fixed
+/// Fisher–Yates driven by a linear congruential generator; seed 0 keeps the
+/// order, 1 reverses it).
+fn shuffled<T: Clone>(rows: &[T], seed: u64) -> Vec<T> {
+    let mut v = rows.to_vec();
+    match seed {
+        0 => {}
+        1 => v.reverse(),
+        _ => {
+            let mut x = seed;
+            for i in (1..v.len()).rev() {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                v.swap(i, (x >> 33) as usize % (i + 1));
+            }
+        }
+    }
+    v
+}
+
+/// "Also on line 4", "also on lines 4 and 9", "also on lines 2, 4 and 9".
+fn also_on(lines: &[usize]) -> String {
+    let s: Vec<String> = lines.iter().map(usize::to_string).collect();
+    match s.as_slice() {
+        [one] => format!("also on line {one}"),
+        [init @ .., last] => format!("also on lines {} and {last}", init.join(", ")),
+        [] => String::new(),
+    }
+}
+
+/// Which copy of a duplicated claim_id was settled used to depend on row
+/// order (the first one read). Every copy is rejected now, each naming the
+/// lines of the others — a copy that is bad for another reason too (C's
+/// second) counts — and the outcome is the same in every order. By hand
+/// (R1, H1 level 1, employee inpatient): B (1,200.00 − 200) × 95% = 950.00,
+/// patient 250.00; D (2,200.00 − 200) × 95% = 1,900.00, patient 300.00;
+/// E (700.00 − 200) × 95% = 475.00, patient 225.00.
+#[test]
+fn every_copy_of_a_duplicated_claim_id_is_rejected_in_any_order() {
+    let rows: Vec<(&str, String)> = vec![
+        ("A", claim("A", "PA1", "1000.00")),
+        ("A", claim("A", "PA2", "2000.00")),
+        ("A", claim("A", "PA3", "3000.00")),
+        ("B", claim("B", "PB", "1200.00")),
+        ("C", claim("C", "PC1", "400.00")),
+        (
+            "C",
+            claim("C", "PC2", "400.00").replace("2025-03-01", "2025-02-30"),
+        ),
+        ("D", claim("D", "PD", "2200.00")),
+        ("E", claim("E", "PE", "700.00")),
+    ];
+    let dir = temp_dir("reading-duplicates");
+    let mut outcomes = Vec::new();
+    for seed in 0..6 {
+        let order = shuffled(&rows, seed);
+        let sub = dir.join(format!("order{seed}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        let claims = sub.join("claims.csv");
+        let body: Vec<&str> = order.iter().map(|(_, l)| l.as_str()).collect();
+        std::fs::write(&claims, format!("{HEADER}\n{}\n", body.join("\n"))).unwrap();
+        let o = run(&sub, &claims);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let settled = common::result_rows(&sub.join("out/claims.csv"));
+        let rejects = common::csv_rows(&sub.join("rejects.csv"));
+        let mut rejected: Vec<String> = rejects.iter().map(|r| r[2].clone()).collect();
+        rejected.sort();
+        outcomes.push((seed, order, settled, rejected, rejects, stdout(&o)));
+    }
+    for (seed, _, settled, rejected, _, _) in &outcomes[1..] {
+        assert_eq!(
+            (settled, rejected),
+            (&outcomes[0].2, &outcomes[0].3),
+            "order {seed} differs from the file order"
+        );
+    }
+    let (_, _, settled, rejected, _, out) = &outcomes[0];
+    assert!(
+        out.contains("claims: 8 read = 3 settled + 5 rejected"),
+        "{out}"
+    );
+    assert_eq!(
+        settled,
+        &[
+            ["B", "950.00", "0.00", "250.00"],
+            ["D", "1900.00", "0.00", "300.00"],
+            ["E", "475.00", "0.00", "225.00"]
+        ]
+    );
+    assert_eq!(rejected, &["A", "A", "A", "C", "C"]);
+    // Each copy names the others' lines (the header is line 1).
+    for (seed, order, _, _, rejects, _) in &outcomes {
+        for r in rejects {
+            let line: usize = r[0].parse().unwrap();
+            let others: Vec<usize> = order
+                .iter()
+                .enumerate()
+                .filter(|(i, (id, _))| *id == r[2] && i + 2 != line)
+                .map(|(i, _)| i + 2)
+                .collect();
+            let want = format!("duplicate claim_id `{}`: {}", r[2], also_on(&others));
+            assert!(r[1].ends_with(&want), "order {seed}: {want} / {r:?}");
+        }
+    }
 }
 
 /// Found while writing these tests: in a file with CRLF line ends

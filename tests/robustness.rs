@@ -536,7 +536,8 @@ fn control_bytes_in_fields_are_shown_escaped() {
     for want in [
         "claims.csv:2: institution_id `H\\u{0}1` is not in the institutions file",
         "claims.csv:3: unknown insured_type `stu\\u{1b}[31mdent`",
-        "claims.csv:5: duplicate claim_id `D\\u{7}`",
+        "claims.csv:4: duplicate claim_id `D\\u{7}`: also on line 5",
+        "claims.csv:5: duplicate claim_id `D\\u{7}`: also on line 4",
     ] {
         assert!(err.contains(want), "{want}\n{err}");
     }

@@ -37,20 +37,25 @@ pub fn load_assessments_from(
     let mut file = open_small_csv(input, COLUMNS)?;
     let mut out = Assessments::default();
     let mut errors = Vec::new();
+    // Where each score was read, to name it in a second one's reason.
+    let mut read_at: HashMap<(String, i32), u64> = HashMap::new();
     let mut rec = Record::default();
     while file.next(&mut rec, &mut errors)? {
         match parse_row(&rec, &file.idx, file.width) {
-            Ok((key, score)) => {
-                let reason = format!("a second score for `{}` in {}", escape(&key.0), key.1);
-                match out.scores.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(_) => {
-                        errors.push(row_error(path, &rec, reason));
-                    }
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(score);
-                    }
+            Ok((key, score)) => match read_at.get(&key) {
+                Some(first) => {
+                    let reason = format!(
+                        "a second score for `{}` in {}: the first is on line {first}",
+                        escape(&key.0),
+                        key.1
+                    );
+                    errors.push(row_error(path, &rec, reason));
                 }
-            }
+                None => {
+                    read_at.insert(key.clone(), rec.line);
+                    out.scores.insert(key, score);
+                }
+            },
             Err(reason) => errors.push(row_error(path, &rec, reason)),
         }
     }

@@ -79,21 +79,28 @@ pub fn load_institutions_from(
         ..Institutions::default()
     };
     let mut errors = Vec::new();
+    // Where each id was first read, to name it in a duplicate's reason.
+    let mut first_line: Vec<u64> = Vec::new();
     let mut rec = Record::default();
     while file.next(&mut rec, &mut errors)? {
         match parse_row(&rec, &file.idx, file.width, extras, &mut out.arena) {
             Ok(inst) => {
-                if out.by_id.contains_key(&inst.id) {
+                if let Some(&i) = out.by_id.get(&inst.id) {
+                    let first = first_line.get(i as usize).copied().unwrap_or(0);
                     errors.push(row_error(
                         path,
                         &rec,
-                        format!("duplicate institution_id `{}`", escape(&inst.id)),
+                        format!(
+                            "duplicate institution_id `{}`: also on line {first}",
+                            escape(&inst.id)
+                        ),
                     ));
                     continue;
                 }
                 let i = u32::try_from(out.rows.len()).unwrap_or(u32::MAX);
                 out.by_id.insert(inst.id.clone(), i);
                 out.rows.push(inst);
+                first_line.push(rec.line);
             }
             Err(reason) => errors.push(row_error(path, &rec, reason)),
         }

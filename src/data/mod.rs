@@ -8,6 +8,7 @@
 
 mod assessments;
 pub(crate) mod claims;
+mod duplicates;
 mod input;
 pub(crate) mod institutions;
 pub mod money;
@@ -114,6 +115,15 @@ pub(crate) fn header_index(
         })
         .collect::<Result<_, _>>()?;
     Ok((names, idx))
+}
+
+/// "a", "a and b", "a, b and c".
+pub(crate) fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// A row that cannot be used: its line, the reason, and its fields as read.
