@@ -1,7 +1,8 @@
 //! Reading data files: nothing read is lost. Every row is settled or
 //! rejected with its line and reason, and every physical line is a row, a
-//! blank line or the header — a record never spans lines; every copy of a
-//! duplicated claim_id is rejected, whatever the row order.
+//! blank line or the header — a record never spans lines; a rejected row of
+//! any width reaches the reject file as read; every copy of a duplicated
+//! claim_id is rejected, whatever the row order.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
 
 mod common;
@@ -31,6 +32,59 @@ fn run(dir: &Path, claims: &Path) -> std::process::Output {
         "--out",
         dir.join("out").to_str().unwrap(),
     ])
+}
+
+/// A row with more fields than the header is the very row a reject file is
+/// for: it used to stop the run (exit 2, "found record with 17 fields", a
+/// half-written reject file). Rows of any width are written as read: extra
+/// fields in columns `extra_1`…, missing ones left empty. By hand (R1, H1
+/// level 1, employee inpatient: (cost − 200) × 95%): R1 (1,200.00 − 200) ×
+/// 95% = 950.00, patient 250.00; R4 (700.00 − 200) × 95% = 475.00, patient 225.00.
+#[test]
+fn the_reject_file_holds_rows_of_any_width() {
+    let dir = temp_dir("reading-widths");
+    let claims = dir.join("claims.csv");
+    let wide = format!("{},x,y,z", claim("R2", "P2", "100.00"));
+    let narrow = "R3,P3,employee,false,50,H1,inpatient,2025-03-01,2025-03-05,100.00";
+    std::fs::write(
+        &claims,
+        format!(
+            "{HEADER}\n{}\n{wide}\n{narrow}\n{}\n",
+            claim("R1", "P1", "1200.00"),
+            claim("R4", "P4", "700.00")
+        ),
+    )
+    .unwrap();
+    let o = run(&dir, &claims);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("claims: 4 read = 2 settled + 2 rejected"),
+        "{}",
+        stdout(&o)
+    );
+    let mut r = csv::Reader::from_path(dir.join("rejects.csv")).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let mut want: Vec<String> = ["line", "reason"].map(String::from).to_vec();
+    want.extend(HEADER.split(',').map(String::from));
+    want.extend(["extra_1", "extra_2", "extra_3"].map(String::from));
+    assert_eq!(header, want);
+    let rows: Vec<Vec<String>> = r
+        .records()
+        .map(|x| x.unwrap().iter().map(String::from).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][..2], ["3", "has 17 fields, the header has 14"]);
+    assert_eq!(rows[0][2..].join(","), wide);
+    assert_eq!(rows[1][..2], ["4", "has 10 fields, the header has 14"]);
+    assert_eq!(rows[1][2..12].join(","), narrow);
+    assert!(rows[1][12..].iter().all(String::is_empty), "{:?}", rows[1]);
+    assert_eq!(
+        common::result_rows(&dir.join("out/claims.csv")),
+        [
+            ["R1", "950.00", "0.00", "250.00"],
+            ["R4", "475.00", "0.00", "225.00"]
+        ]
+    );
 }
 
 /// The rows of `rows` in the order `seed` shuffles them into (a fixed

@@ -199,19 +199,31 @@ pub(crate) fn print_row_errors(rows: &[RowError], limit: usize) {
     }
 }
 
+/// Writes the rows that were not settled, each as read with its line and
+/// reason: columns `line`, `reason`, the file's header, and for a row with
+/// more fields than the header as many more as it needs (`extra_1`, …); a
+/// row with fewer has the rest empty.
 pub(crate) fn write_rejects(
     path: &Path,
     header: &[String],
     rows: &[RowError],
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
+    let width = rows
+        .iter()
+        .map(|r| r.raw.len())
+        .fold(header.len(), usize::max);
     let mut h = vec!["line".to_string(), "reason".to_string()];
     h.extend(header.iter().cloned());
+    h.extend((1..=width - header.len()).map(|k| format!("extra_{k}")));
     w.write_record(&h)?;
     for r in rows {
-        let mut rec = vec![r.line.to_string(), r.reason.clone()];
-        rec.extend(r.raw.iter().cloned());
-        rec.resize(h.len().max(rec.len()), String::new());
+        let line = r.line.to_string();
+        let mut rec: Vec<&str> = Vec::with_capacity(h.len());
+        rec.push(&line);
+        rec.push(&r.reason);
+        rec.extend(r.raw.iter().map(String::as_str));
+        rec.resize(h.len(), "");
         w.write_record(&rec)?;
     }
     w.flush()
