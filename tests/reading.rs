@@ -2,7 +2,8 @@
 //! rejected with its line and reason, and every physical line is a row, a
 //! blank line or the header — a record never spans lines; a rejected row of
 //! any width reaches the reject file as read; every copy of a duplicated
-//! claim_id is rejected, whatever the row order.
+//! claim_id is rejected, whatever the row order; a header that names a
+//! column twice is refused.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
 
 mod common;
@@ -191,6 +192,89 @@ fn every_copy_of_a_duplicated_claim_id_is_rejected_in_any_order() {
             let want = format!("duplicate claim_id `{}`: {}", r[2], also_on(&others));
             assert!(r[1].ends_with(&want), "order {seed}: {want} / {r:?}");
         }
+    }
+}
+
+/// A header that names a column twice used to be read with the first copy;
+/// which one holds the data is anyone's guess, so the file is refused,
+/// naming the column and both places — claims, institutions and assessments alike.
+#[test]
+fn a_header_that_names_a_column_twice_is_refused() {
+    let dir = temp_dir("reading-header");
+    let hand = "tests/fixtures/hand/r1";
+    let claims = dir.join("claims.csv");
+    std::fs::write(
+        &claims,
+        format!("{HEADER},claim_id\n{},X\n", claim("A", "P1", "1000.00")),
+    )
+    .unwrap();
+    let insts = std::fs::read_to_string(format!("{hand}/institutions.csv")).unwrap();
+    let mut lines = insts.lines();
+    let bad_insts = dir.join("institutions.csv");
+    std::fs::write(
+        &bad_insts,
+        format!(
+            "{},level\n{}\n",
+            lines.next().unwrap(),
+            lines
+                .map(|l| format!("{l},1"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+    )
+    .unwrap();
+    let assessments = dir.join("assessments.csv");
+    std::fs::write(
+        &assessments,
+        "institution_id,year,score,score\nH1,2025,90,80\nH2,2025,90,80\nH3,2025,90,80\nYGT01,2025,90,80\n",
+    )
+    .unwrap();
+    let hand_claims = format!("{hand}/claims.csv");
+    let hand_insts = format!("{hand}/institutions.csv");
+    let cases: [(&str, Vec<&str>, &str); 3] = [
+        (
+            "claims",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                claims.to_str().unwrap(),
+                "--institutions",
+                &hand_insts,
+            ],
+            "claims.csv`: the header has `claim_id` twice (columns 1 and 15)",
+        ),
+        (
+            "institutions",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                &hand_claims,
+                "--institutions",
+                bad_insts.to_str().unwrap(),
+            ],
+            "institutions.csv`: the header has `level` twice (columns 3 and 9)",
+        ),
+        (
+            "assessments",
+            vec![
+                "run",
+                "policies/chengdu.policy",
+                "--claims",
+                &hand_claims,
+                "--institutions",
+                &hand_insts,
+                "--assessments",
+                assessments.to_str().unwrap(),
+            ],
+            "assessments.csv`: the header has `score` twice (columns 3 and 4)",
+        ),
+    ];
+    for (what, args, want) in cases {
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(1), "{what}: {}", stderr(&o));
+        assert!(stderr(&o).contains(want), "{what}: {}", stderr(&o));
     }
 }
 

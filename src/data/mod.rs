@@ -85,7 +85,9 @@ pub enum DataError {
 }
 
 /// The columns of a header, and the index of each wanted one: a file that
-/// lacks one is refused. A non-UTF-8 header is named. Names are trimmed.
+/// lacks one, or names a column twice (which copy holds the data would be a
+/// guess), is refused. A non-UTF-8 header is named. Names are trimmed; empty
+/// ones (a trailing comma) may repeat, as nothing can refer to them.
 pub(crate) fn header_index(
     path: &std::path::Path,
     header: &records::Record,
@@ -103,6 +105,34 @@ pub(crate) fn header_index(
                 .map_err(|_| format(encoding_message(h)))
         })
         .collect::<Result<_, _>>()?;
+    let mut columns_of: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, n) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+        columns_of.entry(n.as_str()).or_default().push(i + 1);
+    }
+    let mut repeated = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match columns_of.get(n.as_str()) {
+            Some(at) if at.len() > 1 && at[0] == i + 1 => {
+                let cols: Vec<String> = at.iter().map(usize::to_string).collect();
+                let times = match at.len() {
+                    2 => "twice".to_string(),
+                    k => format!("{k} times"),
+                };
+                repeated.push(format!(
+                    "`{}` {times} (columns {})",
+                    escape(n),
+                    and_list(&cols)
+                ));
+            }
+            _ => {}
+        }
+    }
+    if !repeated.is_empty() {
+        return Err(format(format!(
+            "the header has {}: which copy holds the data cannot be told; rename or remove the others",
+            repeated.join(", ")
+        )));
+    }
     let idx = wanted
         .iter()
         .map(|w| {
