@@ -386,11 +386,12 @@ fn bad_rows_fail_the_run_with_line_and_reason() {
         "bad-claims.csv:6: total_cost `1000.005`: more than 2 decimals",
         "bad-claims.csv:7: total_cost `1e5`: not a number",
         "bad-claims.csv:8: self_pay_cost 200.00 is above total_cost 100.00",
-        "bad-claims.csv:9: duplicate claim_id `G-1`",
+        "bad-claims.csv:2: duplicate claim_id `G-1`: also on line 9",
+        "bad-claims.csv:9: duplicate claim_id `G-1`: also on line 2",
         "bad-claims.csv:10: admit_date `2025-02-30` is not a date",
         "bad-claims.csv:11: has 10 fields, the header has 14",
         "bad-claims.csv:12: unknown visit_type `clinic`",
-        "10 of 11 claim rows cannot be settled",
+        "11 of 12 claim rows cannot be settled",
     ] {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
@@ -412,7 +413,7 @@ fn reject_file_settles_the_good_rows_and_accounts_for_every_row() {
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
-        stdout(&o).contains("claims: 11 read = 1 settled + 10 rejected"),
+        stdout(&o).contains("claims: 12 read = 1 settled + 11 rejected"),
         "{}",
         stdout(&o)
     );
@@ -420,9 +421,11 @@ fn reject_file_settles_the_good_rows_and_accounts_for_every_row() {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     assert_eq!(r.headers().map(|h| h.len()).unwrap_or(0), 16);
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.expect("row")).collect();
-    assert_eq!(rows.len(), 10);
-    assert_eq!(&rows[0][0], "3");
-    assert_eq!(&rows[0][2], "G-2");
+    assert_eq!(rows.len(), 11);
+    // Both copies of G-1 (lines 2 and 9), in line order with the others.
+    assert_eq!((&rows[0][0], &rows[0][2]), ("2", "G-1"));
+    assert_eq!((&rows[1][0], &rows[1][2]), ("3", "G-2"));
+    assert_eq!((&rows[7][0], &rows[7][2]), ("9", "G-1"));
 }
 
 /// Runs a policy given as text on the hand-checked claims.
@@ -568,4 +571,129 @@ fn gen_is_deterministic_and_its_data_settles() {
     for f in ["claims.csv", "ledger.csv", "institution_months.csv"] {
         assert_eq!(bytes(&one, f), bytes(&two, f), "{f}");
     }
+}
+
+/// Exit 1 for a problem in the data, 2 only for usage and I/O errors. A
+/// row with more fields than the header used to exit 2 with `--reject-file`
+/// (writing the reject file failed on it, "found record with 17 fields"); now
+/// it is written there and the run goes on. Ten claims of
+/// 9,999,999,999,999,999.99 yuan at one institution in one month sum to
+/// about 10^19 fen, past the 9.22 × 10^18 an i64 holds: exit 1, as is a
+/// policy that reads an assessment score no file gives.
+#[test]
+fn data_problems_exit_1_usage_and_io_errors_exit_2() {
+    let dir = temp_dir("cli-exit-codes");
+    let header = "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code";
+    let row = |id: &str, total: &str| {
+        format!("{id},P-{id},employee,false,50,H1,outpatient_general,2025-03-01,2025-03-01,{total},{total},0.00,J18,")
+    };
+    let write = |name: &str, rows: &[String]| {
+        let p = dir.join(name);
+        std::fs::write(&p, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let insts = "tests/fixtures/hand/r1/institutions.csv";
+    let huge: Vec<String> = (0..10)
+        .map(|i| row(&format!("B{i}"), "9999999999999999.99"))
+        .collect();
+    let huge = write("huge.csv", &huge);
+    let wide = write(
+        "wide.csv",
+        &[
+            row("W1", "100.00"),
+            format!("{},x,y,z", row("W2", "100.00")),
+        ],
+    );
+    let rejects = dir.join("rejects.csv");
+    let rejects = rejects.to_str().unwrap();
+    let cases: [(&str, Vec<&str>, i32, &str); 6] = [
+        (
+            "totals too large to add",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                &huge,
+                "--institutions",
+                insts,
+            ],
+            1,
+            "error: the totals are too large to add up",
+        ),
+        (
+            "a missing assessment score",
+            vec![
+                "run",
+                "policies/chengdu.policy",
+                HAND[0],
+                HAND[1],
+                HAND[2],
+                HAND[3],
+            ],
+            1,
+            "error: no assessment score for this unit and year",
+        ),
+        (
+            "a bad row",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                &wide,
+                "--institutions",
+                insts,
+            ],
+            1,
+            "wide.csv:3: has 17 fields, the header has 14",
+        ),
+        (
+            "a bad row, rejected",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                &wide,
+                "--institutions",
+                insts,
+                "--reject-file",
+                rejects,
+            ],
+            0,
+            "",
+        ),
+        (
+            "a reject file that cannot be written",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                &wide,
+                "--institutions",
+                insts,
+                "--reject-file",
+                "no/such/dir/rejects.csv",
+            ],
+            2,
+            "cannot write `no/such/dir/rejects.csv`",
+        ),
+        (
+            "a claims file that is not there",
+            vec![
+                "run",
+                "policies/r1.policy",
+                "--claims",
+                "no/such.csv",
+                "--institutions",
+                insts,
+            ],
+            2,
+            "cannot read `no/such.csv`",
+        ),
+    ];
+    for (what, args, code, says) in cases {
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(code), "{what}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{what}: {}", stderr(&o));
+    }
+    assert_eq!(common::csv_rows(&dir.join("rejects.csv")).len(), 1);
 }

@@ -83,3 +83,59 @@ fn a_policy_without_tests_is_an_error() {
         stderr(&o)
     );
 }
+
+/// Control characters in a test's name or a claim's id are printed escaped:
+/// the report shows what is there, and an escape sequence cannot clear or
+/// recolour the terminal.
+#[test]
+fn control_characters_in_names_are_printed_escaped() {
+    let dir = common::temp_dir("policytest-escapes");
+    let file = dir.join("escapes.test.toml");
+    let policy = root().join("policies/r1.policy");
+    std::fs::write(
+        &file,
+        format!(
+            r#"policy = "{}"
+
+[[institution]]
+institution_id = "H1"
+level = 1
+annual_budget = 10000
+
+[[test]]
+name = "clears\u001b[2Jthe screen"
+[[test.claim]]
+claim_id = "X\u0007"
+insured_type = "employee"
+institution_id = "H1"
+visit_type = "inpatient"
+discharge_date = 2025-03-10
+total_cost = 10200
+expect = {{ fund_paid = "1.00" }}
+
+[[test]]
+name = "a bad row"
+[[test.claim]]
+insured_type = "employee"
+institution_id = "H\u0000"
+visit_type = "inpatient"
+discharge_date = 2025-03-10
+total_cost = 100
+"#,
+            policy.display()
+        ),
+    )
+    .unwrap();
+    let o = yibao(&["test", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    for want in [
+        "FAIL  clears\\u{1b}[2Jthe screen (line 8)",
+        // (10,200 − 200) × 95% = 9,500.00
+        "claim X\\u{7} (line 10): fund_paid expected 1.00, got 9500.00",
+        "institution_id `H\\u{0}` is not in the institutions file",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
+    assert!(!o.stdout.iter().any(|&b| b < 0x20 && b != b'\n'), "{out:?}");
+}

@@ -352,3 +352,232 @@ fn an_overflow_names_the_claim_and_the_rule() {
     }
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The claims header of the data contract.
+const CLAIMS_HEADER: &str = "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code";
+
+/// A good R1 claim at the tiny fixture's H1, with this id and disease code.
+fn claim_line(id: &str, disease: &str) -> String {
+    format!("{id},P-{id},employee,false,50,H1,inpatient,2025-03-01,2025-03-05,1000.00,0.00,0.00,{disease},")
+}
+
+/// Runs R1 on `claims` (tiny institutions) with a reject file and results.
+fn run_rejecting(dir: &Path, claims: &Path) -> std::process::Output {
+    common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+        "--reject-file",
+        dir.join("rejects.csv").to_str().unwrap(),
+        "--out",
+        dir.join("out").to_str().unwrap(),
+    ])
+}
+
+/// `(line, reason)` of each row of a reject file.
+fn rejects(dir: &Path) -> Vec<(String, String)> {
+    common::csv_rows(&dir.join("rejects.csv"))
+        .into_iter()
+        .map(|r| (r[0].clone(), r[1].clone()))
+        .collect()
+}
+
+/// Found in the field: one unclosed quote on line 10 of a 3,000-claim file
+/// swallowed every later row into one field ("9 read = 8 settled + 1
+/// rejected", exit 0). A record never spans lines: that line is rejected, the
+/// 2,999 others settle.
+#[test]
+fn an_unclosed_quote_costs_only_its_own_line() {
+    let dir = common::temp_dir("robustness-unclosed-quote");
+    let o = common::yibao(&["gen", "--claims", "3000", "--out", dir.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let claims = dir.join("claims.csv");
+    let text = std::fs::read_to_string(&claims).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    assert_eq!(lines.len(), 3001);
+    // Line 10 (the header is line 1): a quote opens disease_code, the 13th field.
+    let mut fields: Vec<String> = lines[9].split(',').map(String::from).collect();
+    fields[12] = format!("\"{}", fields[12]);
+    lines[9] = fields.join(",");
+    std::fs::write(&claims, lines.join("\n") + "\n").unwrap();
+    let o = common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        dir.join("institutions.csv").to_str().unwrap(),
+        "--reject-file",
+        dir.join("rejects.csv").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("claims: 3000 read = 2999 settled + 1 rejected"),
+        "{out}"
+    );
+    let r = rejects(&dir);
+    assert_eq!(r.len(), 1, "{r:?}");
+    assert_eq!(r[0].0, "10");
+    assert!(
+        r[0].1
+            .contains("a quote opened in disease_code is not closed on this line"),
+        "{r:?}"
+    );
+}
+
+/// Each way a record could span lines is an error of its own line, and
+/// every physical line is counted: line 3 opens a quote that line 4 closes
+/// (both rejected: 4 has 2 fields), line 6 is blank (skipped, said so), 7
+/// holds a carriage return inside quotes and 8 one outside, 9 is exactly
+/// 65,536 bytes long (the limit: settled) and 10 one byte longer (rejected);
+/// line 2 ends in CRLF, line 11 has no line end. 9 rows read (lines 2–5 and
+/// 7–11), 4 settled (2, 5, 9, 11), 5 rejected (3, 4, 7, 8, 10).
+#[test]
+fn records_never_span_lines() {
+    let dir = common::temp_dir("robustness-lines");
+    let long = |id: &str, len: usize| {
+        let base = claim_line(id, "");
+        let pad = "J".repeat(len - base.len());
+        claim_line(id, &pad)
+    };
+    let at_limit = long("A6", 65_536);
+    let over = long("A7", 65_537);
+    assert_eq!((at_limit.len(), over.len()), (65_536, 65_537));
+    let text = [
+        format!("{CLAIMS_HEADER}\n"),
+        format!("{}\r\n", claim_line("A1", "J18")),
+        format!("{}\n", claim_line("A2", "\"J1")),
+        "8\",\n".to_string(),
+        format!("{}\n", claim_line("A3", "J18")),
+        "\n".to_string(),
+        format!("{}\n", claim_line("A4", "\"J1\r8\"")),
+        format!("{}\n", claim_line("A5", "J1\r8")),
+        format!("{at_limit}\n"),
+        format!("{over}\n"),
+        claim_line("A8", "J18"),
+    ]
+    .concat();
+    let claims = dir.join("claims.csv");
+    std::fs::write(&claims, text).unwrap();
+    let o = run_rejecting(&dir, &claims);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("claims: 9 read = 4 settled + 5 rejected"),
+        "{out}"
+    );
+    let r = rejects(&dir);
+    let lines: Vec<&str> = r.iter().map(|(l, _)| l.as_str()).collect();
+    assert_eq!(lines, ["3", "4", "7", "8", "10"], "{r:?}");
+    for (k, want) in [
+        (
+            0,
+            "a quote opened in disease_code is not closed on this line",
+        ),
+        (1, "has 2 fields, the header has 14"),
+        (2, "a carriage return (`\\r`) inside the line"),
+        (3, "a carriage return (`\\r`) inside the line"),
+        (4, "the line is longer than 65,536 bytes"),
+    ] {
+        assert!(r[k].1.contains(want), "{want}: {r:?}");
+    }
+    let settled: Vec<String> = common::result_rows(&dir.join("out/claims.csv"))
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(settled, ["A1", "A3", "A6", "A8"]);
+    assert!(
+        common::stderr(&o).contains("1 blank line (line 6) skipped"),
+        "{}",
+        common::stderr(&o)
+    );
+}
+
+/// Control bytes in a field (a NUL, an escape sequence, a bell) are shown
+/// escaped wherever the field's text is printed — row errors, reject
+/// reasons, an evaluation error's claim — so that a terminal shows what is
+/// there and is not driven by it; the reject file keeps the row as read.
+#[test]
+fn control_bytes_in_fields_are_shown_escaped() {
+    let dir = common::temp_dir("robustness-control-bytes");
+    let claims = dir.join("claims.csv");
+    let row = |id: &str, ty: &str, inst: &str| {
+        format!(
+            "{id},P1,{ty},false,50,{inst},inpatient,2025-03-01,2025-03-05,1000.00,0.00,0.00,J18,\n"
+        )
+    };
+    std::fs::write(
+        &claims,
+        [
+            format!("{CLAIMS_HEADER}\n"),
+            row("C1", "employee", "H\x001"),
+            row("C2", "stu\x1b[31mdent", "H1"),
+            row("D\x07", "employee", "H1"),
+            row("D\x07", "employee", "H1"),
+            row("C5", "employee", "H1"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = common::stderr(&o);
+    for want in [
+        "claims.csv:2: institution_id `H\\u{0}1` is not in the institutions file",
+        "claims.csv:3: unknown insured_type `stu\\u{1b}[31mdent`",
+        "claims.csv:4: duplicate claim_id `D\\u{7}`: also on line 5",
+        "claims.csv:5: duplicate claim_id `D\\u{7}`: also on line 4",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+    let raw_controls = |s: &[u8]| s.iter().any(|&b| b < 0x20 && b != b'\n');
+    assert!(!raw_controls(&o.stderr), "{err:?}");
+
+    // The reject file: reasons escaped, fields as read.
+    let o = run_rejecting(&dir, &claims);
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let rows = common::csv_rows(&dir.join("rejects.csv"));
+    assert_eq!(
+        rows[0][1],
+        "institution_id `H\\u{0}1` is not in the institutions file"
+    );
+    assert_eq!(rows[0][7], "H\u{0}1");
+    assert_eq!(rows[2][2], "D\u{7}");
+
+    // An evaluation error names its claim escaped.
+    let policy = dir.join("huge.policy");
+    std::fs::write(
+        &policy,
+        "param 倍数: count = 100000000000000000000\n\
+         layer fund_paid {\n  rule 放大 {\n    pay claim.total_cost * 倍数 * 倍数 round\n  }\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &claims,
+        format!("{CLAIMS_HEADER}\nBIG\x1b[2J1,P1,employee,false,50,H1,inpatient,2025-03-01,2025-03-05,9999999999999999.99,0.00,0.00,J18,\n"),
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        policy.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = common::stderr(&o);
+    assert!(err.contains("claim `BIG\\u{1b}[2J1` ("), "{err}");
+    assert!(!raw_controls(&o.stderr), "{err:?}");
+}

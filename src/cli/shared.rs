@@ -2,7 +2,7 @@
 //! did not load and of runtime errors, and the reject file.
 
 use super::Status;
-use crate::data::{load_claims, load_institutions, Claims, Institutions, RowError};
+use crate::data::{escape, load_claims, load_institutions, Claims, Institutions, RowError};
 use crate::eval::EvalError;
 use clap::Args;
 use std::path::Path;
@@ -155,10 +155,14 @@ impl Drop for Stages {
 pub(crate) fn report_eval_error(claims: &Path, policy: &Path, e: &EvalError) {
     let mut msg = format!("error: {}", e.message);
     if let Some((id, line)) = &e.claim {
-        msg.push_str(&format!("\n  claim `{id}` ({}:{line})", claims.display()));
+        msg.push_str(&format!(
+            "\n  claim `{}` ({}:{line})",
+            escape(id),
+            claims.display()
+        ));
     }
     if let Some(unit) = &e.unit {
-        msg.push_str(&format!("\n  settling {unit}"));
+        msg.push_str(&format!("\n  settling {}", escape(unit)));
     }
     if let Some(rule) = &e.rule {
         msg.push_str(&format!("\n  in {rule}"));
@@ -195,19 +199,31 @@ pub(crate) fn print_row_errors(rows: &[RowError], limit: usize) {
     }
 }
 
+/// Writes the rows that were not settled, each as read with its line and
+/// reason: columns `line`, `reason`, the file's header, and for a row with
+/// more fields than the header as many more as it needs (`extra_1`, …); a
+/// row with fewer has the rest empty.
 pub(crate) fn write_rejects(
     path: &Path,
     header: &[String],
     rows: &[RowError],
 ) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
+    let width = rows
+        .iter()
+        .map(|r| r.raw.len())
+        .fold(header.len(), usize::max);
     let mut h = vec!["line".to_string(), "reason".to_string()];
     h.extend(header.iter().cloned());
+    h.extend((1..=width - header.len()).map(|k| format!("extra_{k}")));
     w.write_record(&h)?;
     for r in rows {
-        let mut rec = vec![r.line.to_string(), r.reason.clone()];
-        rec.extend(r.raw.iter().cloned());
-        rec.resize(h.len().max(rec.len()), String::new());
+        let line = r.line.to_string();
+        let mut rec: Vec<&str> = Vec::with_capacity(h.len());
+        rec.push(&line);
+        rec.push(&r.reason);
+        rec.extend(r.raw.iter().map(String::as_str));
+        rec.resize(h.len(), "");
         w.write_record(&rec)?;
     }
     w.flush()
@@ -242,6 +258,18 @@ pub(crate) fn load_inputs(
             });
         }
     };
+    for (path, count) in [
+        (institutions, insts.line_count),
+        (claims_path, claims.line_count),
+    ] {
+        if let Some(first) = count.first_blank {
+            let which = match count.blank {
+                1 => format!("1 blank line (line {first})"),
+                n => format!("{n} blank lines (the first: line {first})"),
+            };
+            clock.note(&format!("note: `{}`: {which} skipped", path.display()));
+        }
+    }
     for (path, enc) in [
         (institutions, insts.decoded_from),
         (claims_path, claims.decoded_from),

@@ -2,6 +2,7 @@
 //! and report what they did not exercise.
 
 use super::Status;
+use crate::data::escape;
 use crate::policytest::{run_file, test_file_of, Report};
 use clap::Args;
 use rust_decimal::Decimal;
@@ -89,7 +90,8 @@ pub fn run(args: &TestArgs) -> Status {
                 }
             }
             Err(e) => {
-                eprintln!("error: {}", e.trim_end());
+                let lines: Vec<String> = e.trim_end().lines().map(escape).collect();
+                eprintln!("error: {}", lines.join("\n"));
                 status = status.max_with(Status::Problems);
             }
         }
@@ -102,7 +104,9 @@ pub fn run(args: &TestArgs) -> Status {
     status
 }
 
-/// The report of one file: each test, its failures, and the coverage.
+/// The report of one file: each test, its failures, and the coverage. Names
+/// and messages are the file's text: control characters in them are shown
+/// escaped, so that they cannot drive the terminal.
 pub fn render(r: &Report) -> String {
     let mut s = format!("{} ({})\n", r.file.display(), r.policy.display());
     for c in &r.cases {
@@ -110,12 +114,13 @@ pub fn render(r: &Report) -> String {
             let plural = if c.checks == 1 { "" } else { "s" };
             s.push_str(&format!(
                 "  ok    {} ({} check{plural})\n",
-                c.name, c.checks
+                escape(&c.name),
+                c.checks
             ));
         } else {
-            s.push_str(&format!("  FAIL  {} (line {})\n", c.name, c.line));
+            s.push_str(&format!("  FAIL  {} (line {})\n", escape(&c.name), c.line));
             for f in &c.failures {
-                s.push_str(&format!("        {f}\n"));
+                s.push_str(&format!("        {}\n", escape(f)));
             }
         }
     }

@@ -3,9 +3,10 @@
 //! institution, or an alliance by its `alliance_id`. Like institutions, the
 //! file is small, so any bad row fails the load, listed with its line.
 
-use super::institutions::{all_or_nothing, csv_error, open_small_csv, row_error};
+use super::institutions::{all_or_nothing, open_small_csv};
 use super::money::{parse_count, parse_decimal, trim};
-use super::{DataError, RowError};
+use super::records::Record;
+use super::{escape, row_error, shown, DataError, RowError};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 use std::path::Path;
@@ -33,37 +34,37 @@ pub fn load_assessments_from(
     input: &super::Input,
 ) -> Result<Assessments, (DataError, Vec<RowError>)> {
     let path = input.path();
-    let (mut rdr, header, idx, _) = open_small_csv(input, COLUMNS)?;
+    let mut file = open_small_csv(input, COLUMNS)?;
     let mut out = Assessments::default();
     let mut errors = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err((csv_error(path, e), errors)),
-        }
-        let line = rec.position().map_or(0, |p| p.line());
-        match parse_row(&rec, &idx, header.len()) {
-            Ok((key, score)) => {
-                let reason = format!("a second score for `{}` in {}", key.0, key.1);
-                match out.scores.entry(key) {
-                    std::collections::hash_map::Entry::Occupied(_) => {
-                        errors.push(row_error(path, line, &rec, reason));
-                    }
-                    std::collections::hash_map::Entry::Vacant(v) => {
-                        v.insert(score);
-                    }
+    // Where each score was read, to name it in a second one's reason.
+    let mut read_at: HashMap<(String, i32), u64> = HashMap::new();
+    let mut rec = Record::default();
+    while file.next(&mut rec, &mut errors)? {
+        match parse_row(&rec, &file.idx, file.width) {
+            Ok((key, score)) => match read_at.get(&key) {
+                Some(first) => {
+                    let reason = format!(
+                        "a second score for `{}` in {}: the first is on line {first}",
+                        escape(&key.0),
+                        key.1
+                    );
+                    errors.push(row_error(path, &rec, reason));
                 }
-            }
-            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+                None => {
+                    read_at.insert(key.clone(), rec.line);
+                    out.scores.insert(key, score);
+                }
+            },
+            Err(reason) => errors.push(row_error(path, &rec, reason)),
         }
     }
+    file.finish().map_err(|e| (e, vec![]))?;
     all_or_nothing(path, out, errors, "assessment")
 }
 
 fn parse_row(
-    rec: &csv::ByteRecord,
+    rec: &Record,
     idx: &[usize],
     width: usize,
 ) -> Result<((String, i32), Decimal), String> {
@@ -77,7 +78,7 @@ fn parse_row(
     if id.is_empty() {
         return Err("institution_id is empty".into());
     }
-    let shown = |i: usize| String::from_utf8_lossy(field(i)).into_owned();
+    let shown = |i: usize| shown(field(i));
     let year = parse_count(field(1))
         .ok()
         .and_then(|y| i32::try_from(y).ok())

@@ -1,15 +1,16 @@
 //! `claims.csv` → [`Claims`]: one compact, typed row per claim; every row
-//! that cannot be settled becomes a [`RowError`].
+//! that cannot be settled becomes a [`RowError`], and so does every copy of
+//! a claim_id that more than one row has.
 
-use super::institutions::{csv_error, parse_extra, row_error};
+use super::institutions::parse_extra;
 use super::money::{parse_count, parse_money, trim};
-use super::{header_index, Arena, DataError, Extra, Input, Institutions, RowError, TextRef};
+use super::records::{self, LineCount, Lines, Next, Record};
+use super::{header_index, row_error, shown, Arena, DataError, Extra, Input, Institutions};
+use super::{RowError, TextRef};
 use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
 use rust_decimal::Decimal;
-use rustc_hash::FxHasher;
-use std::hash::{Hash, Hasher};
 use std::path::Path;
 
 /// One claim, typed. Text lives in the [`Claims`] arena.
@@ -47,8 +48,10 @@ pub struct Claims {
     pub patients: Vec<TextRef>,
     /// Values of policy-declared extra columns: `extras[column][claim]`.
     pub extras: Vec<Vec<Extra>>,
-    /// Rows read from the file (data rows, header excluded).
+    /// Rows read from the file (data rows, header excluded), good and bad.
     pub rows_read: u64,
+    /// The file's physical lines: the header, the rows read, blank lines.
+    pub line_count: LineCount,
     /// The file's header, for the reject file.
     pub header: Vec<String>,
     /// The encoding the file was decoded from, when it was not UTF-8.
@@ -110,23 +113,15 @@ pub fn load_claims_from(
     extras: &[ExtraField],
 ) -> Result<(Claims, Vec<RowError>), DataError> {
     let path = input.path();
-    let (mut rdr, decoded_from) = open_claims(input)?;
-    let header = rdr.byte_headers().map_err(|e| csv_error(path, e))?.clone();
+    let (mut lines, header, decoded_from) = records::open(input)?;
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let idx = header_index(path, &header, &wanted)?;
+    let (names, idx) = header_index(path, &header, &wanted)?;
 
     let mut claims = Claims {
         decoded_from,
         extras: vec![Vec::new(); extras.len()],
-        header: header
-            .iter()
-            .map(|h| {
-                String::from_utf8_lossy(h)
-                    .trim_start_matches('\u{feff}')
-                    .to_string()
-            })
-            .collect(),
+        header: header.to_strings(),
         ..Claims::default()
     };
     // Patients are grouped, and duplicate ids found, by sorting once all rows are
@@ -134,27 +129,25 @@ pub fn load_claims_from(
     // misses the cache on nearly every row.
     let mut patient_of: Vec<TextRef> = Vec::new();
     let mut errors = Vec::new();
-    let mut rec = csv::ByteRecord::new();
+    // The claim_id of each bad row as wide as the header (its columns can be
+    // trusted), with its error: a duplicate of a good row's id rejects both.
+    let mut bad_ids: Vec<(usize, String)> = Vec::new();
+    let mut rec = Record::default();
     let mut row_extras = Vec::with_capacity(extras.len());
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                // An unreadable row (e.g. an unterminated quote): report and go on.
+        let next = lines.next(&mut rec).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        match next {
+            Next::End => break,
+            Next::Bad(e) => {
                 claims.rows_read += 1;
-                let line = e.position().map_or(0, |p| p.line());
-                errors.push(RowError {
-                    file: path.to_path_buf(),
-                    line,
-                    reason: e.to_string(),
-                    raw: vec![],
-                });
+                errors.push(row_error(path, &rec, e.reason(&names)));
                 continue;
             }
+            Next::Record => claims.rows_read += 1,
         }
-        claims.rows_read += 1;
-        let line = rec.position().map_or(0, |p| p.line());
         row_extras.clear();
         match parse_row(
             &rec,
@@ -164,7 +157,6 @@ pub fn load_claims_from(
             extras,
             &mut claims,
             &mut row_extras,
-            line,
         ) {
             Ok((claim, patient)) => {
                 for (col, v) in claims.extras.iter_mut().zip(row_extras.drain(..)) {
@@ -173,14 +165,21 @@ pub fn load_claims_from(
                 claims.rows.push(claim);
                 patient_of.push(patient);
             }
-            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+            Err(reason) => {
+                let id = rec
+                    .get(idx[0])
+                    .map(trim)
+                    .filter(|_| rec.len() == header.len());
+                if let Some(Ok(id)) = id.filter(|id| !id.is_empty()).map(std::str::from_utf8) {
+                    bad_ids.push((errors.len(), id.to_string()));
+                }
+                errors.push(row_error(path, &rec, reason));
+            }
         }
     }
-    let dups = claims.drop_duplicates(&mut patient_of);
-    if !dups.is_empty() {
-        errors.extend(reread_rows(input, &dups)?);
-        errors.sort_by_key(|e| e.line);
-    }
+    claims.line_count = lines.count();
+    claims.line_count.check(path, claims.rows_read)?;
+    claims.reject_duplicates(input, &mut patient_of, &mut errors, &bad_ids)?;
     claims.put_in_settlement_order(&patient_of);
     Ok((claims, errors))
 }
@@ -194,52 +193,62 @@ fn prefix16(s: &str) -> u128 {
 }
 
 impl Claims {
-    /// Removes rows whose claim_id an earlier row already has; returns their
-    /// lines and ids, in line order.
-    fn drop_duplicates(&mut self, patient_of: &mut Vec<TextRef>) -> Vec<(u64, String)> {
-        let mut by_hash: Vec<(u64, u32)> = self
-            .rows
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let mut h = FxHasher::default();
-                self.text(c.id).hash(&mut h);
-                (h.finish(), i as u32)
-            })
-            .collect();
-        by_hash.sort_unstable();
-        let mut dup = vec![false; self.rows.len()];
-        let mut found = false;
-        for run in by_hash.chunk_by(|a, b| a.0 == b.0).filter(|r| r.len() > 1) {
-            // Rows of a run are in file order; a row is a duplicate when an
-            // earlier row of the run has the same id (equal hashes may differ).
-            for (k, &(_, i)) in run.iter().enumerate() {
-                let id = self.text(self.rows[i as usize].id);
-                if run[..k]
-                    .iter()
-                    .any(|&(_, j)| !dup[j as usize] && self.text(self.rows[j as usize].id) == id)
-                {
-                    dup[i as usize] = true;
-                    found = true;
+    /// Rejects every copy of a claim_id that more than one row has, good
+    /// rows and bad ones alike (see [`super::duplicates`]): good copies leave
+    /// the rows for `errors`, with their fields read again from the file;
+    /// bad copies' reasons say it too. `bad_ids` are bad rows' claim_ids, by
+    /// their index in `errors`.
+    fn reject_duplicates(
+        &mut self,
+        input: &Input,
+        patient_of: &mut Vec<TextRef>,
+        errors: &mut Vec<RowError>,
+        bad_ids: &[(usize, String)],
+    ) -> Result<(), DataError> {
+        let n = self.rows.len();
+        let dups = super::duplicates::find(
+            n + bad_ids.len(),
+            |i| match self.rows.get(i) {
+                Some(c) => self.text(c.id),
+                None => bad_ids.get(i - n).map_or("", |b| b.1.as_str()),
+            },
+            |i| match self.rows.get(i) {
+                Some(c) => c.line,
+                None => bad_ids
+                    .get(i - n)
+                    .and_then(|b| errors.get(b.0))
+                    .map_or(0, |e| e.line),
+            },
+            "claim_id",
+        );
+        if dups.is_empty() {
+            return Ok(());
+        }
+        let mut marked = vec![false; n];
+        let mut again = Vec::new();
+        for (i, reason) in dups {
+            match self.rows.get(i) {
+                Some(c) => {
+                    marked[i] = true;
+                    again.push((c.line, reason));
+                }
+                None => {
+                    if let Some(e) = bad_ids.get(i - n).and_then(|b| errors.get_mut(b.0)) {
+                        e.reason = format!("{}; {reason}", e.reason);
+                    }
                 }
             }
         }
-        if !found {
-            return Vec::new();
-        }
-        let out = self
-            .rows
-            .iter()
-            .zip(&dup)
-            .filter(|(_, d)| **d)
-            .map(|(c, _)| (c.line, self.text(c.id).to_string()))
-            .collect();
-        retain_unmarked(&mut self.rows, &dup);
+        retain_unmarked(&mut self.rows, &marked);
         for col in self.extras.iter_mut() {
-            retain_unmarked(col, &dup);
+            retain_unmarked(col, &marked);
         }
-        retain_unmarked(patient_of, &dup);
-        out
+        retain_unmarked(patient_of, &marked);
+        if !again.is_empty() {
+            errors.extend(reread_rows(input, &again)?);
+            errors.sort_by_key(|e| e.line);
+        }
+        Ok(())
     }
 
     /// Sorts the rows (and their extra columns) into settlement order and
@@ -314,44 +323,28 @@ impl Claims {
     }
 }
 
-/// The rows at `lines` (with the reason for each), read again from the file:
-/// only for rows found bad after reading, which are rare.
+/// The rows at the lines of `bad` (with the reason for each, in line order),
+/// read again from the file: only for rows found bad after reading, which are rare.
 fn reread_rows(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
     let path = input.path();
-    let (mut rdr, _) = open_claims(input)?;
-    let mut rec = csv::ByteRecord::new();
+    let (mut lines, _, _): (Lines, _, _) = records::open(input)?;
+    let mut rec = Record::default();
     let mut out = Vec::with_capacity(bad.len());
     let mut next = bad.iter().peekable();
-    while let Some((line, id)) = next.peek() {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(_) => continue,
+    while let Some((line, reason)) = next.peek() {
+        let read = lines.next(&mut rec).map_err(|source| DataError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if read == Next::End {
+            break;
         }
-        if rec.position().map_or(0, |p| p.line()) == *line {
-            out.push(row_error(
-                path,
-                *line,
-                &rec,
-                format!("duplicate claim_id `{id}`"),
-            ));
+        if rec.line == *line {
+            out.push(row_error(path, &rec, reason.clone()));
             next.next();
         }
     }
     Ok(out)
-}
-
-/// A reader of a claims file: rows of any width (a wrong width is a row error), a
-/// large buffer.
-type ClaimsReader = csv::Reader<Box<dyn std::io::Read + Send>>;
-
-fn open_claims(input: &Input) -> Result<(ClaimsReader, Option<&'static str>), DataError> {
-    let opened = input.open()?;
-    let rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .buffer_capacity(1 << 20)
-        .from_reader(opened.reader);
-    Ok((rdr, opened.decoded_from))
 }
 
 /// Keeps the items of `v` whose mark is false.
@@ -384,22 +377,20 @@ fn permute<T>(v: &mut [T], order: &[u32]) {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn parse_row(
-    rec: &csv::ByteRecord,
+    rec: &Record,
     idx: &[usize],
     width: usize,
     insts: &Institutions,
     extras: &[ExtraField],
     claims: &mut Claims,
     row_extras: &mut Vec<Extra>,
-    line: u64,
 ) -> Result<(Claim, TextRef), String> {
     if rec.len() != width {
         return Err(format!("has {} fields, the header has {width}", rec.len()));
     }
     let field = |i: usize| trim(rec.get(idx[i]).unwrap_or(b""));
-    let shown = |i: usize| String::from_utf8_lossy(field(i)).into_owned();
+    let shown = |i: usize| shown(field(i));
     let text = |i: usize| -> Result<&str, String> {
         std::str::from_utf8(field(i))
             .map_err(|_| format!("{}: {}", COLUMNS[i], super::encoding_message(field(i))))
@@ -490,7 +481,7 @@ fn parse_row(
         drug_cost,
         disease_code: claims.arena.push(disease)?,
         drg_code: claims.arena.push(drg)?,
-        line,
+        line: rec.line,
     };
     Ok((claim, patient))
 }
@@ -565,7 +556,7 @@ mod tests {
     }
 
     #[test]
-    fn later_duplicates_are_rejected_with_their_line() {
+    fn every_copy_of_a_duplicate_is_rejected_naming_the_others() {
         let (c, errors) = load(
             "dups",
             &[
@@ -573,21 +564,30 @@ mod tests {
                 ("B", "P2", "2025-01-02"),
                 ("A", "P3", "2025-01-03"),
                 ("A", "P1", "2025-01-04"),
+                // Bad for its date too: still a copy of C.
+                ("C", "P4", "2025-02-30"),
+                ("C", "P5", "2025-01-05"),
             ],
         );
-        let kept: Vec<&str> = c
-            .rows
-            .iter()
-            .map(|r| c.text(c.patients[r.patient as usize]))
-            .collect();
-        assert_eq!(kept, ["P1", "P2"]);
+        let kept: Vec<&str> = c.rows.iter().map(|r| c.text(r.id)).collect();
+        assert_eq!(kept, ["B"]);
         let lines: Vec<(u64, &str)> = errors.iter().map(|e| (e.line, e.reason.as_str())).collect();
         assert_eq!(
             lines,
-            [(4, "duplicate claim_id `A`"), (5, "duplicate claim_id `A`")]
+            [
+                (2, "duplicate claim_id `A`: also on lines 4 and 5"),
+                (4, "duplicate claim_id `A`: also on lines 2 and 5"),
+                (5, "duplicate claim_id `A`: also on lines 2 and 4"),
+                (
+                    6,
+                    "admit_date `2025-02-30` is not a date (YYYY-MM-DD); duplicate claim_id `C`: also on line 7"
+                ),
+                (7, "duplicate claim_id `C`: also on line 6"),
+            ]
         );
-        assert_eq!(errors[0].raw[1], "P3");
-        assert_eq!(c.rows_read, 4);
+        assert_eq!(errors[1].raw[1], "P3");
+        assert_eq!(c.rows_read, 6);
+        assert_eq!(c.line_count.lines, 7);
     }
 
     #[test]

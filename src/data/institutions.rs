@@ -2,7 +2,8 @@
 //! row fails the load, listed with its line and reason.
 
 use super::money::{parse_count, parse_decimal, parse_money, trim};
-use super::{header_index, Arena, DataError, Extra, RowError};
+use super::records::{self, LineCount, Lines, Next, Record};
+use super::{escape, header_index, row_error, shown, Arena, DataError, Extra, RowError};
 use crate::check::types::Ty;
 use crate::date::Date;
 use crate::ir::ExtraField;
@@ -32,6 +33,8 @@ pub struct Institutions {
     pub arena: Arena,
     /// The encoding the file was decoded from, when it was not UTF-8.
     pub decoded_from: Option<&'static str>,
+    /// The file's physical lines: the header, the rows, blank lines.
+    pub line_count: LineCount,
 }
 
 impl Institutions {
@@ -69,68 +72,111 @@ pub fn load_institutions_from(
     let path = input.path();
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let (mut rdr, header, idx, decoded_from) = open_small_csv(input, &wanted)?;
+    let mut file = open_small_csv(input, &wanted)?;
 
     let mut out = Institutions {
-        decoded_from,
+        decoded_from: file.decoded_from,
         ..Institutions::default()
     };
     let mut errors = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => return Err((csv_error(path, e), errors)),
-        }
-        let line = rec.position().map_or(0, |p| p.line());
-        match parse_row(&rec, &idx, header.len(), extras, &mut out.arena) {
+    // Where each id was first read, to name it in a duplicate's reason.
+    let mut first_line: Vec<u64> = Vec::new();
+    let mut rec = Record::default();
+    while file.next(&mut rec, &mut errors)? {
+        match parse_row(&rec, &file.idx, file.width, extras, &mut out.arena) {
             Ok(inst) => {
-                if out.by_id.contains_key(&inst.id) {
+                if let Some(&i) = out.by_id.get(&inst.id) {
+                    let first = first_line.get(i as usize).copied().unwrap_or(0);
                     errors.push(row_error(
                         path,
-                        line,
                         &rec,
-                        format!("duplicate institution_id `{}`", inst.id),
+                        format!(
+                            "duplicate institution_id `{}`: also on line {first}",
+                            escape(&inst.id)
+                        ),
                     ));
                     continue;
                 }
                 let i = u32::try_from(out.rows.len()).unwrap_or(u32::MAX);
                 out.by_id.insert(inst.id.clone(), i);
                 out.rows.push(inst);
+                first_line.push(rec.line);
             }
-            Err(reason) => errors.push(row_error(path, line, &rec, reason)),
+            Err(reason) => errors.push(row_error(path, &rec, reason)),
         }
     }
+    out.line_count = file.finish().map_err(|e| (e, vec![]))?;
     all_or_nothing(path, out, errors, "institution")
 }
 
-/// A small CSV file opened for reading: the reader, its header, and the
-/// index of each wanted column (a missing one is an error).
-/// A small file opened: its reader, header, the wanted columns' indexes, and
-/// the encoding it was decoded from when not UTF-8.
-pub(crate) type SmallCsv = (
-    csv::Reader<Box<dyn std::io::Read + Send>>,
-    csv::ByteRecord,
-    Vec<usize>,
-    Option<&'static str>,
-);
+/// A small CSV file (institutions, assessments) opened for reading: its
+/// lines, the header's width, and the index of each wanted column.
+pub(crate) struct SmallCsv {
+    path: std::path::PathBuf,
+    lines: Lines,
+    names: Vec<String>,
+    pub width: usize,
+    pub idx: Vec<usize>,
+    pub decoded_from: Option<&'static str>,
+    rows: u64,
+}
+
+impl SmallCsv {
+    /// Reads the next record into `rec`; false at the end. A line that is
+    /// no record goes to `errors`.
+    pub(crate) fn next(
+        &mut self,
+        rec: &mut Record,
+        errors: &mut Vec<RowError>,
+    ) -> Result<bool, (DataError, Vec<RowError>)> {
+        loop {
+            let next = self.lines.next(rec).map_err(|source| {
+                (
+                    DataError::Io {
+                        path: self.path.clone(),
+                        source,
+                    },
+                    vec![],
+                )
+            })?;
+            match next {
+                Next::End => return Ok(false),
+                Next::Record => {
+                    self.rows += 1;
+                    return Ok(true);
+                }
+                Next::Bad(e) => {
+                    self.rows += 1;
+                    errors.push(row_error(&self.path, rec, e.reason(&self.names)));
+                }
+            }
+        }
+    }
+
+    /// The lines read, checked: every one is the header, a row or blank.
+    pub(crate) fn finish(self) -> Result<LineCount, DataError> {
+        let count = self.lines.count();
+        count.check(&self.path, self.rows)?;
+        Ok(count)
+    }
+}
 
 pub(crate) fn open_small_csv(
     input: &super::Input,
     wanted: &[&str],
 ) -> Result<SmallCsv, (DataError, Vec<RowError>)> {
     let path = input.path();
-    let opened = input.open().map_err(|e| (e, vec![]))?;
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(opened.reader);
-    let header = rdr
-        .byte_headers()
-        .map_err(|e| (csv_error(path, e), vec![]))?
-        .clone();
-    let idx = header_index(path, &header, wanted).map_err(|e| (e, vec![]))?;
-    Ok((rdr, header, idx, opened.decoded_from))
+    let (lines, header, decoded_from) = records::open(input).map_err(|e| (e, vec![]))?;
+    let (names, idx) = header_index(path, &header, wanted).map_err(|e| (e, vec![]))?;
+    Ok(SmallCsv {
+        path: path.to_path_buf(),
+        lines,
+        names,
+        width: header.len(),
+        idx,
+        decoded_from,
+        rows: 0,
+    })
 }
 
 /// A small file loads whole or not at all: any bad row fails it, listed.
@@ -154,7 +200,7 @@ pub(crate) fn all_or_nothing<T>(
 }
 
 fn parse_row(
-    rec: &csv::ByteRecord,
+    rec: &Record,
     idx: &[usize],
     width: usize,
     extras: &[ExtraField],
@@ -174,19 +220,13 @@ fn parse_row(
             format!(
                 "{} `{}` is not one of {}",
                 COLUMNS[i],
-                String::from_utf8_lossy(field(i)),
+                shown(field(i)),
                 kind.describe()
             )
         })
     };
     let money = |i: usize| {
-        parse_money(field(i)).map_err(|r| {
-            format!(
-                "{} `{}`: {r}",
-                COLUMNS[i],
-                String::from_utf8_lossy(field(i))
-            )
-        })
+        parse_money(field(i)).map_err(|r| format!("{} `{}`: {r}", COLUMNS[i], shown(field(i))))
     };
     let id = text(0)?;
     if id.is_empty() {
@@ -209,8 +249,7 @@ fn parse_row(
         annual_budget: money(5)?,
         prior_year_monthly_avg: money(6)?,
         enrolled: Decimal::from(
-            parse_count(field(7))
-                .map_err(|r| format!("enrolled `{}`: {r}", String::from_utf8_lossy(field(7))))?,
+            parse_count(field(7)).map_err(|r| format!("enrolled `{}`: {r}", shown(field(7))))?,
         ),
         extras: row_extras,
     })
@@ -222,8 +261,7 @@ pub(crate) fn parse_extra(
     field: &ExtraField,
     arena: &mut Arena,
 ) -> Result<Extra, String> {
-    let shown = || String::from_utf8_lossy(b).into_owned();
-    let why = |r: &str| format!("{} `{}`: {r}", field.name, shown());
+    let why = |r: &str| format!("{} `{}`: {r}", field.name, shown(b));
     match field.ty {
         Ty::Money => parse_money(b).map(Extra::Num).map_err(why),
         Ty::Count => parse_count(b)
@@ -242,24 +280,5 @@ pub(crate) fn parse_extra(
             arena.push(s).map(Extra::Text)
         }
         _ => parse_decimal(b).map(Extra::Num).map_err(why),
-    }
-}
-
-pub(crate) fn row_error(path: &Path, line: u64, rec: &csv::ByteRecord, reason: String) -> RowError {
-    RowError {
-        file: path.to_path_buf(),
-        line,
-        reason,
-        raw: rec
-            .iter()
-            .map(|f| String::from_utf8_lossy(f).into_owned())
-            .collect(),
-    }
-}
-
-pub(crate) fn csv_error(path: &Path, e: csv::Error) -> DataError {
-    DataError::Format {
-        path: path.to_path_buf(),
-        message: e.to_string(),
     }
 }

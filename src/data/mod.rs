@@ -3,17 +3,24 @@
 //! The engine sees only [`Claims`] and [`Institutions`], never CSV: a future
 //! xlsx or Parquet reader fills the same structures. Every row that cannot be
 //! used becomes a [`RowError`] with its line and reason; none is dropped.
+//! Every physical line of a file is its header, a row or a blank line (see
+//! [`LineCount`]): a record never spans lines.
 
 mod assessments;
 pub(crate) mod claims;
+mod duplicates;
 mod input;
 pub(crate) mod institutions;
 pub mod money;
+mod records;
+mod shown;
 
 pub use assessments::{load_assessments, load_assessments_from, Assessments};
 pub use claims::{load_claims, load_claims_from, Claim, Claims};
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
+pub use records::{LineCount, MAX_LINE};
+pub use shown::{escape, shown};
 
 use crate::date::Date;
 use rust_decimal::Decimal;
@@ -77,44 +84,86 @@ pub enum DataError {
     Format { path: PathBuf, message: String },
 }
 
-/// Reads a header and maps each wanted column name to its index, refusing a
-/// file that lacks one. A UTF-8 BOM is skipped; a non-UTF-8 header is named.
+/// The columns of a header, and the index of each wanted one: a file that
+/// lacks one, or names a column twice (which copy holds the data would be a
+/// guess), is refused. A non-UTF-8 header is named. Names are trimmed; empty
+/// ones (a trailing comma) may repeat, as nothing can refer to them.
 pub(crate) fn header_index(
     path: &std::path::Path,
-    header: &csv::ByteRecord,
+    header: &records::Record,
     wanted: &[&str],
-) -> Result<Vec<usize>, DataError> {
+) -> Result<(Vec<String>, Vec<usize>), DataError> {
+    let format = |message: String| DataError::Format {
+        path: path.to_path_buf(),
+        message,
+    };
     let names: Vec<String> = header
         .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            let h = if i == 0 {
-                h.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(h)
-            } else {
-                h
-            };
+        .map(|h| {
             std::str::from_utf8(h)
                 .map(|s| s.trim().to_string())
-                .map_err(|_| DataError::Format {
-                    path: path.to_path_buf(),
-                    message: encoding_message(h),
-                })
+                .map_err(|_| format(encoding_message(h)))
         })
         .collect::<Result<_, _>>()?;
-    wanted
+    let mut columns_of: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, n) in names.iter().enumerate().filter(|(_, n)| !n.is_empty()) {
+        columns_of.entry(n.as_str()).or_default().push(i + 1);
+    }
+    let mut repeated = Vec::new();
+    for (i, n) in names.iter().enumerate() {
+        match columns_of.get(n.as_str()) {
+            Some(at) if at.len() > 1 && at[0] == i + 1 => {
+                let cols: Vec<String> = at.iter().map(usize::to_string).collect();
+                let times = match at.len() {
+                    2 => "twice".to_string(),
+                    k => format!("{k} times"),
+                };
+                repeated.push(format!(
+                    "`{}` {times} (columns {})",
+                    escape(n),
+                    and_list(&cols)
+                ));
+            }
+            _ => {}
+        }
+    }
+    if !repeated.is_empty() {
+        return Err(format(format!(
+            "the header has {}: which copy holds the data cannot be told; rename or remove the others",
+            repeated.join(", ")
+        )));
+    }
+    let idx = wanted
         .iter()
         .map(|w| {
             names.iter().position(|n| n == w).ok_or_else(|| {
                 let hint = crate::diagnostic::suggest(w, names.iter().map(String::as_str))
-                    .map(|s| format!(" (is `{s}` meant?)"))
+                    .map(|s| format!(" (is `{}` meant?)", escape(s)))
                     .unwrap_or_default();
-                DataError::Format {
-                    path: path.to_path_buf(),
-                    message: format!("the header has no column `{w}`{hint}"),
-                }
+                format(format!("the header has no column `{w}`{hint}"))
             })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    Ok((names, idx))
+}
+
+/// "a", "a and b", "a, b and c".
+pub(crate) fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// A row that cannot be used: its line, the reason, and its fields as read.
+pub(crate) fn row_error(path: &std::path::Path, rec: &records::Record, reason: String) -> RowError {
+    RowError {
+        file: path.to_path_buf(),
+        line: rec.line,
+        reason,
+        raw: rec.to_strings(),
+    }
 }
 
 /// Names the likely encoding of bytes that are not UTF-8.
