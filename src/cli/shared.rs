@@ -208,7 +208,8 @@ pub(crate) fn write_rejects(
     header: &[String],
     rows: &[RowError],
 ) -> std::io::Result<()> {
-    let mut w = csv::Writer::from_path(path)?;
+    // Whole or not at all: formatted in memory, then written beside and renamed.
+    let mut w = csv::Writer::from_writer(Vec::new());
     let width = rows
         .iter()
         .map(|r| r.raw.len())
@@ -226,7 +227,8 @@ pub(crate) fn write_rejects(
         rec.resize(h.len(), "");
         w.write_record(&rec)?;
     }
-    w.flush()
+    let bytes = w.into_inner().map_err(|e| e.into_error())?;
+    super::files::write_whole(path, &bytes, false, false)
 }
 
 /// Reads the institutions and the claims a policy needs (its extra columns
