@@ -110,7 +110,10 @@ fn every_output_column_is_documented() {
                     || (standard.contains(&c) && names.iter().any(|n| n == "budget"))
             };
             for c in &columns {
-                assert!(covers(c), "{file}.{format}: column `{c}` is not in docs/language.md");
+                assert!(
+                    covers(c),
+                    "{file}.{format}: column `{c}` is not in docs/language.md"
+                );
             }
         }
     }
