@@ -8,6 +8,7 @@ use super::shared::{
     load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
     toml_value, DataArgs, Stages,
 };
+use super::stdout::{self, out, outln, Printed};
 use super::Status;
 use crate::data::{load_assessments, RowError};
 use crate::eval::{settle_institutions, settle_periods, Ledger, Scope, Settlement, Totals};
@@ -158,22 +159,22 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
     })
 }
 
-pub fn run(args: RunArgs) -> Status {
+pub fn run(args: RunArgs) -> Printed<Status> {
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     let (mut prog, _file) = match super::load_policy(&plan.policy, false) {
         Ok(x) => x,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
     for (k, v) in &plan.sets {
         if let Err(e) = crate::check::apply_override(&mut prog, k, v) {
             eprintln!("error: --set {k}={v}: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     }
 
@@ -187,7 +188,7 @@ pub fn run(args: RunArgs) -> Status {
         &mut clock,
     ) {
         Ok(x) => x,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
 
     let (periods, outside) = match scope_claims(&mut claims, &plan.scope) {
@@ -195,7 +196,7 @@ pub fn run(args: RunArgs) -> Status {
         Err(e) => {
             clock.clear();
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     clock.begin("settling claims");
@@ -204,7 +205,7 @@ pub fn run(args: RunArgs) -> Status {
         Err(e) => {
             clock.clear();
             report_eval_error(&plan.claims, &plan.policy, &e);
-            return Status::Problems;
+            return Ok(Status::Problems);
         }
     };
     let assessments = match &plan.assessments {
@@ -213,7 +214,7 @@ pub fn run(args: RunArgs) -> Status {
             Ok(a) => Some(a),
             Err((e, rows)) => {
                 clock.clear();
-                return load_failed(&e, &rows);
+                return Ok(load_failed(&e, &rows));
             }
         },
     };
@@ -224,7 +225,7 @@ pub fn run(args: RunArgs) -> Status {
             Err(e) => {
                 clock.clear();
                 report_eval_error(&plan.claims, &plan.policy, &e);
-                return Status::Problems;
+                return Ok(Status::Problems);
             }
         };
 
@@ -252,7 +253,7 @@ pub fn run(args: RunArgs) -> Status {
             Err(e) => {
                 clock.clear();
                 eprintln!("error: cannot write results to `{}`: {e}", dir.display());
-                return Status::Usage;
+                return Ok(Status::Usage);
             }
         }
     }
@@ -265,8 +266,8 @@ pub fn run(args: RunArgs) -> Status {
         outside,
         &settlement,
         ledger.as_ref(),
-    );
-    Status::Ok
+    )?;
+    Ok(Status::Ok)
 }
 
 fn print_summary(
@@ -277,7 +278,7 @@ fn print_summary(
     outside: usize,
     s: &Settlement,
     ledger: Option<&Ledger>,
-) {
+) -> Printed {
     let summary = &s.summary;
     let cols = ResultColumns::of(prog);
     let settled = s.len();
@@ -304,7 +305,7 @@ fn print_summary(
 
     match plan.format {
         Format::Table => {
-            println!("{region} — {}", plan.policy.display());
+            outln!("{region} — {}", plan.policy.display())?;
             let rejected = match &plan.reject_file {
                 Some(p) if !rejects.is_empty() => {
                     format!("{} rejected (written to {})", rejects.len(), p.display())
@@ -316,34 +317,33 @@ fn print_summary(
             } else {
                 String::new()
             };
-            println!(
+            outln!(
                 "claims: {} read = {settled} settled + {rejected}{outside}",
                 claims.rows_read
-            );
-            println!();
+            )?;
+            outln!()?;
             let mut t = Table::new(header);
             for r in rows {
                 t.row(r);
             }
-            print!("{}", t.render());
-            println!();
+            out!("{}", t.render())?;
+            outln!()?;
             let layers: Vec<&str> = cols.layers.iter().map(|(n, _)| n.as_str()).collect();
-            println!(
+            outln!(
                 "invariant: total_cost = {} + patient_paid, to the fen: {}",
                 layers.join(" + "),
                 if reconciles { "holds" } else { "BROKEN" }
-            );
+            )?;
             if let Some(l) = ledger {
-                println!();
-                println!("ledger (per unit and year; all-zero columns left out):");
-                print!("{}", ledger_table(prog, l).render());
-                println!();
-                println!("ledger invariant: prepaid + routine_paid − withheld + clearing_balance = routine_paid − withheld + withhold_returned + retained − institution_share − deductions, on every row: holds");
+                outln!()?;
+                outln!("ledger (per unit and year; all-zero columns left out):")?;
+                out!("{}", ledger_table(prog, l).render())?;
+                outln!()?;
+                outln!("ledger invariant: prepaid + routine_paid − withheld + clearing_balance = routine_paid − withheld + withhold_returned + retained − institution_share − deductions, on every row: holds")?;
             }
         }
         Format::Csv => {
-            let mut out = std::io::stdout().lock();
-            let _ = crate::report::write_csv(&mut out, &header, &rows);
+            stdout::with(|out| crate::report::write_csv(out, &header, &rows))?;
         }
         Format::Json => {
             let table: Vec<serde_json::Value> = rows
@@ -371,7 +371,8 @@ fn print_summary(
                 "by_visit_type": table,
                 "ledger_rows": ledger.map_or(0, |l| l.years.len()),
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
         }
     }
+    Ok(())
 }

@@ -1,6 +1,7 @@
 //! `yibao test [POLICY|TESTS.toml ...] [--min-coverage N]`: run policy tests
 //! and report what they did not exercise.
 
+use super::stdout::{out, outln, Printed};
 use super::Status;
 use crate::policytest::{run_file, test_file_of, Report};
 use clap::Args;
@@ -50,12 +51,12 @@ fn test_files(args: &TestArgs) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-pub fn run(args: &TestArgs) -> Status {
+pub fn run(args: &TestArgs) -> Printed<Status> {
     let files = match test_files(args) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     let mut status = Status::Ok;
@@ -73,7 +74,7 @@ pub fn run(args: &TestArgs) -> Status {
             Ok(report) => {
                 total += report.cases.len();
                 failed += report.failed();
-                print!("{}", render(&report));
+                out!("{}", render(&report))?;
                 let below = args
                     .min_coverage
                     .is_some_and(|m| report.coverage_percent() < m);
@@ -81,11 +82,11 @@ pub fn run(args: &TestArgs) -> Status {
                     status = status.max_with(Status::Problems);
                 }
                 if below {
-                    println!(
+                    outln!(
                         "  coverage {}% is below --min-coverage {}%",
                         report.coverage_percent(),
                         args.min_coverage.unwrap_or_default()
-                    );
+                    )?;
                 }
             }
             Err(e) => {
@@ -94,12 +95,12 @@ pub fn run(args: &TestArgs) -> Status {
             }
         }
     }
-    println!(
+    outln!(
         "{total} test{}: {} passed, {failed} failed",
         if total == 1 { "" } else { "s" },
         total - failed
-    );
-    status
+    )?;
+    Ok(status)
 }
 
 /// The report of one file: each test, its failures, and the coverage.
