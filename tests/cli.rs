@@ -399,3 +399,40 @@ fn gen_is_deterministic_and_its_data_settles() {
         assert_eq!(bytes(&one, f), bytes(&two, f), "{f}");
     }
 }
+
+#[test]
+fn threads_beyond_four_per_core_are_cut_to_that_with_a_warning() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let o = run(&["--threads", "100000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = if cores == 1 { "" } else { "s" };
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "warning: --threads 100000 is more than 4 per core ({cores} core{s} here); using {}\n",
+            4 * cores
+        )
+    );
+    // Within the cap: nothing to say.
+    let o = run(&["--threads", &(4 * cores).to_string()]);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_thread_that_cannot_start_is_an_error_not_a_panic() {
+    // A terabyte of stack for every new thread: the system refuses to start any.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_yibao"))
+        .args(["run", "policies/r1.policy"])
+        .args(HAND)
+        .env("RUST_MIN_STACK", "1099511627776")
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.starts_with("error: cannot start a settlement thread ("),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{err}");
+}

@@ -212,7 +212,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
         },
     };
     plan.rules = args.rules;
-    plan.threads = args.data.threads;
+    plan.threads = super::shared::threads(args.data.threads);
     plan.scope = crate::eval::Scope {
         years: args.data.year.as_deref().map(parse_years).transpose()?,
         through: args.data.through.as_deref().map(parse_month).transpose()?,

@@ -154,7 +154,7 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         out: args.out.or(file.out.map(rel)),
         format: args.format.or(file.format).unwrap_or(Format::Table),
         reject_file: args.data.reject_file.or(file.reject_file.map(rel)),
-        threads: args.data.threads,
+        threads: super::shared::threads(args.data.threads),
         timings: args.timings,
     })
 }
