@@ -436,3 +436,28 @@ fn a_thread_that_cannot_start_is_an_error_not_a_panic() {
     );
     assert_eq!(o.status.code(), Some(1), "{err}");
 }
+
+#[test]
+fn gen_refuses_a_population_that_cannot_fit_before_allocating_or_writing() {
+    // 10¹¹ claims: one patient per 10 by default, 10¹⁰ patients × 3 bytes = 30 GB; run with
+    // 512 MiB of address space, so that an attempt to allocate it would fail too.
+    let dir = temp_dir("gen-absurd");
+    let o = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 524288 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_yibao"))
+        .args(["gen", "--claims", "100000000000", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "error: 10000000000 patients and 500 institutions would need 28611 MiB of memory, \
+             more than the 1024 MiB `yibao gen` keeps at most"
+        ),
+        "{err}"
+    );
+    assert!(!dir.join("out").exists(), "nothing is written");
+}
