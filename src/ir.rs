@@ -241,7 +241,9 @@ pub enum Dim {
     Num,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A table row's key, one per dimension. `Eq` and `Hash` agree for numbers
+/// written with different scales (`1` and `1.0` are one key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyValue {
     Code(u8),
     Text(String),
