@@ -8,6 +8,7 @@
 
 mod arith;
 mod claim;
+mod exact;
 pub(crate) mod interp;
 mod invariant;
 pub mod ledger;
