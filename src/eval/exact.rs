@@ -45,10 +45,15 @@ fn check_sum(a: Decimal, b: Decimal, r: Decimal) -> Result<Decimal, Inexact> {
     check(r, exact_sum(a, b))
 }
 
-/// `a − b`, exactly.
+/// `a − b`, exactly. (Not `add(a, -b)`: rust_decimal's `0 + -0` is `-0`,
+/// its `0 − 0` is `0`.)
 #[inline]
 pub fn sub(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
-    add(a, -b)
+    let r = a.checked_sub(b).ok_or(Inexact::Overflow)?;
+    if r.scale() == a.scale().max(b.scale()) || a.is_zero() || b.is_zero() {
+        return Ok(r);
+    }
+    check_sum(a, -b, r)
 }
 
 /// `a × b`, exactly.
@@ -314,6 +319,8 @@ mod tests {
         assert_eq!(add(d("0.1"), d("0.20")), Ok(d("0.30")));
         let z = sub(d("5.00"), d("5")).unwrap();
         assert_eq!((z, z.scale()), (Decimal::ZERO, 2));
+        // 0 − 0 is 0, not −0 (which explanations would print).
+        assert_eq!(sub(Decimal::ZERO, Decimal::ZERO).unwrap().to_string(), "0");
         assert_eq!(add(Decimal::ZERO, a), Ok(a));
     }
 
