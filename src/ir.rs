@@ -51,6 +51,12 @@ pub struct Program {
     pub n_num_locals: usize,
     pub n_bool_locals: usize,
     pub n_date_locals: usize,
+    /// The operations, by span (start, end), with an operand that may derive
+    /// from a quotient not rounded since: sums, differences and products,
+    /// schedules applied, `+=`. They are computed as a decimal can (28 to 29
+    /// significant digits); every other is exact or an error. See
+    /// [`Program::may_round`].
+    pub quotient_ops: rustc_hash::FxHashSet<(u32, u32)>,
 }
 
 /// The days a declaration is in force, both ends included.
@@ -108,6 +114,11 @@ pub struct Versions {
 }
 
 impl Program {
+    /// Whether the operation at `span` may round (see [`Program::quotient_ops`]).
+    pub fn may_round(&self, span: Span) -> bool {
+        self.quotient_ops.contains(&(span.start, span.end))
+    }
+
     /// The epoch a day falls in (see [`Program::bounds`]).
     pub fn epoch(&self, d: Date) -> usize {
         self.bounds.partition_point(|b| *b <= d)
@@ -241,7 +252,9 @@ pub enum Dim {
     Num,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A table row's key, one per dimension. `Eq` and `Hash` agree for numbers
+/// written with different scales (`1` and `1.0` are one key).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum KeyValue {
     Code(u8),
     Text(String),

@@ -13,11 +13,18 @@
 //! shows both surpluses and overspends.
 //!
 //! Claims are written as they are drawn, in random patient order, so memory does not grow with
-//! the number of claims: only patients and institutions are kept.
+//! the number of claims: only patients and institutions are kept, a few bytes each
+//! ([`Options::memory`]). Options that would keep more than [`MEMORY_CEILING`] are refused
+//! before anything is allocated or written.
 
 use crate::date::Date;
 use rust_decimal::{Decimal, MathematicalOps};
 use std::io::{self, Write};
+
+/// The most memory [`generate`] keeps (1 GiB): 357 million patients (three bytes each), or
+/// some 22 million institutions (48 bytes each). A population beyond it is refused rather than
+/// left to fail mid-allocation.
+pub const MEMORY_CEILING: u64 = 1 << 30;
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -44,6 +51,32 @@ impl Options {
             years: 1,
             seed: 1,
         }
+    }
+
+    /// The bytes [`generate`] keeps in memory: each patient's attributes, and per institution
+    /// its running sums and its place in the three visit-type distributions. Claims are
+    /// written as they are drawn and cost nothing.
+    pub fn memory(&self) -> u128 {
+        let per_patient = std::mem::size_of::<Patient>() as u128;
+        let per_institution = (std::mem::size_of::<Institution>() + 3 * 8) as u128;
+        u128::from(self.patients.max(1)) * per_patient
+            + u128::from(self.institutions.max(1)) * per_institution
+    }
+
+    /// Whether the population fits under [`MEMORY_CEILING`]; if not, what it would need.
+    pub fn fits(&self) -> Result<(), String> {
+        let need = self.memory();
+        if need <= u128::from(MEMORY_CEILING) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} patients and {} institutions would need {} MiB of memory, more than the 1024 MiB \
+             `yibao gen` keeps at most (3 bytes a patient, 48 an institution); ask for fewer \
+             (--patients, --institutions, or fewer --claims: one patient per 10 by default)",
+            self.patients,
+            self.institutions,
+            need.div_ceil(1 << 20)
+        ))
     }
 }
 
@@ -168,23 +201,24 @@ pub fn generate(
     institutions_out: &mut dyn Write,
     progress: &mut dyn FnMut(u64),
 ) -> io::Result<Written> {
+    opts.fits()
+        .map_err(|e| io::Error::new(io::ErrorKind::OutOfMemory, e))?;
     let mut rng = Rng::new(opts.seed);
     let n_inst = opts.institutions.max(1);
     let n_pat = opts.patients.max(1);
     let years = opts.years.max(1) as i32;
 
     // Institutions: 10 % tertiary, 30 % secondary, 60 % primary, spread through the list.
-    let mut insts: Vec<Institution> = (0..n_inst)
-        .map(|i| Institution {
-            level: match i % 10 {
-                0 => 3,
-                1 | 4 | 7 => 2,
-                _ => 1,
-            },
-            eligible_pooled: 0,
-            eligible_general: 0,
-        })
-        .collect();
+    let mut insts: Vec<Institution> = reserve(n_inst.into())?;
+    insts.extend((0..n_inst).map(|i| Institution {
+        level: match i % 10 {
+            0 => 3,
+            1 | 4 | 7 => 2,
+            _ => 1,
+        },
+        eligible_pooled: 0,
+        eligible_general: 0,
+    }));
     // Where each visit type goes: inpatient care mostly to higher levels, general outpatient
     // mostly to primary care. Cumulative weights, searched per claim.
     let cumulative = |w: [u64; 3]| -> Vec<u64> {
@@ -200,24 +234,23 @@ pub fn generate(
     let to_chronic = cumulative([2, 3, 4]);
     let to_general = cumulative([6, 3, 1]);
 
-    let patients: Vec<Patient> = (0..n_pat)
-        .map(|_| {
-            let employee = rng.chance(400);
-            let retired = employee && rng.chance(150);
-            let age = if retired {
-                rng.range(60, 90)
-            } else if employee {
-                rng.range(22, 59)
-            } else {
-                rng.range(0, 89)
-            };
-            Patient {
-                employee,
-                retired,
-                age: age as u8,
-            }
-        })
-        .collect();
+    let mut patients: Vec<Patient> = reserve(n_pat)?;
+    patients.extend((0..n_pat).map(|_| {
+        let employee = rng.chance(400);
+        let retired = employee && rng.chance(150);
+        let age = if retired {
+            rng.range(60, 90)
+        } else if employee {
+            rng.range(22, 59)
+        } else {
+            rng.range(0, 89)
+        };
+        Patient {
+            employee,
+            retired,
+            age: age as u8,
+        }
+    }));
     let heavy = (n_pat / 50).max(1);
 
     let exp = Exp::new();
@@ -352,6 +385,21 @@ pub fn generate(
     })
 }
 
+/// An empty vector with room for `n`, or an error if the memory cannot be had (below the
+/// ceiling, a small machine may still say no).
+fn reserve<T>(n: u64) -> io::Result<Vec<T>> {
+    let oom = || {
+        io::Error::new(
+            io::ErrorKind::OutOfMemory,
+            "not enough memory for the population",
+        )
+    };
+    let mut v = Vec::new();
+    v.try_reserve_exact(usize::try_from(n).map_err(|_| oom())?)
+        .map_err(|_| oom())?;
+    Ok(v)
+}
+
 /// Fen written as yuan with two decimals.
 struct Fen(i64);
 
@@ -372,6 +420,43 @@ mod tests {
         let (mut c, mut i) = (Vec::new(), Vec::new());
         generate(opts, &mut c, &mut i, &mut |_| {}).unwrap();
         (String::from_utf8(c).unwrap(), String::from_utf8(i).unwrap())
+    }
+
+    #[test]
+    fn memory_is_three_bytes_a_patient_and_48_an_institution() {
+        // What the ceiling's message and `yibao gen --help` say.
+        assert_eq!(std::mem::size_of::<Patient>(), 3);
+        assert_eq!(std::mem::size_of::<Institution>() + 3 * 8, 48);
+        let mut o = Options::for_claims(1_000);
+        o.institutions = 7;
+        // 100 patients × 3 + 7 institutions × 48 = 300 + 336 = 636 bytes
+        assert_eq!(o.memory(), 636);
+        assert!(o.fits().is_ok());
+    }
+
+    #[test]
+    fn a_population_beyond_the_ceiling_is_refused_before_anything_is_written() {
+        // 10¹¹ claims: 10¹⁰ patients × 3 bytes = 30 GB (28,610.3 MiB), plus 500 institutions
+        // × 48 = 24,000 bytes: 30,000,024,000 bytes, 28,611 MiB rounded up.
+        let o = Options::for_claims(100_000_000_000);
+        assert_eq!(o.memory(), 30_000_024_000);
+        let (mut c, mut i) = (Vec::new(), Vec::new());
+        let e = generate(&o, &mut c, &mut i, &mut |_| {}).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::OutOfMemory);
+        assert!(
+            e.to_string()
+                .starts_with("10000000000 patients and 500 institutions would need 28611 MiB"),
+            "{e}"
+        );
+        assert!(c.is_empty() && i.is_empty());
+        // At the edge, with one institution (48 bytes): (2³⁰ − 48) / 3 = 357,913,925.3 patients.
+        let mut edge = Options::for_claims(10);
+        edge.institutions = 1;
+        // (2³⁰ − 48) / 3 = 357,913,925.33: 357,913,925 patients × 3 + 48 = 1,073,741,823 ≤ 2³⁰
+        edge.patients = 357_913_925;
+        assert!(edge.fits().is_ok());
+        edge.patients += 1; // 1,073,741,826 > 2³⁰
+        assert!(edge.fits().is_err());
     }
 
     #[test]

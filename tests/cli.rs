@@ -697,3 +697,65 @@ fn data_problems_exit_1_usage_and_io_errors_exit_2() {
     }
     assert_eq!(common::csv_rows(&dir.join("rejects.csv")).len(), 1);
 }
+
+#[test]
+fn threads_beyond_four_per_core_are_cut_to_that_with_a_warning() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let o = run(&["--threads", "100000"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s = if cores == 1 { "" } else { "s" };
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "warning: --threads 100000 is more than 4 per core ({cores} core{s} here); using {}\n",
+            4 * cores
+        )
+    );
+    // Within the cap: nothing to say.
+    let o = run(&["--threads", &(4 * cores).to_string()]);
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn a_thread_that_cannot_start_is_an_error_not_a_panic() {
+    // A terabyte of stack for every new thread: the system refuses to start any.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_yibao"))
+        .args(["run", "policies/r1.policy"])
+        .args(HAND)
+        .env("RUST_MIN_STACK", "1099511627776")
+        .current_dir(common::root())
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        err.starts_with("error: cannot start a settlement thread ("),
+        "{err}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{err}");
+}
+
+#[test]
+fn gen_refuses_a_population_that_cannot_fit_before_allocating_or_writing() {
+    // 10¹¹ claims: one patient per 10 by default, 10¹⁰ patients × 3 bytes = 30 GB; run with
+    // 512 MiB of address space, so that an attempt to allocate it would fail too.
+    let dir = temp_dir("gen-absurd");
+    let o = std::process::Command::new("sh")
+        .args(["-c", "ulimit -v 524288 && exec \"$0\" \"$@\""])
+        .arg(env!("CARGO_BIN_EXE_yibao"))
+        .args(["gen", "--claims", "100000000000", "--out"])
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with(
+            "error: 10000000000 patients and 500 institutions would need 28611 MiB of memory, \
+             more than the 1024 MiB `yibao gen` keeps at most"
+        ),
+        "{err}"
+    );
+    assert!(!dir.join("out").exists(), "nothing is written");
+}

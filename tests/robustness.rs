@@ -581,3 +581,45 @@ fn control_bytes_in_fields_are_shown_escaped() {
     assert!(err.contains("claim `BIG\\u{1b}[2J1` ("), "{err}");
     assert!(!raw_controls(&o.stderr), "{err:?}");
 }
+
+/// A policy with one table of `rows` rows keyed by disease code, then `extra` rows.
+fn big_table_policy(rows: usize, extra: &str) -> String {
+    let mut t = String::from("table 病种定额: money by claim.disease_code = {\n");
+    for i in 0..rows {
+        t.push_str(&format!("  \"D{i:06}\": {}元,\n", i % 1000 + 1));
+    }
+    t.push_str(extra);
+    t.push_str(
+        "  else: 300元,\n}\nlayer fund_paid \"统筹\" {\n  rule 全部 {\n    \
+         pay min(claim.total_cost, 病种定额[claim.disease_code]) round\n  }\n}\n",
+    );
+    t
+}
+
+#[test]
+fn a_table_of_100000_rows_checks_in_one_pass() {
+    // Not a timing test: a size at which checking every row's key against the rows before it
+    // (5 × 10⁹ comparisons) would take minutes, where hashing them takes a moment.
+    let p = compile(&big_table_policy(100_000, "")).unwrap();
+    assert_eq!(p.tables[0].rows.len(), 100_000);
+    // A repeated key is still found, at the repeat: line 1 is the `table` line, rows 0–99,999
+    // are lines 2–100,001, so the repeat of row 500 is line 100,002.
+    let text = big_table_policy(100_000, "  \"D000500\": 1元,\n");
+    let diags = compile(&text).unwrap_err();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].message, "table `病种定额` has this key twice");
+    let file = SourceFile::new("t.policy", &text);
+    let (line, _) = file.line_col(diags[0].span.unwrap().start as usize);
+    assert_eq!(line, 100_002);
+}
+
+#[test]
+fn numeric_table_keys_written_with_different_scales_are_one_key() {
+    let text =
+        "table 天数比例: ratio by claim.age = {\n  60: 90%,\n  60.0: 80%,\n  else: 100%,\n}\n\
+                layer fund_paid \"统筹\" {\n  rule 全部 {\n    \
+                pay claim.total_cost * 天数比例[claim.age] round\n  }\n}\n";
+    let diags = compile(text).unwrap_err();
+    assert_eq!(diags.len(), 1, "{diags:?}");
+    assert_eq!(diags[0].message, "table `天数比例` has this key twice");
+}

@@ -43,6 +43,8 @@ impl Checker {
             return;
         };
         let mut rows: Vec<(Vec<KeyValue>, rust_decimal::Decimal, u16)> = Vec::new();
+        // The keys so far, hashed: a table of any size is checked in one pass.
+        let mut keys: rustc_hash::FxHashSet<Vec<KeyValue>> = rustc_hash::FxHashSet::default();
         let mut default = None;
         let mut default_row = None;
         // A row already reported leaves its key uncovered: do not also call the table incomplete.
@@ -99,7 +101,7 @@ impl Checker {
                 bad_rows = true;
                 continue;
             }
-            if rows.iter().any(|(k, _, _)| *k == kv) {
+            if !keys.insert(kv.clone()) {
                 self.error(
                     Diagnostic::error(format!("table `{}` has this key twice", t.name.name))
                         .at(row.span)

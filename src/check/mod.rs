@@ -8,6 +8,7 @@
 mod calls;
 mod cond;
 mod decls;
+mod exactness;
 mod expr;
 mod literal;
 mod order;
@@ -83,6 +84,7 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.settles(policy);
     c.settle_order();
     c.epochs();
+    c.prog.quotient_ops = exactness::may_round(&c.prog);
     // Unused-name warnings only help once the file has no errors.
     if !c.diags.iter().any(Diagnostic::is_error) {
         c.unused();

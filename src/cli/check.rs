@@ -1,5 +1,6 @@
 //! `yibao check POLICY...`: parse and check; every problem of every file.
 
+use super::stdout::{outln, Printed};
 use super::Status;
 use clap::Args;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ pub struct CheckArgs {
     pub deny_warnings: bool,
 }
 
-pub fn run(args: &CheckArgs) -> Status {
+pub fn run(args: &CheckArgs) -> Printed<Status> {
     let mut status = Status::Ok;
     for path in &args.policies {
         let file = match crate::source::SourceFile::read(path) {
@@ -42,7 +43,7 @@ pub fn run(args: &CheckArgs) -> Status {
                     continue;
                 }
                 let rules: usize = prog.layers.iter().map(|l| l.rules.len()).sum();
-                println!(
+                outln!(
                     "{}: ok ({} layer{}, {rules} rule{}, {} parameter{}, {} table{}, {} schedule{})",
                     file.name(),
                     prog.layers.len(),
@@ -54,7 +55,7 @@ pub fn run(args: &CheckArgs) -> Status {
                     plural(prog.tables.len()),
                     prog.schedules.len(),
                     plural(prog.schedules.len()),
-                );
+                )?;
             }
             Err(diags) => {
                 eprint!("{}", crate::diagnostic::render_all(&file, &diags));
@@ -62,7 +63,7 @@ pub fn run(args: &CheckArgs) -> Status {
             }
         }
     }
-    status
+    Ok(status)
 }
 
 fn plural(n: usize) -> &'static str {

@@ -12,6 +12,7 @@ use super::shared::{
     load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
     toml_value, DataArgs, Stages,
 };
+use super::stdout::{self, out, outln, Printed};
 use super::Status;
 use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
@@ -212,7 +213,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
         },
     };
     plan.rules = args.rules;
-    plan.threads = args.data.threads;
+    plan.threads = super::shared::threads(args.data.threads);
     plan.scope = crate::eval::Scope {
         years: args.data.year.as_deref().map(parse_years).transpose()?,
         through: args.data.through.as_deref().map(parse_month).transpose()?,
@@ -370,7 +371,7 @@ fn compile_all(plan: &Plan) -> Result<Vec<Compiled>, Status> {
     Ok(out)
 }
 
-pub fn run(args: CompareArgs) -> Status {
+pub fn run(args: CompareArgs) -> Printed<Status> {
     let compare_files: Vec<PathBuf> = args
         .policies
         .iter()
@@ -381,7 +382,7 @@ pub fn run(args: CompareArgs) -> Status {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     // Every output checked against every input before anything is written.
@@ -410,13 +411,13 @@ pub fn run(args: CompareArgs) -> Status {
         if let Some(p) = p {
             if let Err(e) = files.check_output(what, p) {
                 eprintln!("error: {e}");
-                return Status::Usage;
+                return Ok(Status::Usage);
             }
         }
     }
     let compiled = match compile_all(&plan) {
         Ok(c) => c,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
     // The rules' canonical text, from each policy's file (a reform's is its base's).
     let texts: Vec<Option<crate::fmt::PolicyText>> = compiled
@@ -435,48 +436,48 @@ pub fn run(args: CompareArgs) -> Status {
             .collect::<Vec<_>>(),
     );
     if plan.rules {
-        print_rules(&plan, &rules);
-        return write_report(&plan, None, &rules);
+        print_rules(&plan, &rules)?;
+        return Ok(write_report(&plan, None, &rules));
     }
     let comparison = match settle_all(&plan, &compiled) {
         Ok(c) => c,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
     match plan.format {
-        Format::Table => print!("{}", out::compare_text(&comparison, plan.top)),
+        Format::Table => out!("{}", out::compare_text(&comparison, plan.top))?,
         Format::Csv => {
             let rows = out::compare_csv(&comparison, plan.top);
-            print_csv(&rows);
+            print_csv(&rows)?;
         }
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&out::compare_json(&comparison, plan.top))
                 .unwrap_or_default()
-        ),
+        )?,
     }
     let status = write_report(&plan, Some(&comparison), &rules);
     if status != Status::Ok {
-        return status;
+        return Ok(status);
     }
     if comparison.outcomes.iter().any(|o| !o.all.reconciles()) {
         eprintln!("error: a policy's totals do not reconcile (see the `reconciles` line)");
-        return Status::Problems;
+        return Ok(Status::Problems);
     }
-    Status::Ok
+    Ok(Status::Ok)
 }
 
-fn print_csv(rows: &[Vec<String>]) {
-    if let Some((h, rest)) = rows.split_first() {
-        let mut o = std::io::stdout().lock();
-        let _ = crate::report::write_csv(&mut o, h, rest);
+fn print_csv(rows: &[Vec<String>]) -> Printed {
+    match rows.split_first() {
+        Some((h, rest)) => stdout::with(|o| crate::report::write_csv(o, h, rest)),
+        None => Ok(()),
     }
 }
 
-fn print_rules(plan: &Plan, d: &rules::RulesDiff) {
+fn print_rules(plan: &Plan, d: &rules::RulesDiff) -> Printed {
     match plan.format {
-        Format::Table => print!("{}", rules_out::rules_text(d)),
+        Format::Table => out!("{}", rules_out::rules_text(d)),
         Format::Csv => print_csv(&rules_out::rules_csv(d)),
-        Format::Json => println!(
+        Format::Json => outln!(
             "{}",
             serde_json::to_string_pretty(&rules_out::rules_json(d)).unwrap_or_default()
         ),

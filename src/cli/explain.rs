@@ -2,6 +2,7 @@
 //! --alliance ID --year Y)`: how one figure was reached, as a tree or JSON.
 
 use super::shared::{load_failed, load_inputs, split_set, Stages};
+use super::stdout::{out, outln, Printed};
 use super::Status;
 use crate::data::load_assessments;
 use crate::ir::UnitKind;
@@ -56,39 +57,39 @@ pub enum ExplainFormat {
     Json,
 }
 
-pub fn run(args: ExplainArgs) -> Status {
+pub fn run(args: ExplainArgs) -> Printed<Status> {
     let subject = match (&args.claim, &args.institution, &args.alliance, args.year) {
         (Some(c), None, None, _) => Subject::Claim(c.clone()),
         (None, Some(i), None, Some(y)) => Subject::Unit(UnitKind::Institution, i.clone(), y),
         (None, None, Some(a), Some(y)) => Subject::Unit(UnitKind::Alliance, a.clone(), y),
         _ => {
             eprintln!("error: say what to explain: --claim ID, or --institution ID --year YYYY, or --alliance ID --year YYYY");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     let (mut prog, file) = match super::load_policy(&args.policy, true) {
         Ok(x) => x,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
     for s in &args.set {
         let applied =
             split_set(s).and_then(|(k, v)| crate::check::apply_override(&mut prog, &k, &v));
         if let Err(e) = applied {
             eprintln!("error: --set {s}: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     }
     let mut clock = Stages::new(false);
     let (insts, claims, _) =
         match load_inputs(&args.claims, &args.institutions, &prog, None, &mut clock) {
             Ok(x) => x,
-            Err(s) => return s,
+            Err(s) => return Ok(s),
         };
     let assessments = match &args.assessments {
         None => None,
         Some(path) => match load_assessments(path) {
             Ok(a) => Some(a),
-            Err((e, rows)) => return load_failed(&e, &rows),
+            Err((e, rows)) => return Ok(load_failed(&e, &rows)),
         },
     };
     clock.clear();
@@ -108,14 +109,14 @@ pub fn run(args: ExplainArgs) -> Status {
     match explained {
         Ok(e) => {
             match args.format {
-                ExplainFormat::Text => print!("{}", crate::explain::render_text(&e)),
-                ExplainFormat::Json => println!("{}", crate::explain::render_json(&e)),
+                ExplainFormat::Text => out!("{}", crate::explain::render_text(&e))?,
+                ExplainFormat::Json => outln!("{}", crate::explain::render_json(&e))?,
             }
-            Status::Ok
+            Ok(Status::Ok)
         }
         Err(e) => {
             eprintln!("error: {e}");
-            Status::Problems
+            Ok(Status::Problems)
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `yibao fmt [--check] POLICY...`: rewrite policy files in the canonical layout.
 
+use super::stdout::{outln, Printed};
 use super::Status;
 use crate::fmt::{format, FmtError};
 use clap::Args;
@@ -22,7 +23,7 @@ pub struct FmtArgs {
     pub check: bool,
 }
 
-pub fn run(args: &FmtArgs) -> Status {
+pub fn run(args: &FmtArgs) -> Printed<Status> {
     let mut status = Status::Ok;
     let mut unformatted = 0;
     for path in &args.policies {
@@ -38,7 +39,7 @@ pub fn run(args: &FmtArgs) -> Status {
             Ok(out) if out == file.text => {}
             Ok(out) => {
                 if args.check {
-                    println!("{}: not formatted", file.name());
+                    outln!("{}: not formatted", file.name())?;
                     unformatted += 1;
                     status = status.max_with(Status::Problems);
                 } else if let Err(e) = super::files::write_whole(path, out.as_bytes(), true, false)
@@ -46,7 +47,7 @@ pub fn run(args: &FmtArgs) -> Status {
                     eprintln!("error: cannot write `{}`: {e}", path.display());
                     status = status.max_with(Status::Usage);
                 } else {
-                    println!("{}: formatted", file.name());
+                    outln!("{}: formatted", file.name())?;
                 }
             }
             Err(FmtError::Parse(d)) => {
@@ -65,5 +66,5 @@ pub fn run(args: &FmtArgs) -> Status {
     if args.check && unformatted > 0 {
         eprintln!("{unformatted} file(s) would be reformatted by `yibao fmt`");
     }
-    status
+    Ok(status)
 }

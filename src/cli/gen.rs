@@ -6,6 +6,11 @@ use clap::Args;
 use std::path::PathBuf;
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Claims are written as they are drawn, so their number costs no memory; \
+    patients (3 bytes each) and institutions (48 bytes each) are kept while writing, at most 1 GiB \
+    of them (some 357 million patients): a larger population is refused before anything is written."
+)]
 pub struct GenArgs {
     /// Number of claims
     #[arg(long, value_name = "N")]
@@ -43,6 +48,10 @@ pub fn run(a: &GenArgs) -> Status {
     opts.seed = a.seed;
     if opts.patients == 0 || opts.institutions == 0 || opts.years == 0 {
         eprintln!("error: --patients, --institutions and --years must be at least 1");
+        return Status::Usage;
+    }
+    if let Err(e) = opts.fits() {
+        eprintln!("error: {e}");
         return Status::Usage;
     }
     if let Err(e) = std::fs::create_dir_all(&a.out) {

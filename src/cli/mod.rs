@@ -1,6 +1,7 @@
 //! The command line: flags parsed once into typed options, one file per
 //! command. Exit codes: 0 ok, 1 the policy or the data has problems (all
-//! listed), 2 usage or I/O errors.
+//! listed), 2 usage or I/O errors, 141 standard output closed by its reader
+//! (see [`stdout`]).
 
 mod check;
 mod compare;
@@ -10,6 +11,7 @@ mod fmt;
 mod gen;
 mod run;
 mod shared;
+mod stdout;
 mod test;
 
 use clap::{Parser, Subcommand};
@@ -22,7 +24,9 @@ use std::process::ExitCode;
     about = "A policy rules engine for Chinese basic medical insurance (医保) payment",
     long_about = "yibao checks regional medical-insurance policies written in its policy language and \
                   settles claims with them, to the fen.\n\n\
-                  Exit status: 0 ok; 1 the policy or the data has problems (all are listed); 2 usage or I/O error."
+                  Exit status: 0 ok; 1 the policy or the data has problems (all are listed); 2 usage or I/O error \
+                  (standard output full or failing included); 141 standard output was closed before \
+                  everything was written (`yibao run … | head`), which ends a command quietly, as SIGPIPE would."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -56,6 +60,9 @@ pub enum Status {
     Ok = 0,
     Problems = 1,
     Usage = 2,
+    /// Standard output was closed by its reader: 128 + SIGPIPE (13), what a
+    /// shell reports for a program that a closed pipe ended.
+    Closed = 141,
 }
 
 impl From<Status> for ExitCode {
@@ -65,15 +72,15 @@ impl From<Status> for ExitCode {
 }
 
 pub fn main(cli: Cli) -> Status {
-    match cli.command {
+    stdout::finish(match cli.command {
         Command::Check(a) => check::run(&a),
         Command::Run(a) => run::run(a),
         Command::Compare(a) => compare::run(a),
-        Command::Gen(a) => gen::run(&a),
+        Command::Gen(a) => Ok(gen::run(&a)),
         Command::Explain(a) => explain::run(a),
         Command::Fmt(a) => fmt::run(&a),
         Command::Test(a) => test::run(&a),
-    }
+    })
 }
 
 /// A progress bar on stderr for `len` steps; hidden when stderr is not a terminal, so that

@@ -9,6 +9,7 @@ use super::shared::{
     load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
     toml_value, DataArgs, Stages,
 };
+use super::stdout::{self, out, outln, Printed};
 use super::Status;
 use crate::data::{load_assessments, RowError};
 use crate::eval::{settle_institutions, settle_periods, Ledger, Scope, Settlement, Totals};
@@ -164,27 +165,27 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         out: args.out.or(file.out.map(rel)),
         format: args.format.or(file.format).unwrap_or(Format::Table),
         reject_file: args.data.reject_file.or(file.reject_file.map(rel)),
-        threads: args.data.threads,
+        threads: super::shared::threads(args.data.threads),
         timings: args.timings,
     })
 }
 
-pub fn run(args: RunArgs) -> Status {
+pub fn run(args: RunArgs) -> Printed<Status> {
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     let (mut prog, _file) = match super::load_policy(&plan.policy, false) {
         Ok(x) => x,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
     for (k, v) in &plan.sets {
         if let Err(e) = crate::check::apply_override(&mut prog, k, v) {
             eprintln!("error: --set {k}={v}: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     }
 
@@ -208,7 +209,7 @@ pub fn run(args: RunArgs) -> Status {
     }
     if let Err(e) = clash {
         eprintln!("error: {e}");
-        return Status::Usage;
+        return Ok(Status::Usage);
     }
 
     let mut clock = Stages::new(plan.timings);
@@ -221,7 +222,7 @@ pub fn run(args: RunArgs) -> Status {
         &mut clock,
     ) {
         Ok(x) => x,
-        Err(s) => return s,
+        Err(s) => return Ok(s),
     };
 
     let (periods, outside) = match scope_claims(&mut claims, &plan.scope) {
@@ -229,7 +230,7 @@ pub fn run(args: RunArgs) -> Status {
         Err(e) => {
             clock.clear();
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     clock.begin("settling claims");
@@ -238,7 +239,7 @@ pub fn run(args: RunArgs) -> Status {
         Err(e) => {
             clock.clear();
             report_eval_error(&plan.claims, &plan.policy, &e);
-            return Status::Problems;
+            return Ok(Status::Problems);
         }
     };
     let assessments = match &plan.assessments {
@@ -247,7 +248,7 @@ pub fn run(args: RunArgs) -> Status {
             Ok(a) => Some(a),
             Err((e, rows)) => {
                 clock.clear();
-                return load_failed(&e, &rows);
+                return Ok(load_failed(&e, &rows));
             }
         },
     };
@@ -258,7 +259,7 @@ pub fn run(args: RunArgs) -> Status {
             Err(e) => {
                 clock.clear();
                 report_eval_error(&plan.claims, &plan.policy, &e);
-                return Status::Problems;
+                return Ok(Status::Problems);
             }
         };
 
@@ -300,7 +301,7 @@ pub fn run(args: RunArgs) -> Status {
                     "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
                     dir.display()
                 );
-                return Status::Usage;
+                return Ok(Status::Usage);
             }
         }
     }
@@ -313,8 +314,8 @@ pub fn run(args: RunArgs) -> Status {
         outside,
         &settlement,
         ledger.as_ref(),
-    );
-    Status::Ok
+    )?;
+    Ok(Status::Ok)
 }
 
 /// Every file a run may write into --out, in either format (a file an
@@ -348,7 +349,7 @@ fn print_summary(
     outside: usize,
     s: &Settlement,
     ledger: Option<&Ledger>,
-) {
+) -> Printed {
     let summary = &s.summary;
     let cols = ResultColumns::of(prog);
     let settled = s.len();
@@ -384,7 +385,7 @@ fn print_summary(
 
     match plan.format {
         Format::Table => {
-            println!("{region} — {}", plan.policy.display());
+            outln!("{region} — {}", plan.policy.display())?;
             let rejected = match &plan.reject_file {
                 Some(p) if !rejects.is_empty() => {
                     format!("{} rejected (written to {})", rejects.len(), p.display())
@@ -396,34 +397,33 @@ fn print_summary(
             } else {
                 String::new()
             };
-            println!(
+            outln!(
                 "claims: {} read = {settled} settled + {rejected}{outside}",
                 claims.rows_read
-            );
-            println!();
+            )?;
+            outln!()?;
             let mut t = Table::new(header);
             for r in texts() {
                 t.row(r);
             }
-            print!("{}", t.render());
-            println!();
+            out!("{}", t.render())?;
+            outln!()?;
             let layers: Vec<&str> = cols.layers.iter().map(|(n, _)| n.as_str()).collect();
-            println!(
+            outln!(
                 "invariant: total_cost = {} + patient_paid, to the fen: {}",
                 layers.join(" + "),
                 if reconciles { "holds" } else { "BROKEN" }
-            );
+            )?;
             if let Some(l) = ledger {
-                println!();
-                println!("ledger (per unit and year; all-zero columns left out):");
-                print!("{}", ledger_table(prog, l).render());
-                println!();
-                println!("ledger invariant: prepaid + routine_paid − withheld + clearing_balance = routine_paid − withheld + withhold_returned + retained − institution_share − deductions, on every row: holds");
+                outln!()?;
+                outln!("ledger (per unit and year; all-zero columns left out):")?;
+                out!("{}", ledger_table(prog, l).render())?;
+                outln!()?;
+                outln!("ledger invariant: prepaid + routine_paid − withheld + clearing_balance = routine_paid − withheld + withhold_returned + retained − institution_share − deductions, on every row: holds")?;
             }
         }
         Format::Csv => {
-            let mut out = std::io::stdout().lock();
-            let _ = crate::report::write_csv(&mut out, &header, &texts());
+            stdout::with(|out| crate::report::write_csv(out, &header, &texts()))?;
         }
         Format::Json => {
             let table: Vec<serde_json::Value> = rows
@@ -451,7 +451,8 @@ fn print_summary(
                 "by_visit_type": table,
                 "ledger_rows": ledger.map_or(0, |l| l.years.len()),
             });
-            println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
         }
     }
+    Ok(())
 }

@@ -25,7 +25,8 @@ pub struct DataArgs {
     /// instead of failing the run
     #[arg(long, value_name = "CSV")]
     pub reject_file: Option<PathBuf>,
-    /// Threads to settle with (default: all cores); the results are the same for any number
+    /// Threads to settle with (default: one per core; at most 4 per core, more are cut to that
+    /// with a warning); the results are the same for any number
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// The years to clear: 2025, or 2024-2025 (default: every year from the
@@ -41,6 +42,21 @@ pub struct DataArgs {
     /// ledger rows marked provisional
     #[arg(long)]
     pub provisional: bool,
+}
+
+/// The threads for `--threads N`: 0 is one per core, and more than
+/// [`crate::eval::THREADS_PER_CORE`] per core are cut to that, saying so on stderr.
+pub(crate) fn threads(requested: usize) -> usize {
+    let used = crate::eval::threads_for(requested);
+    if requested > used {
+        let cores = crate::eval::cores();
+        eprintln!(
+            "warning: --threads {requested} is more than {} per core ({cores} core{} here); using {used}",
+            crate::eval::THREADS_PER_CORE,
+            if cores == 1 { "" } else { "s" },
+        );
+    }
+    used
 }
 
 /// `--year 2025` or `--year 2024-2025` (also `2024..2025`).
@@ -106,7 +122,11 @@ impl Stages {
         if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}") {
             spinner.set_style(style);
         }
-        spinner.enable_steady_tick(std::time::Duration::from_millis(250));
+        // The tick is a thread of indicatif's, which panics if it cannot start one: only on a
+        // terminal, where there is a spinner to turn.
+        if !spinner.is_hidden() {
+            spinner.enable_steady_tick(std::time::Duration::from_millis(250));
+        }
         Stages {
             timings,
             current: None,

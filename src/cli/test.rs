@@ -1,6 +1,7 @@
 //! `yibao test [POLICY|TESTS.toml ...] [--min-coverage N]`: run policy tests
 //! and report what they did not exercise.
 
+use super::stdout::{out, outln, Printed};
 use super::Status;
 use crate::data::escape;
 use crate::policytest::{run_file, test_file_of, Report};
@@ -51,12 +52,12 @@ fn test_files(args: &TestArgs) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-pub fn run(args: &TestArgs) -> Status {
+pub fn run(args: &TestArgs) -> Printed<Status> {
     let files = match test_files(args) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
-            return Status::Usage;
+            return Ok(Status::Usage);
         }
     };
     let mut status = Status::Ok;
@@ -74,7 +75,7 @@ pub fn run(args: &TestArgs) -> Status {
             Ok(report) => {
                 total += report.cases.len();
                 failed += report.failed();
-                print!("{}", render(&report));
+                out!("{}", render(&report))?;
                 let below = args
                     .min_coverage
                     .is_some_and(|m| report.coverage_percent() < m);
@@ -82,11 +83,11 @@ pub fn run(args: &TestArgs) -> Status {
                     status = status.max_with(Status::Problems);
                 }
                 if below {
-                    println!(
+                    outln!(
                         "  coverage {}% is below --min-coverage {}%",
                         report.coverage_percent(),
                         args.min_coverage.unwrap_or_default()
-                    );
+                    )?;
                 }
             }
             Err(e) => {
@@ -96,12 +97,12 @@ pub fn run(args: &TestArgs) -> Status {
             }
         }
     }
-    println!(
+    outln!(
         "{total} test{}: {} passed, {failed} failed",
         if total == 1 { "" } else { "s" },
         total - failed
-    );
-    status
+    )?;
+    Ok(status)
 }
 
 /// The report of one file: each test, its failures, and the coverage. Names

@@ -1,6 +1,8 @@
 //! Arithmetic the policy language names: rounding by step and mode, and
-//! schedules (marginal segments and whole bands) applied to an amount.
+//! schedules (marginal segments and whole bands) applied to an amount. Their
+//! sums and products are exact ([`super::exact`]): `None` when one is not.
 
+use super::exact;
 use crate::ir::{Rounding, Schedule, ScheduleKind};
 use crate::syntax::ast::RoundMode;
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -15,16 +17,39 @@ pub fn round(v: Decimal, r: &Rounding) -> Option<Decimal> {
     };
     match r.dp {
         Some(dp) => Some(v.round_dp_with_strategy(dp, strategy)),
-        None => v
-            .checked_div(r.step)?
-            .round_dp_with_strategy(0, strategy)
-            .checked_mul(r.step),
+        None => exact::mul(
+            v.checked_div(r.step)?.round_dp_with_strategy(0, strategy),
+            r.step,
+        )
+        .ok(),
     }
 }
 
 /// A schedule applied to an amount: marginal sums each segment's share;
 /// whole applies the rate of the segment the amount falls in (from ≤ x < to).
+/// `None` if a share is too large or not exact.
 pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
+    apply_with(
+        s,
+        x,
+        |a, b| exact::add(a, b).ok(),
+        |a, b| exact::mul(a, b).ok(),
+    )
+}
+
+/// [`apply_schedule`] to an amount that may derive from a quotient: its
+/// shares are computed as a decimal can, rounded to 28 to 29 significant
+/// digits if need be. `None` if one is too large.
+pub fn apply_schedule_rounding(s: &Schedule, x: Decimal) -> Option<Decimal> {
+    apply_with(s, x, Decimal::checked_add, Decimal::checked_mul)
+}
+
+fn apply_with(
+    s: &Schedule,
+    x: Decimal,
+    add: impl Fn(Decimal, Decimal) -> Option<Decimal>,
+    mul: impl Fn(Decimal, Decimal) -> Option<Decimal>,
+) -> Option<Decimal> {
     match s.kind {
         ScheduleKind::Marginal => {
             let mut total = Decimal::ZERO;
@@ -33,7 +58,7 @@ pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
                     break;
                 }
                 let top = to.map_or(x, |t| x.min(t));
-                total = total.checked_add(top.checked_sub(from)?.checked_mul(rate)?)?;
+                total = add(total, mul(add(top, -from)?, rate)?)?;
             }
             Some(total)
         }
@@ -43,7 +68,7 @@ pub fn apply_schedule(s: &Schedule, x: Decimal) -> Option<Decimal> {
                 .iter()
                 .find(|(from, to, _)| x >= *from && to.is_none_or(|t| x < t));
             match seg {
-                Some(&(_, _, rate)) => x.checked_mul(rate),
+                Some(&(_, _, rate)) => mul(x, rate),
                 None => Some(Decimal::ZERO),
             }
         }
@@ -130,5 +155,38 @@ mod tests {
         assert_eq!(apply_schedule(&w, d("70000")), Some(d("49000")));
         assert_eq!(apply_schedule(&w, d("65000")), Some(d("45500")));
         assert_eq!(apply_schedule(&w, d("14999.99")), Some(d("0")));
+    }
+
+    #[test]
+    fn a_schedule_share_that_is_not_exact_is_refused() {
+        // One segment from 0 at 0.1234567890123456789012345678: applied to
+        // 1234567890123456.78, its share is the product of src/eval/exact.rs's test,
+        // 152415787532388.366392318256527968299765279684 — 30 decimals, which no decimal
+        // holds. Marginal and whole alike refuse it rather than round it.
+        let rate = d("0.1234567890123456789012345678");
+        let m = Schedule {
+            in_force: None,
+            cite: None,
+            segment_spans: Vec::new(),
+            name: "s".into(),
+            kind: ScheduleKind::Marginal,
+            segments: vec![(d("0"), None, rate)],
+            input: crate::check::types::Ty::Money,
+            span: Span::default(),
+        };
+        let x = d("1234567890123456.78");
+        assert_eq!(apply_schedule(&m, x), None);
+        let w = Schedule {
+            kind: ScheduleKind::Whole,
+            ..m
+        };
+        assert_eq!(apply_schedule(&w, x), None);
+        // 1000 × the same rate is exact, 123.4567890123456789012345678, though its mantissa at
+        // scale 0 + 28, 1234567890123456789012345678000, has 31 digits (beyond 96 bits):
+        // rust_decimal drops three zeros, which loses nothing.
+        assert_eq!(
+            apply_schedule(&w, d("1000")),
+            Some(d("123.4567890123456789012345678"))
+        );
     }
 }

@@ -123,10 +123,8 @@ impl<T: Tracer> Env<'_, T> {
                 }
                 break;
             }
-            f.remaining = f
-                .remaining
-                .checked_sub(f.layers[li])
-                .ok_or_else(|| EvalError::internal("arithmetic overflow in patient_paid"))?;
+            f.remaining = super::exact::sub(f.remaining, f.layers[li])
+                .map_err(|_| EvalError::internal("arithmetic overflow in patient_paid"))?;
             if T::ON {
                 self.t.close(Ev::Layer {
                     layer: li,

@@ -1,11 +1,13 @@
 //! The interpreter: evaluates a checked program on one claim at a time.
 //!
-//! All arithmetic is checked `Decimal` arithmetic; an overflow, a division by
-//! zero or a missing table key is an [`EvalError`] naming the claim and the
-//! policy text, never a panic. Per claim nothing is allocated: locals,
+//! Sums, differences and products are exact ([`super::exact`]); one too large
+//! or with more digits than a decimal holds, a division by zero or a missing
+//! table key is an [`EvalError`] naming the claim and the policy text, never a
+//! panic or a silent rounding. Quotients carry 28 significant digits. Per claim nothing is allocated: locals,
 //! accumulators and results live in buffers reused across claims.
 
-use super::arith::{apply_schedule, rate_at, round};
+use super::arith::{apply_schedule, apply_schedule_rounding, rate_at, round};
+use super::exact::{self, Inexact};
 use super::trace::{Ev, NoTrace, Tracer};
 use crate::data::{Claim, Claims, Extra, Institution, Institutions};
 use crate::date::Date;
@@ -135,6 +137,28 @@ pub(crate) struct UnitCtx<'a> {
     pub score: Option<Decimal>,
 }
 
+/// The error for a sum, difference or product that cannot be had exactly.
+#[cold]
+fn inexact(e: Inexact, op: BinOp, a: Decimal, b: Decimal, span: Span) -> Box<EvalError> {
+    let what = match op {
+        BinOp::Add => "sum",
+        BinOp::Sub => "difference",
+        BinOp::Mul => "product",
+        BinOp::Div => "quotient",
+    };
+    match e {
+        Inexact::Overflow => EvalError::at(format!("arithmetic overflow ({a} and {b})"), span),
+        Inexact::Rounded => EvalError::at(
+            format!(
+                "arithmetic overflow: the exact {what} of {a} and {b} has more digits than a \
+                 decimal holds (28 decimals, 28 to 29 significant digits), and would be rounded; \
+                 round one of them first"
+            ),
+            span,
+        ),
+    }
+}
+
 pub(crate) fn no_claim() -> Box<EvalError> {
     EvalError::internal("a claim value was read outside a claim")
 }
@@ -192,9 +216,10 @@ impl<T: Tracer> Env<'_, T> {
             Stmt::AccAdd(i, n, span) => {
                 let v = self.num(n, cur, f)?;
                 let a = &mut f.accs[*i as usize];
-                *a = a
-                    .checked_add(v)
-                    .ok_or_else(|| EvalError::at("accumulator overflow", *span))?;
+                *a = exact::add(*a, v).or_else(|e| match e {
+                    Inexact::Overflow => Err(EvalError::at("accumulator overflow", *span)),
+                    Inexact::Rounded => self.rounded(e, BinOp::Add, *a, v, *span),
+                })?;
             }
             Stmt::SetOutput(i, n, span) => {
                 let v = self.num(n, cur, f)?;
@@ -232,8 +257,10 @@ impl<T: Tracer> Env<'_, T> {
                     .get_mut(i)
                     .ok_or_else(|| EvalError::internal("ledger column out of range"))?;
                 *slot = if matches!(s, Stmt::AddLedger(..)) {
-                    slot.checked_add(v)
-                        .ok_or_else(|| EvalError::at("arithmetic overflow", *span))?
+                    exact::add(*slot, v).or_else(|e| match e {
+                        Inexact::Overflow => Err(EvalError::at("arithmetic overflow", *span)),
+                        Inexact::Rounded => self.rounded(e, BinOp::Add, *slot, v, *span),
+                    })?
                 } else {
                     v
                 };
@@ -241,6 +268,25 @@ impl<T: Tracer> Env<'_, T> {
             Stmt::SetRegion(i, n, _) => f.region[*i as usize] = self.num(n, cur, f)?,
         }
         Ok(())
+    }
+
+    /// A sum, difference or product that is not exact: rounded as a decimal
+    /// can if an operand may derive from a quotient ([`Program::may_round`]),
+    /// an error otherwise.
+    #[cold]
+    fn rounded(&self, e: Inexact, op: BinOp, a: Decimal, b: Decimal, span: Span) -> R<Decimal> {
+        if e == Inexact::Rounded && self.prog.may_round(span) {
+            let r = match op {
+                BinOp::Add => a.checked_add(b),
+                BinOp::Sub => a.checked_sub(b),
+                BinOp::Mul => a.checked_mul(b),
+                BinOp::Div => None,
+            };
+            if let Some(r) = r {
+                return Ok(r);
+            }
+        }
+        Err(inexact(e, op, a, b, span))
     }
 
     /// The slot of the version of a name in force in the epoch.
@@ -333,9 +379,9 @@ impl<T: Tracer> Env<'_, T> {
                 let a = self.num(&ab.0, cur, f)?;
                 let b = self.num(&ab.1, cur, f)?;
                 let r = match op {
-                    BinOp::Add => a.checked_add(b),
-                    BinOp::Sub => a.checked_sub(b),
-                    BinOp::Mul => a.checked_mul(b),
+                    BinOp::Add => exact::add(a, b),
+                    BinOp::Sub => exact::sub(a, b),
+                    BinOp::Mul => exact::mul(a, b),
                     BinOp::Div => {
                         if b.is_zero() {
                             return Err(EvalError::at(
@@ -343,10 +389,11 @@ impl<T: Tracer> Env<'_, T> {
                                 *span,
                             ));
                         }
-                        a.checked_div(b)
+                        // A quotient is rounded to 28 significant digits by nature.
+                        a.checked_div(b).ok_or(Inexact::Overflow)
                     }
                 };
-                r.ok_or_else(|| EvalError::at(format!("arithmetic overflow ({a} and {b})"), *span))?
+                r.or_else(|e| self.rounded(e, *op, a, b, *span))?
             }
             Num::Neg(x) => -self.num(x, cur, f)?,
             Num::Min(xs) => self.fold(xs, cur, f, Decimal::min)?,
@@ -384,7 +431,18 @@ impl<T: Tracer> Env<'_, T> {
                 }
                 let sched = &self.prog.schedules[slot];
                 apply_schedule(sched, v)
-                    .ok_or_else(|| EvalError::at("arithmetic overflow in schedule", *span))?
+                    .or_else(|| {
+                        self.prog
+                            .may_round(*span)
+                            .then(|| apply_schedule_rounding(sched, v))
+                            .flatten()
+                    })
+                    .ok_or_else(|| {
+                        EvalError::at(
+                            format!("arithmetic overflow in schedule: applied to {v}, a segment's share is too large or has more digits than a decimal holds (28 decimals, 28 to 29 significant digits)"),
+                            *span,
+                        )
+                    })?
             }
             Num::Rate(s, x, span) => {
                 let v = self.num(x, cur, f)?;

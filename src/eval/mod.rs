@@ -8,6 +8,7 @@
 
 mod arith;
 mod claim;
+mod exact;
 pub(crate) mod interp;
 mod invariant;
 pub mod ledger;
@@ -159,13 +160,36 @@ impl Periods {
     }
 }
 
+/// Threads per available core at most: settling is CPU-bound, so more buy
+/// nothing, and each costs memory (its own tallies and stack) and a share of
+/// the merge; thousands would cost gigabytes and run slower.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// The available cores (1 when the system does not say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The threads a settlement (and the results writer) use for a request:
+/// 0 means one per core; more than [`THREADS_PER_CORE`] per core are cut to
+/// that many (at least 1).
+pub fn threads_for(requested: usize) -> usize {
+    let most = cores().saturating_mul(THREADS_PER_CORE).max(1);
+    match requested {
+        0 => cores(),
+        n => n.min(most),
+    }
+}
+
 /// What one thread adds up while it settles its claims.
 pub(crate) struct Partial {
     tally: summary::Tally,
     sums: Option<ledger::ClaimSums>,
 }
 
-/// Settles every claim. `threads` of 0 means one per available core.
+/// Settles every claim. `threads` of 0 means one per available core; see
+/// [`threads_for`] for the most it uses. A thread the system refuses is an
+/// error, not a panic.
 ///
 /// Besides each claim's results, the pass adds up the summary and the
 /// settle blocks' aggregates over claims, so no later stage walks the claims
@@ -206,12 +230,7 @@ pub fn settle_periods(
     let mut values = vec![Decimal::ZERO; n * stride];
     let mut rules = vec![0u16; n * n_layers];
 
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
-    let bounds = chunk_bounds(claims, threads);
+    let bounds = chunk_bounds(claims, threads_for(threads));
     let env = interp::Env {
         prog,
         claims,
@@ -226,32 +245,43 @@ pub fn settle_periods(
     };
 
     let mut results: Vec<Result<Partial, (usize, Box<EvalError>)>> = Vec::new();
-    std::thread::scope(|scope| {
-        let mut handles = Vec::new();
-        let mut rest_v = values.as_mut_slice();
-        let mut rest_r = rules.as_mut_slice();
-        for w in bounds.windows(2) {
-            let (start, end) = (w[0], w[1]);
-            let (v, rv) = std::mem::take(&mut rest_v).split_at_mut((end - start) * stride);
-            let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_layers);
-            rest_v = rv;
-            rest_r = rr;
-            let (env, periods, plan) = (&env, &periods, plan.as_ref());
-            let mut part = new_partial();
-            handles.push(scope.spawn(move || {
-                env.settle_chunk(start..end, v, r, periods, plan, &mut part)
-                    .map(|()| part)
-                    .map_err(|(k, e)| (start + k, e))
-            }));
-        }
-        for h in handles {
-            results.push(
-                h.join().unwrap_or_else(|_| {
+    let spawned =
+        std::thread::scope(|scope| {
+            let mut handles = Vec::new();
+            let mut rest_v = values.as_mut_slice();
+            let mut rest_r = rules.as_mut_slice();
+            for w in bounds.windows(2) {
+                let (start, end) = (w[0], w[1]);
+                let (v, rv) = std::mem::take(&mut rest_v).split_at_mut((end - start) * stride);
+                let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_layers);
+                rest_v = rv;
+                rest_r = rr;
+                let (env, periods, plan) = (&env, &periods, plan.as_ref());
+                let mut part = new_partial();
+                let handle = std::thread::Builder::new().spawn_scoped(scope, move || {
+                    env.settle_chunk(start..end, v, r, periods, plan, &mut part)
+                        .map(|()| part)
+                        .map_err(|(k, e)| (start + k, e))
+                });
+                match handle {
+                    Ok(h) => handles.push(h),
+                    // The threads already started finish (the scope waits for them); their
+                    // results are dropped.
+                    Err(e) => return Err(e),
+                }
+            }
+            for h in handles {
+                results.push(h.join().unwrap_or_else(|_| {
                     Err((0, EvalError::internal("a settlement thread failed")))
-                }),
-            );
-        }
-    });
+                }));
+            }
+            Ok(())
+        });
+    if let Err(e) = spawned {
+        return Err(EvalError::internal(&format!(
+            "cannot start a settlement thread ({e}); try fewer with --threads"
+        )));
+    }
     let mut total = new_partial();
     let mut first_error: Option<(usize, Box<EvalError>)> = None;
     for r in results {
@@ -340,4 +370,19 @@ fn chunk_bounds(claims: &Claims, n: usize) -> Vec<usize> {
     }
     bounds.push(rows.len());
     bounds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_one_per_core_by_default_and_at_most_four_per_core() {
+        let cores = cores();
+        assert_eq!(threads_for(0), cores);
+        assert_eq!(threads_for(1), 1);
+        assert_eq!(threads_for(4 * cores), 4 * cores);
+        assert_eq!(threads_for(4 * cores + 1), 4 * cores);
+        assert_eq!(threads_for(usize::MAX), 4 * cores);
+    }
 }

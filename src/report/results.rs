@@ -163,11 +163,7 @@ fn write_claims_csv(
 ) -> std::io::Result<()> {
     let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
     write_csv_line(&mut out, header)?;
-    let threads = if threads == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        threads
-    };
+    let threads = crate::eval::threads_for(threads);
     let n = s.len();
     let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
     let mut start = 0;
@@ -176,14 +172,19 @@ fn write_claims_csv(
             for (t, buf) in bufs.iter_mut().enumerate() {
                 let from = (start + t * BLOCK).min(n);
                 let to = (from + BLOCK).min(n);
-                scope.spawn(move || {
-                    buf.clear();
-                    for k in from..to {
-                        claim_line(buf, cols, claims, insts, s, k);
-                    }
-                });
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || {
+                        buf.clear();
+                        for k in from..to {
+                            claim_line(buf, cols, claims, insts, s, k);
+                        }
+                    })
+                    .map_err(|e| {
+                        std::io::Error::other(format!("cannot start a formatting thread ({e})"))
+                    })?;
             }
-        });
+            Ok::<(), std::io::Error>(())
+        })?;
         for buf in &bufs {
             out.write_all(buf)?;
         }
