@@ -78,7 +78,11 @@ fn physical_lines(b: &[u8]) -> (u64, BTreeSet<u64>) {
         .enumerate()
         .filter(|&(i, l)| {
             let l = l.strip_suffix(b"\r").unwrap_or(l);
-            let l = if i == 0 { l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l) } else { l };
+            let l = if i == 0 {
+                l.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(l)
+            } else {
+                l
+            };
             l.is_empty()
         })
         .map(|(i, _)| i as u64 + 1)
@@ -102,11 +106,23 @@ fuzz_target!(|data: &[u8]| {
         "every row is settled or rejected"
     );
     let count = claims.line_count;
-    assert_eq!(count.lines, 1 + claims.rows_read + count.blank, "no line vanishes");
+    assert_eq!(
+        count.lines,
+        1 + claims.rows_read + count.blank,
+        "no line vanishes"
+    );
     let mut seen = BTreeSet::new();
-    for line in claims.rows.iter().map(|c| c.line).chain(rejects.iter().map(|r| r.line)) {
+    for line in claims
+        .rows
+        .iter()
+        .map(|c| c.line)
+        .chain(rejects.iter().map(|r| r.line))
+    {
         assert!(seen.insert(line), "line {line} is one row only");
-        assert!((2..=count.lines).contains(&line), "line {line} is in the file");
+        assert!(
+            (2..=count.lines).contains(&line),
+            "line {line} is in the file"
+        );
     }
     if claims.decoded_from.is_none() {
         // Read as it is: its lines can be counted here, independently.
@@ -116,7 +132,11 @@ fuzz_target!(|data: &[u8]| {
         assert!(seen.is_disjoint(&blank));
     }
     for r in &rejects {
-        assert!(!r.reason.bytes().any(|b| b < 0x20), "escaped: {:?}", r.reason);
+        assert!(
+            !r.reason.bytes().any(|b| b < 0x20),
+            "escaped: {:?}",
+            r.reason
+        );
     }
     let Ok(s) = yibao::eval::settle(prog, &claims, insts, 2) else {
         return;
