@@ -52,7 +52,7 @@ impl EvalError {
             s.push_str(&format!(" ({}:{l}:{c})", file.name()));
         }
         if let Some((id, _)) = &self.claim {
-            s.push_str(&format!(", claim {id}"));
+            s.push_str(&format!(", claim {}", crate::data::escape(id)));
         }
         if let Some(r) = &self.rule {
             s.push_str(&format!(", in {r}"));
