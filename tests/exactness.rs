@@ -134,3 +134,46 @@ fn a_rounded_quotient_is_exact_again() {
         "{err}"
     );
 }
+
+#[test]
+fn an_accumulator_sum_that_would_round_is_an_error() {
+    // 512.34567890123456789012345678% is 5.1234567890123456789012345678 (28 decimals, 29
+    // digits). Twice that is 10.2469135780246913578024691356: 30 digits at scale 28, beyond
+    // 96 bits (≈ 7.9 × 10²⁸), so the patient's second claim cannot add it exactly.
+    let dir = common::temp_dir("exactness-acc");
+    let policy = dir.join("acc.policy");
+    std::fs::write(
+        &policy,
+        "param 系数: ratio = 512.34567890123456789012345678%\n\
+         accumulator 累计: ratio per patient per year\n\
+         layer fund_paid {\n  rule 记账 {\n    累计 += 系数\n    pay 0元\n  }\n}\n",
+    )
+    .unwrap();
+    let claims = dir.join("acc.csv");
+    std::fs::write(
+        &claims,
+        "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code\n\
+         A1,P1,employee,false,50,H1,inpatient,2025-03-01,2025-03-05,100.00,0.00,0.00,J18,\n\
+         A2,P1,employee,false,50,H1,inpatient,2025-04-01,2025-04-05,100.00,0.00,0.00,J18,\n",
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        policy.to_str().unwrap(),
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "tests/fixtures/compare/tiny/institutions.csv",
+    ]);
+    let err = common::stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for want in [
+        "error: arithmetic overflow: the exact sum of 5.1234567890123456789012345678 and \
+         5.1234567890123456789012345678 has more digits than a decimal holds",
+        "claim `A2` (",
+        "in rule `fund_paid/记账`",
+        "acc.policy:5:5: 累计 += 系数",
+    ] {
+        assert!(err.contains(want), "{want}\n{err}");
+    }
+}

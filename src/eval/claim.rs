@@ -123,8 +123,13 @@ impl<T: Tracer> Env<'_, T> {
                 }
                 break;
             }
-            f.remaining = super::exact::sub(f.remaining, f.layers[li])
-                .map_err(|_| EvalError::internal("arithmetic overflow in patient_paid"))?;
+            // Exact: the claim's cost has at most 16 digits before the point and 2 after
+            // (src/data/money.rs), and a payment is whole fen between 0 and what is left,
+            // so the difference needs at most 18 digits at scale 2, far inside 96 bits.
+            f.remaining = f
+                .remaining
+                .checked_sub(f.layers[li])
+                .ok_or_else(|| EvalError::internal("arithmetic overflow in patient_paid"))?;
             if T::ON {
                 self.t.close(Ev::Layer {
                     layer: li,

@@ -27,8 +27,18 @@ pub enum Inexact {
     Rounded,
 }
 
+/// Whether rust_decimal's `r` from `a` and `b` is at the operands' full
+/// scale (`full`: the larger of theirs for a sum or difference, their sum for
+/// a product), and so not rounded; or an operand is zero, which rust_decimal
+/// returns at another scale, exactly. The hot path's whole test: a result
+/// that fails it is looked at again, exactly, by [`add`], [`sub`] or [`mul`].
+#[inline(always)]
+pub fn unrounded(r: &Decimal, full: u32, a: Decimal, b: Decimal) -> bool {
+    r.scale() == full || a.is_zero() || b.is_zero()
+}
+
 /// `a + b`, exactly.
-#[inline]
+#[inline(always)]
 pub fn add(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
     let r = a.checked_add(b).ok_or(Inexact::Overflow)?;
     if r.scale() == a.scale().max(b.scale()) || a.is_zero() || b.is_zero() {
@@ -47,7 +57,7 @@ fn check_sum(a: Decimal, b: Decimal, r: Decimal) -> Result<Decimal, Inexact> {
 
 /// `a − b`, exactly. (Not `add(a, -b)`: rust_decimal's `0 + -0` is `-0`,
 /// its `0 − 0` is `0`.)
-#[inline]
+#[inline(always)]
 pub fn sub(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
     let r = a.checked_sub(b).ok_or(Inexact::Overflow)?;
     if r.scale() == a.scale().max(b.scale()) || a.is_zero() || b.is_zero() {
@@ -57,7 +67,7 @@ pub fn sub(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
 }
 
 /// `a × b`, exactly.
-#[inline]
+#[inline(always)]
 pub fn mul(a: Decimal, b: Decimal) -> Result<Decimal, Inexact> {
     let r = a.checked_mul(b).ok_or(Inexact::Overflow)?;
     if r.scale() == a.scale() + b.scale() || a.is_zero() || b.is_zero() {

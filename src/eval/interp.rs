@@ -216,10 +216,16 @@ impl<T: Tracer> Env<'_, T> {
             Stmt::AccAdd(i, n, span) => {
                 let v = self.num(n, cur, f)?;
                 let a = &mut f.accs[*i as usize];
-                *a = exact::add(*a, v).or_else(|e| match e {
-                    Inexact::Overflow => Err(EvalError::at("accumulator overflow", *span)),
-                    Inexact::Rounded => self.rounded(e, BinOp::Add, *a, v, *span),
-                })?;
+                let full = a.scale().max(v.scale());
+                *a = match a.checked_add(v) {
+                    Some(r) if exact::unrounded(&r, full, *a, v) => r,
+                    _ => self
+                        .not_plain(BinOp::Add, *a, v, *span)
+                        .map_err(|e| match e {
+                            Inexact::Overflow => EvalError::at("accumulator overflow", *span),
+                            Inexact::Rounded => inexact(e, BinOp::Add, *a, v, *span),
+                        })?,
+                };
             }
             Stmt::SetOutput(i, n, span) => {
                 let v = self.num(n, cur, f)?;
@@ -257,10 +263,16 @@ impl<T: Tracer> Env<'_, T> {
                     .get_mut(i)
                     .ok_or_else(|| EvalError::internal("ledger column out of range"))?;
                 *slot = if matches!(s, Stmt::AddLedger(..)) {
-                    exact::add(*slot, v).or_else(|e| match e {
-                        Inexact::Overflow => Err(EvalError::at("arithmetic overflow", *span)),
-                        Inexact::Rounded => self.rounded(e, BinOp::Add, *slot, v, *span),
-                    })?
+                    let full = slot.scale().max(v.scale());
+                    match slot.checked_add(v) {
+                        Some(r) if exact::unrounded(&r, full, *slot, v) => r,
+                        _ => self
+                            .not_plain(BinOp::Add, *slot, v, *span)
+                            .map_err(|e| match e {
+                                Inexact::Overflow => EvalError::at("arithmetic overflow", *span),
+                                Inexact::Rounded => inexact(e, BinOp::Add, *slot, v, *span),
+                            })?,
+                    }
                 } else {
                     v
                 };
@@ -270,23 +282,35 @@ impl<T: Tracer> Env<'_, T> {
         Ok(())
     }
 
-    /// A sum, difference or product that is not exact: rounded as a decimal
-    /// can if an operand may derive from a quotient ([`Program::may_round`]),
-    /// an error otherwise.
+    /// An operation whose plain result is not at its operands' full scale
+    /// (or overflowed), looked at exactly: exact after all (rust_decimal
+    /// dropped zeros), rounded as a decimal can if an operand may derive from a
+    /// quotient ([`Program::may_round`]), or why not.
     #[cold]
-    fn rounded(&self, e: Inexact, op: BinOp, a: Decimal, b: Decimal, span: Span) -> R<Decimal> {
-        if e == Inexact::Rounded && self.prog.may_round(span) {
-            let r = match op {
-                BinOp::Add => a.checked_add(b),
-                BinOp::Sub => a.checked_sub(b),
-                BinOp::Mul => a.checked_mul(b),
-                BinOp::Div => None,
-            };
-            if let Some(r) = r {
-                return Ok(r);
-            }
+    #[inline(never)]
+    fn not_plain(&self, op: BinOp, a: Decimal, b: Decimal, span: Span) -> Result<Decimal, Inexact> {
+        let (exact, plain) = match op {
+            BinOp::Add => (exact::add(a, b), a.checked_add(b)),
+            BinOp::Sub => (exact::sub(a, b), a.checked_sub(b)),
+            BinOp::Mul => (exact::mul(a, b), a.checked_mul(b)),
+            BinOp::Div => return Err(Inexact::Overflow),
+        };
+        match (exact, plain) {
+            (Err(Inexact::Rounded), Some(r)) if self.prog.may_round(span) => Ok(r),
+            (e, _) => e,
         }
-        Err(inexact(e, op, a, b, span))
+    }
+
+    /// A schedule whose shares of `x` are not exact: computed as a decimal can
+    /// if `x` may derive from a quotient ([`Program::may_round`]).
+    #[cold]
+    #[inline(never)]
+    fn schedule_rounding(&self, s: &Schedule, x: Decimal, span: Span) -> Option<Decimal> {
+        if self.prog.may_round(span) {
+            apply_schedule_rounding(s, x)
+        } else {
+            None
+        }
     }
 
     /// The slot of the version of a name in force in the epoch.
@@ -378,10 +402,11 @@ impl<T: Tracer> Env<'_, T> {
             Num::Bin(op, ab, span) => {
                 let a = self.num(&ab.0, cur, f)?;
                 let b = self.num(&ab.1, cur, f)?;
-                let r = match op {
-                    BinOp::Add => exact::add(a, b),
-                    BinOp::Sub => exact::sub(a, b),
-                    BinOp::Mul => exact::mul(a, b),
+                // The plain result and the scale it has if nothing was rounded.
+                let (r, full) = match op {
+                    BinOp::Add => (a.checked_add(b), a.scale().max(b.scale())),
+                    BinOp::Sub => (a.checked_sub(b), a.scale().max(b.scale())),
+                    BinOp::Mul => (a.checked_mul(b), a.scale() + b.scale()),
                     BinOp::Div => {
                         if b.is_zero() {
                             return Err(EvalError::at(
@@ -390,10 +415,16 @@ impl<T: Tracer> Env<'_, T> {
                             ));
                         }
                         // A quotient is rounded to 28 significant digits by nature.
-                        a.checked_div(b).ok_or(Inexact::Overflow)
+                        let q = a.checked_div(b);
+                        (q, q.map_or(0, |q| q.scale()))
                     }
                 };
-                r.or_else(|e| self.rounded(e, *op, a, b, *span))?
+                match r {
+                    Some(r) if exact::unrounded(&r, full, a, b) => r,
+                    _ => self
+                        .not_plain(*op, a, b, *span)
+                        .map_err(|e| inexact(e, *op, a, b, *span))?,
+                }
             }
             Num::Neg(x) => -self.num(x, cur, f)?,
             Num::Min(xs) => self.fold(xs, cur, f, Decimal::min)?,
@@ -431,12 +462,7 @@ impl<T: Tracer> Env<'_, T> {
                 }
                 let sched = &self.prog.schedules[slot];
                 apply_schedule(sched, v)
-                    .or_else(|| {
-                        self.prog
-                            .may_round(*span)
-                            .then(|| apply_schedule_rounding(sched, v))
-                            .flatten()
-                    })
+                    .or_else(|| self.schedule_rounding(sched, v, *span))
                     .ok_or_else(|| {
                         EvalError::at(
                             format!("arithmetic overflow in schedule: applied to {v}, a segment's share is too large or has more digits than a decimal holds (28 decimals, 28 to 29 significant digits)"),
