@@ -495,7 +495,7 @@ impl Stmt {
     pub fn slots_read(&self, out: &mut Vec<Slot>) {
         match self {
             Stmt::SetBool(_, b, _) => b.slots_read(out),
-            Stmt::SetDate(_, d, _) => d.slots_read(out),
+            Stmt::SetDate(_, d, _) => Part::Date(d).slots_read(out),
             Stmt::SetNum(_, n, _)
             | Stmt::Pay(n, _)
             | Stmt::AccAdd(_, n, _)
@@ -507,36 +507,61 @@ impl Stmt {
     }
 }
 
-impl Num {
-    /// Every local and region value the expression reads (aggregates'
-    /// arguments are values of claims, so they read none).
-    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+/// A direct part of an expression, for walks over the tree.
+#[derive(Clone, Copy)]
+pub enum Part<'a> {
+    Num(&'a Num),
+    Bool(&'a Bool),
+    Date(&'a DateX),
+}
+
+impl Part<'_> {
+    /// Every local and region value the part reads.
+    fn slots_read(self, out: &mut Vec<Slot>) {
         match self {
-            Num::Local(i) => out.push(Slot::Num(*i)),
-            Num::Region(i) => out.push(Slot::Region(*i)),
+            Part::Num(n) => n.slots_read(out),
+            Part::Bool(b) => b.slots_read(out),
+            Part::Date(DateX::Local(i)) => out.push(Slot::Date(*i)),
+            Part::Date(_) => {}
+        }
+    }
+}
+
+impl Num {
+    /// Calls `f` on each direct part of the expression (aggregates' arguments
+    /// are values of claims, kept apart, so they are not parts).
+    pub fn parts(&self, f: &mut dyn FnMut(Part<'_>)) {
+        match self {
             Num::Bin(_, ab, _) => {
-                ab.0.slots_read(out);
-                ab.1.slots_read(out);
+                f(Part::Num(&ab.0));
+                f(Part::Num(&ab.1));
             }
-            Num::Neg(x) | Num::Round(x, ..) | Num::Schedule(_, x, _) | Num::Rate(_, x, _) => {
-                x.slots_read(out)
-            }
-            Num::Prior(_, x) => x.slots_read(out),
-            Num::Min(xs) | Num::Max(xs) => xs.iter().for_each(|x| x.slots_read(out)),
+            Num::Neg(x)
+            | Num::Round(x, ..)
+            | Num::Schedule(_, x, _)
+            | Num::Rate(_, x, _)
+            | Num::Prior(_, x) => f(Part::Num(x)),
+            Num::Min(xs) | Num::Max(xs) => xs.iter().for_each(|x| f(Part::Num(x))),
             Num::Clamp(x, _) => {
-                x.0.slots_read(out);
-                x.1.slots_read(out);
-                x.2.slots_read(out);
+                f(Part::Num(&x.0));
+                f(Part::Num(&x.1));
+                f(Part::Num(&x.2));
             }
             Num::If(x) => {
-                x.0.slots_read(out);
-                x.1.slots_read(out);
-                x.2.slots_read(out);
+                f(Part::Bool(&x.0));
+                f(Part::Num(&x.1));
+                f(Part::Num(&x.2));
             }
-            Num::Lookup(_, keys, _) => keys.iter().for_each(|k| k.slots_read(out)),
+            Num::Lookup(_, keys, _) => {
+                for k in keys {
+                    if let Key::Num(n) = k {
+                        f(Part::Num(n));
+                    }
+                }
+            }
             Num::DateDiff(x) => {
-                x.0.slots_read(out);
-                x.1.slots_read(out);
+                f(Part::Date(&x.0));
+                f(Part::Date(&x.1));
             }
             Num::Const(_)
             | Num::Param(_)
@@ -544,60 +569,63 @@ impl Num {
             | Num::Inst(_)
             | Num::ClaimExtra(_)
             | Num::InstExtra(_)
+            | Num::Local(_)
             | Num::Acc(_)
             | Num::Layer(_)
             | Num::Output(_)
             | Num::Remaining
             | Num::Ledger(_)
             | Num::Agg(_)
+            | Num::Region(_)
             | Num::Score(_) => {}
         }
     }
-}
 
-impl Key {
-    fn slots_read(&self, out: &mut Vec<Slot>) {
-        if let Key::Num(n) = self {
-            n.slots_read(out);
-        }
-    }
-}
-
-impl DateX {
-    fn slots_read(&self, out: &mut Vec<Slot>) {
-        if let DateX::Local(i) = self {
-            out.push(Slot::Date(*i));
+    /// Every local and region value the expression reads.
+    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+        match self {
+            Num::Local(i) => out.push(Slot::Num(*i)),
+            Num::Region(i) => out.push(Slot::Region(*i)),
+            n => n.parts(&mut |p| p.slots_read(out)),
         }
     }
 }
 
 impl Bool {
-    fn slots_read(&self, out: &mut Vec<Slot>) {
+    /// Calls `f` on each direct part of the condition.
+    pub fn parts(&self, f: &mut dyn FnMut(Part<'_>)) {
         match self {
-            Bool::Local(i) => out.push(Slot::Bool(*i)),
-            Bool::Not(b) => b.slots_read(out),
-            Bool::And(bs) | Bool::Or(bs) => bs.iter().for_each(|b| b.slots_read(out)),
+            Bool::Not(b) => f(Part::Bool(b)),
+            Bool::And(bs) | Bool::Or(bs) => bs.iter().for_each(|b| f(Part::Bool(b))),
             Bool::CmpNum(_, ab) => {
-                ab.0.slots_read(out);
-                ab.1.slots_read(out);
+                f(Part::Num(&ab.0));
+                f(Part::Num(&ab.1));
             }
             Bool::CmpDate(_, ab) => {
-                ab.0.slots_read(out);
-                ab.1.slots_read(out);
+                f(Part::Date(&ab.0));
+                f(Part::Date(&ab.1));
             }
             Bool::BoolEq(ab) => {
-                ab.0.slots_read(out);
-                ab.1.slots_read(out);
+                f(Part::Bool(&ab.0));
+                f(Part::Bool(&ab.1));
             }
             Bool::Const(_)
             | Bool::Retired
             | Bool::ClaimExtra(_)
             | Bool::InstExtra(_)
             | Bool::Param(_)
+            | Bool::Local(_)
             | Bool::CmpEnum(..)
             | Bool::EnumIn(..)
             | Bool::TextEq(..)
             | Bool::TextIn(..) => {}
+        }
+    }
+
+    fn slots_read(&self, out: &mut Vec<Slot>) {
+        match self {
+            Bool::Local(i) => out.push(Slot::Bool(*i)),
+            b => b.parts(&mut |p| p.slots_read(out)),
         }
     }
 }

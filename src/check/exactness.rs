@@ -11,7 +11,7 @@
 //! asks only when a result is not exact, which is rare, and then rounds these
 //! as a decimal does instead of failing.
 
-use crate::ir::{AggKind, Bool, Key, Num, Program, Stmt};
+use crate::ir::{AggKind, Num, Part, Program, Stmt};
 use crate::syntax::ast::BinOp;
 use rustc_hash::FxHashSet;
 
@@ -35,7 +35,7 @@ pub(super) fn may_round(prog: &Program) -> FxHashSet<(u32, u32)> {
     }
     for r in prog.layers.iter().flat_map(|l| &l.rules) {
         if let Some(b) = &r.when {
-            claims.mark_bool(b, &mut out);
+            claims.mark_part(Part::Bool(b), &mut out);
         }
     }
     // Settle blocks: their own locals, the ledger and region values; each
@@ -85,7 +85,7 @@ pub(super) fn may_round(prog: &Program) -> FxHashSet<(u32, u32)> {
                 claims.mark_num(n, &mut out);
             }
             if let Some(f) = &agg.filter {
-                claims.mark_bool(f, &mut out);
+                claims.mark_part(Part::Bool(f), &mut out);
             }
         }
     }
@@ -178,7 +178,7 @@ impl Taint {
 
     fn mark_stmt(&self, s: &Stmt, out: &mut FxHashSet<(u32, u32)>) {
         match s {
-            Stmt::SetBool(_, b, _) => self.mark_bool(b, out),
+            Stmt::SetBool(_, b, _) => self.mark_part(Part::Bool(b), out),
             Stmt::SetDate(..) => {}
             Stmt::AccAdd(i, n, span) | Stmt::AddLedger(i, n, span) => {
                 let slot = match s {
@@ -200,82 +200,22 @@ impl Taint {
 
     fn mark_num(&self, n: &Num, out: &mut FxHashSet<(u32, u32)>) {
         match n {
-            Num::Bin(op, ab, span) => {
-                if *op != BinOp::Div && (self.num(&ab.0) || self.num(&ab.1)) {
-                    out.insert((span.start, span.end));
-                }
-                self.mark_num(&ab.0, out);
-                self.mark_num(&ab.1, out);
+            Num::Bin(op, ab, span) if *op != BinOp::Div && (self.num(&ab.0) || self.num(&ab.1)) => {
+                out.insert((span.start, span.end));
             }
-            Num::Schedule(_, x, span) => {
-                if self.num(x) {
-                    out.insert((span.start, span.end));
-                }
-                self.mark_num(x, out);
+            Num::Schedule(_, x, span) if self.num(x) => {
+                out.insert((span.start, span.end));
             }
-            Num::Neg(x) | Num::Round(x, ..) | Num::Rate(_, x, _) | Num::Prior(_, x) => {
-                self.mark_num(x, out)
-            }
-            Num::Min(xs) | Num::Max(xs) => xs.iter().for_each(|x| self.mark_num(x, out)),
-            Num::Clamp(x, _) => {
-                self.mark_num(&x.0, out);
-                self.mark_num(&x.1, out);
-                self.mark_num(&x.2, out);
-            }
-            Num::If(x) => {
-                self.mark_bool(&x.0, out);
-                self.mark_num(&x.1, out);
-                self.mark_num(&x.2, out);
-            }
-            Num::Lookup(_, keys, _) => {
-                for k in keys {
-                    if let Key::Num(n) = k {
-                        self.mark_num(n, out);
-                    }
-                }
-            }
-            Num::Const(_)
-            | Num::Param(_)
-            | Num::Claim(_)
-            | Num::Inst(_)
-            | Num::ClaimExtra(_)
-            | Num::InstExtra(_)
-            | Num::Local(_)
-            | Num::Acc(_)
-            | Num::Layer(_)
-            | Num::Output(_)
-            | Num::Remaining
-            | Num::DateDiff(_)
-            | Num::Ledger(_)
-            | Num::Agg(_)
-            | Num::Region(_)
-            | Num::Score(_) => {}
+            _ => {}
         }
+        n.parts(&mut |p| self.mark_part(p, out));
     }
 
-    fn mark_bool(&self, b: &Bool, out: &mut FxHashSet<(u32, u32)>) {
-        match b {
-            Bool::Not(b) => self.mark_bool(b, out),
-            Bool::And(bs) | Bool::Or(bs) => bs.iter().for_each(|b| self.mark_bool(b, out)),
-            Bool::CmpNum(_, ab) => {
-                self.mark_num(&ab.0, out);
-                self.mark_num(&ab.1, out);
-            }
-            Bool::BoolEq(ab) => {
-                self.mark_bool(&ab.0, out);
-                self.mark_bool(&ab.1, out);
-            }
-            Bool::Const(_)
-            | Bool::Retired
-            | Bool::ClaimExtra(_)
-            | Bool::InstExtra(_)
-            | Bool::Param(_)
-            | Bool::Local(_)
-            | Bool::CmpDate(..)
-            | Bool::CmpEnum(..)
-            | Bool::EnumIn(..)
-            | Bool::TextEq(..)
-            | Bool::TextIn(..) => {}
+    fn mark_part(&self, p: Part<'_>, out: &mut FxHashSet<(u32, u32)>) {
+        match p {
+            Part::Num(n) => self.mark_num(n, out),
+            Part::Bool(b) => b.parts(&mut |q| self.mark_part(q, out)),
+            Part::Date(_) => {}
         }
     }
 }
