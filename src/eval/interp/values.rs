@@ -1,0 +1,272 @@
+//! What expressions read besides numbers: table cells, enumerated codes,
+//! texts, dates and conditions.
+
+use super::*;
+
+impl<T: Tracer> Env<'_, T> {
+    pub(super) fn lookup(
+        &self,
+        t: Ref,
+        keys: &[Key],
+        cur: &Cur,
+        f: &Frame,
+        span: Span,
+    ) -> R<Decimal> {
+        let slot = self.resolve(t, cur.epoch, Some(span))?;
+        let table = &self.prog.tables[slot];
+        if T::ON {
+            self.t.slot(slot);
+        }
+        // For observers: which written row gave the value, and the keys as read.
+        let seen = |row: Option<u16>| {
+            if T::ON {
+                self.t.cell(slot, row, self.keys_read(keys, cur, f));
+            }
+        };
+        if let Some(cells) = &table.dense {
+            let mut idx = 0usize;
+            for (k, dim) in keys.iter().zip(&table.dims) {
+                let (Key::Code(e), Dim::Enum(kind)) = (k, dim) else {
+                    return Err(EvalError::internal("dense table with an open key"));
+                };
+                idx = idx * kind.count() + self.enum_code(*e, cur) as usize;
+            }
+            if let Some(Some(v)) = cells.get(idx) {
+                seen(table.dense_rows.get(idx).copied().flatten());
+                return Ok(*v);
+            }
+        } else {
+            'rows: for (r, (row, v)) in table.rows.iter().enumerate() {
+                for (k, kv) in keys.iter().zip(row) {
+                    let hit = match (k, kv) {
+                        (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
+                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur)? == s,
+                        (Key::Num(n), KeyValue::Num(d)) => self.num(n, cur, f)? == *d,
+                        _ => false,
+                    };
+                    if !hit {
+                        continue 'rows;
+                    }
+                }
+                seen(table.open_rows.get(r).copied());
+                return Ok(*v);
+            }
+        }
+        if table.default.is_some() {
+            seen(table.default_row);
+        }
+        table.default.ok_or_else(|| {
+            let shown = self.keys_read(keys, cur, f);
+            EvalError::at(
+                format!(
+                    "table `{}` has no row for ({}) and no `else` row",
+                    table.name,
+                    shown.join(", ")
+                ),
+                span,
+            )
+        })
+    }
+
+    /// A lookup's keys as read, for messages and observers.
+    pub(super) fn keys_read(&self, keys: &[Key], cur: &Cur, f: &Frame) -> Vec<String> {
+        keys.iter()
+            .map(|k| match k {
+                Key::Code(e) => self.enum_name(*e, cur).to_string(),
+                Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
+                Key::Num(n) => self
+                    .num(n, cur, f)
+                    .map(|d| d.to_string())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    pub(super) fn enum_code(&self, e: EnumX, cur: &Cur) -> u8 {
+        match e {
+            EnumX::InsuredType => cur.c.map_or(0, |c| c.insured_type),
+            EnumX::VisitType => cur.c.map_or(0, |c| c.visit_type),
+            EnumX::Level => cur.inst.map_or(0, |i| i.level),
+            EnumX::Grade => cur.inst.map_or(0, |i| i.grade),
+            EnumX::Const(c) => c,
+        }
+    }
+
+    pub(super) fn enum_name(&self, e: EnumX, cur: &Cur) -> &'static str {
+        use crate::schema::EnumKind as K;
+        let code = self.enum_code(e, cur);
+        match e {
+            EnumX::InsuredType => K::InsuredType.name_of(code),
+            EnumX::VisitType => K::VisitType.name_of(code),
+            EnumX::Level => K::Level.name_of(code),
+            EnumX::Grade => K::Grade.name_of(code),
+            EnumX::Const(_) => "?",
+        }
+    }
+
+    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>) -> R<&'s str> {
+        let inst = cur.inst.ok_or_else(no_claim);
+        Ok(match x {
+            TextX::Claim(fld) => {
+                let c = cur.c.ok_or_else(no_claim)?;
+                match fld {
+                    ClaimField::ClaimId => self.claims.text(c.id),
+                    ClaimField::PatientId => {
+                        self.claims.text(self.claims.patients[c.patient as usize])
+                    }
+                    ClaimField::InstitutionId => &inst?.id,
+                    ClaimField::DiseaseCode => self.claims.text(c.disease_code),
+                    ClaimField::DrgCode => self.claims.text(c.drg_code),
+                    _ => "",
+                }
+            }
+            TextX::Inst(fld) => match fld {
+                InstField::InstitutionId => &inst?.id,
+                InstField::Name => &inst?.name,
+                InstField::AllianceId => &inst?.alliance,
+                _ => "",
+            },
+            TextX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
+                Extra::Text(r) => self.claims.text(r),
+                _ => "",
+            },
+            TextX::InstExtra(i) => match inst?.extras.get(*i as usize) {
+                Some(Extra::Text(r)) => self.insts.arena.get(*r),
+                _ => "",
+            },
+            TextX::Param(i) => match self.param(*i, cur.epoch)? {
+                ParamValue::Text(s) => s,
+                _ => "",
+            },
+            TextX::Const(s) => s,
+        })
+    }
+
+    pub(super) fn date(&self, d: &DateX, cur: &Cur, f: &Frame) -> R<Date> {
+        Ok(match d {
+            DateX::Claim(ClaimField::AdmitDate) => cur.c.ok_or_else(no_claim)?.admit,
+            DateX::Claim(_) => cur.c.ok_or_else(no_claim)?.discharge,
+            DateX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
+                Extra::Date(d) => d,
+                _ => Date::default(),
+            },
+            DateX::InstExtra(i) => match cur.inst.and_then(|x| x.extras.get(*i as usize)) {
+                Some(Extra::Date(d)) => *d,
+                _ => Date::default(),
+            },
+            DateX::Param(i) => match self.param(*i, cur.epoch)? {
+                ParamValue::Date(d) => *d,
+                _ => Date::default(),
+            },
+            DateX::Local(i) => f.dates[*i as usize],
+            DateX::Const(d) => *d,
+        })
+    }
+
+    pub(crate) fn boolean(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
+        if !T::ON {
+            return self.boolean_raw(b, cur, f);
+        }
+        self.t.open();
+        let v = self.boolean_raw(b, cur, f)?;
+        let detail = match b {
+            Bool::Retired => Some(format!("claim.retired is {v}")),
+            Bool::CmpEnum(_, e, _) | Bool::EnumIn(e, _) => {
+                Some(format!("{} is {}", enum_field(*e), self.enum_name(*e, cur)))
+            }
+            Bool::TextEq(x, _) | Bool::TextIn(x, _) => {
+                Some(format!("the value is \"{}\"", self.text(x, cur)?))
+            }
+            Bool::CmpDate(_, ab) => Some(format!(
+                "{} and {}",
+                self.date(&ab.0, cur, f)?,
+                self.date(&ab.1, cur, f)?
+            )),
+            _ => None,
+        };
+        self.t.close(Ev::Bool(b, v, detail));
+        Ok(v)
+    }
+
+    pub(super) fn boolean_raw(&self, b: &Bool, cur: &Cur, f: &Frame) -> R<bool> {
+        Ok(match b {
+            Bool::Const(v) => *v,
+            Bool::Retired => cur.c.ok_or_else(no_claim)?.retired,
+            Bool::ClaimExtra(i) => {
+                matches!(self.claims.extras[*i as usize][cur.i], Extra::Bool(true))
+            }
+            Bool::InstExtra(i) => matches!(
+                cur.inst.and_then(|x| x.extras.get(*i as usize)),
+                Some(Extra::Bool(true))
+            ),
+            Bool::Param(i) => matches!(self.param(*i, cur.epoch)?, ParamValue::Bool(true)),
+            Bool::Local(i) => f.bools[*i as usize],
+            Bool::Not(x) => !self.boolean(x, cur, f)?,
+            Bool::And(xs) => {
+                for x in xs {
+                    if !self.boolean(x, cur, f)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Bool::Or(xs) => {
+                for x in xs {
+                    if self.boolean(x, cur, f)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Bool::CmpNum(op, ab) => {
+                cmp(*op, self.num(&ab.0, cur, f)?.cmp(&self.num(&ab.1, cur, f)?))
+            }
+            Bool::CmpDate(op, ab) => cmp(
+                *op,
+                self.date(&ab.0, cur, f)?.cmp(&self.date(&ab.1, cur, f)?),
+            ),
+            Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
+            Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
+            Bool::TextEq(x, s) => self.text(x, cur)? == s,
+            Bool::TextIn(x, list) => {
+                let v = self.text(x, cur)?;
+                list.iter().any(|s| s == v)
+            }
+            Bool::BoolEq(ab) => self.boolean(&ab.0, cur, f)? == self.boolean(&ab.1, cur, f)?,
+        })
+    }
+}
+
+/// The field an enumerated value is read from, as written in a policy.
+pub(crate) fn enum_field(e: EnumX) -> &'static str {
+    match e {
+        EnumX::InsuredType => "claim.insured_type",
+        EnumX::VisitType => "claim.visit_type",
+        EnumX::Level => "institution.level",
+        EnumX::Grade => "institution.grade",
+        EnumX::Const(_) => "a constant",
+    }
+}
+
+pub(super) fn claim_num(c: &Claim, fld: ClaimField) -> Decimal {
+    match fld {
+        ClaimField::TotalCost => c.total_cost,
+        ClaimField::SelfPayCost => c.self_pay_cost,
+        ClaimField::DrugCost => c.drug_cost,
+        ClaimField::Age => Decimal::from(c.age),
+        ClaimField::LengthOfStay => Decimal::from(c.discharge.0 - c.admit.0),
+        _ => Decimal::ZERO,
+    }
+}
+
+pub(super) fn cmp(op: CmpOp, o: std::cmp::Ordering) -> bool {
+    use std::cmp::Ordering::*;
+    match op {
+        CmpOp::Eq => o == Equal,
+        CmpOp::Ne => o != Equal,
+        CmpOp::Lt => o == Less,
+        CmpOp::Le => o != Greater,
+        CmpOp::Gt => o == Greater,
+        CmpOp::Ge => o != Less,
+    }
+}
