@@ -57,6 +57,14 @@ pub struct Program {
     /// significant digits); every other is exact or an error. See
     /// [`Program::may_round`].
     pub quotient_ops: rustc_hash::FxHashSet<(u32, u32)>,
+    /// Text local slots needed by the largest frame.
+    pub n_text_locals: usize,
+    /// The texts a policy writes that a `let`, an output or a ledger amount
+    /// may hold ([`TextX::Pool`]): kept once, so holding one is an index.
+    pub texts: Vec<String>,
+    /// Outputs defined at top level (`output x: money = expr`), in file
+    /// order: computed for every claim after the layers.
+    pub output_defs: Vec<Stmt>,
 }
 
 /// The days a declaration is in force, both ends included.
@@ -301,6 +309,19 @@ pub struct ExtraField {
 pub struct Output {
     pub name: String,
     pub ty: Ty,
+    /// `default LIT`: the value where nothing sets it (otherwise 0 for a
+    /// number, absent for a text, bool or date).
+    pub default: Option<ParamValue>,
+    /// Computed at top level after the layers (`output x: T = expr`).
+    pub defined: bool,
+}
+
+impl Output {
+    /// A number, kept as a `Decimal` in the results; a text, bool or date
+    /// is kept as a value that may be absent.
+    pub fn is_numeric(&self) -> bool {
+        self.ty.is_numeric()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -339,6 +360,18 @@ pub enum Stmt {
     AddLedger(u16, Num, Span),
     /// A `let` of a `per region` block, kept for the blocks after it.
     SetRegion(u16, Num, Span),
+    /// A text `let`.
+    SetText(u16, TextX, Span),
+    /// `out = expr` for a text, bool or date output.
+    SetOutputVal(u16, ValX, Span),
+}
+
+/// A text, bool or date expression, for what an output holds.
+#[derive(Debug, Clone)]
+pub enum ValX {
+    Bool(Bool),
+    Date(DateX),
+    Text(TextX),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -413,6 +446,12 @@ pub enum TextX {
     InstExtra(u16),
     Param(Ref),
     Const(String),
+    /// A text of [`Program::texts`].
+    Pool(u32),
+    Local(u16),
+    /// A text output (its default where no rule set it).
+    Output(u16),
+    If(Box<(Bool, TextX, TextX)>),
 }
 
 #[derive(Debug, Clone)]
@@ -423,6 +462,8 @@ pub enum DateX {
     Param(Ref),
     Local(u16),
     Const(Date),
+    /// A date output (its default where no rule set it).
+    Output(u16),
 }
 
 /// A condition.
@@ -445,6 +486,10 @@ pub enum Bool {
     TextEq(TextX, String),
     TextIn(TextX, Vec<String>),
     BoolEq(Box<(Bool, Bool)>),
+    /// A bool output (its default where no rule set it).
+    Output(u16),
+    /// Two texts compared: `档 == claim.ward`.
+    TextCmp(CmpOp, Box<(TextX, TextX)>),
 }
 
 /// A value of a settle block that a statement may read: a local (`let`) or
@@ -455,6 +500,7 @@ pub enum Slot {
     Bool(u16),
     Date(u16),
     Region(u16),
+    Text(u16),
 }
 
 impl Stmt {
@@ -465,6 +511,7 @@ impl Stmt {
             Stmt::SetBool(i, ..) => Some(Slot::Bool(*i)),
             Stmt::SetDate(i, ..) => Some(Slot::Date(*i)),
             Stmt::SetRegion(i, ..) => Some(Slot::Region(*i)),
+            Stmt::SetText(i, ..) => Some(Slot::Text(*i)),
             _ => None,
         }
     }
@@ -487,7 +534,9 @@ impl Stmt {
             | Stmt::SetOutput(_, _, s)
             | Stmt::SetLedger(_, _, s)
             | Stmt::AddLedger(_, _, s)
-            | Stmt::SetRegion(_, _, s) => *s,
+            | Stmt::SetRegion(_, _, s)
+            | Stmt::SetText(_, _, s)
+            | Stmt::SetOutputVal(_, _, s) => *s,
         }
     }
 
@@ -495,7 +544,13 @@ impl Stmt {
     pub fn slots_read(&self, out: &mut Vec<Slot>) {
         match self {
             Stmt::SetBool(_, b, _) => b.slots_read(out),
-            Stmt::SetDate(_, d, _) => Part::Date(d).slots_read(out),
+            Stmt::SetDate(_, d, _) | Stmt::SetOutputVal(_, ValX::Date(d), _) => {
+                Part::Date(d).slots_read(out)
+            }
+            Stmt::SetOutputVal(_, ValX::Bool(b), _) => b.slots_read(out),
+            Stmt::SetText(_, t, _) | Stmt::SetOutputVal(_, ValX::Text(t), _) => {
+                t.slots_read(out)
+            }
             Stmt::SetNum(_, n, _)
             | Stmt::Pay(n, _)
             | Stmt::AccAdd(_, n, _)
@@ -617,6 +672,8 @@ impl Bool {
             | Bool::Local(_)
             | Bool::CmpEnum(..)
             | Bool::EnumIn(..)
+            | Bool::Output(_)
+            | Bool::TextCmp(..)
             | Bool::TextEq(..)
             | Bool::TextIn(..) => {}
         }
@@ -625,7 +682,27 @@ impl Bool {
     fn slots_read(&self, out: &mut Vec<Slot>) {
         match self {
             Bool::Local(i) => out.push(Slot::Bool(*i)),
+            Bool::TextEq(t, _) | Bool::TextIn(t, _) => t.slots_read(out),
+            Bool::TextCmp(_, ab) => {
+                ab.0.slots_read(out);
+                ab.1.slots_read(out);
+            }
             b => b.parts(&mut |p| p.slots_read(out)),
+        }
+    }
+}
+
+impl TextX {
+    /// Every local and region value the text reads.
+    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+        match self {
+            TextX::Local(i) => out.push(Slot::Text(*i)),
+            TextX::If(x) => {
+                x.0.slots_read(out);
+                x.1.slots_read(out);
+                x.2.slots_read(out);
+            }
+            _ => {}
         }
     }
 }

@@ -27,6 +27,7 @@ pub(super) fn may_round(prog: &Program) -> FxHashSet<(u32, u32)> {
                 .flat_map(|l| &l.rules)
                 .flat_map(|r| &r.body),
         )
+        .chain(&prog.output_defs)
     };
     claims.settle(claim_stmts, &[]);
     let mut out = FxHashSet::default();
@@ -179,7 +180,11 @@ impl Taint {
     fn mark_stmt(&self, s: &Stmt, out: &mut FxHashSet<(u32, u32)>) {
         match s {
             Stmt::SetBool(_, b, _) => self.mark_part(Part::Bool(b), out),
-            Stmt::SetDate(..) => {}
+            Stmt::SetDate(..) | Stmt::SetText(..) => {}
+            Stmt::SetOutputVal(_, x, _) => match x {
+                crate::ir::ValX::Bool(b) => self.mark_part(Part::Bool(b), out),
+                crate::ir::ValX::Date(_) | crate::ir::ValX::Text(_) => {}
+            },
             Stmt::AccAdd(i, n, span) | Stmt::AddLedger(i, n, span) => {
                 let slot = match s {
                     Stmt::AccAdd(..) => get(&self.accs, *i),

@@ -208,6 +208,13 @@ impl Checker {
                         Bool::And(vec![Bool::Not(Box::new(c)), y]),
                     ])),
                     (TExpr::Poison, _) | (_, TExpr::Poison) => TExpr::Poison,
+                    (
+                        a @ (TExpr::Text(_) | TExpr::TextLit(..)),
+                        b @ (TExpr::Text(_) | TExpr::TextLit(..)),
+                    ) => match (self.keep_text(a), self.keep_text(b)) {
+                        (Some(x), Some(y)) => TExpr::Text(TextX::If(Box::new((c, x, y)))),
+                        _ => TExpr::Poison,
+                    },
                     _ => {
                         self.error(
                             Diagnostic::error(
@@ -298,10 +305,11 @@ impl Checker {
                 Local::Num(s, t) => TExpr::Num(Num::Local(s), t),
                 Local::Bool(s) => TExpr::Bool(Bool::Local(s)),
                 Local::Date(s) => TExpr::Date(DateX::Local(s)),
+                Local::Text(s) => TExpr::Text(TextX::Local(s)),
                 Local::Poison => TExpr::Poison,
             };
         }
-        let top = self.ctx.layer.is_none();
+        let top = self.ctx.layer.is_none() && !self.ctx.after_layers;
         let too_early = |c: &mut Checker, what: &str| {
             c.error(
                 Diagnostic::error(format!(
@@ -315,6 +323,9 @@ impl Checker {
         };
         if name == "patient_paid" && in_agg == Some(true) {
             self.touch_claim();
+            return TExpr::Num(Num::Remaining, Ty::Money);
+        }
+        if self.ctx.after_layers && (name == "patient_paid" || name == "remaining") {
             return TExpr::Num(Num::Remaining, Ty::Money);
         }
         if name == "remaining" && in_agg.is_none() {
@@ -353,7 +364,7 @@ impl Checker {
                 Some(Global::Output(i, ty)) => {
                     self.touch_claim();
                     *self.used.entry(name.to_string()).or_insert(0) += 1;
-                    return TExpr::Num(Num::Output(i), ty);
+                    return self.output_read(name, i, ty, span);
                 }
                 Some(Global::Acc(..)) => {
                     self.error(
@@ -402,10 +413,11 @@ impl Checker {
                         if top {
                             return too_early(self, "output");
                         }
-                        TExpr::Num(Num::Output(i), ty)
+                        self.output_read(name, i, ty, span)
                     }
                     Global::Layer(i) => {
                         match self.ctx.layer {
+                            None if self.ctx.after_layers => TExpr::Num(Num::Layer(i), Ty::Money),
                             None => too_early(self, "layer"),
                             Some(cur) if i < cur || (i == cur && self.ctx.paid) => {
                                 TExpr::Num(Num::Layer(i), Ty::Money)

@@ -12,6 +12,7 @@ mod exactness;
 mod expr;
 mod literal;
 mod order;
+mod outputs;
 mod overrides;
 mod precision;
 mod rules;
@@ -70,6 +71,7 @@ pub(crate) enum Local {
     Num(u16, Ty),
     Bool(u16),
     Date(u16),
+    Text(u16),
     /// A `let` whose value had an error: its name is defined, its uses unchecked.
     Poison,
 }
@@ -81,6 +83,7 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.declarations(policy);
     c.top_level_lets(policy);
     c.layers(policy);
+    c.output_defs(policy);
     c.settles(policy);
     c.settle_order();
     c.epochs();
@@ -139,6 +142,9 @@ pub(crate) struct Checker {
     pub(crate) ledger_reads: Vec<(u16, Span)>,
     /// Settle blocks seen so far, by name, with when they are in force.
     settle_names: HashMap<String, Vec<Option<Period>>>,
+    /// Top-level outputs whose definition is checked (those before the current one).
+    defs_done: std::collections::HashSet<u16>,
+    n_text: u16,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -147,6 +153,8 @@ pub(crate) struct Ctx {
     pub(crate) layer: Option<u16>,
     /// The current rule has already said what it pays.
     pub(crate) paid: bool,
+    /// A top-level output's definition: computed after the layers.
+    pub(crate) after_layers: bool,
 }
 
 fn slot(n: usize) -> u16 {
@@ -437,17 +445,7 @@ impl Checker {
                 Item::Schedule(s) => self.schedule(s),
                 Item::Accumulator(a) => self.accumulator(a),
                 Item::Field(f) => self.field(f),
-                Item::Output(o) => match self.ty(&o.ty, true) {
-                    Some(ty) => {
-                        let i = slot(self.prog.outputs.len());
-                        self.define(&o.name, Global::Output(i, ty));
-                        self.prog.outputs.push(ir::Output {
-                            name: o.name.name.clone(),
-                            ty,
-                        });
-                    }
-                    None => self.refuse(&o.name),
-                },
+                Item::Output(o) => self.output_decl(o),
                 Item::Layer(l) => {
                     let i = slot(self.prog.layers.len());
                     self.define(&l.name, Global::Layer(i));
@@ -472,6 +470,8 @@ impl Checker {
                     self.prog.ledger_extras.push(ir::Output {
                         name: o.name.name.clone(),
                         ty,
+                        default: None,
+                        defined: false,
                     });
                 }
                 Item::Settle(sd) => self.declare_settle(sd),

@@ -20,6 +20,10 @@ impl Checker {
                 self.n_date += 1;
                 Local::Date(self.n_date - 1)
             }
+            Ty::Text => {
+                self.n_text += 1;
+                Local::Text(self.n_text - 1)
+            }
             t if t.is_numeric() => {
                 self.n_num += 1;
                 Local::Num(self.n_num - 1, t)
@@ -29,6 +33,7 @@ impl Checker {
         self.prog.n_num_locals = self.prog.n_num_locals.max(self.n_num as usize);
         self.prog.n_bool_locals = self.prog.n_bool_locals.max(self.n_bool as usize);
         self.prog.n_date_locals = self.prog.n_date_locals.max(self.n_date as usize);
+        self.prog.n_text_locals = self.prog.n_text_locals.max(self.n_text as usize);
         Some(l)
     }
 
@@ -79,6 +84,9 @@ impl Checker {
             }
             (Some(Local::Bool(s)), expr::TExpr::Bool(b)) => Some(Stmt::SetBool(s, b, span)),
             (Some(Local::Date(s)), expr::TExpr::Date(d)) => Some(Stmt::SetDate(s, d, span)),
+            (Some(Local::Text(s)), v @ (expr::TExpr::Text(_) | expr::TExpr::TextLit(..))) => {
+                self.keep_text(v).map(|t| Stmt::SetText(s, t, span))
+            }
             _ => None,
         };
         // A refused `let` (a reserved name, a value with an error) still
@@ -164,6 +172,7 @@ impl Checker {
                 self.ctx = Ctx {
                     layer: Some(layer_index),
                     paid: false,
+                    after_layers: false,
                 };
                 let when = r.when.as_ref().and_then(|w| {
                     let e = self.expr(w);
@@ -286,22 +295,12 @@ impl Checker {
                 }
                 match target {
                     Some(Global::Output(i, ty)) => {
-                        self.set_outputs.insert(output.name.clone());
-                        let (n, t) = self.expect_num(e, value.span, "an output")?;
-                        if t.unify(ty).is_none() {
-                            self.error(
-                                Diagnostic::error(format!(
-                                    "output `{}` is {ty}, but this is {}",
-                                    output.name,
-                                    t.article()
-                                ))
-                                .at(value.span),
-                            );
+                        if self.prog.outputs.get(i as usize).is_some_and(|o| o.defined) {
+                            self.set_defined(output);
                             return None;
                         }
-                        let what = format!("output `{}`", output.name);
-                        self.require_places(&n, ty, value.span, &what);
-                        Some(Stmt::SetOutput(i, n, output.span.to(value.span)))
+                        self.set_outputs.insert(output.name.clone());
+                        self.output_set(output, i, ty, value, e)
                     }
                     Some(Global::Acc(..)) => {
                         self.error(

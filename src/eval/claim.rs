@@ -12,6 +12,7 @@ impl<T: Tracer> Env<'_, T> {
         &self,
         range: std::ops::Range<usize>,
         values: &mut [Decimal],
+        vals: &mut [super::value::Val],
         rules: &mut [u16],
         periods: &super::Periods,
         plan: Option<&super::ledger::Plan>,
@@ -20,6 +21,7 @@ impl<T: Tracer> Env<'_, T> {
         let p = self.prog;
         let mut f = Frame::new(p);
         let stride = p.layers.len() + 1 + p.outputs.len();
+        let val_stride = super::val_stride(p);
         let mut scope: Option<(u32, i32)> = None;
         for (k, c) in self.claims.rows[range.clone()].iter().enumerate() {
             let ci = range.start + k;
@@ -51,6 +53,9 @@ impl<T: Tracer> Env<'_, T> {
             out[..f.layers.len()].copy_from_slice(&f.layers);
             out[f.layers.len()] = f.remaining;
             out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
+            if val_stride > 0 {
+                vals[k * val_stride..(k + 1) * val_stride].copy_from_slice(&f.vals);
+            }
             let outside = || with_claim(EvalError::internal("a claim outside the run's months"));
             let mi = periods.month_index((year, month)).ok_or_else(outside)?;
             part.tally
@@ -65,7 +70,10 @@ impl<T: Tracer> Env<'_, T> {
     }
 
     fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {
-        f.outputs.iter_mut().for_each(|o| *o = Decimal::ZERO);
+        f.outputs.copy_from_slice(&f.outputs_init);
+        f.vals
+            .iter_mut()
+            .for_each(|v| *v = super::value::Val::Absent);
         f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
         f.remaining = cur.c.ok_or_else(no_claim)?.total_cost;
         if T::ON {
@@ -136,6 +144,17 @@ impl<T: Tracer> Env<'_, T> {
                     paid: f.layers[li],
                     left,
                 });
+            }
+        }
+        if !self.prog.output_defs.is_empty() {
+            if T::ON {
+                self.t.open();
+            }
+            for s in &self.prog.output_defs {
+                self.stmt(s, cur, f, None)?;
+            }
+            if T::ON {
+                self.t.close(Ev::OutputDefs);
             }
         }
         if T::ON {

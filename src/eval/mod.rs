@@ -14,6 +14,7 @@ mod invariant;
 pub mod ledger;
 mod summary;
 pub(crate) mod trace;
+pub mod value;
 
 pub use interp::EvalError;
 pub use ledger::{settle_institutions, Ledger, LedgerRow};
@@ -35,6 +36,11 @@ pub struct Settlement {
     pub rules: Vec<u16>,
     pub n_layers: usize,
     pub n_outputs: usize,
+    /// Row-major, [`Settlement::n_vals`] per claim: the text, bool and date
+    /// outputs by output slot (numeric slots unused); empty when the policy
+    /// has none.
+    pub vals: Vec<value::Val>,
+    pub n_vals: usize,
     /// The sums over the claims.
     pub summary: Summary,
     /// The years and months the claims fall in.
@@ -61,6 +67,23 @@ impl Settlement {
     pub fn row(&self, k: usize) -> &[Decimal] {
         let s = self.stride();
         &self.values[k * s..(k + 1) * s]
+    }
+
+    /// The text, bool and date outputs of the `k`-th claim, by output slot
+    /// (empty when the policy has none).
+    pub fn vals_row(&self, k: usize) -> &[value::Val] {
+        let s = self.n_vals;
+        self.vals.get(k * s..(k + 1) * s).unwrap_or(&[])
+    }
+}
+
+/// Values kept per claim for text, bool and date outputs: one per output
+/// when the policy has any, none otherwise.
+pub fn val_stride(p: &Program) -> usize {
+    if p.outputs.iter().all(|o| o.is_numeric()) {
+        0
+    } else {
+        p.outputs.len()
     }
 }
 
@@ -228,6 +251,8 @@ pub fn settle_periods(
     let stride = n_layers + 1 + n_outputs;
     let n = claims.rows.len();
     let mut values = vec![Decimal::ZERO; n * stride];
+    let n_vals = val_stride(prog);
+    let mut vals = vec![value::Val::Absent; n * n_vals];
     let mut rules = vec![0u16; n * n_layers];
 
     let bounds = chunk_bounds(claims, threads_for(threads));
@@ -250,16 +275,19 @@ pub fn settle_periods(
             let mut handles = Vec::new();
             let mut rest_v = values.as_mut_slice();
             let mut rest_r = rules.as_mut_slice();
+            let mut rest_x = vals.as_mut_slice();
             for w in bounds.windows(2) {
                 let (start, end) = (w[0], w[1]);
                 let (v, rv) = std::mem::take(&mut rest_v).split_at_mut((end - start) * stride);
                 let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_layers);
                 rest_v = rv;
                 rest_r = rr;
+                let (x, rx) = std::mem::take(&mut rest_x).split_at_mut((end - start) * n_vals);
+                rest_x = rx;
                 let (env, periods, plan) = (&env, &periods, plan.as_ref());
                 let mut part = new_partial();
                 let handle = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    env.settle_chunk(start..end, v, r, periods, plan, &mut part)
+                    env.settle_chunk(start..end, v, x, r, periods, plan, &mut part)
                         .map(|()| part)
                         .map_err(|(k, e)| (start + k, e))
                 });
@@ -314,6 +342,8 @@ pub fn settle_periods(
         rules,
         n_layers,
         n_outputs,
+        vals,
+        n_vals,
         summary,
         periods,
         clearing: plan.zip(total.sums),
@@ -326,12 +356,13 @@ pub fn settle_periods(
 pub(crate) fn settle_watched<T: trace::Tracer>(
     env: &interp::Env<T>,
     range: std::ops::Range<usize>,
-) -> Result<Vec<Decimal>, Box<EvalError>> {
+) -> Result<(Vec<Decimal>, Vec<value::Val>), Box<EvalError>> {
     let periods = Periods::of(env.claims);
     let n_layers = env.prog.layers.len();
     let stride = n_layers + 1 + env.prog.outputs.len();
     let mut values = vec![Decimal::ZERO; range.len() * stride];
     let mut rules = vec![0u16; range.len() * n_layers];
+    let mut vals = vec![value::Val::Absent; range.len() * val_stride(env.prog)];
     // The settle blocks' aggregates too, so that what they read is watched.
     let plan = ledger::Plan::new(env.prog, env.insts, &periods);
     let mut part = Partial {
@@ -343,13 +374,14 @@ pub(crate) fn settle_watched<T: trace::Tracer>(
     env.settle_chunk(
         range,
         &mut values,
+        &mut vals,
         &mut rules,
         &periods,
         plan.as_ref(),
         &mut part,
     )
     .map_err(|(_, e)| e)?;
-    Ok(values)
+    Ok((values, vals))
 }
 
 /// Cuts the claims into at most `n` chunks of similar size, never inside a patient.

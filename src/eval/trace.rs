@@ -71,6 +71,8 @@ pub(crate) enum Ev<'a> {
     },
     /// The policy's top-level `let`s.
     Lets,
+    /// The outputs defined at top level, computed after the layers.
+    OutputDefs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -308,6 +308,12 @@ impl Recorder<'_> {
                     .collect();
                 format!("{} in [{}]", enum_field(*e), names.join(", "))
             }
+            Bool::Output(i) => self
+                .prog
+                .outputs
+                .get(*i as usize)
+                .map_or("output".into(), |o| o.name.clone()),
+            Bool::TextCmp(op, _) => format!("text {} text", op.symbol()),
             Bool::TextEq(_, s) => format!("== \"{s}\""),
             Bool::TextIn(_, list) => format!("in [{}]", list.join(", ")),
             Bool::BoolEq(_) => format!("{} == {}", val(0), val(1)),

@@ -164,13 +164,21 @@ pub fn claim(
     while hi < claims.rows.len() && claims.rows[hi].patient == c.patient {
         hi += 1;
     }
+    let mut rec = Recorder::new(prog, file, Target::Claim(k));
+    let inst = insts.rows.get(c.institution as usize);
+    rec.data = Some(record::TextData {
+        claims,
+        insts,
+        inst,
+    });
     let env = Env {
         prog,
         claims,
         insts,
-        t: Recorder::new(prog, file, Target::Claim(k)),
+        t: rec,
     };
-    let values = crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
+    let (values, vals) =
+        crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
     let stride = prog.layers.len() + 1 + prog.outputs.len();
     let row = values
         .get((k - lo) * stride..(k - lo + 1) * stride)
@@ -181,7 +189,6 @@ pub fn claim(
         .borrow_mut()
         .pop()
         .ok_or("internal error: the claim was not recorded")?;
-    let inst = insts.rows.get(c.institution as usize);
     let (year, _) = c.discharge.year_month();
     let earlier = claims.rows[lo..k]
         .iter()
@@ -251,8 +258,16 @@ pub fn claim(
         .map(|(l, v)| typed(&l.name, Field::Money(*v)))
         .collect();
     result.push(typed("patient_paid", Field::Money(row[prog.layers.len()])));
-    for (o, v) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]) {
-        result.push(typed(&o.name, Field::of(o.ty, *v)));
+    let n_vals = crate::eval::val_stride(prog);
+    let vrow = vals.get((k - lo) * n_vals..(k - lo + 1) * n_vals).unwrap_or(&[]);
+    for (oi, (o, v)) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]).enumerate() {
+        if o.is_numeric() {
+            result.push(typed(&o.name, Field::of(o.ty, *v)));
+        } else {
+            let val = vrow.get(oi).copied().unwrap_or_default();
+            let shown = crate::eval::value::shown(val, oi, prog, claims, insts, inst);
+            result.push(typed(&o.name, Field::shown(shown)));
+        }
     }
 
     Ok(Explanation {

@@ -60,6 +60,17 @@ pub(crate) struct Recorder<'a> {
     /// The type of each numeric local slot, as last set (`None`: a bare number).
     pub(super) local_types: RefCell<Vec<Option<Ty>>>,
     pub(crate) done: RefCell<Vec<Recorded>>,
+    /// The data, to show texts a `let` or an output holds (the claim's own
+    /// fields, its institution's).
+    pub(crate) data: Option<TextData<'a>>,
+}
+
+/// What a kept text may point into.
+#[derive(Clone, Copy)]
+pub(crate) struct TextData<'a> {
+    pub claims: &'a crate::data::Claims,
+    pub insts: &'a crate::data::Institutions,
+    pub inst: Option<&'a crate::data::Institution>,
 }
 
 impl<'a> Recorder<'a> {
@@ -75,6 +86,31 @@ impl<'a> Recorder<'a> {
             block: Cell::new(None),
             local_types: RefCell::new(Vec::new()),
             done: RefCell::new(Vec::new()),
+            data: None,
+        }
+    }
+
+    /// A kept text, as its characters.
+    fn txt(&self, t: crate::eval::value::Txt) -> String {
+        match self.data {
+            Some(d) => t.resolve(self.prog, d.claims, d.insts, d.inst).to_string(),
+            None => String::new(),
+        }
+    }
+
+    /// What output `o` holds now: its value, its default, or "(absent)".
+    pub(super) fn val_text(&self, v: crate::eval::value::Val, o: usize) -> String {
+        use crate::eval::value::{shown, Shown, Val};
+        if let (Val::Text(t), None) = (v, self.data) {
+            return format!("{t:?}");
+        }
+        let Some(d) = self.data else {
+            return String::new();
+        };
+        match shown(v, o, self.prog, d.claims, d.insts, d.inst) {
+            Some(Shown::Text(s)) => format!("\"{s}\""),
+            Some(x) => x.text(),
+            None => "(absent)".into(),
         }
     }
 
@@ -227,6 +263,22 @@ impl<'a> Recorder<'a> {
                 n.hide = true;
                 return n;
             }
+            Stmt::SetText(i, _, span) => {
+                let v = f.texts.get(*i as usize).map(|t| format!("\"{}\"", self.txt(*t)));
+                let mut node = Node::new(format!("let {}", self.text(*span)), v);
+                node.line = self.line(*span);
+                node.kind = "let";
+                node.children = o.children;
+                return node;
+            }
+            Stmt::SetOutputVal(i, _, span) => {
+                let v = f.vals.get(*i as usize).map(|v| self.val_text(*v, *i as usize));
+                let mut node = Node::new(self.text(*span), v);
+                node.line = self.line(*span);
+                node.kind = "output";
+                node.children = o.children;
+                return node;
+            }
         };
         let text = self.text(span);
         let what = if kind == "let" {
@@ -328,6 +380,12 @@ impl Tracer for Recorder<'_> {
                 {
                     n.note = Some(format!("no rule applied; the claim had {left} left to pay"));
                 }
+                n
+            }
+            Ev::OutputDefs => {
+                let mut n = Node::new("outputs computed after the layers".into(), None);
+                n.kind = "outputs";
+                n.children = std::mem::take(&mut o.children);
                 n
             }
             Ev::Lets => {

@@ -17,6 +17,11 @@ pub enum Field {
     Money(Decimal),
     /// Any other number, written by [`number`] as a JSON string.
     Exact(Decimal),
+    /// `true`/`false`; a JSON bool.
+    Bool(bool),
+    /// A text, bool or date output no rule set (and without a default):
+    /// empty in CSV, `null` in JSON.
+    Absent,
 }
 
 impl Field {
@@ -44,12 +49,27 @@ impl Field {
             Field::Int(n) => n.to_string(),
             Field::Money(d) => money(*d),
             Field::Exact(d) => number(*d),
+            Field::Bool(b) => b.to_string(),
+            Field::Absent => String::new(),
+        }
+    }
+
+    /// A text, bool or date output as shown (a date as `YYYY-MM-DD`).
+    pub fn shown(v: Option<crate::eval::value::Shown<'_>>) -> Field {
+        use crate::eval::value::Shown;
+        match v {
+            None => Field::Absent,
+            Some(Shown::Bool(b)) => Field::Bool(b),
+            Some(Shown::Date(d)) => Field::Text(d.to_string()),
+            Some(Shown::Text(t)) => Field::Text(t.to_string()),
         }
     }
 
     pub fn json(&self) -> serde_json::Value {
         match self {
             Field::Int(n) => serde_json::Value::from(*n),
+            Field::Bool(b) => serde_json::Value::Bool(*b),
+            Field::Absent => serde_json::Value::Null,
             _ => serde_json::Value::String(self.text()),
         }
     }
@@ -65,6 +85,8 @@ impl serde::Serialize for Field {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Field::Int(n) => s.serialize_i64(*n),
+            Field::Bool(b) => s.serialize_bool(*b),
+            Field::Absent => s.serialize_none(),
             _ => s.serialize_str(&self.text()),
         }
     }
@@ -94,5 +116,9 @@ mod tests {
         assert_eq!(Field::of(Ty::Money, Decimal::from(3)).json(), "3.00");
         assert_eq!(Field::of(Ty::Ratio, Decimal::new(50, 2)).json(), "0.5");
         assert_eq!(Field::count(7usize).text(), "7");
+        assert_eq!(Field::Bool(true).text(), "true");
+        assert_eq!(Field::Bool(false).json(), false);
+        assert_eq!(Field::Absent.text(), "");
+        assert_eq!(Field::Absent.json(), serde_json::Value::Null);
     }
 }

@@ -83,6 +83,8 @@ pub fn write_results(
         "institution_id",
         "visit_type",
         "discharge_date",
+        "year",
+        "month",
         "total_cost",
     ]
     .map(String::from)
@@ -96,12 +98,12 @@ pub fn write_results(
         let mut rec = Typed(Vec::new());
         for k in 0..s.len() {
             rec.0.clear();
-            claim_fields(&mut rec, &cols, claims, insts, s, k);
+            claim_fields(&mut rec, prog, &cols, claims, insts, s, k);
             rows.write(&rec.0)?;
         }
         rows.finish()?;
     } else {
-        write_claims_csv(&claims_path, &header, &cols, claims, insts, s, threads)?;
+        write_claims_csv(&claims_path, &header, prog, &cols, claims, insts, s, threads)?;
     }
 
     let mut header: Vec<String> = [
@@ -152,9 +154,11 @@ const BLOCK: usize = 1 << 15;
 /// Writes `claims.csv` in settlement order. Blocks of claims are formatted on
 /// `threads` threads at a time and written in order, so the bytes are the
 /// same for any number of threads and memory stays a few blocks.
+#[expect(clippy::too_many_arguments, reason = "the data of one file, passed down")]
 fn write_claims_csv(
     path: &Path,
     header: &[String],
+    prog: &Program,
     cols: &ResultColumns,
     claims: &Claims,
     insts: &Institutions,
@@ -176,7 +180,7 @@ fn write_claims_csv(
                     .spawn_scoped(scope, move || {
                         buf.clear();
                         for k in from..to {
-                            claim_line(buf, cols, claims, insts, s, k);
+                            claim_line(buf, prog, cols, claims, insts, s, k);
                         }
                     })
                     .map_err(|e| {
@@ -199,6 +203,10 @@ trait Fields {
     fn money(&mut self, d: Decimal);
     /// An output of type `ty`.
     fn value(&mut self, ty: Ty, d: Decimal);
+    /// A whole number (a year, a month): a JSON number.
+    fn int(&mut self, n: i64);
+    /// A text, bool or date output, or an absent one.
+    fn field(&mut self, f: Field);
 }
 
 /// Fields appended to a CSV line.
@@ -240,6 +248,14 @@ impl Fields for CsvLine<'_> {
             self.text(&number(d));
         }
     }
+
+    fn int(&mut self, n: i64) {
+        self.text(&n.to_string());
+    }
+
+    fn field(&mut self, f: Field) {
+        self.text(&f.text());
+    }
 }
 
 struct Typed(Vec<Field>);
@@ -256,24 +272,34 @@ impl Fields for Typed {
     fn value(&mut self, ty: Ty, d: Decimal) {
         self.0.push(Field::of(ty, d));
     }
+
+    fn int(&mut self, n: i64) {
+        self.0.push(Field::Int(n));
+    }
+
+    fn field(&mut self, f: Field) {
+        self.0.push(f);
+    }
 }
 
 /// One claim's result line, CSV, with its newline.
 fn claim_line(
     buf: &mut Vec<u8>,
+    prog: &Program,
     cols: &ResultColumns,
     claims: &Claims,
     insts: &Institutions,
     s: &Settlement,
     k: usize,
 ) {
-    claim_fields(&mut CsvLine { buf, first: true }, cols, claims, insts, s, k);
+    claim_fields(&mut CsvLine { buf, first: true }, prog, cols, claims, insts, s, k);
     buf.push(b'\n');
 }
 
 /// One claim's result fields, in the order of the header.
 fn claim_fields(
     out: &mut impl Fields,
+    prog: &Program,
     cols: &ResultColumns,
     claims: &Claims,
     insts: &Institutions,
@@ -293,13 +319,25 @@ fn claim_fields(
     out.text(EnumKind::VisitType.name_of(c.visit_type));
     let date = c.discharge.iso_bytes();
     out.text(std::str::from_utf8(&date).unwrap_or_default());
+    // The settlement period: the year and month of discharge.
+    let (year, month) = c.discharge.year_month();
+    out.int(i64::from(year));
+    out.int(i64::from(month));
     out.money(c.total_cost);
     for (_, li) in &cols.layers {
         out.money(li.map_or(Decimal::ZERO, |i| row[i]));
     }
     out.money(row[s.n_layers]);
+    let vals = s.vals_row(k);
+    let inst = insts.rows.get(c.institution as usize);
     for (j, (_, ty)) in cols.outputs.iter().enumerate() {
-        out.value(*ty, row[s.n_layers + 1 + j]);
+        if ty.is_numeric() {
+            out.value(*ty, row[s.n_layers + 1 + j]);
+        } else {
+            let v = vals.get(j).copied().unwrap_or_default();
+            let shown = crate::eval::value::shown(v, j, prog, claims, insts, inst);
+            out.field(Field::shown(shown));
+        }
     }
 }
 

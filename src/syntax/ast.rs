@@ -161,6 +161,10 @@ pub struct FieldDecl {
 pub struct OutputDecl {
     pub name: Ident,
     pub ty: Ident,
+    /// `default LIT`: what the claim (or ledger row) holds where nothing sets it.
+    pub default: Option<Literal>,
+    /// `= expr`: an output computed for every claim after the layers.
+    pub value: Option<Expr>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

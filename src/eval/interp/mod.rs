@@ -95,6 +95,12 @@ pub(crate) struct Frame {
     pub accs: Vec<Decimal>,
     pub layers: Vec<Decimal>,
     pub outputs: Vec<Decimal>,
+    /// Each numeric output's value where no rule sets it: 0 or its default.
+    pub outputs_init: Vec<Decimal>,
+    /// Text, bool and date outputs, by output slot (numeric slots unused).
+    pub vals: Vec<super::value::Val>,
+    /// Text locals.
+    pub texts: Vec<super::value::Txt>,
     pub remaining: Decimal,
     /// The ledger row of the unit and period being settled.
     pub ledger: Vec<Decimal>,
@@ -111,6 +117,16 @@ impl Frame {
             accs: vec![Decimal::ZERO; p.accumulators.len()],
             layers: vec![Decimal::ZERO; p.layers.len()],
             outputs: vec![Decimal::ZERO; p.outputs.len()],
+            outputs_init: p
+                .outputs
+                .iter()
+                .map(|o| match o.default {
+                    Some(ParamValue::Num(d)) => d,
+                    _ => Decimal::ZERO,
+                })
+                .collect(),
+            vals: vec![super::value::Val::Absent; p.outputs.len()],
+            texts: vec![super::value::Txt::Empty; p.n_text_locals],
             remaining: Decimal::ZERO,
             ledger: vec![
                 Decimal::ZERO;
@@ -193,6 +209,16 @@ impl<T: Tracer> Env<'_, T> {
             Stmt::SetNum(i, n, _) => f.nums[*i as usize] = self.num(n, cur, f)?,
             Stmt::SetBool(i, b, _) => f.bools[*i as usize] = self.boolean(b, cur, f)?,
             Stmt::SetDate(i, d, _) => f.dates[*i as usize] = self.date(d, cur, f)?,
+            Stmt::SetText(i, t, _) => f.texts[*i as usize] = self.text_val(t, cur, f)?,
+            Stmt::SetOutputVal(i, x, _) => {
+                use super::value::Val;
+                let v = match x {
+                    ValX::Bool(b) => Val::Bool(self.boolean(b, cur, f)?),
+                    ValX::Date(d) => Val::Date(self.date(d, cur, f)?),
+                    ValX::Text(t) => Val::Text(self.text_val(t, cur, f)?),
+                };
+                f.vals[*i as usize] = v;
+            }
             Stmt::Pay(n, span) => {
                 let v = self.num(n, cur, f)?;
                 if v.round_dp(2) != v {

@@ -2,6 +2,11 @@
 //! texts, dates and conditions.
 
 use super::*;
+use crate::eval::value::{Txt, Val};
+
+fn slot16(i: usize) -> u16 {
+    u16::try_from(i).unwrap_or(u16::MAX)
+}
 
 impl<T: Tracer> Env<'_, T> {
     pub(super) fn lookup(
@@ -40,7 +45,7 @@ impl<T: Tracer> Env<'_, T> {
                 for (k, kv) in keys.iter().zip(row) {
                     let hit = match (k, kv) {
                         (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
-                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur)? == s,
+                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur, f)? == s,
                         (Key::Num(n), KeyValue::Num(d)) => self.num(n, cur, f)? == *d,
                         _ => false,
                     };
@@ -73,7 +78,7 @@ impl<T: Tracer> Env<'_, T> {
         keys.iter()
             .map(|k| match k {
                 Key::Code(e) => self.enum_name(*e, cur).to_string(),
-                Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
+                Key::Text(x) => self.text(x, cur, f).unwrap_or_default().to_string(),
                 Key::Num(n) => self
                     .num(n, cur, f)
                     .map(|d| d.to_string())
@@ -104,7 +109,7 @@ impl<T: Tracer> Env<'_, T> {
         }
     }
 
-    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>) -> R<&'s str> {
+    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>, f: &Frame) -> R<&'s str> {
         let inst = cur.inst.ok_or_else(no_claim);
         Ok(match x {
             TextX::Claim(fld) => {
@@ -139,6 +144,58 @@ impl<T: Tracer> Env<'_, T> {
                 _ => "",
             },
             TextX::Const(s) => s,
+            TextX::Pool(_) | TextX::Local(_) | TextX::Output(_) | TextX::If(_) => self
+                .text_val(x, cur, f)?
+                .resolve(self.prog, self.claims, self.insts, cur.inst),
+        })
+    }
+
+    /// A text as a handle that can be kept (see [`super::super::value`]).
+    pub(super) fn text_val(&self, x: &TextX, cur: &Cur, f: &Frame) -> R<Txt> {
+        Ok(match x {
+            TextX::Claim(fld) => {
+                let c = cur.c.ok_or_else(no_claim)?;
+                match fld {
+                    ClaimField::ClaimId => Txt::Claims(c.id),
+                    ClaimField::PatientId => Txt::Claims(
+                        self.claims
+                            .patients
+                            .get(c.patient as usize)
+                            .copied()
+                            .unwrap_or_default(),
+                    ),
+                    ClaimField::InstitutionId => Txt::Inst(InstField::InstitutionId),
+                    ClaimField::DiseaseCode => Txt::Claims(c.disease_code),
+                    ClaimField::DrgCode => Txt::Claims(c.drg_code),
+                    _ => Txt::Empty,
+                }
+            }
+            TextX::Inst(fld) => Txt::Inst(*fld),
+            TextX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
+                Extra::Text(r) => Txt::Claims(r),
+                _ => Txt::Empty,
+            },
+            TextX::InstExtra(i) => match cur.inst.and_then(|x| x.extras.get(*i as usize)) {
+                Some(Extra::Text(r)) => Txt::InstArena(*r),
+                _ => Txt::Empty,
+            },
+            TextX::Param(r) => Txt::Param(slot16(self.resolve(*r, cur.epoch, None)?)),
+            TextX::Const(_) => {
+                return Err(EvalError::internal("a text literal kept outside the pool"))
+            }
+            TextX::Pool(i) => Txt::Pool(*i),
+            TextX::Local(i) => f.texts[*i as usize],
+            TextX::Output(i) => match f.vals[*i as usize] {
+                Val::Text(t) => t,
+                _ => Txt::Default(*i),
+            },
+            TextX::If(x) => {
+                if self.boolean(&x.0, cur, f)? {
+                    self.text_val(&x.1, cur, f)?
+                } else {
+                    self.text_val(&x.2, cur, f)?
+                }
+            }
         })
     }
 
@@ -160,6 +217,10 @@ impl<T: Tracer> Env<'_, T> {
             },
             DateX::Local(i) => f.dates[*i as usize],
             DateX::Const(d) => *d,
+            DateX::Output(i) => match (f.vals[*i as usize], self.output_default(*i)) {
+                (Val::Date(d), _) | (_, Some(ParamValue::Date(d))) => d,
+                _ => return Err(EvalError::internal("a date output read without a default")),
+            },
         })
     }
 
@@ -175,7 +236,7 @@ impl<T: Tracer> Env<'_, T> {
                 Some(format!("{} is {}", enum_field(*e), self.enum_name(*e, cur)))
             }
             Bool::TextEq(x, _) | Bool::TextIn(x, _) => {
-                Some(format!("the value is \"{}\"", self.text(x, cur)?))
+                Some(format!("the value is \"{}\"", self.text(x, cur, f)?))
             }
             Bool::CmpDate(_, ab) => Some(format!(
                 "{} and {}",
@@ -227,13 +288,29 @@ impl<T: Tracer> Env<'_, T> {
             ),
             Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
             Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
-            Bool::TextEq(x, s) => self.text(x, cur)? == s,
+            Bool::TextEq(x, s) => self.text(x, cur, f)? == s,
             Bool::TextIn(x, list) => {
-                let v = self.text(x, cur)?;
+                let v = self.text(x, cur, f)?;
                 list.iter().any(|s| s == v)
             }
             Bool::BoolEq(ab) => self.boolean(&ab.0, cur, f)? == self.boolean(&ab.1, cur, f)?,
+            Bool::Output(i) => match (f.vals[*i as usize], self.output_default(*i)) {
+                (Val::Bool(b), _) | (_, Some(ParamValue::Bool(b))) => b,
+                _ => return Err(EvalError::internal("a bool output read without a default")),
+            },
+            Bool::TextCmp(op, ab) => cmp(
+                *op,
+                self.text(&ab.0, cur, f)?.cmp(self.text(&ab.1, cur, f)?),
+            ),
         })
+    }
+
+    /// The declared default of output `i`.
+    fn output_default(&self, i: u16) -> Option<ParamValue> {
+        self.prog
+            .outputs
+            .get(i as usize)
+            .and_then(|o| o.default.clone())
     }
 }
 

@@ -407,10 +407,23 @@ pub(super) fn field_decl(p: Node) -> Result<FieldDecl, Diagnostic> {
 pub(super) fn output_decl(p: Node) -> Result<OutputDecl, Diagnostic> {
     let s = span(&p);
     let mut it = p.into_inner().skip(1);
-    Ok(OutputDecl {
+    let mut o = OutputDecl {
         name: ident(next(&mut it, s)?),
         ty: ident(next(&mut it, s)?),
-    })
+        default: None,
+        value: None,
+    };
+    for c in it {
+        match c.as_rule() {
+            Rule::output_default => {
+                let cs = span(&c);
+                o.default = Some(literal(next(&mut c.into_inner().skip(1), cs)?)?);
+            }
+            Rule::expr => o.value = Some(expr(c)?),
+            _ => return Err(bad(&c, "output part")),
+        }
+    }
+    Ok(o)
 }
 
 pub(super) fn let_decl(p: Node) -> Result<LetDecl, Diagnostic> {

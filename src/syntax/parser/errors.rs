@@ -122,6 +122,7 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::kw_until => "`until`",
         Rule::cite | Rule::kw_cite => "`cite \"第X条\"`",
         Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
+        Rule::output_default | Rule::kw_default => "`default VALUE`",
         Rule::settle_decl | Rule::kw_settle => "`settle`",
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
