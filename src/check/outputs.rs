@@ -99,7 +99,7 @@ impl Checker {
                     "output `{name}` is absent on claims where no rule sets it, so it cannot be read"
                 ))
                 .at(span)
-                .label(format!("{} that may be absent", ty.article()))
+                .label("may be absent")
                 .help(format!(
                     "give it a default: `output {name}: {ty} default {example}`"
                 )),

@@ -227,7 +227,9 @@ fn merge_kinds(rows: Vec<RuleRow>) -> Vec<RuleRow> {
 }
 
 /// The kinds of item, in the order rows are listed.
-pub const KINDS: [&str; 6] = ["policy", "param", "table", "schedule", "rule", "settle"];
+pub const KINDS: [&str; 7] = [
+    "policy", "param", "table", "schedule", "rule", "settle", "output",
+];
 
 type Item = (&'static str, String, String, String);
 
@@ -345,6 +347,26 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
         }
         if let Some(c) = cite(&s.cite) {
             push("settle", &s.name, "cite".into(), dated(c, s.in_force));
+        }
+    }
+    // Outputs: the type (and default) of each, and a top-level definition.
+    for o in &prog.outputs {
+        let mut ty = o.ty.to_string();
+        if let Some(d) = &o.default {
+            let shown = match d {
+                ParamValue::Num(n) => value(o.ty, *n),
+                ParamValue::Text(t) => format!("\"{t}\""),
+                ParamValue::Date(d) => d.to_string(),
+                ParamValue::Bool(b) => b.to_string(),
+            };
+            ty.push_str(&format!(" default {shown}"));
+        }
+        push("output", &o.name, "type".into(), ty);
+        if o.defined {
+            let v = text
+                .and_then(|t| t.outputs.iter().find(|(n, _)| *n == o.name))
+                .map_or_else(|| "an expression".into(), |(_, e)| e.clone());
+            push("output", &o.name, "value".into(), v);
         }
     }
     out

@@ -24,6 +24,8 @@ pub struct BlockText {
 #[derive(Debug, Clone, Default)]
 pub struct PolicyText {
     blocks: Vec<BlockText>,
+    /// The outputs defined at top level: name and canonical expression.
+    pub outputs: Vec<(String, String)>,
 }
 
 impl PolicyText {
@@ -50,8 +52,14 @@ pub fn policy_text(file: &SourceFile) -> Option<PolicyText> {
             .collect()
     };
     let mut blocks = Vec::new();
+    let mut outputs = Vec::new();
     for item in &ast.items {
         match item {
+            Item::Output(o) => {
+                if let Some(v) = &o.value {
+                    outputs.push((o.name.name.clone(), p.expr(v, 0)));
+                }
+            }
             Item::Layer(l) => {
                 for r in &l.rules {
                     blocks.push(BlockText {
@@ -69,7 +77,7 @@ pub fn policy_text(file: &SourceFile) -> Option<PolicyText> {
             _ => {}
         }
     }
-    Some(PolicyText { blocks })
+    Some(PolicyText { blocks, outputs })
 }
 
 #[cfg(test)]

@@ -385,8 +385,17 @@ impl<'s> Printer<'s> {
     }
 
     fn decl(&mut self, kw: &str, o: &OutputDecl) {
-        let s = format!("{kw} {}: {}", o.name.name, o.ty.name);
-        self.line(o.name.span.start as usize, o.ty.span.end as usize, &s);
+        let mut s = format!("{kw} {}: {}", o.name.name, o.ty.name);
+        let mut end = o.ty.span.end;
+        if let Some(d) = &o.default {
+            s.push_str(&format!(" default {}", self.text(d.span)));
+            end = d.span.end;
+        }
+        if let Some(v) = &o.value {
+            s = self.with_expr(&format!("{s} = "), v);
+            end = v.span.end;
+        }
+        self.line(o.name.span.start as usize, end as usize, &s);
     }
 
     fn table(&mut self, t: &TableDecl) {

@@ -454,6 +454,16 @@ fn run_case(
                 ));
                 continue;
             };
+            let other = col
+                .checked_sub(n_layers + 1)
+                .filter(|o| prog.outputs.get(*o).is_some_and(|o| !o.is_numeric()));
+            if let Some(o) = other {
+                if let Some(f) = val_failure(prog, &claims, &institutions, &settlement, k, o, want) {
+                    r.failures
+                        .push(format!("claim {id} (line {at}): {name} {f}"));
+                }
+                continue;
+            }
             let Some(want) = amount(want) else {
                 r.failures.push(format!(
                     "claim {id} (line {at}): expected {name} is not an amount: {want}"
@@ -632,4 +642,34 @@ fn run_case(
     }
     used.merge(&env.t.used.borrow());
     Ok(())
+}
+
+/// A text, bool or date output compared with what is expected: a TOML
+/// string, bool or date (`""` expects an absent value); the failure, if any.
+fn val_failure(
+    prog: &Program,
+    claims: &crate::data::Claims,
+    insts: &crate::data::Institutions,
+    s: &crate::eval::Settlement,
+    k: usize,
+    o: usize,
+    want: &toml::Value,
+) -> Option<String> {
+    let want = match want {
+        toml::Value::String(t) => t.clone(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => return Some(format!("expected {other}: not a text, bool or date")),
+    };
+    let v = s.vals_row(k).get(o).copied().unwrap_or_default();
+    let inst = claims
+        .rows
+        .get(k)
+        .and_then(|c| insts.rows.get(c.institution as usize));
+    let got = crate::eval::value::shown(v, o, prog, claims, insts, inst)
+        .map_or(String::new(), |x| x.text());
+    (got != want).then(|| {
+        let show = |t: &str| if t.is_empty() { "(absent)".to_string() } else { format!("\"{t}\"") };
+        format!("expected {}, got {}", show(&want), show(&got))
+    })
 }
