@@ -111,12 +111,14 @@ pub fn key_value(lit: &Literal, dim: Dim) -> Result<KeyValue, Diagnostic> {
         }
         (Dim::Text, LitKind::Text(t)) => Ok(KeyValue::Text(t.clone())),
         (Dim::Num, LitKind::Number { value, .. }) => Ok(KeyValue::Num(*value)),
+        (Dim::Bool, LitKind::Bool(b)) => Ok(KeyValue::Code(u8::from(*b))),
         _ => Err(Diagnostic::error(format!(
             "this key does not fit the table, which is keyed by {}",
             match dim {
                 Dim::Enum(k) => format!("{} ({})", Ty::Enum(k), k.describe()),
                 Dim::Text => "text".into(),
                 Dim::Num => "a number".into(),
+                Dim::Bool => "a condition (`true` or `false`)".into(),
             }
         ))
         .at(lit.span)),

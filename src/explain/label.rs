@@ -163,7 +163,17 @@ impl Recorder<'_> {
                     ));
                 }
             }
-            Num::DateDiff(_) => node.what = "days between".into(),
+            Num::DateDiff(_) => {
+                node.what = match o.dates.as_slice() {
+                    [b, a] => format!("{b} − {a}"),
+                    _ => "days between".into(),
+                };
+                node.note = Some("days between".into());
+            }
+            Num::DatePart(part, _) => {
+                let d = o.dates.first().map_or("?".into(), |d| d.to_string());
+                node.what = format!("{}({d})", part.name());
+            }
             Num::Ledger(i) => node.what = ledger_column(p, *i),
             Num::Agg(i) => {
                 let agg = self
