@@ -307,7 +307,10 @@ impl Recorder<'_> {
             Bool::And(_) => "and".into(),
             Bool::Or(_) => "or".into(),
             Bool::CmpNum(op, _) => format!("{} {} {}", val(0), op.symbol(), val(1)),
-            Bool::CmpDate(op, _) => format!("date {} date", op.symbol()),
+            Bool::CmpDate(op, _) => match o.dates.as_slice() {
+                [a, b] => format!("{a} {} {b}", op.symbol()),
+                _ => format!("date {} date", op.symbol()),
+            },
             Bool::CmpEnum(op, e, c) => {
                 format!("{} {} {}", enum_field(*e), op.symbol(), enum_value(*e, *c))
             }

@@ -226,11 +226,6 @@ impl<T: Tracer> Env<'_, T> {
             Bool::TextEq(x, _) | Bool::TextIn(x, _) => {
                 Some(format!("the value is \"{}\"", self.text(x, cur)?))
             }
-            Bool::CmpDate(_, ab) => Some(format!(
-                "{} and {}",
-                self.date(&ab.0, cur, f)?,
-                self.date(&ab.1, cur, f)?
-            )),
             _ => None,
         };
         self.t.close(Ev::Bool(b, v, detail));
@@ -270,10 +265,14 @@ impl<T: Tracer> Env<'_, T> {
             Bool::CmpNum(op, ab) => {
                 cmp(*op, self.num(&ab.0, cur, f)?.cmp(&self.num(&ab.1, cur, f)?))
             }
-            Bool::CmpDate(op, ab) => cmp(
-                *op,
-                self.date(&ab.0, cur, f)?.cmp(&self.date(&ab.1, cur, f)?),
-            ),
+            Bool::CmpDate(op, ab) => {
+                let (a, b) = (self.date(&ab.0, cur, f)?, self.date(&ab.1, cur, f)?);
+                if T::ON {
+                    // Shown in the label; read once, so what they derive from is traced once.
+                    self.t.dates(&[a, b]);
+                }
+                cmp(*op, a.cmp(&b))
+            }
             Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
             Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
             Bool::TextEq(x, s) => self.text(x, cur)? == s,
