@@ -82,6 +82,40 @@ impl Date {
         Date::from_ymd(y, m, days_in_month(y, m))
     }
 
+    /// The day `n` days later (earlier when `n` is negative); `None` outside
+    /// the years 1–9999.
+    pub fn add_days(self, n: i64) -> Option<Date> {
+        let d = i32::try_from(i64::from(self.0).checked_add(n)?).ok()?;
+        let (lo, hi) = (Date::from_ymd(1, 1, 1)?, Date::from_ymd(9999, 12, 31)?);
+        (lo.0..=hi.0).contains(&d).then_some(Date(d))
+    }
+
+    /// The same day `n` months later (earlier when `n` is negative), clamped
+    /// at the month's end: 2025-01-31 + 1 month is 2025-02-28. `None`
+    /// outside the years 1–9999.
+    pub fn add_months(self, n: i64) -> Option<Date> {
+        let (y, m, d) = self.ymd();
+        let index = i64::from(y)
+            .checked_mul(12)?
+            .checked_add(i64::from(m) - 1)?
+            .checked_add(n)?;
+        let y = i32::try_from(index.div_euclid(12)).ok()?;
+        let m = u32::try_from(index.rem_euclid(12) + 1).ok()?;
+        Date::from_ymd(y, m, d.min(days_in_month(y, m)))
+    }
+
+    /// The first day of the date's month.
+    pub fn first_of_month(self) -> Date {
+        let (_, _, d) = self.ymd();
+        Date(self.0 - (d as i32 - 1))
+    }
+
+    /// The last day of the date's month.
+    pub fn last_of_month(self) -> Date {
+        let (y, m, d) = self.ymd();
+        Date(self.0 + (days_in_month(y, m) as i32 - d as i32))
+    }
+
     /// The next day, saturating at the end of the range.
     pub fn succ(self) -> Date {
         Date(self.0.saturating_add(1))
@@ -120,6 +154,57 @@ mod tests {
             let d = Date::parse(s.as_bytes()).unwrap();
             assert_eq!(&d.iso_bytes(), s.as_bytes());
             assert_eq!(d.to_string(), s);
+        }
+    }
+
+    fn d(s: &str) -> Date {
+        Date::parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn days_and_months_added_by_hand() {
+        // A year end, a leap day, and back across a year.
+        assert_eq!(d("2024-12-31").add_days(1), Some(d("2025-01-01")));
+        assert_eq!(d("2024-02-28").add_days(1), Some(d("2024-02-29")));
+        assert_eq!(d("2025-02-28").add_days(1), Some(d("2025-03-01")));
+        assert_eq!(d("2025-01-10").add_days(-15), Some(d("2024-12-26")));
+        // Months clamp at the month end; a leap year keeps 29 February.
+        assert_eq!(d("2025-01-31").add_months(1), Some(d("2025-02-28")));
+        assert_eq!(d("2024-01-31").add_months(1), Some(d("2024-02-29")));
+        assert_eq!(d("2024-02-29").add_months(12), Some(d("2025-02-28")));
+        assert_eq!(d("2024-03-31").add_months(-1), Some(d("2024-02-29")));
+        assert_eq!(d("2024-11-30").add_months(2), Some(d("2025-01-30")));
+        assert_eq!(d("2025-03-15").add_months(-15), Some(d("2023-12-15")));
+        // Out of the range of years 1–9999: none, never a panic.
+        assert_eq!(d("9999-12-31").add_days(1), None);
+        assert_eq!(d("0001-01-01").add_days(-1), None);
+        assert_eq!(d("9999-12-01").add_months(1), None);
+        assert_eq!(d("2025-01-01").add_months(i64::MAX), None);
+        assert_eq!(d("2025-01-01").add_days(i64::MIN), None);
+        assert_eq!(d("2024-02-10").first_of_month(), d("2024-02-01"));
+        assert_eq!(d("2024-02-10").last_of_month(), d("2024-02-29"));
+        assert_eq!(d("2025-02-10").last_of_month(), d("2025-02-28"));
+        assert_eq!(d("2025-12-31").last_of_month(), d("2025-12-31"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn adding_days_then_subtracting_gives_them_back(day in 0i32..2_900_000, n in -100_000i64..100_000) {
+            let a = Date(day - 700_000);
+            if let Some(b) = a.add_days(n) {
+                proptest::prop_assert_eq!(i64::from(b.0 - a.0), n);
+            }
+        }
+
+        #[test]
+        fn a_month_end_and_one_day_is_the_next_month_start(day in -700_000i32..2_900_000) {
+            let a = Date(day);
+            let end = a.last_of_month();
+            if let (Some(next), Some(month_on)) = (end.add_days(1), a.first_of_month().add_months(1)) {
+                proptest::prop_assert_eq!(next, month_on);
+                proptest::prop_assert_eq!(next.first_of_month(), next);
+                proptest::prop_assert_eq!(next.ymd().2, 1);
+            }
         }
     }
 

@@ -258,6 +258,29 @@ pub enum Dim {
     Enum(EnumKind),
     Text,
     Num,
+    /// `true` / `false`, coded 1 / 0 (a closed key, like an enum).
+    Bool,
+}
+
+impl Dim {
+    /// How many keys a closed dimension has (`None`: open, text or numbers).
+    pub fn size(self) -> Option<usize> {
+        match self {
+            Dim::Enum(k) => Some(k.count()),
+            Dim::Bool => Some(2),
+            Dim::Text | Dim::Num => None,
+        }
+    }
+
+    /// A closed dimension's key `code` as written (`"resident"`, `true`).
+    pub fn code_name(self, code: usize) -> String {
+        let code = u8::try_from(code).unwrap_or(u8::MAX);
+        match self {
+            Dim::Enum(k) => k.name_of(code).to_string(),
+            Dim::Bool => (code == 1).to_string(),
+            Dim::Text | Dim::Num => code.to_string(),
+        }
+    }
 }
 
 /// A table row's key, one per dimension. `Eq` and `Hash` agree for numbers
@@ -409,6 +432,8 @@ pub enum Num {
     /// The rate of the segment an amount falls in: `rate(schedule, x)`.
     Rate(Ref, Box<Num>, Span),
     DateDiff(Box<(DateX, DateX)>),
+    /// `year(d)`, `month(d)`, `day(d)`: a part of a date, a count.
+    DatePart(DatePart, Box<DateX>),
     /// A ledger amount of the current unit and period.
     Ledger(u16),
     /// An aggregate of the current settle block.
@@ -426,6 +451,8 @@ pub enum Key {
     Code(EnumX),
     Text(TextX),
     Num(Num),
+    /// A condition, keying a `Dim::Bool`.
+    Bool(Bool),
 }
 
 /// An enumerated field, read as its code.
@@ -464,6 +491,45 @@ pub enum DateX {
     Const(Date),
     /// A date output (its default where no rule set it).
     Output(u16),
+    /// `d + 15天`, `d - 1个月`.
+    Shift(Box<DateShift>),
+    /// `month_start(d)`: the first day of d's month.
+    MonthStart(Box<DateX>),
+    /// `month_end(d)`: the last day of d's month.
+    MonthEnd(Box<DateX>),
+}
+
+/// Which part of a date `year`, `month` or `day` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatePart {
+    Year,
+    Month,
+    Day,
+}
+
+impl DatePart {
+    /// The function's name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            DatePart::Year => "year",
+            DatePart::Month => "month",
+            DatePart::Day => "day",
+        }
+    }
+}
+
+/// A date moved by a whole number of days or months. Months clamp at the
+/// month's end: 2025-01-31 + 1个月 is 2025-02-28.
+#[derive(Debug, Clone)]
+pub struct DateShift {
+    pub date: DateX,
+    /// The count of days or months (checked whole when the claim is run).
+    pub by: Num,
+    pub months: bool,
+    /// `d - n`: moved back.
+    pub back: bool,
+    /// The `+` or `-`, for runtime errors.
+    pub span: Span,
 }
 
 /// A condition.
@@ -577,7 +643,27 @@ impl Part<'_> {
             Part::Num(n) => n.slots_read(out),
             Part::Bool(b) => b.slots_read(out),
             Part::Date(DateX::Local(i)) => out.push(Slot::Date(*i)),
-            Part::Date(_) => {}
+            Part::Date(d) => d.parts(&mut |p| p.slots_read(out)),
+        }
+    }
+}
+
+impl DateX {
+    /// Calls `f` on each direct part of the date expression.
+    pub fn parts(&self, f: &mut dyn FnMut(Part<'_>)) {
+        match self {
+            DateX::Shift(s) => {
+                f(Part::Date(&s.date));
+                f(Part::Num(&s.by));
+            }
+            DateX::MonthStart(d) | DateX::MonthEnd(d) => f(Part::Date(d)),
+            DateX::Claim(_)
+            | DateX::ClaimExtra(_)
+            | DateX::InstExtra(_)
+            | DateX::Param(_)
+            | DateX::Local(_)
+            | DateX::Const(_)
+            | DateX::Output(_) => {}
         }
     }
 }
@@ -609,8 +695,10 @@ impl Num {
             }
             Num::Lookup(_, keys, _) => {
                 for k in keys {
-                    if let Key::Num(n) = k {
-                        f(Part::Num(n));
+                    match k {
+                        Key::Num(n) => f(Part::Num(n)),
+                        Key::Bool(b) => f(Part::Bool(b)),
+                        Key::Code(_) | Key::Text(_) => {}
                     }
                 }
             }
@@ -618,6 +706,7 @@ impl Num {
                 f(Part::Date(&x.0));
                 f(Part::Date(&x.1));
             }
+            Num::DatePart(_, d) => f(Part::Date(d)),
             Num::Const(_)
             | Num::Param(_)
             | Num::Claim(_)

@@ -153,3 +153,39 @@ fn the_unit_algebra_in_the_reference_is_the_checkers() {
         }
     }
 }
+
+/// The reference's date tables under "Dates in the algebra": `(a, b) → result`.
+fn date_algebra(doc: &str, op: &str) -> Vec<(Ty, Ty, Option<Ty>)> {
+    let from = doc.find("#### Dates in the algebra").expect("date algebra");
+    let start = from + doc[from..].find(&format!("`a {op} b`:")).expect("table");
+    let names = ["date", "days", "months", "number"];
+    let ty = |n: &str| match n {
+        "number" => Ty::Number,
+        n => Ty::from_name(n).unwrap(),
+    };
+    let mut cells = Vec::new();
+    for line in doc[start..].lines().skip(4).take(4) {
+        let cols: Vec<&str> = line.split('|').map(str::trim).collect();
+        let a = ty(cols[1]);
+        for (i, b) in names.iter().enumerate() {
+            let cell = cols[2 + i];
+            cells.push((a, ty(b), (cell != "—").then(|| ty(cell))));
+        }
+    }
+    assert_eq!(cells.len(), 16);
+    cells
+}
+
+#[test]
+fn the_date_algebra_in_the_reference_is_the_checkers() {
+    let doc = reference();
+    for (op, bin) in [("+", BinOp::Add), ("−", BinOp::Sub)] {
+        for (a, b, want) in date_algebra(&doc, op) {
+            assert_eq!(
+                Ty::arith(bin, a, b).ok(),
+                want,
+                "{a} {op} {b}: docs/language.md says {want:?}"
+            );
+        }
+    }
+}

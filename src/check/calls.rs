@@ -52,11 +52,18 @@ impl Checker {
             };
             return TExpr::Num(Num::Schedule(i, Box::new(n), span), t);
         }
+        if super::dates::DATE_FUNCTIONS.contains(&func) {
+            return self
+                .date_call(func, args, vals, span)
+                .unwrap_or(TExpr::Poison);
+        }
         let arity_ok = match func {
             "min" | "max" => vals.len() >= 2,
             "clamp" => vals.len() == 3,
+            _ if self.days_between_call(func, fspan) => return TExpr::Poison,
             _ => {
                 let mut names: Vec<&str> = FUNCTIONS.to_vec();
+                names.extend(super::dates::DATE_FUNCTIONS);
                 let scheds: Vec<String> =
                     self.prog.schedules.iter().map(|s| s.name.clone()).collect();
                 names.extend(scheds.iter().map(String::as_str));
@@ -75,7 +82,7 @@ impl Checker {
                         ))
                     }
                     None => {
-                        d.help("the functions are `min`, `max`, `clamp` and the policy's schedules")
+                        d.help("the functions are `min`, `max`, `clamp`, `rate`, the date functions `year`, `month`, `day`, `month_start`, `month_end`, and the policy's schedules")
                     }
                 };
                 self.error(d);
@@ -178,11 +185,13 @@ impl Checker {
                 (Dim::Text, TExpr::Text(x)) => Key::Text(x),
                 (Dim::Text, TExpr::TextLit(s, _)) => Key::Text(TextX::Const(s)),
                 (Dim::Num, TExpr::Num(n, _)) => Key::Num(n),
+                (Dim::Bool, TExpr::Bool(b)) => Key::Bool(b),
                 (dim, other) => {
                     let want = match dim {
                         Dim::Enum(k) => format!("{} ({})", Ty::Enum(k), k.describe()),
                         Dim::Text => "text".into(),
                         Dim::Num => "a number".into(),
+                        Dim::Bool => "a condition (`true` or `false`)".into(),
                     };
                     let got = other.ty().map_or("?".into(), |t| t.article());
                     self.error(

@@ -112,12 +112,13 @@ impl Checker {
             }
             rows.push((kv, value, written));
         }
-        let all_enum = dims.iter().all(|d| matches!(d, Dim::Enum(_)));
+        // Closed keys (coded fields, bools): dense cells, proved complete.
+        let all_enum = dims.iter().all(|d| d.size().is_some());
         let mut dense_rows = Vec::new();
         let dense = if all_enum {
             let sizes: Vec<usize> = dims
                 .iter()
-                .map(|d| if let Dim::Enum(k) = d { k.count() } else { 1 })
+                .map(|d| d.size().unwrap_or(1))
                 .collect();
             let mut cells = vec![None; sizes.iter().product()];
             dense_rows = vec![None; cells.len()];
@@ -192,6 +193,7 @@ impl Checker {
                 let (ty, _) = self.field_type(object, field)?;
                 match ty {
                     Ty::Enum(e) => Some(Dim::Enum(e)),
+                    Ty::Bool => Some(Dim::Bool),
                     Ty::Text => Some(Dim::Text),
                     t if t.is_numeric() => Some(Dim::Num),
                     _ => {
@@ -206,6 +208,7 @@ impl Checker {
             }
             KeyKind::Type(name) => match self.ty(name, false)? {
                 Ty::Text => Some(Dim::Text),
+                Ty::Bool => Some(Dim::Bool),
                 t if t.is_numeric() => Some(Dim::Num),
                 t => {
                     self.error(
@@ -526,6 +529,7 @@ fn describe_key(mut i: usize, dims: &[Dim], sizes: &[usize]) -> String {
                 "\"{}\"",
                 EnumKind::name_of(k, u8::try_from(code).unwrap_or(0))
             ),
+            Dim::Bool => (code == 1).to_string(),
             _ => "?".into(),
         };
     }

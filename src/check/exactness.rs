@@ -173,6 +173,7 @@ impl Taint {
             | Num::Lookup(..)
             | Num::Rate(..)
             | Num::DateDiff(_)
+            | Num::DatePart(..)
             | Num::Score(_) => false,
         }
     }
@@ -220,7 +221,7 @@ impl Taint {
         match p {
             Part::Num(n) => self.mark_num(n, out),
             Part::Bool(b) => b.parts(&mut |q| self.mark_part(q, out)),
-            Part::Date(_) => {}
+            Part::Date(d) => d.parts(&mut |q| self.mark_part(q, out)),
         }
     }
 }

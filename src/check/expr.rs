@@ -551,6 +551,12 @@ impl Checker {
             (TExpr::Date(x), TExpr::Date(y)) if op == BinOp::Sub => {
                 TExpr::Num(Num::DateDiff(Box::new((x, y))), Ty::Days)
             }
+            (TExpr::Date(d), TExpr::Num(n, t)) if matches!(op, BinOp::Add | BinOp::Sub) => {
+                self.date_shift(op, op_span, d, (n, t), rhs.span)
+            }
+            (TExpr::Num(n, t), TExpr::Date(d)) if op == BinOp::Add => {
+                self.date_shift(op, op_span, d, (n, t), lhs.span)
+            }
             (TExpr::Num(x, tx), TExpr::Num(y, ty)) => match Ty::arith(op, tx, ty) {
                 Ok(t) => TExpr::Num(Num::Bin(op, Box::new((x, y)), op_span), t),
                 Err(msg) => {
@@ -566,7 +572,7 @@ impl Checker {
             (a, b) => {
                 let is = |t: Ty| a.ty() == Some(t) || b.ty() == Some(t);
                 let help = if is(Ty::Date) {
-                    "the days between two dates are `claim.discharge_date - claim.admit_date`; adding days to a date is not available yet"
+                    "the days between two dates are `claim.discharge_date - claim.admit_date`; a date moves by days or months: `claim.discharge_date + 15天`, `claim.discharge_date - 1个月`"
                 } else if is(Ty::Bool) {
                     "to choose an amount by a condition, write `if CONDITION then 200元 else 0`"
                 } else {

@@ -111,15 +111,24 @@ pub fn key_value(lit: &Literal, dim: Dim) -> Result<KeyValue, Diagnostic> {
         }
         (Dim::Text, LitKind::Text(t)) => Ok(KeyValue::Text(t.clone())),
         (Dim::Num, LitKind::Number { value, .. }) => Ok(KeyValue::Num(*value)),
-        _ => Err(Diagnostic::error(format!(
+        (Dim::Bool, LitKind::Bool(b)) => Ok(KeyValue::Code(u8::from(*b))),
+        _ => {
+            let d = Diagnostic::error(format!(
             "this key does not fit the table, which is keyed by {}",
             match dim {
                 Dim::Enum(k) => format!("{} ({})", Ty::Enum(k), k.describe()),
                 Dim::Text => "text".into(),
                 Dim::Num => "a number".into(),
+                Dim::Bool => "a condition (`true` or `false`)".into(),
             }
         ))
-        .at(lit.span)),
+        .at(lit.span);
+            Err(if dim == Dim::Bool {
+                d.help("the keys of a table by a condition are `true` and `false`: `{ true: 80%, false: 70% }`")
+            } else {
+                d
+            })
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod calls;
 mod cond;
+mod dates;
 mod decls;
 mod exactness;
 mod expr;

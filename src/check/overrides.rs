@@ -125,13 +125,18 @@ fn find_cell(t: &Table, keys: &str) -> Result<Cell, String> {
                 .map(KeyValue::Num)
                 .map_err(|_| format!("`{text}` is not a number"))?,
             Dim::Text => KeyValue::Text(text.to_string()),
+            Dim::Bool => match text {
+                "true" => KeyValue::Code(1),
+                "false" => KeyValue::Code(0),
+                _ => return Err(format!("`{text}` is not `true` or `false`")),
+            },
         });
     }
     if t.dense.is_some() {
         let mut i = 0usize;
         for (k, d) in key.iter().zip(&t.dims) {
-            if let (KeyValue::Code(c), Dim::Enum(kind)) = (k, d) {
-                i = i * kind.count() + *c as usize;
+            if let (KeyValue::Code(c), Some(size)) = (k, d.size()) {
+                i = i * size + *c as usize;
             }
         }
         return Ok(Cell::Dense(i));

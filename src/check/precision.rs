@@ -97,7 +97,7 @@ impl Checker {
             Num::If(x) => self.places(&x.1).max(self.places(&x.2)),
             Num::Round(_, r, _) => r.step.normalize().scale(),
             Num::Schedule(..) | Num::Rate(..) | Num::Score(_) => ANY,
-            Num::DateDiff(_) => 0,
+            Num::DateDiff(_) | Num::DatePart(..) => 0,
             Num::Agg(i) => {
                 let agg = self.settle.as_ref().and_then(|c| c.aggs.get(*i as usize));
                 match agg {

@@ -72,6 +72,8 @@ impl Ty {
         let r = match op {
             BinOp::Add | BinOp::Sub => match (a, b) {
                 (Date, Date) if op == BinOp::Sub => Some(Days),
+                (Date, Days | Months) => Some(Date),
+                (Days | Months, Date) if op == BinOp::Add => Some(Date),
                 _ => a.unify(b).filter(|t| t.is_numeric()),
             },
             BinOp::Mul => match (a, b) {
@@ -240,6 +242,12 @@ mod tests {
         assert_eq!(Ty::arith(BinOp::Sub, Ty::Money, Ty::Number), Ok(Ty::Money));
         assert_eq!(Ty::arith(BinOp::Div, Ty::Money, Ty::Money), Ok(Ty::Ratio));
         assert_eq!(Ty::arith(BinOp::Sub, Ty::Date, Ty::Date), Ok(Ty::Days));
+        assert_eq!(Ty::arith(BinOp::Add, Ty::Date, Ty::Days), Ok(Ty::Date));
+        assert_eq!(Ty::arith(BinOp::Sub, Ty::Date, Ty::Months), Ok(Ty::Date));
+        assert_eq!(Ty::arith(BinOp::Add, Ty::Months, Ty::Date), Ok(Ty::Date));
+        assert!(Ty::arith(BinOp::Sub, Ty::Days, Ty::Date).is_err());
+        assert!(Ty::arith(BinOp::Add, Ty::Date, Ty::Number).is_err());
+        assert!(Ty::arith(BinOp::Add, Ty::Date, Ty::Date).is_err());
         assert_eq!(
             Ty::arith(BinOp::Add, Ty::Money, Ty::Ratio),
             Err("cannot add a ratio to money".into())

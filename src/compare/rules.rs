@@ -430,7 +430,7 @@ fn cells(t: &Table) -> Vec<(String, Decimal)> {
         let sizes: Vec<usize> = t
             .dims
             .iter()
-            .map(|d| if let Dim::Enum(k) = d { k.count() } else { 1 })
+            .map(|d| d.size().unwrap_or(1))
             .collect();
         for (i, v) in dense.iter().enumerate() {
             let Some(v) = v else { continue };
@@ -441,6 +441,7 @@ fn cells(t: &Table) -> Vec<(String, Decimal)> {
                 rest /= sizes[d];
                 parts[d] = match t.dims[d] {
                     Dim::Enum(k) => k.name_of(u8::try_from(code).unwrap_or(u8::MAX)).to_string(),
+                    Dim::Bool => t.dims[d].code_name(code),
                     _ => "?".into(),
                 };
             }
@@ -453,6 +454,7 @@ fn cells(t: &Table) -> Vec<(String, Decimal)> {
                 .zip(&t.dims)
                 .map(|(k, d)| match (k, d) {
                     (KeyValue::Code(c), Dim::Enum(kind)) => kind.name_of(*c).to_string(),
+                    (KeyValue::Code(c), Dim::Bool) => (*c == 1).to_string(),
                     (KeyValue::Text(s), _) => format!("\"{s}\""),
                     (KeyValue::Num(n), _) => n.normalize().to_string(),
                     (KeyValue::Code(c), _) => c.to_string(),

@@ -24,6 +24,8 @@ pub(crate) trait Tracer {
     /// The row of table `table` the open lookup used (`None`: no row, a
     /// missing key), and its keys as read.
     fn cell(&self, _table: usize, _row: Option<u16>, _keys: Vec<String>) {}
+    /// The dates the open node read (`year(d)`: d; `b - a`: b and a).
+    fn dates(&self, _dates: &[crate::date::Date]) {}
     /// Schedule `slot` applied to `x` (`rate`: only the band `x` falls in is used).
     fn schedule(&self, _slot: usize, _x: Decimal, _rate: bool) {}
     /// Claim `i` (in settlement order) is about to be settled.

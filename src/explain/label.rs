@@ -163,7 +163,17 @@ impl Recorder<'_> {
                     ));
                 }
             }
-            Num::DateDiff(_) => node.what = "days between".into(),
+            Num::DateDiff(_) => {
+                node.what = match o.dates.as_slice() {
+                    [b, a] => format!("{b} − {a}"),
+                    _ => "days between".into(),
+                };
+                node.note = Some("days between".into());
+            }
+            Num::DatePart(part, _) => {
+                let d = o.dates.first().map_or("?".into(), |d| d.to_string());
+                node.what = format!("{}({d})", part.name());
+            }
             Num::Ledger(i) => node.what = ledger_column(p, *i),
             Num::Agg(i) => {
                 let agg = self
@@ -297,7 +307,10 @@ impl Recorder<'_> {
             Bool::And(_) => "and".into(),
             Bool::Or(_) => "or".into(),
             Bool::CmpNum(op, _) => format!("{} {} {}", val(0), op.symbol(), val(1)),
-            Bool::CmpDate(op, _) => format!("date {} date", op.symbol()),
+            Bool::CmpDate(op, _) => match o.dates.as_slice() {
+                [a, b] => format!("{a} {} {b}", op.symbol()),
+                _ => format!("date {} date", op.symbol()),
+            },
             Bool::CmpEnum(op, e, c) => {
                 format!("{} {} {}", enum_field(*e), op.symbol(), enum_value(*e, *c))
             }

@@ -32,6 +32,8 @@ pub(super) struct Open {
     pub(super) children: Vec<Node>,
     pub(super) slot: Option<usize>,
     pub(super) cell: Option<(Option<u16>, Vec<String>)>,
+    /// The dates the node read (date functions, days between).
+    pub(super) dates: Vec<crate::date::Date>,
 }
 
 /// One recorded claim or block run.
@@ -417,6 +419,14 @@ impl Tracer for Recorder<'_> {
         if self.active.get() {
             if let Some(top) = self.stack.borrow_mut().last_mut() {
                 top.cell = Some((row, keys));
+            }
+        }
+    }
+
+    fn dates(&self, dates: &[crate::date::Date]) {
+        if self.active.get() {
+            if let Some(top) = self.stack.borrow_mut().last_mut() {
+                top.dates = dates.to_vec();
             }
         }
     }

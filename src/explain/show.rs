@@ -124,6 +124,7 @@ impl Types<'_> {
                 .or_else(|| self.of(x)),
             Num::Rate(..) => Some(Ty::Ratio),
             Num::DateDiff(_) => Some(Ty::Days),
+            Num::DatePart(..) => Some(Ty::Count),
             Num::Ledger(i) | Num::Prior(i, _) => {
                 Some(crate::report::ledger_column_type(p, *i as usize))
             }

@@ -173,8 +173,12 @@ fn field_of_field(text: &str, pos: usize) -> Option<Diagnostic> {
     }
     let member = word_at(text, pos + 1).unwrap_or("");
     let path = format!("{object}.{field}");
-    let help = if field.contains("date") || field.contains("日期") {
-        format!("dates have no fields, and the year (or month) of a date is not available yet; compare whole dates instead, e.g. `{path} >= 2025-01-01`")
+    let help = if (field.contains("date") || field.contains("日期"))
+        && ["year", "month", "day"].contains(&member)
+    {
+        format!("dates have no fields; the {member} of a date is a function: `{member}({path})`")
+    } else if field.contains("date") || field.contains("日期") {
+        format!("dates have no fields; a date's parts are functions: `year({path})`, `month({path})`, `day({path})`")
     } else {
         format!("records have fields (`claim.total_cost`, `institution.level`); `{path}` is a value, and values have none")
     };
@@ -229,7 +233,7 @@ mod tests {
         let d = at("when claim.discharge_date.year == 2025", ".year");
         assert!(
             d.is_some_and(|d| d.message == "`claim.discharge_date` has no fields"
-                && d.help.is_some_and(|h| h.contains("not available yet")))
+                && d.help.is_some_and(|h| h.contains("`year(claim.discharge_date)`")))
         );
         assert!(at("pay 1.5.x", ".x").is_none());
         assert!(at("pay a.", ".").is_none());

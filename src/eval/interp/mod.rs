@@ -533,7 +533,23 @@ impl<T: Tracer> Env<'_, T> {
                 )
             })?,
             Num::DateDiff(ab) => {
-                Decimal::from(self.date(&ab.0, cur, f)?.0 - self.date(&ab.1, cur, f)?.0)
+                let (a, b) = (self.date(&ab.0, cur, f)?, self.date(&ab.1, cur, f)?);
+                if T::ON {
+                    self.t.dates(&[a, b]);
+                }
+                Decimal::from(a.0 - b.0)
+            }
+            Num::DatePart(part, d) => {
+                let d = self.date(d, cur, f)?;
+                if T::ON {
+                    self.t.dates(&[d]);
+                }
+                let (y, m, day) = d.ymd();
+                match part {
+                    DatePart::Year => Decimal::from(y),
+                    DatePart::Month => Decimal::from(m),
+                    DatePart::Day => Decimal::from(day),
+                }
             }
         })
     }

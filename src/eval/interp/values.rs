@@ -31,10 +31,13 @@ impl<T: Tracer> Env<'_, T> {
         if let Some(cells) = &table.dense {
             let mut idx = 0usize;
             for (k, dim) in keys.iter().zip(&table.dims) {
-                let (Key::Code(e), Dim::Enum(kind)) = (k, dim) else {
-                    return Err(EvalError::internal("dense table with an open key"));
+                idx = match (k, dim) {
+                    (Key::Code(e), Dim::Enum(kind)) => {
+                        idx * kind.count() + self.enum_code(*e, cur) as usize
+                    }
+                    (Key::Bool(b), Dim::Bool) => idx * 2 + usize::from(self.boolean(b, cur, f)?),
+                    _ => return Err(EvalError::internal("dense table with an open key")),
                 };
-                idx = idx * kind.count() + self.enum_code(*e, cur) as usize;
             }
             if let Some(Some(v)) = cells.get(idx) {
                 seen(table.dense_rows.get(idx).copied().flatten());
@@ -47,6 +50,9 @@ impl<T: Tracer> Env<'_, T> {
                         (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
                         (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur, f)? == s,
                         (Key::Num(n), KeyValue::Num(d)) => self.num(n, cur, f)? == *d,
+                        (Key::Bool(b), KeyValue::Code(c)) => {
+                            u8::from(self.boolean(b, cur, f)?) == *c
+                        }
                         _ => false,
                     };
                     if !hit {
@@ -82,6 +88,10 @@ impl<T: Tracer> Env<'_, T> {
                 Key::Num(n) => self
                     .num(n, cur, f)
                     .map(|d| d.to_string())
+                    .unwrap_or_default(),
+                Key::Bool(b) => self
+                    .boolean_raw(b, cur, f)
+                    .map(|v| v.to_string())
                     .unwrap_or_default(),
             })
             .collect()
@@ -221,6 +231,45 @@ impl<T: Tracer> Env<'_, T> {
                 (Val::Date(d), _) | (_, Some(ParamValue::Date(d))) => d,
                 _ => return Err(EvalError::internal("a date output read without a default")),
             },
+            DateX::Shift(s) => self.shift(s, cur, f)?,
+            DateX::MonthStart(d) => self.date(d, cur, f)?.first_of_month(),
+            DateX::MonthEnd(d) => self.date(d, cur, f)?.last_of_month(),
+        })
+    }
+
+    /// `d ± n天`, `d ± n个月`: `n` must be whole, the date within the years 1–9999.
+    fn shift(&self, s: &DateShift, cur: &Cur, f: &Frame) -> R<Date> {
+        let d = self.date(&s.date, cur, f)?;
+        let n = self.num(&s.by, cur, f)?;
+        let unit = if s.months { "个月" } else { "天" };
+        if n.fract() != Decimal::ZERO {
+            return Err(EvalError::at(
+                format!(
+                    "a date moves by whole {}, not {}{unit}",
+                    if s.months { "months" } else { "days" },
+                    n.normalize()
+                ),
+                s.span,
+            ));
+        }
+        let whole = i64::try_from(n.trunc()).ok();
+        let signed = whole.and_then(|w| if s.back { w.checked_neg() } else { Some(w) });
+        let moved = signed.and_then(|w| {
+            if s.months {
+                d.add_months(w)
+            } else {
+                d.add_days(w)
+            }
+        });
+        moved.ok_or_else(|| {
+            EvalError::at(
+                format!(
+                    "{d} {} {}{unit} is outside the dates a policy can hold (years 1 to 9999)",
+                    if s.back { "-" } else { "+" },
+                    n.normalize()
+                ),
+                s.span,
+            )
         })
     }
 
@@ -238,11 +287,6 @@ impl<T: Tracer> Env<'_, T> {
             Bool::TextEq(x, _) | Bool::TextIn(x, _) => {
                 Some(format!("the value is \"{}\"", self.text(x, cur, f)?))
             }
-            Bool::CmpDate(_, ab) => Some(format!(
-                "{} and {}",
-                self.date(&ab.0, cur, f)?,
-                self.date(&ab.1, cur, f)?
-            )),
             _ => None,
         };
         self.t.close(Ev::Bool(b, v, detail));
@@ -282,10 +326,14 @@ impl<T: Tracer> Env<'_, T> {
             Bool::CmpNum(op, ab) => {
                 cmp(*op, self.num(&ab.0, cur, f)?.cmp(&self.num(&ab.1, cur, f)?))
             }
-            Bool::CmpDate(op, ab) => cmp(
-                *op,
-                self.date(&ab.0, cur, f)?.cmp(&self.date(&ab.1, cur, f)?),
-            ),
+            Bool::CmpDate(op, ab) => {
+                let (a, b) = (self.date(&ab.0, cur, f)?, self.date(&ab.1, cur, f)?);
+                if T::ON {
+                    // Shown in the label; read once, so what they derive from is traced once.
+                    self.t.dates(&[a, b]);
+                }
+                cmp(*op, a.cmp(&b))
+            }
             Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
             Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
             Bool::TextEq(x, s) => self.text(x, cur, f)? == s,
