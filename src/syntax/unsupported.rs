@@ -147,7 +147,7 @@ fn statement_outside_rule(text: &str, pos: usize) -> Option<Diagnostic> {
         (
             "an output is set inside a rule, not at the top level",
             "outside any rule",
-            format!("move it into a rule: `rule NAME {{ {name} = ... pay ... }}`; for an amount computed once per claim, write `let {name} = ...`"),
+            format!("move it into a rule: `rule NAME {{ {name} = ... pay ... }}`; for an amount computed once per claim, write `let {name} = ...`, or define the output: `output {name}: money = ...`"),
         )
     };
     Some(
