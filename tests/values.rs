@@ -93,3 +93,21 @@ fn the_policy_formats_to_itself() {
     ]);
     assert!(o.status.success(), "{}", common::stderr(&o));
 }
+
+#[test]
+fn policy_tests_compare_texts_bools_and_dates() {
+    let o = yibao(&[
+        "test",
+        &root()
+            .join("tests/fixtures/values/values.test.toml")
+            .to_string_lossy(),
+    ]);
+    let out = common::stdout(&o);
+    // The second test expects wrong values on purpose: it must fail, naming each.
+    assert!(!o.status.success(), "{out}");
+    assert!(out.contains("ok    texts, bools and dates as set"), "{out}");
+    assert!(out.contains("档次 expected \"高档\", got \"无\""), "{out}");
+    assert!(out.contains("高额 expected \"false\", got (absent)"), "{out}");
+    assert!(out.contains("出院日 expected \"2025-01-01\", got (absent)"), "{out}");
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+}
