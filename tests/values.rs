@@ -107,7 +107,13 @@ fn policy_tests_compare_texts_bools_and_dates() {
     assert!(!o.status.success(), "{out}");
     assert!(out.contains("ok    texts, bools and dates as set"), "{out}");
     assert!(out.contains("档次 expected \"高档\", got \"无\""), "{out}");
-    assert!(out.contains("高额 expected \"false\", got (absent)"), "{out}");
-    assert!(out.contains("出院日 expected \"2025-01-01\", got (absent)"), "{out}");
+    assert!(
+        out.contains("高额 expected \"false\", got (absent)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("出院日 expected \"2025-01-01\", got (absent)"),
+        "{out}"
+    );
     assert!(out.contains("1 passed, 1 failed"), "{out}");
 }

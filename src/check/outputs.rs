@@ -84,7 +84,9 @@ impl Checker {
                 ))
                 .at(span)
                 .label("not computed yet")
-                .help("top-level outputs are computed in the order written: move this one after it"),
+                .help(
+                    "top-level outputs are computed in the order written: move this one after it",
+                ),
             );
             return TExpr::Poison;
         }
