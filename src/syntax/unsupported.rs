@@ -233,7 +233,8 @@ mod tests {
         let d = at("when claim.discharge_date.year == 2025", ".year");
         assert!(
             d.is_some_and(|d| d.message == "`claim.discharge_date` has no fields"
-                && d.help.is_some_and(|h| h.contains("`year(claim.discharge_date)`")))
+                && d.help
+                    .is_some_and(|h| h.contains("`year(claim.discharge_date)`")))
         );
         assert!(at("pay 1.5.x", ".x").is_none());
         assert!(at("pay a.", ".").is_none());
