@@ -614,9 +614,7 @@ impl Stmt {
                 Part::Date(d).slots_read(out)
             }
             Stmt::SetOutputVal(_, ValX::Bool(b), _) => b.slots_read(out),
-            Stmt::SetText(_, t, _) | Stmt::SetOutputVal(_, ValX::Text(t), _) => {
-                t.slots_read(out)
-            }
+            Stmt::SetText(_, t, _) | Stmt::SetOutputVal(_, ValX::Text(t), _) => t.slots_read(out),
             Stmt::SetNum(_, n, _)
             | Stmt::Pay(n, _)
             | Stmt::AccAdd(_, n, _)

@@ -12,6 +12,7 @@ use common::{stderr, stdout, temp_dir, yibao};
 const POLICY: &str = "tests/fixtures/dates/dates.policy";
 const CLAIMS: &str = "tests/fixtures/dates/claims.csv";
 const INSTS: &str = "tests/fixtures/dates/institutions.csv";
+const HEADER: &str = "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code";
 
 #[test]
 fn the_hand_worked_tests_pass_with_full_coverage() {
@@ -124,4 +125,70 @@ fn a_date_moved_out_of_range_is_an_error_not_a_panic() {
         "{err}"
     );
     assert!(err.contains("claim `C1`"), "{err}");
+}
+
+/// Through the whole engine (checker, loader, evaluator): moving a date by
+/// `n` days and subtracting gives `n` back, and a month's end plus one day is
+/// the next month's start, for dates across four centuries.
+mod engine_properties {
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+    use yibao::data::Input;
+
+    const POLICY: &str = r#"region "测试市" code "000001"
+field claim.n: count
+output back: days
+output ahead: days
+output gap: days
+output first: count
+layer fund_paid "统筹基金" {
+  rule 报销 {
+    back = (claim.discharge_date + claim.n * 1天) - claim.discharge_date
+    ahead = claim.discharge_date - (claim.discharge_date - claim.n * 1天)
+    gap = (month_end(claim.discharge_date) + 1天) - month_start(claim.discharge_date + 1个月)
+    first = day(month_end(claim.discharge_date) + 1天)
+    pay 0
+  }
+}
+"#;
+
+    fn date(day: i32) -> String {
+        yibao::date::Date(day).to_string()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn shifts_undo_and_month_ends_meet_month_starts(
+            rows in proptest::collection::vec((-25_000i32..47_000, 0i64..40_000), 1..50)
+        ) {
+            let file = yibao::source::SourceFile::new("p.policy", POLICY);
+            let (prog, _) = yibao::compile(&file).unwrap();
+            let dir = super::common::temp_dir("dates-properties");
+            std::fs::write(dir.join("i.csv"), "institution_id,name,level,grade,alliance_id,annual_budget,prior_year_monthly_avg,enrolled\nH1,医院,2,A,,0.00,0.00,0\n").unwrap();
+            let insts = yibao::data::load_institutions(&dir.join("i.csv"), &[]).unwrap();
+            let mut csv = format!("{},n\n", super::HEADER);
+            for (k, (day, n)) in rows.iter().enumerate() {
+                let d = date(*day);
+                csv.push_str(&format!("C{k},P{k},resident,false,50,H1,inpatient,{d},{d},100.00,0.00,0.00,A00,,{n}\n"));
+            }
+            let (claims, rejects) = yibao::data::load_claims_from(
+                &Input::bytes("gen.csv", csv.into_bytes()),
+                &insts,
+                &prog.claim_extras,
+            ).unwrap();
+            prop_assert!(rejects.is_empty(), "{:?}", rejects.first());
+            let s = yibao::eval::settle(&prog, &claims, &insts, 1).unwrap();
+            let out = s.n_layers + 1;
+            for (k, c) in claims.rows.iter().enumerate() {
+                let row = s.row(k);
+                let id = claims.text(c.id);
+                let n: usize = id[1..].parse().unwrap();
+                prop_assert_eq!(row[out], Decimal::from(rows[n].1), "claim {}", id);
+                prop_assert_eq!(row[out + 1], Decimal::from(rows[n].1), "claim {}", id);
+                prop_assert_eq!(row[out + 2], Decimal::ZERO, "claim {}", id);
+                prop_assert_eq!(row[out + 3], Decimal::ONE, "claim {}", id);
+            }
+        }
+    }
 }

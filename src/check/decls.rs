@@ -116,10 +116,7 @@ impl Checker {
         let all_enum = dims.iter().all(|d| d.size().is_some());
         let mut dense_rows = Vec::new();
         let dense = if all_enum {
-            let sizes: Vec<usize> = dims
-                .iter()
-                .map(|d| d.size().unwrap_or(1))
-                .collect();
+            let sizes: Vec<usize> = dims.iter().map(|d| d.size().unwrap_or(1)).collect();
             let mut cells = vec![None; sizes.iter().product()];
             dense_rows = vec![None; cells.len()];
             for (k, v, w) in &rows {

@@ -21,13 +21,15 @@ use rustc_hash::FxHashSet;
 pub(super) fn may_round(prog: &Program) -> FxHashSet<(u32, u32)> {
     let mut claims = Taint::default();
     let claim_stmts = || {
-        prog.lets.iter().chain(
-            prog.layers
-                .iter()
-                .flat_map(|l| &l.rules)
-                .flat_map(|r| &r.body),
-        )
-        .chain(&prog.output_defs)
+        prog.lets
+            .iter()
+            .chain(
+                prog.layers
+                    .iter()
+                    .flat_map(|l| &l.rules)
+                    .flat_map(|r| &r.body),
+            )
+            .chain(&prog.output_defs)
     };
     claims.settle(claim_stmts, &[]);
     let mut out = FxHashSet::default();

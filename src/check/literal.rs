@@ -114,15 +114,15 @@ pub fn key_value(lit: &Literal, dim: Dim) -> Result<KeyValue, Diagnostic> {
         (Dim::Bool, LitKind::Bool(b)) => Ok(KeyValue::Code(u8::from(*b))),
         _ => {
             let d = Diagnostic::error(format!(
-            "this key does not fit the table, which is keyed by {}",
-            match dim {
-                Dim::Enum(k) => format!("{} ({})", Ty::Enum(k), k.describe()),
-                Dim::Text => "text".into(),
-                Dim::Num => "a number".into(),
-                Dim::Bool => "a condition (`true` or `false`)".into(),
-            }
-        ))
-        .at(lit.span);
+                "this key does not fit the table, which is keyed by {}",
+                match dim {
+                    Dim::Enum(k) => format!("{} ({})", Ty::Enum(k), k.describe()),
+                    Dim::Text => "text".into(),
+                    Dim::Num => "a number".into(),
+                    Dim::Bool => "a condition (`true` or `false`)".into(),
+                }
+            ))
+            .at(lit.span);
             Err(if dim == Dim::Bool {
                 d.help("the keys of a table by a condition are `true` and `false`: `{ true: 80%, false: 70% }`")
             } else {

@@ -84,7 +84,9 @@ impl Checker {
                 ))
                 .at(span)
                 .label("not computed yet")
-                .help("top-level outputs are computed in the order written: move this one after it"),
+                .help(
+                    "top-level outputs are computed in the order written: move this one after it",
+                ),
             );
             return TExpr::Poison;
         }
@@ -168,10 +170,16 @@ impl Checker {
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => ValX::Text(self.keep_text(e)?),
             _ => {
                 let t = got.map_or("this".into(), |t| t.article());
+                let help = match ty {
+                    Ty::Bool => "set it to a condition, e.g. `claim.total_cost > 1万元`",
+                    Ty::Date => "set it to a date, e.g. `claim.discharge_date`",
+                    _ => "set it to a text: \"...\", a text field or parameter, or `if ... then \"...\" else \"...\"`",
+                };
                 self.error(
                     Diagnostic::error(format!("output `{}` is {ty}, but this is {t}", name.name))
                         .at(value.span)
-                        .label(format!("this is {t}")),
+                        .label(format!("this is {t}"))
+                        .help(help),
                 );
                 return None;
             }

@@ -427,11 +427,7 @@ pub fn value(ty: Ty, d: Decimal) -> String {
 fn cells(t: &Table) -> Vec<(String, Decimal)> {
     let mut out = Vec::new();
     if let Some(dense) = &t.dense {
-        let sizes: Vec<usize> = t
-            .dims
-            .iter()
-            .map(|d| d.size().unwrap_or(1))
-            .collect();
+        let sizes: Vec<usize> = t.dims.iter().map(|d| d.size().unwrap_or(1)).collect();
         for (i, v) in dense.iter().enumerate() {
             let Some(v) = v else { continue };
             let mut rest = i;

@@ -11,8 +11,7 @@ impl<T: Tracer> Env<'_, T> {
     pub(crate) fn settle_chunk(
         &self,
         range: std::ops::Range<usize>,
-        values: &mut [Decimal],
-        vals: &mut [super::value::Val],
+        (values, vals): (&mut [Decimal], &mut [super::value::Val]),
         rules: &mut [u16],
         periods: &super::Periods,
         plan: Option<&super::ledger::Plan>,

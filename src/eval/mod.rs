@@ -287,7 +287,7 @@ pub fn settle_periods(
                 let (env, periods, plan) = (&env, &periods, plan.as_ref());
                 let mut part = new_partial();
                 let handle = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    env.settle_chunk(start..end, v, x, r, periods, plan, &mut part)
+                    env.settle_chunk(start..end, (v, x), r, periods, plan, &mut part)
                         .map(|()| part)
                         .map_err(|(k, e)| (start + k, e))
                 });
@@ -373,8 +373,7 @@ pub(crate) fn settle_watched<T: trace::Tracer>(
     };
     env.settle_chunk(
         range,
-        &mut values,
-        &mut vals,
+        (&mut values, &mut vals),
         &mut rules,
         &periods,
         plan.as_ref(),

@@ -61,7 +61,11 @@ impl Txt {
                 (Some(i), InstField::AllianceId) => &i.alliance,
                 _ => "",
             },
-            Txt::Default(o) => match prog.outputs.get(o as usize).and_then(|o| o.default.as_ref()) {
+            Txt::Default(o) => match prog
+                .outputs
+                .get(o as usize)
+                .and_then(|o| o.default.as_ref())
+            {
                 Some(ParamValue::Text(s)) => s,
                 _ => "",
             },

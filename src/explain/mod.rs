@@ -177,8 +177,7 @@ pub fn claim(
         insts,
         t: rec,
     };
-    let (values, vals) =
-        crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
+    let (values, vals) = crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
     let stride = prog.layers.len() + 1 + prog.outputs.len();
     let row = values
         .get((k - lo) * stride..(k - lo + 1) * stride)
@@ -259,8 +258,15 @@ pub fn claim(
         .collect();
     result.push(typed("patient_paid", Field::Money(row[prog.layers.len()])));
     let n_vals = crate::eval::val_stride(prog);
-    let vrow = vals.get((k - lo) * n_vals..(k - lo + 1) * n_vals).unwrap_or(&[]);
-    for (oi, (o, v)) in prog.outputs.iter().zip(&row[prog.layers.len() + 1..]).enumerate() {
+    let vrow = vals
+        .get((k - lo) * n_vals..(k - lo + 1) * n_vals)
+        .unwrap_or(&[]);
+    for (oi, (o, v)) in prog
+        .outputs
+        .iter()
+        .zip(&row[prog.layers.len() + 1..])
+        .enumerate()
+    {
         if o.is_numeric() {
             result.push(typed(&o.name, Field::of(o.ty, *v)));
         } else {

@@ -266,7 +266,10 @@ impl<'a> Recorder<'a> {
                 return n;
             }
             Stmt::SetText(i, _, span) => {
-                let v = f.texts.get(*i as usize).map(|t| format!("\"{}\"", self.txt(*t)));
+                let v = f
+                    .texts
+                    .get(*i as usize)
+                    .map(|t| format!("\"{}\"", self.txt(*t)));
                 let mut node = Node::new(format!("let {}", self.text(*span)), v);
                 node.line = self.line(*span);
                 node.kind = "let";
@@ -274,7 +277,10 @@ impl<'a> Recorder<'a> {
                 return node;
             }
             Stmt::SetOutputVal(i, _, span) => {
-                let v = f.vals.get(*i as usize).map(|v| self.val_text(*v, *i as usize));
+                let v = f
+                    .vals
+                    .get(*i as usize)
+                    .map(|v| self.val_text(*v, *i as usize));
                 let mut node = Node::new(self.text(*span), v);
                 node.line = self.line(*span);
                 node.kind = "output";

@@ -458,7 +458,8 @@ fn run_case(
                 .checked_sub(n_layers + 1)
                 .filter(|o| prog.outputs.get(*o).is_some_and(|o| !o.is_numeric()));
             if let Some(o) = other {
-                if let Some(f) = val_failure(prog, &claims, &institutions, &settlement, k, o, want) {
+                if let Some(f) = val_failure(prog, &claims, &institutions, &settlement, k, o, want)
+                {
                     r.failures
                         .push(format!("claim {id} (line {at}): {name} {f}"));
                 }
@@ -669,7 +670,13 @@ fn val_failure(
     let got = crate::eval::value::shown(v, o, prog, claims, insts, inst)
         .map_or(String::new(), |x| x.text());
     (got != want).then(|| {
-        let show = |t: &str| if t.is_empty() { "(absent)".to_string() } else { format!("\"{t}\"") };
+        let show = |t: &str| {
+            if t.is_empty() {
+                "(absent)".to_string()
+            } else {
+                format!("\"{t}\"")
+            }
+        };
         format!("expected {}, got {}", show(&want), show(&got))
     })
 }

@@ -103,7 +103,16 @@ pub fn write_results(
         }
         rows.finish()?;
     } else {
-        write_claims_csv(&claims_path, &header, prog, &cols, claims, insts, s, threads)?;
+        write_claims_csv(
+            &claims_path,
+            &header,
+            prog,
+            &cols,
+            claims,
+            insts,
+            s,
+            threads,
+        )?;
     }
 
     let mut header: Vec<String> = [
@@ -154,7 +163,10 @@ const BLOCK: usize = 1 << 15;
 /// Writes `claims.csv` in settlement order. Blocks of claims are formatted on
 /// `threads` threads at a time and written in order, so the bytes are the
 /// same for any number of threads and memory stays a few blocks.
-#[expect(clippy::too_many_arguments, reason = "the data of one file, passed down")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the data of one file, passed down"
+)]
 fn write_claims_csv(
     path: &Path,
     header: &[String],
@@ -292,7 +304,15 @@ fn claim_line(
     s: &Settlement,
     k: usize,
 ) {
-    claim_fields(&mut CsvLine { buf, first: true }, prog, cols, claims, insts, s, k);
+    claim_fields(
+        &mut CsvLine { buf, first: true },
+        prog,
+        cols,
+        claims,
+        insts,
+        s,
+        k,
+    );
     buf.push(b'\n');
 }
 

@@ -147,7 +147,7 @@ fn statement_outside_rule(text: &str, pos: usize) -> Option<Diagnostic> {
         (
             "an output is set inside a rule, not at the top level",
             "outside any rule",
-            format!("move it into a rule: `rule NAME {{ {name} = ... pay ... }}`; for an amount computed once per claim, write `let {name} = ...`"),
+            format!("move it into a rule: `rule NAME {{ {name} = ... pay ... }}`; for an amount computed once per claim, write `let {name} = ...`, or define the output: `output {name}: money = ...`"),
         )
     };
     Some(
@@ -233,7 +233,8 @@ mod tests {
         let d = at("when claim.discharge_date.year == 2025", ".year");
         assert!(
             d.is_some_and(|d| d.message == "`claim.discharge_date` has no fields"
-                && d.help.is_some_and(|h| h.contains("`year(claim.discharge_date)`")))
+                && d.help
+                    .is_some_and(|h| h.contains("`year(claim.discharge_date)`")))
         );
         assert!(at("pay 1.5.x", ".x").is_none());
         assert!(at("pay a.", ".").is_none());
