@@ -169,6 +169,8 @@ impl Taint {
             | Num::InstExtra(_)
             | Num::Layer(_)
             | Num::Remaining
+            | Num::Fee
+            | Num::Borne
             | Num::Lookup(..)
             | Num::Rate(..)
             | Num::DateDiff(_)

@@ -10,6 +10,7 @@ mod cond;
 mod decls;
 mod exactness;
 mod expr;
+mod fee;
 mod literal;
 mod order;
 mod overrides;
@@ -43,6 +44,7 @@ const RESERVED: &[&str] = &[
     "rate",
     "remaining",
     "patient_paid",
+    "institution_borne",
     "min",
     "max",
     "clamp",
@@ -59,6 +61,8 @@ enum Global {
     Acc(u16, Ty),
     Output(u16, Ty),
     Layer(u16),
+    /// The `fee` block's name: the claim's fee.
+    Fee,
     /// A ledger amount: standard ([`crate::schema::ledger`]) or declared.
     Ledger(u16, Ty),
     /// A settle block (its name, for `block.value` references).
@@ -147,6 +151,8 @@ pub(crate) struct Ctx {
     pub(crate) layer: Option<u16>,
     /// The current rule has already said what it pays.
     pub(crate) paid: bool,
+    /// The rule being checked is the fee block's (`layer` is then one past the layers).
+    pub(crate) fee: bool,
 }
 
 fn slot(n: usize) -> u16 {
@@ -313,11 +319,13 @@ impl Checker {
         }
         for (li, ri, p) in std::mem::take(&mut self.dated_rules) {
             let epochs = starts.iter().map(|s| in_force(&p, *s)).collect();
-            if let Some(r) = self
-                .prog
-                .layers
-                .get_mut(li)
-                .and_then(|l| l.rules.get_mut(ri))
+            let n_layers = self.prog.layers.len();
+            let payer = match self.prog.layers.get_mut(li) {
+                Some(l) => Some(l),
+                None if li == n_layers => self.prog.fee.as_mut(),
+                None => None,
+            };
+            if let Some(r) = payer.and_then(|l| l.rules.get_mut(ri))
             {
                 r.in_force = Some(epochs);
             }
@@ -475,6 +483,7 @@ impl Checker {
                     });
                 }
                 Item::Settle(sd) => self.declare_settle(sd),
+                Item::Fee(l) => self.declare_fee(l, policy),
             }
         }
         if !policy.items.iter().any(|i| matches!(i, Item::Layer(_))) {

@@ -52,7 +52,7 @@ pub fn policy_text(file: &SourceFile) -> Option<PolicyText> {
     let mut blocks = Vec::new();
     for item in &ast.items {
         match item {
-            Item::Layer(l) => {
+            Item::Layer(l) | Item::Fee(l) => {
                 for r in &l.rules {
                     blocks.push(BlockText {
                         name_at: r.name.span.start,

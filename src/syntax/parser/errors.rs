@@ -123,6 +123,7 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::cite | Rule::kw_cite => "`cite \"第X条\"`",
         Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
         Rule::settle_decl | Rule::kw_settle => "`settle`",
+        Rule::fee_decl | Rule::kw_fee => "`fee`",
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
         Rule::kw_per | Rule::scope => "`per`",
@@ -503,5 +504,7 @@ pub(super) fn is_declaration(r: Rule) -> bool {
             | Rule::output_decl
             | Rule::let_decl
             | Rule::layer_decl
+            | Rule::kw_fee
+            | Rule::fee_decl
     )
 }
