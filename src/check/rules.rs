@@ -201,7 +201,7 @@ impl Checker {
                         .at(r.name.span)
                         .label("no `pay`")
                         .help(if fee {
-                            "add `pay FEE`: the amount the case is paid at (a rule that sets no fee is left out: the claim is then paid as billed)"
+                            "add `pay FEE`: the amount the case is paid at; where no fee rule's `when` holds, the claim is paid as billed"
                         } else {
                             "add `pay AMOUNT` (write `pay 0` if the rule pays nothing)"
                         }),
