@@ -30,6 +30,9 @@ pub struct Program {
     /// Top-level `let`s, evaluated for every claim before the layers.
     pub lets: Vec<Stmt>,
     pub layers: Vec<Layer>,
+    /// The `fee` block: what a case is paid at, evaluated after the
+    /// top-level `let`s and before the layers (its `source` is the title).
+    pub fee: Option<Layer>,
     /// Dates on which something comes into or goes out of force, ascending
     /// and distinct. Epoch `e` is the days from `bounds[e-1]` (inclusive) to
     /// `bounds[e]` (exclusive); epoch 0 is everything before `bounds[0]`.
@@ -122,6 +125,32 @@ pub struct Versions {
 }
 
 impl Program {
+    /// Layer `i`, or the fee block for `i == layers.len()`: traces, applied
+    /// rules and coverage number the fee block after the layers.
+    pub fn payer(&self, i: usize) -> Option<&Layer> {
+        self.layers.get(i).or_else(|| {
+            (i == self.layers.len())
+                .then_some(self.fee.as_ref())
+                .flatten()
+        })
+    }
+
+    /// The layers, then the fee block if there is one (see [`Program::payer`]).
+    pub fn payers(&self) -> impl Iterator<Item = &Layer> {
+        self.layers.iter().chain(self.fee.as_ref())
+    }
+
+    /// 1 if the policy has a fee block, else 0: its column in the results.
+    pub fn n_fee(&self) -> usize {
+        usize::from(self.fee.is_some())
+    }
+
+    /// Width of a claim's result row: the layers, `patient_paid`,
+    /// `institution_borne`, the fee (if any), then the outputs.
+    pub fn stride(&self) -> usize {
+        self.layers.len() + 2 + self.n_fee() + self.outputs.len()
+    }
+
     /// Whether the operation at `span` may round (see [`Program::quotient_ops`]).
     pub fn may_round(&self, span: Span) -> bool {
         self.quotient_ops.contains(&(span.start, span.end))
@@ -418,8 +447,13 @@ pub enum Num {
     Acc(u16),
     Layer(u16),
     Output(u16),
-    /// What the claim's cost leaves after the layers before the current one.
+    /// What the claim's cost (or its fee) leaves after the layers before
+    /// the current one.
     Remaining,
+    /// The fee of the `fee` block (0 where no rule of it applies).
+    Fee,
+    /// `institution_borne`: total_cost − the fee where one applies, else 0.
+    Borne,
     Bin(BinOp, Box<(Num, Num)>, Span),
     Neg(Box<Num>),
     Min(Vec<Num>),
@@ -716,6 +750,8 @@ impl Num {
             | Num::Layer(_)
             | Num::Output(_)
             | Num::Remaining
+            | Num::Fee
+            | Num::Borne
             | Num::Ledger(_)
             | Num::Agg(_)
             | Num::Region(_)

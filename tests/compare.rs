@@ -610,3 +610,41 @@ fn the_readme_shows_the_real_comparison() {
         args.join(" ")
     );
 }
+
+/// A fee block's rules are compared like a layer's, as kind `fee rule`:
+/// huaibei with its fixed fee cut to 90% differs in that rule's body only.
+#[test]
+fn fee_rules_are_compared() {
+    let dir = temp_dir("compare-fee-rules");
+    let base = std::fs::read_to_string(common::root().join("policies/huaibei.policy")).unwrap();
+    let cut = base.replace(
+        "    pay 定额表[claim.disease_code]\n",
+        "    pay 定额表[claim.disease_code] * 90% round\n",
+    );
+    assert_ne!(base, cut);
+    let other = dir.join("huaibei-cut.policy");
+    std::fs::write(&other, cut).unwrap();
+    let o = yibao(&[
+        "compare",
+        "--rules",
+        common::root().join("policies/huaibei.policy").to_str().unwrap(),
+        other.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let differing: Vec<(String, String, String)> = csv_of(&stdout(&o))
+        .into_iter()
+        .skip(1)
+        .filter(|r| r[3] == "true")
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+        .collect();
+    assert_eq!(
+        differing,
+        [(
+            "fee rule".to_string(),
+            "病种定额.单病种".to_string(),
+            "body #1".to_string()
+        )]
+    );
+}

@@ -121,6 +121,29 @@ fn qingdao_claim_and_alliance() {
     insta::assert_snapshot!("qingdao_institution_and_alliance", alliance);
 }
 
+/// A fee block shows like a layer (the rule tried and applied, its `pay`),
+/// and the result ends with the fee, institution_borne and the identity.
+/// huaibei HB-1: fee 6,000, cost 5,000: benefit (5,000 − 500) × 80% = 3,600
+/// leaves the patient 1,400; fund 6,000 − 1,400 = 4,600; borne −1,000.
+#[test]
+fn huaibei_claim_under_a_fee() {
+    let claim = explain_in(
+        "policies/huaibei.policy",
+        "tests/fixtures/settle/huaibei",
+        &["--claim", "HB-1"],
+    );
+    for line in [
+        "fee 病种定额 \"按病种定额支付标准\" = 6000.00",
+        "rule 单病种: applied",
+        "layer fund_paid \"基本医疗保险统筹基金\" = 4600.00  · the claim had 6000.00 left to pay",
+        "institution_borne  -1000.00",
+        "identity           total_cost 5000.00 = fund_paid 4600.00 + patient_paid 1400.00 + institution_borne -1000.00",
+    ] {
+        assert!(claim.contains(line), "missing {line:?} in:\n{claim}");
+    }
+    insta::assert_snapshot!("huaibei_claim_under_a_fee", claim);
+}
+
 #[test]
 fn amounts_at_a_threshold() {
     // tests/fixtures/explain/threshold: 大病分段 marginal, 60% from 1.5万元 to 6.5万元, 70% above;

@@ -1,6 +1,7 @@
 //! Properties of settlement over generated claims and every shipped policy,
 //! checked here independently of the engine's own checks:
-//! - every claim reconciles: Σ layers + patient_paid = total_cost, exactly;
+//! - every claim reconciles: Σ layers + patient_paid + institution_borne =
+//!   total_cost, exactly (also on random fees of a `fee` block);
 //! - every ledger row keeps the cash identity (prepaid + routine_paid −
 //!   withheld + clearing_balance = routine_paid − withheld + withhold_returned +
 //!   retained − institution_share − deductions), and its shares add up;
@@ -270,7 +271,8 @@ fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError>
     };
     for (k, c) in claims.rows.iter().enumerate() {
         let row = s.row(k);
-        let paid = row[..=s.n_layers]
+        // The layers, patient_paid and institution_borne.
+        let paid = row[..s.n_layers + 2]
             .iter()
             .try_fold(Decimal::ZERO, |a, v| a.checked_add(*v))
             .unwrap();
@@ -338,7 +340,7 @@ proptest! {
     /// every shipped policy; settling twice gives the same figures to the digit,
     /// and two or three threads the same values.
     #[test]
-    fn settlement_reconciles_and_is_deterministic(rows in rows(), p in 0usize..10, threads in 2usize..4) {
+    fn settlement_reconciles_and_is_deterministic(rows in rows(), p in 0usize..64, threads in 2usize..4) {
         let csv = csv_of(&rows);
         let p = p % fixture().policies.len();
         let once = settle(&csv, p, 1)?;
@@ -348,7 +350,7 @@ proptest! {
 
     /// The same rows in another order give the same results.
     #[test]
-    fn row_order_does_not_matter(rows in rows(), p in 0usize..10, seed in any::<u64>()) {
+    fn row_order_does_not_matter(rows in rows(), p in 0usize..64, seed in any::<u64>()) {
         let p = p % fixture().policies.len();
         let mut shuffled = rows.clone();
         // Fisher–Yates with a SplitMix64 stream from the seed.
@@ -362,6 +364,16 @@ proptest! {
             shuffled.swap(i, (z % (i as u64 + 1)) as usize);
         }
         prop_assert_eq!(settle(&csv_of(&rows), p, 1)?, settle(&csv_of(&shuffled), p, 1)?);
+    }
+
+    /// On random claims and random fees (a fixed fee per listed disease, 0 to
+    /// 50,000 yuan, above or below the cost), every claim keeps
+    /// Σ layers + patient_paid + institution_borne = total_cost exactly, its
+    /// fee column is the fee of its disease where the fee applies, and
+    /// institution_borne is total_cost − that fee (0 where none applies).
+    #[test]
+    fn fees_reconcile(rows in rows(), fees in proptest::collection::vec(0u64..5_000_000, 3), ratio in 0u32..=100) {
+        fees_reconcile_case(&rows, &fees, ratio)?;
     }
 
     /// Any sequence of the language's tokens (and some that are not) ends in a
@@ -466,4 +478,57 @@ fn token() -> impl Strategy<Value = String> {
         9 => proptest::sample::select(words.to_vec()).prop_map(String::from),
         1 => "[\\PC]{0,4}",
     ]
+}
+
+const FEE_POLICY: &str = r#"
+table 定额: money by claim.disease_code = { "K35.8": 6000元, "O80": 3000元, "I63.9": 20000元, else: 0元 }
+param 比例: ratio = 80%
+fee 定额付费 {
+  rule 住院 when claim.visit_type == "inpatient" and claim.disease_code in ["K35.8", "O80", "I63.9"] {
+    pay 定额[claim.disease_code]
+  }
+}
+layer fund_paid {
+  rule 报销 { pay min(remaining, max(claim.total_cost - claim.self_pay_cost - 500元, 0) * 比例 round) }
+}
+layer serious_paid {
+  rule 大病 when claim.insured_type == "resident" { pay max(remaining - 1000元, 0) * 50% round }
+}
+"#;
+
+fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), TestCaseError> {
+    let f = fixture();
+    let file = yibao::source::SourceFile::new("fee.policy", FEE_POLICY);
+    let (mut prog, _) = yibao::compile(&file).unwrap();
+    let listed = ["K35.8", "O80", "I63.9"];
+    for (code, fee) in listed.iter().zip(fees) {
+        yibao::check::apply_override(&mut prog, &format!("定额[{code}]"), &format!("{}元", yuan(*fee)))
+            .unwrap();
+    }
+    yibao::check::apply_override(&mut prog, "比例", &format!("{ratio}%")).unwrap();
+    let csv = csv_of(rows);
+    let (claims, _) =
+        yibao::data::load_claims_from(&Input::bytes("gen.csv", csv.into_bytes()), &f.insts, &[])
+            .unwrap();
+    let s = yibao::eval::settle(&prog, &claims, &f.insts, 2)
+        .map_err(|e| TestCaseError::fail(e.message))?;
+    let fee_col = s.fee_col().unwrap();
+    for (k, c) in claims.rows.iter().enumerate() {
+        let row = s.row(k);
+        let code = claims.text(c.disease_code);
+        let applies = c.visit_type == 0 && listed.contains(&code);
+        let fee = listed
+            .iter()
+            .position(|l| *l == code)
+            .filter(|_| applies)
+            .map_or(Decimal::ZERO, |i| Decimal::new(fees[i] as i64, 2));
+        let total: Decimal = row[..s.n_layers + 2].iter().sum();
+        prop_assert_eq!(total, c.total_cost, "claim {}", claims.text(c.id));
+        prop_assert_eq!(row[fee_col], fee);
+        let borne = if applies { c.total_cost - fee } else { Decimal::ZERO };
+        prop_assert_eq!(row[s.borne_col()], borne);
+        prop_assert!(row[s.patient_col()] >= Decimal::ZERO);
+    }
+    prop_assert!(s.summary.all.reconciles());
+    Ok(())
 }

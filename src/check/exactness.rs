@@ -172,6 +172,8 @@ impl Taint {
             | Num::InstExtra(_)
             | Num::Layer(_)
             | Num::Remaining
+            | Num::Fee
+            | Num::Borne
             | Num::Lookup(..)
             | Num::Rate(..)
             | Num::DateDiff(_)

@@ -332,7 +332,24 @@ impl Checker {
             if top {
                 return too_early(self, "the amount");
             }
+            if self.ctx.fee {
+                return self.not_in_fee(name, span, "what the layers have left to pay");
+            }
             return TExpr::Num(Num::Remaining, Ty::Money);
+        }
+        if name == "institution_borne" {
+            match in_agg {
+                Some(true) => {
+                    self.touch_claim();
+                    return TExpr::Num(Num::Borne, Ty::Money);
+                }
+                Some(false) => return self.claim_value_outside(name, span),
+                None if top => return too_early(self, "the amount"),
+                None if self.ctx.fee && !self.ctx.paid => {
+                    return self.not_in_fee(name, span, "total_cost − the fee")
+                }
+                None => return TExpr::Num(Num::Borne, Ty::Money),
+            }
         }
         if in_agg.is_some() {
             if let Some((col, ty)) = self.ledger_col(name) {
@@ -354,8 +371,14 @@ impl Checker {
                 return TExpr::Num(Num::Ledger(col), ty);
             }
             match self.globals.get(name).map(|g| g.0) {
-                Some(Global::Layer(_) | Global::Output(..)) if in_agg == Some(false) => {
+                Some(Global::Layer(_) | Global::Output(..) | Global::Fee)
+                    if in_agg == Some(false) =>
+                {
                     return self.claim_value_outside(name, span);
+                }
+                Some(Global::Fee) => {
+                    self.touch_claim();
+                    return TExpr::Num(Num::Fee, Ty::Money);
                 }
                 Some(Global::Layer(i)) => {
                     self.touch_claim();
@@ -414,6 +437,27 @@ impl Checker {
                             return too_early(self, "output");
                         }
                         self.output_read(name, i, ty, span)
+                    }
+                    Global::Fee => match self.ctx.layer {
+                        None => too_early(self, "fee"),
+                        Some(_) if self.ctx.fee && !self.ctx.paid => {
+                            self.error(
+                                Diagnostic::error(format!("`{name}` is what this rule pays; it is known only after `pay`"))
+                                    .at(span)
+                                    .label("not paid yet"),
+                            );
+                            TExpr::Poison
+                        }
+                        Some(_) => TExpr::Num(Num::Fee, Ty::Money),
+                    },
+                    Global::Layer(_) if self.ctx.fee => {
+                        self.error(
+                            Diagnostic::error(format!("a fee rule cannot read layer `{name}`"))
+                                .at(span)
+                                .label("not paid yet")
+                                .help("the fee is what the case is paid at, decided before any layer pays; the layers then share it (`remaining` in the first layer is the fee)"),
+                        );
+                        TExpr::Poison
                     }
                     Global::Layer(i) => {
                         match self.ctx.layer {
@@ -495,6 +539,17 @@ impl Checker {
         if let Some(c) = self.settle.as_mut() {
             c.touched_claim = true;
         }
+    }
+
+    /// A value the layers have but a fee rule does not: the fee is decided first.
+    fn not_in_fee(&mut self, name: &str, span: Span, what: &str) -> TExpr {
+        self.error(
+            Diagnostic::error(format!("`{name}` ({what}) is not known in a fee rule"))
+                .at(span)
+                .label("not known yet")
+                .help("a fee rule decides what the case is paid at, before any layer pays: compute it from the claim, tables and parameters"),
+        );
+        TExpr::Poison
     }
 
     fn claim_value_outside(&mut self, name: &str, span: Span) -> TExpr {

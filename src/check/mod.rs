@@ -11,6 +11,7 @@ mod dates;
 mod decls;
 mod exactness;
 mod expr;
+mod fee;
 mod literal;
 mod order;
 mod outputs;
@@ -45,6 +46,7 @@ const RESERVED: &[&str] = &[
     "rate",
     "remaining",
     "patient_paid",
+    "institution_borne",
     "min",
     "max",
     "clamp",
@@ -61,6 +63,8 @@ enum Global {
     Acc(u16, Ty),
     Output(u16, Ty),
     Layer(u16),
+    /// The `fee` block's name: the claim's fee.
+    Fee,
     /// A ledger amount: standard ([`crate::schema::ledger`]) or declared.
     Ledger(u16, Ty),
     /// A settle block (its name, for `block.value` references).
@@ -156,6 +160,8 @@ pub(crate) struct Ctx {
     pub(crate) paid: bool,
     /// A top-level output's definition: computed after the layers.
     pub(crate) after_layers: bool,
+    /// The rule being checked is the fee block's (`layer` is then one past the layers).
+    pub(crate) fee: bool,
 }
 
 fn slot(n: usize) -> u16 {
@@ -322,11 +328,13 @@ impl Checker {
         }
         for (li, ri, p) in std::mem::take(&mut self.dated_rules) {
             let epochs = starts.iter().map(|s| in_force(&p, *s)).collect();
-            if let Some(r) = self
-                .prog
-                .layers
-                .get_mut(li)
-                .and_then(|l| l.rules.get_mut(ri))
+            let n_layers = self.prog.layers.len();
+            let payer = match self.prog.layers.get_mut(li) {
+                Some(l) => Some(l),
+                None if li == n_layers => self.prog.fee.as_mut(),
+                None => None,
+            };
+            if let Some(r) = payer.and_then(|l| l.rules.get_mut(ri))
             {
                 r.in_force = Some(epochs);
             }
@@ -476,6 +484,7 @@ impl Checker {
                     });
                 }
                 Item::Settle(sd) => self.declare_settle(sd),
+                Item::Fee(l) => self.declare_fee(l, policy),
             }
         }
         if !policy.items.iter().any(|i| matches!(i, Item::Layer(_))) {

@@ -199,6 +199,7 @@ impl Checker {
                 layer: None,
                 paid: false,
                 after_layers: true,
+                fee: false,
             };
             let e = self.expr(value);
             self.ctx = super::Ctx::default();

@@ -77,7 +77,7 @@ impl Checker {
                 .get(*i as usize)
                 .map_or(ANY, |a| stored(a.ty)),
             Num::Output(i) => p.outputs.get(*i as usize).map_or(ANY, |o| stored(o.ty)),
-            Num::Layer(_) | Num::Remaining => 2,
+            Num::Layer(_) | Num::Remaining | Num::Fee | Num::Borne => 2,
             Num::Ledger(c) => self.ledger_places(*c),
             Num::Prior(c, fallback) => self.ledger_places(*c).max(self.places(fallback)),
             Num::Bin(op, ab, _) => {

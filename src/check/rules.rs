@@ -116,8 +116,24 @@ impl Checker {
     pub(super) fn layers(&mut self, policy: &ast::Policy) {
         let base = (self.n_num, self.n_bool, self.n_date);
         let mut layer_index = 0u16;
+        let n_layers = super::slot(self.prog.layers.len());
+        let mut fee_done = false;
         for item in &policy.items {
-            let Item::Layer(l) = item else { continue };
+            // The fee block's rules are numbered after the layers'; a second
+            // fee block is an error already, its rules are not checked.
+            let (l, fee, index) = match item {
+                Item::Layer(l) => (l, false, layer_index),
+                Item::Fee(l) if !fee_done => {
+                    fee_done = true;
+                    (l, true, n_layers)
+                }
+                _ => continue,
+            };
+            let payer = if fee {
+                format!("fee `{}`", l.name.name)
+            } else {
+                format!("layer `{}`", l.name.name)
+            };
             let mut rules = Vec::new();
             let mut names: HashMap<&str, Vec<Option<Period>>> = HashMap::new();
             // Rules without `when` so far, and when they are in force.
@@ -155,8 +171,8 @@ impl Checker {
                     };
                     self.error(
                         Diagnostic::error(format!(
-                            "layer `{}` has two rules named `{}` in force on the same day",
-                            l.name.name, r.name.name
+                            "{payer} has two rules named `{}` in force on the same day",
+                            r.name.name
                         ))
                         .at(r.name.span)
                         .help(help),
@@ -164,15 +180,15 @@ impl Checker {
                 }
                 seen.push(period);
                 if let Some(p) = period {
-                    self.dated_rules
-                        .push((layer_index as usize, rules.len(), p));
+                    self.dated_rules.push((index as usize, rules.len(), p));
                 }
                 (self.n_num, self.n_bool, self.n_date) = base;
                 self.rule_lets.clear();
                 self.ctx = Ctx {
-                    layer: Some(layer_index),
+                    layer: Some(index),
                     paid: false,
                     after_layers: false,
+                    fee,
                 };
                 let when = r.when.as_ref().and_then(|w| {
                     let e = self.expr(w);
@@ -181,7 +197,7 @@ impl Checker {
                 let mut body = Vec::new();
                 let mut pay_span: Option<Span> = None;
                 for st in &r.body {
-                    if let Some(s) = self.stmt(st, &l.name.name, &mut pay_span) {
+                    if let Some(s) = self.stmt(st, &payer, &mut pay_span) {
                         body.push(s);
                     }
                 }
@@ -193,7 +209,11 @@ impl Checker {
                         ))
                         .at(r.name.span)
                         .label("no `pay`")
-                        .help("add `pay AMOUNT` (write `pay 0` if the rule pays nothing)"),
+                        .help(if fee {
+                            "add `pay FEE`: the amount the case is paid at; where no fee rule's `when` holds, the claim is paid as billed"
+                        } else {
+                            "add `pay AMOUNT` (write `pay 0` if the rule pays nothing)"
+                        }),
                     );
                 }
                 rules.push(ir::Rule {
@@ -206,6 +226,12 @@ impl Checker {
                     span: r.name.span,
                 });
             }
+            if fee {
+                if let Some(f) = self.prog.fee.as_mut() {
+                    f.rules = rules;
+                }
+                continue;
+            }
             if let Some(layer) = self.prog.layers.get_mut(layer_index as usize) {
                 layer.rules = rules;
             }
@@ -214,7 +240,8 @@ impl Checker {
         self.ctx = Ctx::default();
     }
 
-    fn stmt(&mut self, st: &ast::Stmt, layer: &str, pay_span: &mut Option<Span>) -> Option<Stmt> {
+    /// A statement of a rule of `payer` (``layer `fund_paid` `` or ``fee `病种定额` ``).
+    fn stmt(&mut self, st: &ast::Stmt, payer: &str, pay_span: &mut Option<Span>) -> Option<Stmt> {
         match st {
             ast::Stmt::Let(l) => self.let_stmt(l, false),
             ast::Stmt::Pay { value, span } => {
@@ -230,11 +257,20 @@ impl Checker {
                 }
                 *pay_span = Some(*span);
                 let e = self.expr(value);
-                let n = self.expect_money(e, value.span, &format!("what layer `{layer}` pays"));
+                let n = self.expect_money(e, value.span, &format!("what {payer} pays"));
                 self.ctx.paid = true;
-                let what = format!("what layer `{layer}` pays");
+                let what = format!("what {payer} pays");
                 if let Some(n) = &n {
                     self.require_places(n, Ty::Money, value.span, &what);
+                    if !self.ctx.fee && super::fee::exceeds_fee(n) {
+                        let fee = self.prog.fee.as_ref().map_or("", |f| f.name.as_str());
+                        self.error(
+                            Diagnostic::error(format!("{payer} pays more than the fee `{fee}`"))
+                                .at(value.span)
+                                .label("more than the fee")
+                                .help("the layers share the fee: what the first layer can pay is the fee (`remaining`), the later ones what is left of it; the institution bears the cost − the fee"),
+                        );
+                    }
                 }
                 n.map(|n| Stmt::Pay(n, *span))
             }
@@ -360,7 +396,11 @@ impl Checker {
                 Global::Table(_) => "table",
                 Global::Schedule(_) => "schedule",
                 Global::Acc(..) => "accumulator",
-                Global::Output(..) | Global::Layer(_) | Global::Ledger(..) | Global::Settle => {
+                Global::Output(..)
+                | Global::Layer(_)
+                | Global::Fee
+                | Global::Ledger(..)
+                | Global::Settle => {
                     continue
                 }
             };

@@ -362,6 +362,11 @@ fn print_summary(
     let mut header: Vec<String> = vec!["visit_type".into(), "claims".into(), "total_cost".into()];
     header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
     header.push("patient_paid".into());
+    // Only a policy with a fee block has claims an institution bears part of.
+    let fee = prog.fee.is_some();
+    if fee {
+        header.push("institution_borne".into());
+    }
     let row = |label: &str, t: &Totals| {
         let mut r = vec![
             Field::from(label),
@@ -370,6 +375,9 @@ fn print_summary(
         ];
         r.extend(cols.layer_fields(t));
         r.push(Field::Money(t.patient_paid));
+        if fee {
+            r.push(Field::Money(t.institution_borne));
+        }
         r
     };
     let mut rows: Vec<Vec<Field>> = Vec::new();
@@ -410,8 +418,9 @@ fn print_summary(
             outln!()?;
             let layers: Vec<&str> = cols.layers.iter().map(|(n, _)| n.as_str()).collect();
             outln!(
-                "invariant: total_cost = {} + patient_paid, to the fen: {}",
+                "invariant: total_cost = {} + patient_paid{}, to the fen: {}",
                 layers.join(" + "),
+                if fee { " + institution_borne" } else { "" },
                 if reconciles { "holds" } else { "BROKEN" }
             )?;
             if let Some(l) = ledger {

@@ -63,6 +63,8 @@ pub struct Sums {
     /// Every other layer.
     pub other: i128,
     pub patient: i128,
+    /// `institution_borne`: total_cost − the fee, on claims a fee applies to.
+    pub borne: i128,
 }
 
 impl Sums {
@@ -73,6 +75,7 @@ impl Sums {
         add(&mut self.fund, c.fund)?;
         add(&mut self.serious, c.serious)?;
         add(&mut self.other, c.other)?;
+        add(&mut self.borne, c.borne)?;
         add(&mut self.patient, c.patient)
     }
 
@@ -84,6 +87,7 @@ impl Sums {
         add(&mut self.fund, o.fund)?;
         add(&mut self.serious, o.serious)?;
         add(&mut self.other, o.other)?;
+        add(&mut self.borne, o.borne)?;
         add(&mut self.patient, o.patient)
     }
 
@@ -103,9 +107,9 @@ impl Sums {
         (e != 0).then(|| yuan(self.patient_eligible()).checked_div(yuan(e)))?
     }
 
-    /// Σ layers + patient_paid = total_cost, to the fen.
+    /// Σ layers + patient_paid + institution_borne = total_cost, to the fen.
     pub fn reconciles(&self) -> bool {
-        self.fund + self.serious + self.other + self.patient == self.total_cost
+        self.fund + self.serious + self.other + self.patient + self.borne == self.total_cost
     }
 }
 
@@ -117,6 +121,7 @@ struct ClaimFen {
     serious: i128,
     other: i128,
     patient: i128,
+    borne: i128,
 }
 
 /// The groups claims are broken down by, in output order.
@@ -243,7 +248,8 @@ impl Outcome {
             for v in &row[..s.n_layers] {
                 add(&mut paid, fen_of(*v)?)?;
             }
-            let patient = fen_of(row[s.n_layers])?;
+            let patient = fen_of(row[s.patient_col()])?;
+            let borne = fen_of(row[s.borne_col()])?;
             let cf = ClaimFen {
                 total_cost: fen_of(c.total_cost)?,
                 self_pay: fen_of(c.self_pay_cost)?,
@@ -251,6 +257,7 @@ impl Outcome {
                 serious,
                 other: paid - fund - serious,
                 patient,
+                borne,
             };
             all.add_claim(&cf)?;
             let level = insts
@@ -566,6 +573,7 @@ mod tests {
             serious: 1_000,
             other: 0,
             patient: 4_000,
+            borne: 0,
         };
         assert!(s.reconciles());
         assert_eq!(s.eligible(), 8_000);

@@ -306,17 +306,23 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
             push("schedule", &s.name, "cite".into(), dated(c, s.in_force));
         }
     }
-    for l in &prog.layers {
+    // The fee block's rules are compared like a layer's, as kind `fee rule`.
+    for (li, l) in prog.payers().enumerate() {
+        let kind = if li == prog.layers.len() {
+            "fee rule"
+        } else {
+            "rule"
+        };
         for (i, r) in l.rules.iter().enumerate() {
             let name = format!("{}.{}", l.name, r.name);
             let d = |v: String| dated(v, r.period);
-            push("rule", &name, "order".into(), d(format!("#{}", i + 1)));
+            push(kind, &name, "order".into(), d(format!("#{}", i + 1)));
             match text.and_then(|t| t.at(r.span)) {
                 Some(t) => {
                     let when = t.when.clone().unwrap_or_else(|| "always".into());
-                    push("rule", &name, "when".into(), d(when));
+                    push(kind, &name, "when".into(), d(when));
                     for (k, st) in t.body.iter().enumerate() {
-                        push("rule", &name, format!("body #{}", k + 1), d(st.clone()));
+                        push(kind, &name, format!("body #{}", k + 1), d(st.clone()));
                     }
                 }
                 None => {
@@ -325,11 +331,11 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
                     } else {
                         "always"
                     };
-                    push("rule", &name, "when".into(), d(when.into()));
+                    push(kind, &name, "when".into(), d(when.into()));
                 }
             }
             if let Some(c) = cite(&r.cite) {
-                push("rule", &name, "cite".into(), d(c));
+                push(kind, &name, "cite".into(), d(c));
             }
         }
     }

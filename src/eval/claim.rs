@@ -19,7 +19,8 @@ impl<T: Tracer> Env<'_, T> {
     ) -> Result<(), (usize, Box<EvalError>)> {
         let p = self.prog;
         let mut f = Frame::new(p);
-        let stride = p.layers.len() + 1 + p.outputs.len();
+        let stride = p.stride();
+        let n_applied = p.layers.len() + p.n_fee();
         let val_stride = super::val_stride(p);
         let mut scope: Option<(u32, i32)> = None;
         for (k, c) in self.claims.rows[range.clone()].iter().enumerate() {
@@ -46,12 +47,17 @@ impl<T: Tracer> Env<'_, T> {
                 e.claim = Some((self.claims.text(c.id).to_string(), c.line));
                 (k, e)
             };
-            let applied = &mut rules[k * p.layers.len()..(k + 1) * p.layers.len()];
+            let applied = &mut rules[k * n_applied..(k + 1) * n_applied];
             self.claim(&cur, &mut f, applied).map_err(with_claim)?;
             let out = &mut values[k * stride..(k + 1) * stride];
-            out[..f.layers.len()].copy_from_slice(&f.layers);
-            out[f.layers.len()] = f.remaining;
-            out[f.layers.len() + 1..].copy_from_slice(&f.outputs);
+            let n = f.layers.len();
+            out[..n].copy_from_slice(&f.layers);
+            out[n] = f.remaining;
+            out[n + 1] = f.borne;
+            if p.fee.is_some() {
+                out[n + 2] = f.fee;
+            }
+            out[n + 2 + p.n_fee()..].copy_from_slice(&f.outputs);
             if val_stride > 0 {
                 vals[k * val_stride..(k + 1) * val_stride].copy_from_slice(&f.vals);
             }
@@ -74,7 +80,11 @@ impl<T: Tracer> Env<'_, T> {
             .iter_mut()
             .for_each(|v| *v = super::value::Val::Absent);
         f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
-        f.remaining = cur.c.ok_or_else(no_claim)?.total_cost;
+        let total_cost = cur.c.ok_or_else(no_claim)?.total_cost;
+        f.remaining = total_cost;
+        f.fee = Decimal::ZERO;
+        f.borne = Decimal::ZERO;
+        f.fee_applied = false;
         if T::ON {
             self.t.begin_claim(cur.i, f);
             self.t.open();
@@ -85,51 +95,37 @@ impl<T: Tracer> Env<'_, T> {
         if T::ON {
             self.t.close(Ev::Lets);
         }
+        let n_layers = self.prog.layers.len();
+        if let Some(fee) = &self.prog.fee {
+            if T::ON {
+                self.t.open();
+            }
+            let hit = self.rules(n_layers, fee, cur, f)?;
+            if let Some(a) = applied.get_mut(n_layers) {
+                *a = hit;
+            }
+            if f.fee_applied {
+                // Exact: the cost and the fee are whole fen of at most 16 + 2 digits
+                // (the fee is checked whole fen, far inside 96 bits).
+                f.borne = total_cost
+                    .checked_sub(f.fee)
+                    .ok_or_else(|| EvalError::internal("arithmetic overflow in institution_borne"))?;
+                f.remaining = f.fee;
+            }
+            if T::ON {
+                self.t.close(Ev::Layer {
+                    layer: n_layers,
+                    paid: f.fee,
+                    left: total_cost,
+                });
+            }
+        }
         for (li, layer) in self.prog.layers.iter().enumerate() {
-            applied[li] = 0;
             let left = f.remaining;
             if T::ON {
                 self.t.open();
             }
-            for (ri, rule) in layer.rules.iter().enumerate() {
-                let outcome = |outcome| Ev::Rule {
-                    layer: li,
-                    rule: ri,
-                    outcome,
-                };
-                if T::ON {
-                    self.t.open();
-                }
-                if let Some(epochs) = &rule.in_force {
-                    if !epochs.get(cur.epoch).copied().unwrap_or(false) {
-                        if T::ON {
-                            self.t.close(outcome(RuleOutcome::NotInForce));
-                        }
-                        continue;
-                    }
-                }
-                let hit = match &rule.when {
-                    None => true,
-                    Some(b) => self.boolean(b, cur, f)?,
-                };
-                if !hit {
-                    if T::ON {
-                        self.t.close(outcome(RuleOutcome::NotMet));
-                    }
-                    continue;
-                }
-                applied[li] = u16::try_from(ri + 1).unwrap_or(u16::MAX);
-                for s in &rule.body {
-                    self.stmt(s, cur, f, Some(li)).map_err(|mut e| {
-                        e.rule = Some(format!("rule `{}/{}`", layer.name, rule.name).into());
-                        e
-                    })?;
-                }
-                if T::ON {
-                    self.t.close(outcome(RuleOutcome::Applied));
-                }
-                break;
-            }
+            applied[li] = self.rules(li, layer, cur, f)?;
             // Exact: the claim's cost has at most 16 digits before the point and 2 after
             // (src/data/money.rs), and a payment is whole fen between 0 and what is left,
             // so the difference needs at most 18 digits at scale 2, far inside 96 bits.
@@ -160,5 +156,50 @@ impl<T: Tracer> Env<'_, T> {
             self.t.end_claim(cur.i, f);
         }
         Ok(())
+    }
+
+    /// Runs the first rule of `layer` (payer `li`: a layer, or the fee block
+    /// numbered after them) in force whose `when` holds; returns its 1-based
+    /// index (0: none applied).
+    fn rules(&self, li: usize, layer: &crate::ir::Layer, cur: &Cur, f: &mut Frame) -> R<u16> {
+        for (ri, rule) in layer.rules.iter().enumerate() {
+            let outcome = |outcome| Ev::Rule {
+                layer: li,
+                rule: ri,
+                outcome,
+            };
+            if T::ON {
+                self.t.open();
+            }
+            if let Some(epochs) = &rule.in_force {
+                if !epochs.get(cur.epoch).copied().unwrap_or(false) {
+                    if T::ON {
+                        self.t.close(outcome(RuleOutcome::NotInForce));
+                    }
+                    continue;
+                }
+            }
+            let hit = match &rule.when {
+                None => true,
+                Some(b) => self.boolean(b, cur, f)?,
+            };
+            if !hit {
+                if T::ON {
+                    self.t.close(outcome(RuleOutcome::NotMet));
+                }
+                continue;
+            }
+            for s in &rule.body {
+                self.stmt(s, cur, f, Some(li)).map_err(|mut e| {
+                    e.rule = Some(format!("rule `{}/{}`", layer.name, rule.name).into());
+                    e
+                })?;
+            }
+            if T::ON {
+                self.t.close(outcome(RuleOutcome::Applied));
+            }
+            return Ok(u16::try_from(ri + 1).unwrap_or(u16::MAX));
+        }
+        Ok(0)
     }
 }

@@ -29,12 +29,15 @@ use rust_decimal::Decimal;
 #[derive(Debug)]
 pub struct Settlement {
     /// Row-major: for each claim, the layers' payments, then
-    /// `patient_paid`, then the policy's outputs.
+    /// `patient_paid`, `institution_borne`, the fee (when the policy has a
+    /// fee block), then the policy's outputs.
     pub values: Vec<Decimal>,
-    /// For each claim and each layer, the 1-based index of the
-    /// rule that applied (0: none).
+    /// For each claim and each layer (then the fee block, if any), the
+    /// 1-based index of the rule that applied (0: none).
     pub rules: Vec<u16>,
     pub n_layers: usize,
+    /// 1 when the policy has a fee block, else 0.
+    pub n_fee: usize,
     pub n_outputs: usize,
     /// Row-major, [`Settlement::n_vals`] per claim: the text, bool and date
     /// outputs by output slot (numeric slots unused); empty when the policy
@@ -51,7 +54,32 @@ pub struct Settlement {
 
 impl Settlement {
     pub fn stride(&self) -> usize {
-        self.n_layers + 1 + self.n_outputs
+        self.n_layers + 2 + self.n_fee + self.n_outputs
+    }
+
+    /// Column of `patient_paid` in a row.
+    pub fn patient_col(&self) -> usize {
+        self.n_layers
+    }
+
+    /// Column of `institution_borne` in a row.
+    pub fn borne_col(&self) -> usize {
+        self.n_layers + 1
+    }
+
+    /// Column of the fee in a row, when the policy has a fee block.
+    pub fn fee_col(&self) -> Option<usize> {
+        (self.n_fee == 1).then_some(self.n_layers + 2)
+    }
+
+    /// Column of output `j` in a row.
+    pub fn output_col(&self, j: usize) -> usize {
+        self.n_layers + 2 + self.n_fee + j
+    }
+
+    /// Rules applied per claim: one per layer, then the fee block's.
+    pub fn n_applied(&self) -> usize {
+        self.n_layers + self.n_fee
     }
 
     /// Claims settled.
@@ -248,12 +276,14 @@ pub fn settle_periods(
     let plan = ledger::Plan::new(prog, insts, &periods);
     let n_layers = prog.layers.len();
     let n_outputs = prog.outputs.len();
-    let stride = n_layers + 1 + n_outputs;
+    let n_fee = prog.n_fee();
+    let stride = prog.stride();
+    let n_applied = n_layers + n_fee;
     let n = claims.rows.len();
     let mut values = vec![Decimal::ZERO; n * stride];
     let n_vals = val_stride(prog);
     let mut vals = vec![value::Val::Absent; n * n_vals];
-    let mut rules = vec![0u16; n * n_layers];
+    let mut rules = vec![0u16; n * n_applied];
 
     let bounds = chunk_bounds(claims, threads_for(threads));
     let env = interp::Env {
@@ -279,7 +309,7 @@ pub fn settle_periods(
             for w in bounds.windows(2) {
                 let (start, end) = (w[0], w[1]);
                 let (v, rv) = std::mem::take(&mut rest_v).split_at_mut((end - start) * stride);
-                let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_layers);
+                let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_applied);
                 rest_v = rv;
                 rest_r = rr;
                 let (x, rx) = std::mem::take(&mut rest_x).split_at_mut((end - start) * n_vals);
@@ -341,6 +371,7 @@ pub fn settle_periods(
         values,
         rules,
         n_layers,
+        n_fee,
         n_outputs,
         vals,
         n_vals,
@@ -351,17 +382,17 @@ pub fn settle_periods(
 }
 
 /// Settles the claims of `range` (whole patients, in settlement order) on this
-/// thread with a tracer watching; returns their result rows (layers,
-/// `patient_paid`, outputs). Used by `explain` and `test`.
+/// thread with a tracer watching; returns their result rows (as
+/// [`Settlement::values`]). Used by `explain` and `test`.
 pub(crate) fn settle_watched<T: trace::Tracer>(
     env: &interp::Env<T>,
     range: std::ops::Range<usize>,
 ) -> Result<(Vec<Decimal>, Vec<value::Val>), Box<EvalError>> {
     let periods = Periods::of(env.claims);
     let n_layers = env.prog.layers.len();
-    let stride = n_layers + 1 + env.prog.outputs.len();
+    let stride = env.prog.stride();
     let mut values = vec![Decimal::ZERO; range.len() * stride];
-    let mut rules = vec![0u16; range.len() * n_layers];
+    let mut rules = vec![0u16; range.len() * (n_layers + env.prog.n_fee())];
     let mut vals = vec![value::Val::Absent; range.len() * val_stride(env.prog)];
     // The settle blocks' aggregates too, so that what they read is watched.
     let plan = ledger::Plan::new(env.prog, env.insts, &periods);

@@ -1,6 +1,6 @@
 //! Sums over a settlement: overall, by visit type, and per institution per
 //! month; and the reconciliation check that every yuan of cost is paid by a
-//! layer or by the patient.
+//! layer or by the patient, or borne by the institution (under a fee).
 //!
 //! The sums are kept while claims are settled, one [`Tally`] per thread, in
 //! whole fen (every amount summed here is a whole number of fen: costs have at
@@ -19,15 +19,18 @@ pub struct Totals {
     /// Per layer, in policy order.
     pub layers: Vec<Decimal>,
     pub patient_paid: Decimal,
+    /// total_cost − the fee, on claims a fee applies to (negative: a gain).
+    pub institution_borne: Decimal,
 }
 
 impl Totals {
-    /// total_cost = Σ layers + patient_paid, exactly.
+    /// total_cost = Σ layers + patient_paid + institution_borne, exactly.
     pub fn reconciles(&self) -> bool {
         let paid = self
             .layers
             .iter()
-            .try_fold(self.patient_paid, |a, v| a.checked_add(*v));
+            .try_fold(self.patient_paid, |a, v| a.checked_add(*v))
+            .and_then(|a| a.checked_add(self.institution_borne));
         paid == Some(self.total_cost)
     }
 }
@@ -43,7 +46,7 @@ pub struct Summary {
 }
 
 /// Running sums in fen, per (institution, month, visit type) cell: the claim
-/// count, total cost, each layer and patient_paid. Cells are `i64` (up to
+/// count, total cost, each layer, patient_paid and institution_borne. Cells are `i64` (up to
 /// 92 trillion yuan a cell, checked) to keep the table small enough to stay
 /// in cache; sums over cells are `i128`.
 #[derive(Debug, Clone)]
@@ -72,16 +75,17 @@ impl Tally {
             n_layers,
             n_months,
             n_visits,
-            cells: vec![0; n_insts * n_months * n_visits * (n_layers + 3)],
+            cells: vec![0; n_insts * n_months * n_visits * (n_layers + 4)],
         }
     }
 
     fn width(&self) -> usize {
-        self.n_layers + 3
+        self.n_layers + 4
     }
 
     /// Adds one settled claim: its `row` holds the layers' payments then
-    /// patient_paid. Fails if the claim does not reconcile.
+    /// patient_paid and institution_borne. Fails if the claim does not
+    /// reconcile: total_cost = Σ layers + patient_paid + institution_borne.
     pub(crate) fn add(
         &mut self,
         inst: u32,
@@ -107,14 +111,14 @@ impl Tally {
         let overflow = || "the totals are too large to add up".to_string();
         dst[0] += 1;
         dst[1] = dst[1].checked_add(total).ok_or_else(overflow)?;
-        for (d, v) in dst[2..].iter_mut().zip(&row[..=self.n_layers]) {
+        for (d, v) in dst[2..].iter_mut().zip(&row[..self.n_layers + 2]) {
             let x = fen64(*v)?;
             *d = d.checked_add(x).ok_or_else(overflow)?;
             paid = paid.checked_add(x).ok_or_else(overflow)?;
         }
         if paid != total {
             return Err(format!(
-                "total_cost {total_cost} ≠ layers + patient_paid {}",
+                "total_cost {total_cost} ≠ layers + patient_paid + institution_borne {}",
                 Decimal::try_from_i128_with_scale(i128::from(paid), 2)
                     .map_or_else(|_| "(overflow)".to_string(), |d| d.to_string())
             ));
@@ -158,6 +162,7 @@ impl Tally {
                     .map(|&x| dec(x))
                     .collect::<Result<_, _>>()?,
                 patient_paid: dec(c[2 + self.n_layers])?,
+                institution_borne: dec(c[3 + self.n_layers])?,
             })
         };
         let mut all = zero.clone();

@@ -96,6 +96,14 @@ impl Recorder<'_> {
                     .map_or("?".into(), |x| x.name.clone())
             }
             Num::Remaining => node.what = "what the claim has left to pay".into(),
+            Num::Fee => {
+                node.what = p.fee.as_ref().map_or("?".into(), |l| l.name.clone());
+                node.note = Some("the fee this claim is paid at".into());
+            }
+            Num::Borne => {
+                node.what = "institution_borne".into();
+                node.note = Some("total_cost − the fee: what the institution bears".into());
+            }
             Num::Bin(op, _, _) => {
                 let sym = match op {
                     BinOp::Add => "+",

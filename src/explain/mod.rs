@@ -178,7 +178,7 @@ pub fn claim(
         t: rec,
     };
     let (values, vals) = crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
-    let stride = prog.layers.len() + 1 + prog.outputs.len();
+    let stride = prog.stride();
     let row = values
         .get((k - lo) * stride..(k - lo + 1) * stride)
         .ok_or("internal error: no result row")?;
@@ -256,7 +256,32 @@ pub fn claim(
         .zip(row)
         .map(|(l, v)| typed(&l.name, Field::Money(*v)))
         .collect();
-    result.push(typed("patient_paid", Field::Money(row[prog.layers.len()])));
+    let n = prog.layers.len();
+    result.push(typed("patient_paid", Field::Money(row[n])));
+    if let Some(fee) = &prog.fee {
+        result.push(typed("institution_borne", Field::Money(row[n + 1])));
+        result.push(typed(&fee.name, Field::Money(row[n + 2])));
+        // The identity every claim keeps, with this claim's figures.
+        let mut terms: Vec<String> = prog
+            .layers
+            .iter()
+            .zip(row)
+            .map(|(l, v)| format!("{} {}", l.name, crate::report::money(*v)))
+            .collect();
+        terms.push(format!("patient_paid {}", crate::report::money(row[n])));
+        terms.push(format!(
+            "institution_borne {}",
+            crate::report::money(row[n + 1])
+        ));
+        result.push(fact(
+            "identity",
+            format!(
+                "total_cost {} = {}",
+                crate::report::money(c.total_cost),
+                terms.join(" + ")
+            ),
+        ));
+    }
     let n_vals = crate::eval::val_stride(prog);
     let vrow = vals
         .get((k - lo) * n_vals..(k - lo + 1) * n_vals)
@@ -264,7 +289,7 @@ pub fn claim(
     for (oi, (o, v)) in prog
         .outputs
         .iter()
-        .zip(&row[prog.layers.len() + 1..])
+        .zip(&row[n + 2 + prog.n_fee()..])
         .enumerate()
     {
         if o.is_numeric() {

@@ -233,7 +233,16 @@ impl<'a> Recorder<'a> {
             }
             Stmt::Pay(_, span) => (
                 *span,
-                num(layer.and_then(|l| f.layers.get(l)), Some(Ty::Money)),
+                num(
+                    layer.and_then(|l| {
+                        if l == self.prog.layers.len() {
+                            Some(&f.fee)
+                        } else {
+                            f.layers.get(l)
+                        }
+                    }),
+                    Some(Ty::Money),
+                ),
                 "pay",
             ),
             Stmt::AccAdd(i, _, span) => (
@@ -342,7 +351,7 @@ impl Tracer for Recorder<'_> {
                 rule,
                 outcome,
             } => {
-                let r = self.prog.layers.get(layer).and_then(|l| l.rules.get(rule));
+                let r = self.prog.payer(layer).and_then(|l| l.rules.get(rule));
                 let mut n = Node::new(
                     format!("rule {}", r.map_or("?", |r| r.name.as_str())),
                     Some(
@@ -362,21 +371,27 @@ impl Tracer for Recorder<'_> {
                 n
             }
             Ev::Layer { layer, paid, left } => {
-                let l = self.prog.layers.get(layer);
+                let is_fee = layer == self.prog.layers.len();
+                let kw = if is_fee { "fee" } else { "layer" };
+                let l = self.prog.payer(layer);
                 let left = show(Some(Ty::Money), left);
                 let mut n = Node::number(
                     match l {
                         Some(l) => match &l.source {
-                            Some(s) => format!("layer {} \"{s}\"", l.name),
-                            None => format!("layer {}", l.name),
+                            Some(s) => format!("{kw} {} \"{s}\"", l.name),
+                            None => format!("{kw} {}", l.name),
                         },
-                        None => "layer".into(),
+                        None => kw.into(),
                     },
                     Some(Ty::Money),
                     paid,
                 );
-                n.kind = "layer";
-                n.note = Some(format!("the claim had {left} left to pay"));
+                n.kind = if is_fee { "fee" } else { "layer" };
+                n.note = Some(if is_fee {
+                    format!("the case is paid at this fee (its cost is {left}); the layers share it, the institution bears the cost − the fee")
+                } else {
+                    format!("the claim had {left} left to pay")
+                });
                 if l.is_some_and(|l| l.rules.is_empty()) {
                     n.note = Some("no rules".into());
                 }
@@ -386,7 +401,11 @@ impl Tracer for Recorder<'_> {
                     .iter()
                     .any(|c| c.value.as_ref().is_some_and(|v| v.text() == "applied"))
                 {
-                    n.note = Some(format!("no rule applied; the claim had {left} left to pay"));
+                    n.note = Some(if is_fee {
+                        format!("no rule applied: no fee, the claim is paid as billed ({left})")
+                    } else {
+                        format!("no rule applied; the claim had {left} left to pay")
+                    });
                 }
                 n
             }

@@ -104,7 +104,7 @@ impl Types<'_> {
             Num::InstExtra(i) => p.inst_extras.get(*i as usize).map(|x| x.ty),
             Num::Local(i) => self.locals.get(*i as usize).copied().flatten(),
             Num::Acc(i) => p.accumulators.get(*i as usize).map(|a| a.ty),
-            Num::Layer(_) | Num::Remaining => Some(Ty::Money),
+            Num::Layer(_) | Num::Remaining | Num::Fee | Num::Borne => Some(Ty::Money),
             Num::Output(i) => p.outputs.get(*i as usize).map(|o| o.ty),
             Num::Bin(op, xs, _) => match (self.of(&xs.0), self.of(&xs.1)) {
                 (None, None) => None,

@@ -60,7 +60,7 @@ pub fn policy_text(file: &SourceFile) -> Option<PolicyText> {
                     outputs.push((o.name.name.clone(), p.expr(v, 0)));
                 }
             }
-            Item::Layer(l) => {
+            Item::Layer(l) | Item::Fee(l) => {
                 for r in &l.rules {
                     blocks.push(BlockText {
                         name_at: r.name.span.start,

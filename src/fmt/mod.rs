@@ -338,8 +338,13 @@ impl<'s> Printer<'s> {
                 let s = self.with_expr(&format!("let {} = ", l.name.name), &l.value);
                 self.line(l.name.span.start as usize, l.value.span.end as usize, &s);
             }
-            Item::Layer(l) => {
-                let mut header = format!("layer {}", l.name.name);
+            Item::Layer(l) | Item::Fee(l) => {
+                let kw = if matches!(item, Item::Fee(_)) {
+                    "fee"
+                } else {
+                    "layer"
+                };
+                let mut header = format!("{kw} {}", l.name.name);
                 let mut header_end = l.name.span.end;
                 if let Some(s) = &l.source {
                     header.push_str(&format!(" {}", self.text(s.span)));

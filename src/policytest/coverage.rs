@@ -25,8 +25,7 @@ impl Used {
     pub fn new(p: &Program) -> Used {
         Used {
             rules: p
-                .layers
-                .iter()
+                .payers()
                 .map(|l| vec![false; l.rules.len()])
                 .collect(),
             blocks: vec![false; p.settles.len()],
@@ -153,10 +152,11 @@ pub struct Item {
 pub fn items(p: &Program, file: &SourceFile, used: &Used) -> Vec<Item> {
     let line = |s: crate::source::Span| file.line_col(s.start as usize).0;
     let mut out = Vec::new();
-    for (li, l) in p.layers.iter().enumerate() {
+    for (li, l) in p.payers().enumerate() {
+        let kind = if li == p.layers.len() { "fee rule" } else { "rule" };
         for (ri, r) in l.rules.iter().enumerate() {
             out.push(Item {
-                what: format!("rule {}/{}", l.name, r.name),
+                what: format!("{kind} {}/{}", l.name, r.name),
                 line: line(r.span),
                 used: used
                     .rules

@@ -411,6 +411,7 @@ fn run_case(
 
     // Per-claim expectations.
     let n_layers = prog.layers.len();
+    let n_applied = settlement.n_applied();
     for (t, at) in case.claim.iter().zip(&claim_lines) {
         let Some(expect) = t.get_ref().get("expect") else {
             continue;
@@ -431,8 +432,13 @@ fn run_case(
         let row = settlement.row(k);
         for (name, want) in expect {
             r.checks += 1;
+            let fee_name = prog.fee.as_ref().map(|f| f.name.as_str());
             let col = if name == "patient_paid" {
-                Some(n_layers)
+                Some(settlement.patient_col())
+            } else if name == "institution_borne" {
+                Some(settlement.borne_col())
+            } else if fee_name == Some(name.as_str()) {
+                settlement.fee_col()
             } else {
                 prog.layers
                     .iter()
@@ -441,12 +447,14 @@ fn run_case(
                         prog.outputs
                             .iter()
                             .position(|o| o.name == *name)
-                            .map(|o| n_layers + 1 + o)
+                            .map(|o| settlement.output_col(o))
                     })
             };
             let Some(col) = col else {
                 let mut names: Vec<String> = prog.layers.iter().map(|l| l.name.clone()).collect();
                 names.push("patient_paid".into());
+                names.push("institution_borne".into());
+                names.extend(fee_name.map(String::from));
                 names.extend(prog.outputs.iter().map(|o| o.name.clone()));
                 r.failures.push(format!(
                     "claim {id} (line {at}): `{name}` is not a result of this policy; the results are {}",
@@ -476,7 +484,7 @@ fn run_case(
                 let why = if col < n_layers {
                     match settlement
                         .rules
-                        .get(k * n_layers + col)
+                        .get(k * n_applied + col)
                         .copied()
                         .unwrap_or(0)
                     {
@@ -492,22 +500,22 @@ fn run_case(
                         }
                     }
                 } else if col == n_layers {
-                    "total_cost less every layer".to_string()
+                    if prog.fee.is_some() {
+                        "the fee (or total_cost where no fee applies) less every layer".to_string()
+                    } else {
+                        "total_cost less every layer".to_string()
+                    }
                 } else {
-                    let applied: Vec<String> = (0..n_layers)
+                    let applied: Vec<String> = (0..n_applied)
                         .filter_map(|li| {
                             let ri = settlement
                                 .rules
-                                .get(k * n_layers + li)
+                                .get(k * n_applied + li)
                                 .copied()
                                 .unwrap_or(0);
-                            (ri > 0).then(|| {
-                                format!(
-                                    "{}/{}",
-                                    prog.layers[li].name,
-                                    prog.layers[li].rules[ri as usize - 1].name
-                                )
-                            })
+                            let payer = prog.payer(li)?;
+                            let rule = payer.rules.get((ri as usize).checked_sub(1)?)?;
+                            Some(format!("{}/{}", payer.name, rule.name))
                         })
                         .collect();
                     format!(
@@ -521,7 +529,7 @@ fn run_case(
                 };
                 // An output of another type is written as the results file writes it.
                 let ty = col
-                    .checked_sub(n_layers + 1)
+                    .checked_sub(settlement.output_col(0))
                     .and_then(|o| prog.outputs.get(o))
                     .map_or(crate::check::types::Ty::Money, |o| o.ty);
                 r.failures.push(format!(

@@ -2,7 +2,8 @@
 //!
 //! The standard columns come first in every policy, so results of different
 //! regions line up: `fund_paid`, `serious_paid` (zero when the policy has no
-//! such layer), any other layers, `patient_paid`, then the policy's outputs.
+//! such layer), any other layers, `patient_paid`, `institution_borne`, the
+//! fee block's column (when the policy has one), then the policy's outputs.
 
 use super::{money, number, Field, Format};
 use crate::check::types::Ty;
@@ -23,6 +24,8 @@ pub struct ResultColumns {
     /// (column name, layer index if the policy has that layer)
     pub layers: Vec<(String, Option<usize>)>,
     pub outputs: Vec<(String, Ty)>,
+    /// The fee block's name, when the policy has one.
+    pub fee: Option<String>,
 }
 
 impl ResultColumns {
@@ -41,7 +44,11 @@ impl ResultColumns {
             .iter()
             .map(|o| (o.name.clone(), o.ty))
             .collect();
-        ResultColumns { layers, outputs }
+        ResultColumns {
+            layers,
+            outputs,
+            fee: prog.fee.as_ref().map(|f| f.name.clone()),
+        }
     }
 
     pub fn layer_values(&self, t: &Totals) -> Vec<String> {
@@ -91,6 +98,8 @@ pub fn write_results(
     .to_vec();
     header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
     header.push("patient_paid".into());
+    header.push("institution_borne".into());
+    header.extend(cols.fee.iter().cloned());
     header.extend(cols.outputs.iter().map(|(n, _)| n.clone()));
 
     if json {
@@ -127,6 +136,7 @@ pub fn write_results(
     .to_vec();
     header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
     header.push("patient_paid".into());
+    header.push("institution_borne".into());
     let mut rows = Rows::new(&inst_path, json, header)?;
     let mut rec: Vec<Field> = Vec::new();
     // By institution_id, year and month: the same rows in any order of the file.
@@ -150,6 +160,7 @@ pub fn write_results(
         rec.push(Field::Money(t.total_cost));
         rec.extend(cols.layer_fields(t));
         rec.push(Field::Money(t.patient_paid));
+        rec.push(Field::Money(t.institution_borne));
         rows.write(&rec)?;
     }
     rows.finish()?;
@@ -347,12 +358,16 @@ fn claim_fields(
     for (_, li) in &cols.layers {
         out.money(li.map_or(Decimal::ZERO, |i| row[i]));
     }
-    out.money(row[s.n_layers]);
+    out.money(row[s.patient_col()]);
+    out.money(row[s.borne_col()]);
+    if let Some(fc) = s.fee_col() {
+        out.money(row[fc]);
+    }
     let vals = s.vals_row(k);
     let inst = insts.rows.get(c.institution as usize);
     for (j, (_, ty)) in cols.outputs.iter().enumerate() {
         if ty.is_numeric() {
-            out.value(*ty, row[s.n_layers + 1 + j]);
+            out.value(*ty, row[s.output_col(j)]);
         } else {
             let v = vals.get(j).copied().unwrap_or_default();
             let shown = crate::eval::value::shown(v, j, prog, claims, insts, inst);

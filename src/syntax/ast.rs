@@ -79,6 +79,10 @@ pub enum Item {
     /// `ledger NAME: money` — a named amount added to the ledger.
     Ledger(OutputDecl),
     Settle(SettleDecl),
+    /// `fee NAME ["title"] { rules }` — what a case is paid at, before the
+    /// layers (a fixed fee per disease, a DRG weight × rate); the title is
+    /// kept in `source`.
+    Fee(LayerDecl),
 }
 
 /// `from D [until D]`: the days a declaration is in force, both included.

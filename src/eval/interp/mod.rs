@@ -102,6 +102,12 @@ pub(crate) struct Frame {
     /// Text locals.
     pub texts: Vec<super::value::Txt>,
     pub remaining: Decimal,
+    /// The claim's fee (0 where no rule of the fee block applies), and
+    /// `institution_borne` (total_cost − fee where one applies, else 0).
+    pub fee: Decimal,
+    pub borne: Decimal,
+    /// Whether a rule of the fee block applied to the claim.
+    pub fee_applied: bool,
     /// The ledger row of the unit and period being settled.
     pub ledger: Vec<Decimal>,
     /// The year's region values.
@@ -128,6 +134,9 @@ impl Frame {
             vals: vec![super::value::Val::Absent; p.outputs.len()],
             texts: vec![super::value::Txt::Empty; p.n_text_locals],
             remaining: Decimal::ZERO,
+            fee: Decimal::ZERO,
+            borne: Decimal::ZERO,
+            fee_applied: false,
             ledger: vec![
                 Decimal::ZERO;
                 crate::schema::ledger::COLUMNS.len() + p.ledger_extras.len()
@@ -230,14 +239,25 @@ impl<T: Tracer> Env<'_, T> {
                 if v < Decimal::ZERO {
                     return Err(EvalError::at(format!("the payment {v} is negative"), *span));
                 }
+                // The fee block's rules (numbered after the layers) set the fee, which may
+                // exceed the cost: the institution's gain.
+                if layer == Some(self.prog.layers.len()) {
+                    f.fee = v;
+                    f.fee_applied = true;
+                    return Ok(());
+                }
                 if v > f.remaining {
-                    return Err(EvalError::at(
-                        format!(
+                    let msg = match (&self.prog.fee, f.fee_applied) {
+                        (Some(fee), true) => format!(
+                            "the payment {v} is more than the {} left of the claim's fee `{}` ({}): under a fee, layers share the fee, not the cost",
+                            f.remaining, fee.name, f.fee
+                        ),
+                        _ => format!(
                             "the payment {v} is more than the {} the claim has left to pay",
                             f.remaining
                         ),
-                        *span,
-                    ));
+                    };
+                    return Err(EvalError::at(msg, *span));
                 }
                 if let Some(li) = layer {
                     f.layers[li] = v;
@@ -429,6 +449,8 @@ impl<T: Tracer> Env<'_, T> {
             Num::Layer(i) => f.layers[*i as usize],
             Num::Output(i) => f.outputs[*i as usize],
             Num::Remaining => f.remaining,
+            Num::Fee => f.fee,
+            Num::Borne => f.borne,
             Num::Bin(op, ab, span) => {
                 let a = self.num(&ab.0, cur, f)?;
                 let b = self.num(&ab.1, cur, f)?;

@@ -29,6 +29,7 @@ pub(super) fn policy(p: Node) -> Result<Policy, Diagnostic> {
             Rule::layer_decl => Item::Layer(layer_decl(item)?),
             Rule::ledger_decl => Item::Ledger(output_decl(item)?),
             Rule::settle_decl => Item::Settle(settle_decl(item)?),
+            Rule::fee_decl => Item::Fee(layer_decl(item)?),
             Rule::EOI => break,
             _ => return Err(bad(&item, "item")),
         });
@@ -445,7 +446,7 @@ pub(super) fn layer_decl(p: Node) -> Result<LayerDecl, Diagnostic> {
         match c.as_rule() {
             Rule::string => source = Some(string(c)?),
             Rule::rule_decl => rules.push(rule_decl(c)?),
-            _ => return Err(bad(&c, "layer part")),
+            _ => return Err(bad(&c, "layer or fee part")),
         }
     }
     Ok(LayerDecl {

@@ -124,6 +124,7 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
         Rule::output_default | Rule::kw_default => "`default VALUE`",
         Rule::settle_decl | Rule::kw_settle => "`settle`",
+        Rule::fee_decl | Rule::kw_fee => "`fee`",
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
         Rule::kw_per | Rule::scope => "`per`",
@@ -504,5 +505,7 @@ pub(super) fn is_declaration(r: Rule) -> bool {
             | Rule::output_decl
             | Rule::let_decl
             | Rule::layer_decl
+            | Rule::kw_fee
+            | Rule::fee_decl
     )
 }
