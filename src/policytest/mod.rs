@@ -463,7 +463,7 @@ fn run_case(
                 continue;
             };
             let other = col
-                .checked_sub(n_layers + 1)
+                .checked_sub(settlement.output_col(0))
                 .filter(|o| prog.outputs.get(*o).is_some_and(|o| !o.is_numeric()));
             if let Some(o) = other {
                 if let Some(f) = val_failure(prog, &claims, &institutions, &settlement, k, o, want)
