@@ -41,10 +41,10 @@ fn claims_csv_writes_every_type_defaults_and_absent_values() {
     // README.md: C1 pays (20000 − 500 − 1000) × 80% = 14800.00, C2 (5000 − 1000) × 80% =
     // 3200.00, C3 no rule; 自付比例 = patient_paid ÷ total: 5200/20000, 1800/5000, 300/300.
     let want = "\
-claim_id,patient_id,institution_id,visit_type,discharge_date,year,month,total_cost,fund_paid,serious_paid,patient_paid,档次,高额,出院日,病种,合格,合规费用,自付比例,档次说明
-C1,P1,H1,inpatient,2025-02-10,2025,2,20000.00,14800.00,0.00,5200.00,高档,true,2025-02-10,\"I63,9\",true,19500.00,0.26,高档住院
-C2,P2,H1,inpatient,2025-12-31,2025,12,5000.00,3200.00,0.00,1800.00,低档,false,2025-12-31,J44,false,5000.00,0.36,低档
-C3,P3,H1,outpatient_general,2026-01-05,2026,1,300.00,0.00,0.00,300.00,无,,,,false,300.00,1,无
+claim_id,patient_id,institution_id,visit_type,discharge_date,year,month,total_cost,fund_paid,serious_paid,patient_paid,档次,高额,出院日,病种,合格,合规费用,自付比例,档次说明,同档
+C1,P1,H1,inpatient,2025-02-10,2025,2,20000.00,14800.00,0.00,5200.00,高档,true,2025-02-10,\"I63,9\",true,19500.00,0.26,高档住院,true
+C2,P2,H1,inpatient,2025-12-31,2025,12,5000.00,3200.00,0.00,1800.00,低档,false,2025-12-31,J44,false,5000.00,0.36,低档,false
+C3,P3,H1,outpatient_general,2026-01-05,2026,1,300.00,0.00,0.00,300.00,无,,,,false,300.00,1,无,false
 ";
     assert_eq!(got, want);
 }
@@ -80,6 +80,9 @@ fn claims_json_writes_bools_strings_dates_and_null() {
     assert_eq!(c3["合规费用"], "300.00");
     assert_eq!(c3["自付比例"], "1");
     assert_eq!(c3["档次说明"], "无");
+    // 同档: 档次 compared with the text parameter 高档名 ("高档").
+    assert_eq!(c1["同档"], true);
+    assert_eq!(c3["同档"], false);
 }
 
 #[test]
@@ -116,4 +119,32 @@ fn policy_tests_compare_texts_bools_and_dates() {
         "{out}"
     );
     assert!(out.contains("1 passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn explain_shows_typed_values_and_the_outputs_computed_after_the_layers() {
+    let f = |p: &str| {
+        root()
+            .join("tests/fixtures/values")
+            .join(p)
+            .to_string_lossy()
+            .into_owned()
+    };
+    let o = yibao(&[
+        "explain",
+        &f("values.policy"),
+        "--claims",
+        &f("claims.csv"),
+        "--institutions",
+        &f("institutions.csv"),
+        "--claim",
+        "C1",
+    ]);
+    let out = common::stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("档次 = 档 = \"高档\""), "{out}");
+    assert!(out.contains("outputs computed after the layers"), "{out}");
+    // 20000.00 − 500.00 = 19500.00, after the layers.
+    assert!(out.contains("= 19500.00"), "{out}");
+    assert!(out.contains("出院日        2025-02-10"), "{out}");
 }

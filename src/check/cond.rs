@@ -58,6 +58,10 @@ impl Checker {
                     Bool::Not(Box::new(b))
                 })
             }
+            // Two texts neither of which is a literal: `档 == claim.ward`.
+            (TExpr::Text(x), TExpr::Text(y)) if eq_only => {
+                TExpr::Bool(Bool::TextCmp(op, Box::new((x, y))))
+            }
             (TExpr::Bool(x), TExpr::Bool(y)) if eq_only => {
                 let b = Bool::BoolEq(Box::new((x, y)));
                 TExpr::Bool(if op == CmpOp::Eq {
