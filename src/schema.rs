@@ -168,6 +168,9 @@ pub mod ledger {
     pub const FUND_SHARE: u16 = 10;
     pub const INSTITUTION_SHARE: u16 = 11;
     pub const CLEARING_BALANCE: u16 = 12;
+    pub const RESERVE_USED: u16 = 13;
+    pub const RESERVE_OPENING: u16 = 14;
+    pub const RESERVE_CLOSING: u16 = 15;
 
     /// What `clearing_balance` is computed from: `withhold_returned +
     /// retained − institution_share − deductions − prepaid`.
@@ -178,6 +181,23 @@ pub mod ledger {
         DEDUCTIONS,
         PREPAID,
     ];
+
+    /// What `reserve_closing` is computed from besides `reserve_opening`
+    /// (known before the year's blocks run): `reserve − reserve_used`.
+    pub const RESERVE_CLOSING_INPUTS: [u16; 2] = [RESERVE, RESERVE_USED];
+
+    /// The amounts yibao computes, which no statement may set.
+    pub const COMPUTED: [u16; 3] = [CLEARING_BALANCE, RESERVE_OPENING, RESERVE_CLOSING];
+
+    /// The amounts `col` is computed from (within its period), if computed.
+    pub fn computed_from(col: u16) -> Option<&'static [u16]> {
+        match col {
+            CLEARING_BALANCE => Some(&CLEARING_INPUTS),
+            RESERVE_CLOSING => Some(&RESERVE_CLOSING_INPUTS),
+            RESERVE_OPENING => Some(&[]),
+            _ => None,
+        }
+    }
 
     /// Amounts paid month by month when a month block sets them: a year row
     /// must then be the sum of its months.
@@ -249,6 +269,21 @@ pub mod ledger {
             "clearing_balance",
             "清算差额",
             "what the fund still owes (+) or claws back (−) at the year end",
+        ),
+        (
+            "reserve_used",
+            "风险金使用",
+            "the part of the overspend the unit's risk reserve absorbs",
+        ),
+        (
+            "reserve_opening",
+            "期初风险金",
+            "the unit's risk reserve carried from the previous year (its reserve_closing)",
+        ),
+        (
+            "reserve_closing",
+            "期末风险金",
+            "the risk reserve carried to the next year: reserve_opening + reserve − reserve_used",
         ),
     ];
 }

@@ -500,7 +500,9 @@ fn a_ledger_that_does_not_balance_fails_the_run() {
     let err = stderr(&o);
     assert!(err.contains("the ledger does not balance"), "{err}");
     assert!(
-        err.contains("fund_share 30 + institution_share 0 is not the overspend 100"),
+        err.contains(
+            "fund_share 30 + institution_share 0 + reserve_used 0 is not the overspend 100"
+        ),
         "{err}"
     );
 }

@@ -4,7 +4,12 @@
 //!   total_cost, exactly (also on random fees of a `fee` block);
 //! - every ledger row keeps the cash identity (prepaid + routine_paid −
 //!   withheld + clearing_balance = routine_paid − withheld + withhold_returned +
-//!   retained − institution_share − deductions), and its shares add up;
+//!   retained − institution_share − deductions), and its shares add up
+//!   (fund_share + institution_share + reserve_used = overspend);
+//! - the risk reserve carries: each year's reserve_opening is the unit's
+//!   previous reserve_closing (0 in the run's first year), and
+//!   reserve_closing = reserve_opening + reserve − reserve_used, on the
+//!   shipped policies' ledgers and on random multi-year ledgers;
 //! - the results do not depend on the order of the rows in the file;
 //! - settling twice, with one thread or three, gives the same figures to the digit.
 //!
@@ -307,11 +312,30 @@ fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError>
                     "cash identity"
                 );
                 prop_assert_eq!(
-                    v(L::FUND_SHARE) + v(L::INSTITUTION_SHARE),
+                    v(L::FUND_SHARE) + v(L::INSTITUTION_SHARE) + v(L::RESERVE_USED),
                     v(L::OVERSPEND),
                     "{}: shares",
                     name
                 );
+                // The reserve: carried from the unit's previous year (0 in the
+                // run's first year), drawn on no more than was carried in.
+                prop_assert_eq!(
+                    v(L::RESERVE_CLOSING),
+                    v(L::RESERVE_OPENING) + v(L::RESERVE) - v(L::RESERVE_USED),
+                    "{}: reserve balance",
+                    name
+                );
+                prop_assert!(
+                    v(L::RESERVE_USED) <= v(L::RESERVE_OPENING),
+                    "{}: reserve used",
+                    name
+                );
+                let carried = l
+                    .years
+                    .iter()
+                    .find(|p| p.kind == r.kind && p.unit == r.unit && p.year == r.year - 1)
+                    .map_or(Decimal::ZERO, |p| p.values[L::RESERVE_CLOSING as usize]);
+                prop_assert_eq!(v(L::RESERVE_OPENING), carried, "{}: reserve carried", name);
                 prop_assert!(
                     v(L::RESERVE) + v(L::RETAINED) <= v(L::SURPLUS),
                     "{}: retention",
@@ -374,6 +398,56 @@ proptest! {
     #[test]
     fn fees_reconcile(rows in rows(), fees in proptest::collection::vec(0u64..5_000_000, 3), ratio in 0u32..=100) {
         fees_reconcile_case(&rows, &fees, ratio)?;
+    }
+
+    /// Random multi-year ledgers of one unit, each year a surplus (part set
+    /// aside as reserve) or an overspend (drawn on the reserve first, the rest
+    /// split between fund and unit): every row holds the invariant, the reserve
+    /// carries year to year, and drawing more than was carried in is caught.
+    #[test]
+    fn the_reserve_identity_holds_on_random_ledgers(
+        years in proptest::collection::vec((any::<bool>(), 0u64..10_000_000, 0u64..=100, 0u64..=100, 0u64..=100), 1..8),
+        overdraw in 1u64..1_000,
+    ) {
+        use yibao::eval::ledger::{check_row, set_computed};
+        use yibao::schema::ledger as L;
+        let fen = |n: u64| Decimal::new(n as i64, 2);
+        let pct = |x: Decimal, p: u64| (x * Decimal::new(p as i64, 2)).round_dp(2);
+        let mut closing = Decimal::ZERO;
+        let mut set_aside = Decimal::ZERO;
+        let mut used = Decimal::ZERO;
+        for (surplus_year, amount, reserve_pct, keep_pct, fund_pct) in years {
+            let mut row = vec![Decimal::ZERO; L::COLUMNS.len()];
+            let c = |i: u16| i as usize;
+            row[c(L::RESERVE_OPENING)] = closing;
+            let x = fen(amount);
+            if surplus_year {
+                row[c(L::SURPLUS)] = x;
+                row[c(L::RESERVE)] = pct(x, reserve_pct);
+                row[c(L::RETAINED)] = pct(x - row[c(L::RESERVE)], keep_pct);
+            } else {
+                row[c(L::OVERSPEND)] = x;
+                row[c(L::RESERVE_USED)] = x.min(closing);
+                let rest = x - row[c(L::RESERVE_USED)];
+                row[c(L::FUND_SHARE)] = pct(rest, fund_pct);
+                row[c(L::INSTITUTION_SHARE)] = rest - row[c(L::FUND_SHARE)];
+            }
+            set_computed(&mut row).unwrap();
+            prop_assert_eq!(check_row(&row, None), Vec::<String>::new());
+            let want = closing + row[c(L::RESERVE)] - row[c(L::RESERVE_USED)];
+            prop_assert_eq!(row[c(L::RESERVE_CLOSING)], want);
+            prop_assert!(row[c(L::RESERVE_CLOSING)] >= Decimal::ZERO);
+            set_aside += row[c(L::RESERVE)];
+            used += row[c(L::RESERVE_USED)];
+            // Over the years: what is left is what was set aside less what was used.
+            prop_assert_eq!(row[c(L::RESERVE_CLOSING)], set_aside - used);
+            // Drawing more than was carried in (the unit bearing less) breaks it.
+            let mut bad = row.clone();
+            bad[c(L::RESERVE_USED)] = closing + fen(overdraw);
+            set_computed(&mut bad).unwrap();
+            prop_assert!(!check_row(&bad, None).is_empty());
+            closing = row[c(L::RESERVE_CLOSING)];
+        }
     }
 
     /// Any sequence of the language's tokens (and some that are not) ends in a

@@ -363,6 +363,23 @@ impl Checker {
                     );
                     return TExpr::Poison;
                 }
+                use crate::schema::ledger as L;
+                if matches!(col, L::RESERVE_OPENING | L::RESERVE_CLOSING)
+                    && self
+                        .settle
+                        .as_ref()
+                        .is_some_and(|c| c.period == crate::ir::PeriodKind::Month)
+                {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "`{name}` is a balance carried from year to year; a month block cannot read it"
+                        ))
+                        .at(span)
+                        .label("read in a `per month` block")
+                        .help("read the reserve in a `per year` settle block (`reserve_used = min(overspend, reserve_opening)`)"),
+                    );
+                    return TExpr::Poison;
+                }
                 *self.used.entry(name.to_string()).or_insert(0) += 1;
                 self.ledger_reads.push((col, span));
                 if let Some(c) = self.settle.as_mut() {

@@ -4,7 +4,8 @@
 //! and period: what every statement that sets it gives it, in whatever block
 //! and wherever in the file. So statements run in dependency order, not file
 //! order: each after the statements that set what it reads (the ledger
-//! amounts, with `clearing_balance` after everything it is computed from,
+//! amounts, with `clearing_balance` and `reserve_closing` after everything
+//! they are computed from; `reserve_opening` is known before any runs;
 //! and the block's `let`s), and statements that set the same amount in file
 //! order among themselves. Where nothing forces an order, file order is kept.
 //! Only a genuine cycle — two amounts each computed from the other, or an
@@ -79,10 +80,9 @@ impl Checker {
         let mut deps: Vec<Vec<Dep>> = vec![Vec::new(); n];
         for (j, node) in nodes.iter().enumerate() {
             for &(col, span) in &node.reads {
-                let from: &[u16] = if col == L::CLEARING_BALANCE {
-                    &L::CLEARING_INPUTS
-                } else {
-                    std::slice::from_ref(&col)
+                let from: &[u16] = match L::computed_from(col) {
+                    Some(inputs) => inputs,
+                    None => std::slice::from_ref(&col),
                 };
                 for (i, other) in nodes.iter().enumerate() {
                     if other.writes.is_some_and(|w| from.contains(&w)) {
@@ -118,13 +118,17 @@ impl Checker {
                     .unwrap_or_default();
                 let help = if col == L::CLEARING_BALANCE {
                     format!("`clearing_balance` is computed from withhold_returned, retained, institution_share, deductions and prepaid, so it cannot be part of `{written}`")
+                } else if col == L::RESERVE_CLOSING {
+                    format!("`reserve_closing` is computed from reserve_opening, reserve and reserve_used, so it cannot be part of `{written}`; read `reserve_opening` (the reserve carried in) instead")
                 } else if col == nodes[j].writes.unwrap_or(u16::MAX) {
                     format!("a ledger amount read in a settle block is its final value, which this statement changes; compute the step from other amounts (keep it in a `let`), and write `{name} += …` to add it")
                 } else {
                     format!("a ledger amount read in a settle block is its final value, which this statement changes through `{written}`")
                 };
-                let message = if col == L::CLEARING_BALANCE {
-                    format!("`{written}` cannot be computed from `clearing_balance`, which is computed from it")
+                let message = if matches!(col, L::CLEARING_BALANCE | L::RESERVE_CLOSING) {
+                    format!(
+                        "`{written}` cannot be computed from `{name}`, which is computed from it"
+                    )
                 } else {
                     format!("`{name}` is read in its own computation")
                 };

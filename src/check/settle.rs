@@ -298,12 +298,20 @@ impl Checker {
                     self.error(d);
                     return;
                 };
-                if col == ledger::CLEARING_BALANCE {
+                if ledger::COMPUTED.contains(&col) {
+                    let help = match col {
+                        ledger::CLEARING_BALANCE => "it is withhold_returned + retained − institution_share − deductions − prepaid; set those instead",
+                        ledger::RESERVE_OPENING => "it is the unit's `reserve_closing` of the previous year (0 in the run's first year); set `reserve` (set aside) or `reserve_used` (drawn on) instead",
+                        _ => "it is reserve_opening + reserve − reserve_used; set `reserve` (set aside) or `reserve_used` (drawn on) instead",
+                    };
                     self.error(
-                        Diagnostic::error("`clearing_balance` is computed by yibao")
-                            .at(name.span)
-                            .label("cannot assign")
-                            .help("it is withhold_returned + retained − institution_share − deductions − prepaid; set those instead"),
+                        Diagnostic::error(format!(
+                            "`{}` is computed by yibao",
+                            ledger::COLUMNS[col as usize].0
+                        ))
+                        .at(name.span)
+                        .label("cannot assign")
+                        .help(help),
                     );
                     return;
                 }

@@ -1,5 +1,5 @@
 //! The ledger invariant: the identities every year row must keep, and the
-//! computed `clearing_balance`.
+//! computed `clearing_balance` and `reserve_closing`.
 
 use crate::schema::ledger::{self as L, COLUMNS};
 use rust_decimal::Decimal;
@@ -16,6 +16,24 @@ pub fn clearing_balance(row: &[Decimal]) -> Option<Decimal> {
         .checked_sub(v(L::PREPAID))
 }
 
+/// The risk reserve carried to the next year: `reserve_opening + reserve −
+/// reserve_used` (the reserve is fund money earmarked for the unit).
+pub fn reserve_closing(row: &[Decimal]) -> Option<Decimal> {
+    let v = |i: u16| row.get(i as usize).copied().unwrap_or_default();
+    v(L::RESERVE_OPENING)
+        .checked_add(v(L::RESERVE))?
+        .checked_sub(v(L::RESERVE_USED))
+}
+
+/// Sets a year row's computed amounts from the others; `None` on overflow.
+pub fn set_computed(row: &mut [Decimal]) -> Option<()> {
+    let balance = clearing_balance(row)?;
+    let closing = reserve_closing(row)?;
+    *row.get_mut(L::CLEARING_BALANCE as usize)? = balance;
+    *row.get_mut(L::RESERVE_CLOSING as usize)? = closing;
+    Some(())
+}
+
 /// The ledger invariant of a year row; returns what is broken.
 ///
 /// Cash paid over the year is `prepaid + routine_paid − withheld +
@@ -25,7 +43,9 @@ pub fn clearing_balance(row: &[Decimal]) -> Option<Decimal> {
 /// the fund's share of an overspend was already paid in routine payments).
 /// Besides: amounts are not negative (except the balance); a year has a
 /// surplus or an overspend, not both; reserve + retained ≤ surplus;
-/// fund_share + institution_share = overspend; withhold_returned ≤ withheld;
+/// fund_share + institution_share + reserve_used = overspend; reserve_used ≤
+/// reserve_opening; reserve_closing = reserve_opening + reserve −
+/// reserve_used (so never negative); withhold_returned ≤ withheld;
 /// and the amounts paid monthly that year (`months`: the sums of the month
 /// rows, and which columns) are the sums of the months.
 pub fn check_row(row: &[Decimal], months: Option<(&[Decimal], &[u16])>) -> Vec<String> {
@@ -64,13 +84,39 @@ pub fn check_row(row: &[Decimal], months: Option<(&[Decimal], &[u16])>) -> Vec<S
             v(L::SURPLUS)
         ));
     }
-    let shared = sum(&[(L::FUND_SHARE, true), (L::INSTITUTION_SHARE, true)]);
-    if shared != Some(v(L::OVERSPEND)) {
+    let shared = sum(&[
+        (L::FUND_SHARE, true),
+        (L::INSTITUTION_SHARE, true),
+        (L::RESERVE_USED, true),
+    ]);
+    if shared.is_some_and(|s| s != v(L::OVERSPEND)) {
         out.push(format!(
-            "fund_share {} + institution_share {} is not the overspend {}",
+            "fund_share {} + institution_share {} + reserve_used {} is not the overspend {}",
             v(L::FUND_SHARE),
             v(L::INSTITUTION_SHARE),
+            v(L::RESERVE_USED),
             v(L::OVERSPEND)
+        ));
+    }
+    if v(L::RESERVE_USED) > v(L::RESERVE_OPENING) {
+        out.push(format!(
+            "reserve_used {} is more than the reserve carried in ({})",
+            v(L::RESERVE_USED),
+            v(L::RESERVE_OPENING)
+        ));
+    }
+    let closing = sum(&[
+        (L::RESERVE_OPENING, true),
+        (L::RESERVE, true),
+        (L::RESERVE_USED, false),
+    ]);
+    if closing.is_some_and(|c| c != v(L::RESERVE_CLOSING)) {
+        out.push(format!(
+            "reserve_closing {} is not reserve_opening {} + reserve {} − reserve_used {}",
+            v(L::RESERVE_CLOSING),
+            v(L::RESERVE_OPENING),
+            v(L::RESERVE),
+            v(L::RESERVE_USED)
         ));
     }
     if v(L::WITHHOLD_RETURNED) > v(L::WITHHELD) {
@@ -115,7 +161,7 @@ pub fn check_row(row: &[Decimal], months: Option<(&[Decimal], &[u16])>) -> Vec<S
         (None, _) | (_, None) => out.push(too_large()),
         _ => {}
     }
-    if (kept.is_none() || shared.is_none()) && !out.contains(&too_large()) {
+    if (kept.is_none() || shared.is_none() || closing.is_none()) && !out.contains(&too_large()) {
         out.push(too_large());
     }
     out
@@ -150,13 +196,64 @@ mod tests {
         row[L::SURPLUS as usize] = d("159.56");
         row[L::RESERVE as usize] = d("15.96");
         row[L::RETAINED as usize] = d("143.60");
-        row[L::CLEARING_BALANCE as usize] = clearing_balance(&row).unwrap();
+        set_computed(&mut row).unwrap();
         assert_eq!(row[L::CLEARING_BALANCE as usize], d("143.60"));
+        // Nothing carried in: the closing reserve is this year's 15.96.
+        assert_eq!(row[L::RESERVE_CLOSING as usize], d("15.96"));
         assert_eq!(check_row(&row, None), Vec::<String>::new());
         row[L::RETAINED as usize] = d("150.00");
         assert_eq!(
             check_row(&row, None).len(),
             2,
+            "{:?}",
+            check_row(&row, None)
+        );
+    }
+
+    #[test]
+    fn a_reserve_absorbs_an_overspend_up_to_what_was_carried_in() {
+        let mut row = vec![Decimal::ZERO; COLUMNS.len()];
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        // Budget 1000, routine 1300: overspend 300; 200 carried in, all used;
+        // the fund bears 60, the unit 40: 60 + 40 + 200 = 300.
+        row[L::BUDGET as usize] = d("1000");
+        row[L::ROUTINE_PAID as usize] = d("1300");
+        row[L::OVERSPEND as usize] = d("300");
+        row[L::RESERVE_OPENING as usize] = d("200");
+        row[L::RESERVE_USED as usize] = d("200");
+        row[L::FUND_SHARE as usize] = d("60");
+        row[L::INSTITUTION_SHARE as usize] = d("40");
+        set_computed(&mut row).unwrap();
+        // clearing_balance = −institution_share = −40; closing 200 + 0 − 200 = 0.
+        assert_eq!(row[L::CLEARING_BALANCE as usize], d("-40"));
+        assert_eq!(row[L::RESERVE_CLOSING as usize], d("0"));
+        assert_eq!(check_row(&row, None), Vec::<String>::new());
+        // Using more than was carried in: 250 > 200, and the shares no longer add up.
+        row[L::RESERVE_USED as usize] = d("250");
+        row[L::INSTITUTION_SHARE as usize] = d("-10");
+        set_computed(&mut row).unwrap();
+        let broken = check_row(&row, None);
+        assert!(
+            broken
+                .iter()
+                .any(|p| p.contains("more than the reserve carried in")),
+            "{broken:?}"
+        );
+        // closing 200 − 250 = −50 is negative; institution_share −10 too.
+        assert!(
+            broken
+                .iter()
+                .any(|p| p == "reserve_closing is negative (-50)"),
+            "{broken:?}"
+        );
+        // A closing balance not computed from the others is reported.
+        row[L::RESERVE_USED as usize] = d("200");
+        row[L::INSTITUTION_SHARE as usize] = d("40");
+        set_computed(&mut row).unwrap();
+        row[L::RESERVE_CLOSING as usize] = d("1");
+        assert_eq!(
+            check_row(&row, None).len(),
+            1,
             "{:?}",
             check_row(&row, None)
         );

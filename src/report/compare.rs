@@ -273,6 +273,11 @@ pub fn sections(c: &Comparison) -> Vec<Section> {
                 cells: count(|t| t.in_overspend),
             });
             for (col, (name, _, _)) in COLUMNS.iter().enumerate() {
+                // Balances carried from year to year do not add up over
+                // unit-years (each year's closing is the next one's opening).
+                if matches!(*name, "reserve_opening" | "reserve_closing") {
+                    continue;
+                }
                 let cells: Vec<Cell> = ts
                     .iter()
                     .map(|t| {

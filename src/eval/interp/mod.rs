@@ -538,6 +538,10 @@ impl<T: Tracer> Env<'_, T> {
                 super::invariant::clearing_balance(&f.ledger)
                     .ok_or_else(|| EvalError::internal("ledger overflow"))?
             }
+            Num::Ledger(crate::schema::ledger::RESERVE_CLOSING) => {
+                super::invariant::reserve_closing(&f.ledger)
+                    .ok_or_else(|| EvalError::internal("ledger overflow"))?
+            }
             Num::Ledger(i) => f.ledger[*i as usize],
             Num::Agg(i) => cur
                 .unit

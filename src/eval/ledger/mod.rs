@@ -9,11 +9,15 @@
 //!    year by year, each in file order for every unit (region blocks first
 //!    when written first, so their values are ready for the blocks after).
 //!
-//! Then `clearing_balance` is computed and the ledger invariant checked on
-//! every year row (see [`check_row`]); a row that breaks it fails the run.
+//! Each year row's `reserve_opening` is the previous year's
+//! `reserve_closing` (from the row `prior` reads), set before its blocks
+//! run; after them `clearing_balance` and `reserve_closing` are computed,
+//! so that the next year's `prior` reads them. Then the ledger invariant is
+//! checked on every year row (see [`check_row`]); a row that breaks it
+//! fails the run.
 
 use super::interp::{Cur, Env, EvalError, Frame, UnitCtx};
-pub use super::invariant::{check_row, clearing_balance};
+pub use super::invariant::{check_row, clearing_balance, reserve_closing, set_computed};
 use super::trace::Tracer;
 use super::{Periods, Settlement};
 use crate::data::{Assessments, Claims, Institutions};
@@ -394,31 +398,45 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
     for (yi, &y) in periods.years.iter().enumerate() {
         f.region.iter_mut().for_each(|v| *v = Decimal::ZERO);
         let complete = periods.complete.get(yi).copied().unwrap_or(false);
-        if !complete && !periods.provisional {
-            continue;
-        }
         let prev = yi.checked_sub(1).filter(|&pi| periods.years[pi] == y - 1);
-        for group in &prog.settle_order {
-            if group.period != PeriodKind::Year {
-                continue;
-            }
-            let k = kind_index(group.unit);
+        // The reserve carried in: the closing balance of the row `prior` reads.
+        for (k, rows) in year_rows.iter_mut().enumerate() {
             let n = units[k].ids.len();
-            // Earlier years' rows come before this year's: borrow them apart.
-            let (before, this_year) = year_rows[k].split_at_mut(yi * n);
+            let (before, this_year) = rows.split_at_mut(yi * n);
             for (u, row) in this_year.iter_mut().take(n).enumerate() {
-                let at = Place {
-                    units: &units[k],
-                    u,
-                    p: yi,
-                    year: y,
-                    month: 0,
-                    epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
-                    prior: prev
-                        .and_then(|pi| before.get(pi * n + u))
-                        .map(Vec::as_slice),
-                };
-                run_group(env, plan, &aggs, group, &at, assessments, &mut f, row)?;
+                row[L::RESERVE_OPENING as usize] = prior_row(before, prev, n, u)
+                    .and_then(|p| p.get(L::RESERVE_CLOSING as usize).copied())
+                    .unwrap_or_default();
+            }
+        }
+        if complete || periods.provisional {
+            for group in &prog.settle_order {
+                if group.period != PeriodKind::Year {
+                    continue;
+                }
+                let k = kind_index(group.unit);
+                let n = units[k].ids.len();
+                // Earlier years' rows come before this year's: borrow them apart.
+                let (before, this_year) = year_rows[k].split_at_mut(yi * n);
+                for (u, row) in this_year.iter_mut().take(n).enumerate() {
+                    let at = Place {
+                        units: &units[k],
+                        u,
+                        p: yi,
+                        year: y,
+                        month: 0,
+                        epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
+                        prior: prior_row(before, prev, n, u),
+                    };
+                    run_group(env, plan, &aggs, group, &at, assessments, &mut f, row)?;
+                }
+            }
+        }
+        // The computed amounts now, so that next year's `prior` reads them.
+        for (k, rows) in year_rows.iter_mut().enumerate() {
+            let n = units[k].ids.len();
+            for row in rows.iter_mut().skip(yi * n).take(n) {
+                set_computed(row).ok_or_else(|| EvalError::internal("ledger overflow"))?;
             }
         }
     }
@@ -445,6 +463,9 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
                     let row = &mut month_rows[k][p * n + u];
                     row[L::CLEARING_BALANCE as usize] = clearing_balance(row)
                         .ok_or_else(|| EvalError::internal("ledger overflow"))?;
+                    // The reserve is carried from year to year, not month to month.
+                    row[L::RESERVE_OPENING as usize] = Decimal::ZERO;
+                    row[L::RESERVE_CLOSING as usize] = Decimal::ZERO;
                     ledger.months.push(LedgerRow {
                         kind: *kind,
                         unit: units[k].ids[u].clone(),
@@ -467,8 +488,6 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
             for u in 0..n {
                 let i = yi * n + u;
                 let row = &mut year_rows[k][i];
-                row[L::CLEARING_BALANCE as usize] =
-                    clearing_balance(row).ok_or_else(|| EvalError::internal("ledger overflow"))?;
                 let mut sums = vec![Decimal::ZERO; width];
                 for (p, (my, _)) in periods.months.iter().enumerate() {
                     if *my == y {
@@ -524,6 +543,18 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
             .then_with(|| a.unit.as_bytes().cmp(b.unit.as_bytes()))
     });
     Ok(Some(ledger))
+}
+
+/// The unit's row of the previous year, when the run has that year: what
+/// `prior` reads and where the reserve is carried from.
+fn prior_row(
+    before: &[Vec<Decimal>],
+    prev: Option<usize>,
+    n: usize,
+    u: usize,
+) -> Option<&[Decimal]> {
+    prev.and_then(|pi| before.get(pi * n + u))
+        .map(Vec::as_slice)
 }
 
 /// Whether a month block of `kind` setting `col` runs in some month of year `y`.
