@@ -41,10 +41,10 @@ fn claims_csv_writes_every_type_defaults_and_absent_values() {
     // README.md: C1 pays (20000 − 500 − 1000) × 80% = 14800.00, C2 (5000 − 1000) × 80% =
     // 3200.00, C3 no rule; 自付比例 = patient_paid ÷ total: 5200/20000, 1800/5000, 300/300.
     let want = "\
-claim_id,patient_id,institution_id,visit_type,discharge_date,year,month,total_cost,fund_paid,serious_paid,patient_paid,档次,高额,出院日,病种,合格,合规费用,自付比例,档次说明,同档
-C1,P1,H1,inpatient,2025-02-10,2025,2,20000.00,14800.00,0.00,5200.00,高档,true,2025-02-10,\"I63,9\",true,19500.00,0.26,高档住院,true
-C2,P2,H1,inpatient,2025-12-31,2025,12,5000.00,3200.00,0.00,1800.00,低档,false,2025-12-31,J44,false,5000.00,0.36,低档,false
-C3,P3,H1,outpatient_general,2026-01-05,2026,1,300.00,0.00,0.00,300.00,无,,,,false,300.00,1,无,false
+claim_id,patient_id,institution_id,visit_type,discharge_date,year,month,total_cost,fund_paid,serious_paid,patient_paid,institution_borne,档次,高额,出院日,病种,合格,合规费用,自付比例,档次说明,同档
+C1,P1,H1,inpatient,2025-02-10,2025,2,20000.00,14800.00,0.00,5200.00,0.00,高档,true,2025-02-10,\"I63,9\",true,19500.00,0.26,高档住院,true
+C2,P2,H1,inpatient,2025-12-31,2025,12,5000.00,3200.00,0.00,1800.00,0.00,低档,false,2025-12-31,J44,false,5000.00,0.36,低档,false
+C3,P3,H1,outpatient_general,2026-01-05,2026,1,300.00,0.00,0.00,300.00,0.00,无,,,,false,300.00,1,无,false
 ";
     assert_eq!(got, want);
 }
