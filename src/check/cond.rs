@@ -58,6 +58,14 @@ impl Checker {
                     Bool::Not(Box::new(b))
                 })
             }
+            (TExpr::Text(x), TExpr::Text(y)) if eq_only => {
+                let b = Bool::TextEqText(Box::new((x, y)));
+                TExpr::Bool(if op == CmpOp::Eq {
+                    b
+                } else {
+                    Bool::Not(Box::new(b))
+                })
+            }
             (TExpr::Bool(x), TExpr::Bool(y)) if eq_only => {
                 let b = Bool::BoolEq(Box::new((x, y)));
                 TExpr::Bool(if op == CmpOp::Eq {

@@ -25,7 +25,14 @@ impl<T: Tracer> Env<'_, T> {
             let ci = range.start + k;
             let (year, month) = c.discharge.year_month();
             if scope != Some((c.patient, year)) {
-                f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
+                let new_patient = scope.is_none_or(|(p0, _)| p0 != c.patient);
+                if let (true, true, Some((p0, _))) = (new_patient, self.carry.keep, scope) {
+                    part.memory.push((p0, f.memory(p)));
+                }
+                f.reset_accs(p, new_patient);
+                if new_patient {
+                    self.open_patient(c.patient, &mut f);
+                }
                 scope = Some((c.patient, year));
             }
             let Some(inst) = self.insts.rows.get(c.institution as usize) else {
@@ -61,7 +68,19 @@ impl<T: Tracer> Env<'_, T> {
                 sums.add(self, plan, &cur, &f, yi, mi).map_err(with_claim)?;
             }
         }
+        if let (true, Some((p0, _))) = (self.carry.keep, scope) {
+            part.memory.push((p0, f.memory(p)));
+        }
         Ok(())
+    }
+
+    /// Sets a new patient's remembered values from the opening state.
+    fn open_patient(&self, patient: u32, f: &mut Frame) {
+        let Some(o) = self.carry.opening else { return };
+        let row = o.by_patient.get(patient as usize).copied().flatten();
+        if let Some(values) = row.and_then(|r| o.values.get(r as usize)) {
+            f.restore(values);
+        }
     }
 
     fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {

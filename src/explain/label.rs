@@ -311,6 +311,12 @@ impl Recorder<'_> {
             Bool::TextEq(_, s) => format!("== \"{s}\""),
             Bool::TextIn(_, list) => format!("in [{}]", list.join(", ")),
             Bool::BoolEq(_) => format!("{} == {}", val(0), val(1)),
+            Bool::TextEqText(_) => "text == text".into(),
+            Bool::Acc(i) => self
+                .prog
+                .accumulators
+                .get(*i as usize)
+                .map_or("accumulator".into(), |a| a.name.clone()),
         };
         node
     }

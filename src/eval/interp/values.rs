@@ -40,7 +40,7 @@ impl<T: Tracer> Env<'_, T> {
                 for (k, kv) in keys.iter().zip(row) {
                     let hit = match (k, kv) {
                         (Key::Code(e), KeyValue::Code(c)) => self.enum_code(*e, cur) == *c,
-                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur)? == s,
+                        (Key::Text(x), KeyValue::Text(s)) => self.text(x, cur, f)? == s,
                         (Key::Num(n), KeyValue::Num(d)) => self.num(n, cur, f)? == *d,
                         _ => false,
                     };
@@ -73,7 +73,7 @@ impl<T: Tracer> Env<'_, T> {
         keys.iter()
             .map(|k| match k {
                 Key::Code(e) => self.enum_name(*e, cur).to_string(),
-                Key::Text(x) => self.text(x, cur).unwrap_or_default().to_string(),
+                Key::Text(x) => self.text(x, cur, f).unwrap_or_default().to_string(),
                 Key::Num(n) => self
                     .num(n, cur, f)
                     .map(|d| d.to_string())
@@ -104,7 +104,7 @@ impl<T: Tracer> Env<'_, T> {
         }
     }
 
-    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>) -> R<&'s str> {
+    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>, f: &'s Frame) -> R<&'s str> {
         let inst = cur.inst.ok_or_else(no_claim);
         Ok(match x {
             TextX::Claim(fld) => {
@@ -139,6 +139,7 @@ impl<T: Tracer> Env<'_, T> {
                 _ => "",
             },
             TextX::Const(s) => s,
+            TextX::Acc(i) => f.acc_texts[*i as usize].as_str(),
         })
     }
 
@@ -160,6 +161,7 @@ impl<T: Tracer> Env<'_, T> {
             },
             DateX::Local(i) => f.dates[*i as usize],
             DateX::Const(d) => *d,
+            DateX::Acc(i) => f.acc_dates[*i as usize],
         })
     }
 
@@ -175,8 +177,13 @@ impl<T: Tracer> Env<'_, T> {
                 Some(format!("{} is {}", enum_field(*e), self.enum_name(*e, cur)))
             }
             Bool::TextEq(x, _) | Bool::TextIn(x, _) => {
-                Some(format!("the value is \"{}\"", self.text(x, cur)?))
+                Some(format!("the value is \"{}\"", self.text(x, cur, f)?))
             }
+            Bool::TextEqText(ab) => Some(format!(
+                "\"{}\" and \"{}\"",
+                self.text(&ab.0, cur, f)?,
+                self.text(&ab.1, cur, f)?
+            )),
             Bool::CmpDate(_, ab) => Some(format!(
                 "{} and {}",
                 self.date(&ab.0, cur, f)?,
@@ -227,12 +234,14 @@ impl<T: Tracer> Env<'_, T> {
             ),
             Bool::CmpEnum(op, e, c) => cmp(*op, self.enum_code(*e, cur).cmp(c)),
             Bool::EnumIn(e, mask) => mask & (1 << self.enum_code(*e, cur)) != 0,
-            Bool::TextEq(x, s) => self.text(x, cur)? == s,
+            Bool::TextEq(x, s) => self.text(x, cur, f)? == s,
             Bool::TextIn(x, list) => {
-                let v = self.text(x, cur)?;
+                let v = self.text(x, cur, f)?;
                 list.iter().any(|s| s == v)
             }
             Bool::BoolEq(ab) => self.boolean(&ab.0, cur, f)? == self.boolean(&ab.1, cur, f)?,
+            Bool::TextEqText(ab) => self.text(&ab.0, cur, f)? == self.text(&ab.1, cur, f)?,
+            Bool::Acc(i) => f.acc_bools[*i as usize],
         })
     }
 }

@@ -297,11 +297,28 @@ pub fn settle_institutions(
     settlement: &Settlement,
     assessments: Option<&Assessments>,
 ) -> Result<Option<Ledger>, Box<EvalError>> {
+    settle_institutions_carried(prog, claims, insts, settlement, assessments, None)
+}
+
+/// [`settle_institutions`] from an opening state: its ledger rows are the
+/// previous year of the run's first year, for `prior`.
+pub fn settle_institutions_carried(
+    prog: &Program,
+    claims: &Claims,
+    insts: &Institutions,
+    settlement: &Settlement,
+    assessments: Option<&Assessments>,
+    opening: Option<&super::carry::Opening>,
+) -> Result<Option<Ledger>, Box<EvalError>> {
     let env = Env {
         prog,
         claims,
         insts,
         t: super::trace::NoTrace,
+        carry: super::carry::Carry {
+            opening,
+            keep: false,
+        },
     };
     settle_institutions_with(&env, settlement, assessments)
 }
@@ -414,9 +431,16 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
                     year: y,
                     month: 0,
                     epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
-                    prior: prev
-                        .and_then(|pi| before.get(pi * n + u))
-                        .map(Vec::as_slice),
+                    prior: match prev {
+                        Some(pi) => before.get(pi * n + u).map(Vec::as_slice),
+                        // The run's first year: the opening state's rows, if any.
+                        None => env
+                            .carry
+                            .opening
+                            .filter(|o| yi == 0 && o.ledger_year == y - 1)
+                            .and_then(|o| o.ledger.get(&(group.unit, units[k].ids[u].clone())))
+                            .map(Vec::as_slice),
+                    },
                 };
                 run_group(env, plan, &aggs, group, &at, assessments, &mut f, row)?;
             }

@@ -388,7 +388,16 @@ pub(super) fn accumulator_decl(p: Node) -> Result<AccumulatorDecl, Diagnostic> {
         .filter(|c| c.as_rule() == Rule::scope_word)
         .map(ident)
         .collect();
-    Ok(AccumulatorDecl { name, ty, scope })
+    let default = match it.next() {
+        Some(d) => Some(literal(next(&mut d.into_inner().skip(1), s)?)?),
+        None => None,
+    };
+    Ok(AccumulatorDecl {
+        name,
+        ty,
+        scope,
+        default,
+    })
 }
 
 pub(super) fn field_decl(p: Node) -> Result<FieldDecl, Diagnostic> {

@@ -121,6 +121,7 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::in_force | Rule::kw_from => "`from YYYY-MM-DD`",
         Rule::kw_until => "`until`",
         Rule::cite | Rule::kw_cite => "`cite \"第X条\"`",
+        Rule::acc_default | Rule::kw_default => "`default VALUE`",
         Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
         Rule::settle_decl | Rule::kw_settle => "`settle`",
         Rule::kw_code => "`code`",
