@@ -471,11 +471,12 @@ impl Checker {
     /// `default` has no value for a patient's first claim, so it may be read
     /// only after the same rule has set it.
     fn acc_read(&mut self, i: u16, ty: Ty, name: &str, span: Span) -> TExpr {
-        let has_default = self
-            .prog
-            .accumulators
-            .get(usize::from(i))
-            .is_some_and(|a| a.default.is_some());
+        let acc = self.prog.accumulators.get(usize::from(i));
+        let has_default = acc.is_some_and(|a| a.default.is_some());
+        let scope = match acc.map(|a| a.scope) {
+            Some(crate::ir::AccScope::PatientYear) => "per patient per year",
+            _ => "per patient",
+        };
         if !ty.is_numeric() && !has_default && !self.acc_set_in_rule.contains(&i) {
             let example = match ty {
                 Ty::Date => "default 2000-01-01",
@@ -487,7 +488,7 @@ impl Checker {
                     .at(span)
                     .label("no value on a patient's first claim")
                     .help(format!(
-                        "give it a starting value (`accumulator {name}: {ty} per patient {example}`), or set it earlier in this rule"
+                        "give it a starting value (`accumulator {name}: {ty} {scope} {example}`), or set it earlier in this rule"
                     )),
             );
             return TExpr::Poison;
