@@ -1,6 +1,7 @@
 //! Settling claims: a patient's claims in order, each through the top-level
 //! `let`s and every layer's first applicable rule, accumulators reset at
-//! each new patient and year.
+//! each new patient and year (whole-run ones at each new patient only, then
+//! set from the opening state's memory).
 
 use super::interp::{no_claim, Cur, Env, EvalError, Frame, R};
 use super::trace::{Ev, RuleOutcome, Tracer};

@@ -1,7 +1,9 @@
 //! The settle stage: a checked program and typed data in, a [`Settlement`] out.
 //!
 //! Claims are settled per patient in (discharge_date, claim_id) order, with
-//! accumulators reset at each patient and calendar year. Patients are
+//! accumulators reset at each patient and calendar year (`per patient per
+//! year`) or at each patient only (`per patient`, the whole run, opened from
+//! a state file's memory when there is one: see [`carry`]). Patients are
 //! independent, so the ordered claims are cut at patient boundaries into one
 //! chunk per thread; each chunk writes its own slice of the result matrix,
 //! which makes the output identical whatever the number of threads.
