@@ -347,7 +347,40 @@ pub struct Schedule {
 pub struct Accumulator {
     pub name: String,
     pub ty: Ty,
+    /// How long a value is kept.
+    pub scope: AccScope,
+    /// The value before any rule sets it (`default …`); without one a
+    /// number starts at 0, and the checker refuses to read a text, date or
+    /// condition before the same rule has set it.
+    pub default: Option<ParamValue>,
     pub span: Span,
+}
+
+/// How long an accumulator keeps its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccScope {
+    /// `per patient per year`: reset at each patient and calendar year of
+    /// discharge_date.
+    PatientYear,
+    /// `per patient`: kept over the patient's claims of the whole run (and
+    /// carried from one run to the next by state files).
+    Patient,
+}
+
+impl Accumulator {
+    /// Whether the value is carried past a year end (patient memory).
+    pub fn whole_run(&self) -> bool {
+        self.scope == AccScope::Patient
+    }
+}
+
+/// A value assigned to an accumulator with `NAME = expr`, by its type.
+#[derive(Debug, Clone)]
+pub enum AccExpr {
+    Num(Num),
+    Bool(Bool),
+    Date(DateX),
+    Text(TextX),
 }
 
 #[derive(Debug, Clone)]
@@ -406,6 +439,8 @@ pub enum Stmt {
     SetDate(u16, DateX, Span),
     Pay(Num, Span),
     AccAdd(u16, Num, Span),
+    /// `acc = expr`: an accumulator of any type set.
+    AccSet(u16, AccExpr, Span),
     SetOutput(u16, Num, Span),
     /// `budget = …` in a settle block: a ledger amount (standard or declared).
     SetLedger(u16, Num, Span),
@@ -501,6 +536,8 @@ pub enum EnumX {
 
 #[derive(Debug, Clone)]
 pub enum TextX {
+    /// A text accumulator.
+    Acc(u16),
     Claim(ClaimField),
     Inst(InstField),
     ClaimExtra(u16),
@@ -517,6 +554,8 @@ pub enum TextX {
 
 #[derive(Debug, Clone)]
 pub enum DateX {
+    /// A date accumulator.
+    Acc(u16),
     Claim(ClaimField),
     ClaimExtra(u16),
     InstExtra(u16),
@@ -585,6 +624,8 @@ pub enum Bool {
     EnumIn(EnumX, u32),
     TextEq(TextX, String),
     TextIn(TextX, Vec<String>),
+    /// A condition accumulator.
+    Acc(u16),
     BoolEq(Box<(Bool, Bool)>),
     /// A bool output (its default where no rule set it).
     Output(u16),
@@ -631,6 +672,7 @@ impl Stmt {
             | Stmt::SetDate(_, _, s)
             | Stmt::Pay(_, s)
             | Stmt::AccAdd(_, _, s)
+            | Stmt::AccSet(_, _, s)
             | Stmt::SetOutput(_, _, s)
             | Stmt::SetLedger(_, _, s)
             | Stmt::AddLedger(_, _, s)
@@ -649,6 +691,12 @@ impl Stmt {
             }
             Stmt::SetOutputVal(_, ValX::Bool(b), _) => b.slots_read(out),
             Stmt::SetText(_, t, _) | Stmt::SetOutputVal(_, ValX::Text(t), _) => t.slots_read(out),
+            Stmt::AccSet(_, v, _) => match v {
+                AccExpr::Num(n) => n.slots_read(out),
+                AccExpr::Bool(b) => b.slots_read(out),
+                AccExpr::Date(d) => Part::Date(d).slots_read(out),
+                AccExpr::Text(t) => t.slots_read(out),
+            },
             Stmt::SetNum(_, n, _)
             | Stmt::Pay(n, _)
             | Stmt::AccAdd(_, n, _)
@@ -695,7 +743,8 @@ impl DateX {
             | DateX::Param(_)
             | DateX::Local(_)
             | DateX::Const(_)
-            | DateX::Output(_) => {}
+            | DateX::Output(_)
+            | DateX::Acc(_) => {}
         }
     }
 }
@@ -798,7 +847,8 @@ impl Bool {
             | Bool::Output(_)
             | Bool::TextCmp(..)
             | Bool::TextEq(..)
-            | Bool::TextIn(..) => {}
+            | Bool::TextIn(..)
+            | Bool::Acc(_) => {}
         }
     }
 

@@ -423,33 +423,50 @@ impl Checker {
 
     pub(super) fn accumulator(&mut self, a: &ast::AccumulatorDecl) {
         self.refuse(&a.name);
-        let ty = self.ty(&a.ty, true);
+        let ty = self.ty(&a.ty, false);
         let scope: Vec<&str> = a.scope.iter().map(|s| s.name.as_str()).collect();
-        let supported = matches!(scope.as_slice(), ["patient", "year"] | ["year", "patient"]);
-        if !supported {
-            let span = a.scope.first().map_or(a.name.span, |f| {
-                a.scope.iter().fold(f.span, |s, x| s.to(x.span))
-            });
-            self.error(
-                Diagnostic::error(format!(
-                    "unsupported accumulator scope `per {}`",
-                    scope.join(" per ")
-                ))
-                .at(span)
-                .help("accumulators are kept `per patient per year` (the year of discharge_date)"),
-            );
+        let acc_scope = match scope.as_slice() {
+            ["patient", "year"] | ["year", "patient"] => ir::AccScope::PatientYear,
+            ["patient"] => ir::AccScope::Patient,
+            _ => {
+                let span = a.scope.first().map_or(a.name.span, |f| {
+                    a.scope.iter().fold(f.span, |s, x| s.to(x.span))
+                });
+                self.error(
+                    Diagnostic::error(format!(
+                        "unsupported accumulator scope `per {}`",
+                        scope.join(" per ")
+                    ))
+                    .at(span)
+                    .help("accumulators are kept `per patient per year` (the year of discharge_date) or `per patient` (the whole run)"),
+                );
+                return;
+            }
+        };
+        let Some(ty) = ty else { return };
+        if matches!(ty, Ty::Enum(_) | Ty::Number) {
             return;
         }
-        if let Some(ty) = ty {
-            let i = slot(self.prog.accumulators.len());
-            self.broken.remove(&a.name.name);
-            self.define(&a.name, Global::Acc(i, ty));
-            self.prog.accumulators.push(ir::Accumulator {
-                name: a.name.name.clone(),
-                ty,
-                span: a.name.span,
-            });
-        }
+        let default = match &a.default {
+            None => None,
+            Some(lit) => match literal_value(lit, ty, &a.name.name) {
+                Ok(v) => Some(v),
+                Err(d) => {
+                    self.error(d);
+                    return;
+                }
+            },
+        };
+        let i = slot(self.prog.accumulators.len());
+        self.broken.remove(&a.name.name);
+        self.define(&a.name, Global::Acc(i, ty));
+        self.prog.accumulators.push(ir::Accumulator {
+            name: a.name.name.clone(),
+            ty,
+            scope: acc_scope,
+            default,
+            span: a.name.span,
+        });
     }
 
     pub(super) fn field(&mut self, f: &ast::FieldDecl) {

@@ -11,7 +11,7 @@
 //! asks only when a result is not exact, which is rare, and then rounds these
 //! as a decimal does instead of failing.
 
-use crate::ir::{AggKind, Num, Part, Program, Stmt};
+use crate::ir::{AccExpr, AggKind, Num, Part, Program, Stmt};
 use crate::syntax::ast::BinOp;
 use rustc_hash::FxHashSet;
 
@@ -136,6 +136,7 @@ impl Taint {
                 Stmt::SetNum(i, n, _) if self.num(n) => set(&mut self.locals, *i),
                 Stmt::AccAdd(i, n, _) if self.num(n) => set(&mut self.accs, *i),
                 Stmt::SetOutput(i, n, _) if self.num(n) => set(&mut self.outputs, *i),
+                Stmt::AccSet(i, AccExpr::Num(n), _) if self.num(n) => set(&mut self.accs, *i),
                 Stmt::SetLedger(i, n, _) | Stmt::AddLedger(i, n, _) if self.num(n) => {
                     set(&mut self.ledger, *i)
                 }
@@ -189,6 +190,11 @@ impl Taint {
             Stmt::SetOutputVal(_, x, _) => match x {
                 crate::ir::ValX::Bool(b) => self.mark_part(Part::Bool(b), out),
                 crate::ir::ValX::Date(_) | crate::ir::ValX::Text(_) => {}
+            },
+            Stmt::AccSet(_, v, _) => match v {
+                AccExpr::Num(n) => self.mark_num(n, out),
+                AccExpr::Bool(b) => self.mark_part(Part::Bool(b), out),
+                AccExpr::Date(_) | AccExpr::Text(_) => {}
             },
             Stmt::AccAdd(i, n, span) | Stmt::AddLedger(i, n, span) => {
                 let slot = match s {

@@ -447,7 +447,7 @@ impl Checker {
                         if top {
                             return too_early(self, "accumulator");
                         }
-                        TExpr::Num(Num::Acc(i), ty)
+                        self.acc_read(i, ty, name, span)
                     }
                     Global::Output(i, ty) => {
                         if top {
@@ -537,6 +537,40 @@ impl Checker {
                 self.error(d);
                 TExpr::Poison
             }
+        }
+    }
+
+    /// An accumulator read in a rule. A text, date or condition without a
+    /// `default` has no value for a patient's first claim, so it may be read
+    /// only after the same rule has set it.
+    fn acc_read(&mut self, i: u16, ty: Ty, name: &str, span: Span) -> TExpr {
+        let acc = self.prog.accumulators.get(usize::from(i));
+        let has_default = acc.is_some_and(|a| a.default.is_some());
+        let scope = match acc.map(|a| a.scope) {
+            Some(crate::ir::AccScope::PatientYear) => "per patient per year",
+            _ => "per patient",
+        };
+        if !ty.is_numeric() && !has_default && !self.acc_set_in_rule.contains(&i) {
+            let example = match ty {
+                Ty::Date => "default 2000-01-01",
+                Ty::Bool => "default false",
+                _ => "default \"\"",
+            };
+            self.error(
+                Diagnostic::error(format!("accumulator `{name}` may be read before it is ever set"))
+                    .at(span)
+                    .label("no value on a patient's first claim")
+                    .help(format!(
+                        "give it a starting value (`accumulator {name}: {ty} {scope} {example}`), or set it earlier in this rule"
+                    )),
+            );
+            return TExpr::Poison;
+        }
+        match ty {
+            Ty::Bool => TExpr::Bool(Bool::Acc(i)),
+            Ty::Date => TExpr::Date(DateX::Acc(i)),
+            Ty::Text => TExpr::Text(TextX::Acc(i)),
+            t => TExpr::Num(Num::Acc(i), t),
         }
     }
 

@@ -118,6 +118,8 @@ pub(crate) struct Checker {
     top_lets: HashMap<String, (Local, Span)>,
     /// The current rule's lets.
     rule_lets: HashMap<String, (Local, Span)>,
+    /// Accumulators the current rule has set so far (`NAME = …`).
+    pub(crate) acc_set_in_rule: Vec<u16>,
     n_num: u16,
     n_bool: u16,
     n_date: u16,

@@ -1,10 +1,11 @@
 //! Rules: top-level `let`s, layers and their rules' statements, and the
 //! warnings about names never used.
 
+use super::expr::TExpr;
 use super::types::Ty;
 use super::{expr, Checker, Ctx, Global, Local, RESERVED};
 use crate::diagnostic::{suggest, Diagnostic};
-use crate::ir::{self, Period, Stmt};
+use crate::ir::{self, AccExpr, Period, Stmt, TextX};
 use crate::source::Span;
 use crate::syntax::ast::{self, Item};
 use std::collections::HashMap;
@@ -184,6 +185,7 @@ impl Checker {
                 }
                 (self.n_num, self.n_bool, self.n_date) = base;
                 self.rule_lets.clear();
+                self.acc_set_in_rule.clear();
                 self.ctx = Ctx {
                     layer: Some(index),
                     paid: false,
@@ -281,6 +283,19 @@ impl Checker {
                     return None;
                 }
                 match target {
+                    Some(Global::Acc(_, ty)) if !ty.is_numeric() => {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "`+=` adds to a number; accumulator `{}` is {}",
+                                acc.name,
+                                ty.article()
+                            ))
+                            .at(acc.span)
+                            .label("cannot `+=`")
+                            .help(format!("set it with `{} = ...`", acc.name)),
+                        );
+                        None
+                    }
                     Some(Global::Acc(i, ty)) => {
                         *self.used.entry(acc.name.clone()).or_insert(0) += 1;
                         let (n, t) = self.expect_num(e, value.span, "an accumulator's addition")?;
@@ -338,20 +353,14 @@ impl Checker {
                         self.set_outputs.insert(output.name.clone());
                         self.output_set(output, i, ty, value, e)
                     }
-                    Some(Global::Acc(..)) => {
-                        self.error(
-                            Diagnostic::error(format!(
-                                "accumulator `{}` only grows with `+=`",
-                                output.name
-                            ))
-                            .at(output.span)
-                            .label("cannot assign")
-                            .help(format!(
-                                "add to it with `{} += ...`; it starts at 0 for each patient and year",
-                                output.name
-                            )),
-                        );
-                        None
+                    Some(Global::Acc(i, ty)) => {
+                        *self.used.entry(output.name.clone()).or_insert(0) += 1;
+                        let span = output.span.to(value.span);
+                        let v = self.acc_value(ty, &output.name, e, value.span)?;
+                        if !self.acc_set_in_rule.contains(&i) {
+                            self.acc_set_in_rule.push(i);
+                        }
+                        Some(Stmt::AccSet(i, v, span))
                     }
                     _ => {
                         self.error(
@@ -366,6 +375,37 @@ impl Checker {
                         None
                     }
                 }
+            }
+        }
+    }
+
+    /// The value of `acc = expr`, checked against the accumulator's type.
+    fn acc_value(&mut self, ty: Ty, name: &str, e: TExpr, span: Span) -> Option<AccExpr> {
+        let mismatch = |c: &mut Checker, got: Option<Ty>| {
+            let got = got.map_or("this".into(), |t| t.article());
+            c.error(
+                Diagnostic::error(format!("accumulator `{name}` is {ty}, but this is {got}"))
+                    .at(span)
+                    .label(format!("this is {got}")),
+            );
+            None
+        };
+        match (ty, e) {
+            (_, TExpr::Poison) => None,
+            (Ty::Bool, TExpr::Bool(b)) => Some(AccExpr::Bool(b)),
+            (Ty::Date, TExpr::Date(d)) => Some(AccExpr::Date(d)),
+            (Ty::Text, TExpr::Text(x)) => Some(AccExpr::Text(x)),
+            (Ty::Text, TExpr::TextLit(s, _)) => Some(AccExpr::Text(TextX::Const(s))),
+            (t, TExpr::Num(n, nt)) if t.is_numeric() => {
+                if nt.unify(t).is_none() {
+                    return mismatch(self, Some(nt));
+                }
+                self.require_places(&n, t, span, &format!("what accumulator `{name}` is set to"));
+                Some(AccExpr::Num(n))
+            }
+            (_, other) => {
+                let got = other.ty();
+                mismatch(self, got)
             }
         }
     }

@@ -11,6 +11,7 @@ mod fmt;
 mod gen;
 mod run;
 mod shared;
+mod state;
 mod stdout;
 mod test;
 

@@ -12,7 +12,8 @@ use super::shared::{
 use super::stdout::{self, out, outln, Printed};
 use super::Status;
 use crate::data::{load_assessments, RowError};
-use crate::eval::{settle_institutions, settle_periods, Ledger, Scope, Settlement, Totals};
+use crate::eval::carry::Carry;
+use crate::eval::{settle_carried, settle_institutions_carried, Ledger, Scope, Settlement, Totals};
 use crate::report::{
     ledger_table, write_ledger, write_results, Field, Format, ResultColumns, Table,
 };
@@ -48,6 +49,16 @@ pub struct RunArgs {
     /// leaves a partial set in any case
     #[arg(long)]
     pub durable: bool,
+    /// Start from the closing state an earlier run wrote with --state-out
+    /// (patient memory and its last year's ledger rows): the run must start
+    /// in the year after it, with the same policy text
+    #[arg(long, value_name = "FILE")]
+    pub state_in: Option<PathBuf>,
+    /// Write the run's closing state here (JSON), for the next year's
+    /// --state-in: each patient's `per patient` accumulators and the last
+    /// year's ledger rows; the run must end with a December
+    #[arg(long, value_name = "FILE")]
+    pub state_out: Option<PathBuf>,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -69,6 +80,8 @@ struct RunFile {
     provisional: bool,
     #[serde(default)]
     set: BTreeMap<String, toml::Value>,
+    state_in: Option<PathBuf>,
+    state_out: Option<PathBuf>,
 }
 
 /// Everything a run needs, resolved from flags and the run file.
@@ -87,6 +100,8 @@ struct Plan {
     durable: bool,
     /// The TOML run file, when the run was given one.
     run_file: Option<PathBuf>,
+    state_in: Option<PathBuf>,
+    state_out: Option<PathBuf>,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -167,6 +182,8 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         reject_file: args.data.reject_file.or(file.reject_file.map(rel)),
         threads: super::shared::threads(args.data.threads),
         timings: args.timings,
+        state_in: args.state_in.or(file.state_in.map(rel)),
+        state_out: args.state_out.or(file.state_out.map(rel)),
     })
 }
 
@@ -178,7 +195,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             return Ok(Status::Usage);
         }
     };
-    let (mut prog, _file) = match super::load_policy(&plan.policy, false) {
+    let (mut prog, policy_file) = match super::load_policy(&plan.policy, false) {
         Ok(x) => x,
         Err(s) => return Ok(s),
     };
@@ -200,7 +217,13 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     if let Some(a) = &plan.assessments {
         files.input("assessments file", a);
     }
+    if let Some(s) = &plan.state_in {
+        files.input("state file", s);
+    }
     let mut clash = Ok(());
+    if let Some(s) = &plan.state_out {
+        clash = clash.and(files.check_output("--state-out", s));
+    }
     if let Some(r) = &plan.reject_file {
         clash = clash.and(files.check_output("--reject-file", r));
     }
@@ -233,8 +256,34 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             return Ok(Status::Usage);
         }
     };
+    let id = super::state::identity(&plan.policy, &policy_file.text);
+    if plan.state_out.is_some() && periods.months.last().is_some_and(|&(_, m)| m != 12) {
+        clock.clear();
+        eprintln!("error: --state-out is written at a year end, but this run stops at {}; help: run through December (drop --through), or leave out --state-out", periods.describe());
+        return Ok(Status::Usage);
+    }
+    let state_in = match &plan.state_in {
+        None => None,
+        Some(path) => {
+            let first = periods.years.first().copied().unwrap_or_default();
+            let read = super::state::read(path)
+                .and_then(|s| s.opening(&id, &prog, &claims, first).map(|o| (s, o)));
+            match read {
+                Ok(x) => Some(x),
+                Err(e) => {
+                    clock.clear();
+                    eprintln!("error: --state-in `{}`: {e}", path.display());
+                    return Ok(Status::Usage);
+                }
+            }
+        }
+    };
+    let carry = Carry {
+        opening: state_in.as_ref().map(|(_, o)| o),
+        keep: plan.state_out.is_some(),
+    };
     clock.begin("settling claims");
-    let settlement = match settle_periods(&prog, &claims, &insts, plan.threads, periods) {
+    let settlement = match settle_carried(&prog, &claims, &insts, plan.threads, periods, carry) {
         Ok(s) => s,
         Err(e) => {
             clock.clear();
@@ -253,17 +302,43 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         },
     };
     clock.begin("settling institutions");
-    let ledger =
-        match settle_institutions(&prog, &claims, &insts, &settlement, assessments.as_ref()) {
-            Ok(l) => l,
-            Err(e) => {
-                clock.clear();
-                report_eval_error(&plan.claims, &plan.policy, &e);
-                return Ok(Status::Problems);
-            }
-        };
+    let ledger = match settle_institutions_carried(
+        &prog,
+        &claims,
+        &insts,
+        &settlement,
+        assessments.as_ref(),
+        carry.opening,
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            clock.clear();
+            report_eval_error(&plan.claims, &plan.policy, &e);
+            return Ok(Status::Problems);
+        }
+    };
 
     crash_point("settle");
+    if let Some(path) = &plan.state_out {
+        let written = super::state::closing(
+            id,
+            &prog,
+            &claims,
+            &settlement,
+            ledger.as_ref(),
+            state_in.as_ref().map(|(s, _)| s),
+        )
+        .and_then(|s| super::state::to_bytes(&s))
+        .and_then(|b| {
+            super::files::write_whole(path, &b, false, plan.durable).map_err(|e| e.to_string())
+        });
+        if let Err(e) = written {
+            clock.clear();
+            eprintln!("error: cannot write the state to `{}`: {e}", path.display());
+            return Ok(Status::Usage);
+        }
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(dir) = &plan.out {
         clock.begin("writing results");
         let fmt = if plan.format == Format::Json {
@@ -330,7 +405,7 @@ fn out_names() -> Vec<String> {
 /// The run, as the manifest records it.
 fn describe(plan: &Plan) -> serde_json::Value {
     let path = |p: &Path| p.display().to_string();
-    serde_json::json!({
+    let mut run = serde_json::json!({
         "policy": path(&plan.policy),
         "run_file": plan.run_file.as_deref().map(path),
         "claims": path(&plan.claims),
@@ -338,7 +413,22 @@ fn describe(plan: &Plan) -> serde_json::Value {
         "assessments": plan.assessments.as_deref().map(path),
         "set": plan.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
         "threads": plan.threads,
-    })
+    });
+    // Only when given, so that manifests of runs without state stay as they were.
+    for (key, p) in [("state_in", &plan.state_in), ("state_out", &plan.state_out)] {
+        if let (Some(p), Some(o)) = (p, run.as_object_mut()) {
+            o.insert(key.into(), path(p).into());
+        }
+    }
+    run
+}
+
+/// The note that a run whose policy reads carried state (`per patient`
+/// accumulators, `prior`) starts from nothing, without --state-in.
+fn fresh_state_note(plan: &Plan, prog: &crate::ir::Program) -> Option<&'static str> {
+    (plan.state_in.is_none() && crate::eval::carry::reads_carried_state(prog)).then_some(
+        "note: no --state-in: patient memory (`per patient` accumulators) and the ledger rows `prior` reads start from nothing in the first year",
+    )
 }
 
 fn print_summary(
@@ -409,6 +499,9 @@ fn print_summary(
                 "claims: {} read = {settled} settled + {rejected}{outside}",
                 claims.rows_read
             )?;
+            if let Some(note) = fresh_state_note(plan, prog) {
+                outln!("{note}")?;
+            }
             outln!()?;
             let mut t = Table::new(header);
             for r in texts() {
@@ -432,9 +525,15 @@ fn print_summary(
             }
         }
         Format::Csv => {
+            if let Some(note) = fresh_state_note(plan, prog) {
+                eprintln!("{note}");
+            }
             stdout::with(|out| crate::report::write_csv(out, &header, &texts()))?;
         }
         Format::Json => {
+            if let Some(note) = fresh_state_note(plan, prog) {
+                eprintln!("{note}");
+            }
             let table: Vec<serde_json::Value> = rows
                 .iter()
                 .map(|r| {

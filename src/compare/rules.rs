@@ -1,7 +1,8 @@
 //! `compare --rules`: the rules of several policies side by side.
 //!
-//! Every parameter, table cell, schedule segment (including the bands of
-//! retention and overspend-sharing schedules), layer rule and settle block
+//! Every parameter, accumulator (type, scope, default), table cell,
+//! schedule segment (including the bands of retention and
+//! overspend-sharing schedules), layer rule and settle block
 //! becomes rows keyed by (kind, name, key), so the same name lines up
 //! across policies. Dated versions of a name are shown in one cell, each
 //! with the days it is in force. Values are written as a policy writes them
@@ -17,15 +18,15 @@
 
 use crate::check::types::Ty;
 use crate::fmt::PolicyText;
+use crate::ir::{AccScope, Period, Table};
 use crate::ir::{Dim, KeyValue, ParamValue, PeriodKind, Program, ScheduleKind, Settle, UnitKind};
-use crate::ir::{Period, Table};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 
 /// One compared item.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleRow {
-    /// `policy`, `param`, `table`, `schedule`, `rule` or `settle`; for a name
+    /// `policy`, `param`, `table`, `schedule`, `accumulator`, `rule` or `settle`; for a name
     /// declared as different kinds, each policy's kind, as `param ≠ table`.
     pub kind: String,
     pub name: String,
@@ -227,8 +228,15 @@ fn merge_kinds(rows: Vec<RuleRow>) -> Vec<RuleRow> {
 }
 
 /// The kinds of item, in the order rows are listed.
-pub const KINDS: [&str; 7] = [
-    "policy", "param", "table", "schedule", "rule", "settle", "output",
+pub const KINDS: [&str; 8] = [
+    "policy",
+    "param",
+    "table",
+    "schedule",
+    "accumulator",
+    "rule",
+    "settle",
+    "output",
 ];
 
 type Item = (&'static str, String, String, String);
@@ -268,6 +276,25 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
         if let Some(c) = cite(&p.cite) {
             push("param", &p.name, "cite".into(), dated(c, p.in_force));
         }
+    }
+    for a in &prog.accumulators {
+        let scope = match a.scope {
+            AccScope::PatientYear => "per patient per year",
+            AccScope::Patient => "per patient",
+        };
+        let default = match &a.default {
+            None => String::new(),
+            Some(ParamValue::Num(d)) => format!(" default {}", value(a.ty, *d)),
+            Some(ParamValue::Date(d)) => format!(" default {d}"),
+            Some(ParamValue::Text(t)) => format!(" default \"{t}\""),
+            Some(ParamValue::Bool(b)) => format!(" default {b}"),
+        };
+        push(
+            "accumulator",
+            &a.name,
+            String::new(),
+            format!("{} {scope}{default}", a.ty),
+        );
     }
     for t in &prog.tables {
         for (key, v) in cells(t) {

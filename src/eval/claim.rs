@@ -1,6 +1,7 @@
 //! Settling claims: a patient's claims in order, each through the top-level
 //! `let`s and every layer's first applicable rule, accumulators reset at
-//! each new patient and year.
+//! each new patient and year (whole-run ones at each new patient only, then
+//! set from the opening state's memory).
 
 use super::interp::{no_claim, Cur, Env, EvalError, Frame, R};
 use super::trace::{Ev, RuleOutcome, Tracer};
@@ -27,7 +28,14 @@ impl<T: Tracer> Env<'_, T> {
             let ci = range.start + k;
             let (year, month) = c.discharge.year_month();
             if scope != Some((c.patient, year)) {
-                f.accs.iter_mut().for_each(|a| *a = Decimal::ZERO);
+                let new_patient = scope.is_none_or(|(p0, _)| p0 != c.patient);
+                if let (true, true, Some((p0, _))) = (new_patient, self.carry.keep, scope) {
+                    part.memory.push((p0, f.memory(p)));
+                }
+                f.reset_accs(p, new_patient);
+                if new_patient {
+                    self.open_patient(c.patient, &mut f);
+                }
                 scope = Some((c.patient, year));
             }
             let Some(inst) = self.insts.rows.get(c.institution as usize) else {
@@ -71,7 +79,19 @@ impl<T: Tracer> Env<'_, T> {
                 sums.add(self, plan, &cur, &f, yi, mi).map_err(with_claim)?;
             }
         }
+        if let (true, Some((p0, _))) = (self.carry.keep, scope) {
+            part.memory.push((p0, f.memory(p)));
+        }
         Ok(())
+    }
+
+    /// Sets a new patient's remembered values from the opening state.
+    fn open_patient(&self, patient: u32, f: &mut Frame) {
+        let Some(o) = self.carry.opening else { return };
+        let row = o.by_patient.get(patient as usize).copied().flatten();
+        if let Some(values) = row.and_then(|r| o.values.get(r as usize)) {
+            f.restore(values);
+        }
     }
 
     fn claim(&self, cur: &Cur, f: &mut Frame, applied: &mut [u16]) -> R<()> {

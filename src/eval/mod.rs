@@ -1,12 +1,15 @@
 //! The settle stage: a checked program and typed data in, a [`Settlement`] out.
 //!
 //! Claims are settled per patient in (discharge_date, claim_id) order, with
-//! accumulators reset at each patient and calendar year. Patients are
+//! accumulators reset at each patient and calendar year (`per patient per
+//! year`) or at each patient only (`per patient`, the whole run, opened from
+//! a state file's memory when there is one: see [`carry`]). Patients are
 //! independent, so the ordered claims are cut at patient boundaries into one
 //! chunk per thread; each chunk writes its own slice of the result matrix,
 //! which makes the output identical whatever the number of threads.
 
 mod arith;
+pub mod carry;
 mod claim;
 mod exact;
 pub(crate) mod interp;
@@ -17,7 +20,7 @@ pub(crate) mod trace;
 pub mod value;
 
 pub use interp::EvalError;
-pub use ledger::{settle_institutions, Ledger, LedgerRow};
+pub use ledger::{settle_institutions, settle_institutions_carried, Ledger, LedgerRow};
 pub use summary::{fen, Summary, Totals};
 
 use crate::data::{Claims, Institutions};
@@ -50,6 +53,9 @@ pub struct Settlement {
     pub periods: Periods,
     /// For settle blocks: the units and the aggregates over claims.
     pub(crate) clearing: Option<(ledger::Plan, ledger::ClaimSums)>,
+    /// Each patient's closing patient memory, in settlement order (only
+    /// when asked, see [`carry::Carry::keep`]).
+    pub memory: Vec<carry::Closing>,
 }
 
 impl Settlement {
@@ -236,6 +242,7 @@ pub fn threads_for(requested: usize) -> usize {
 pub(crate) struct Partial {
     tally: summary::Tally,
     sums: Option<ledger::ClaimSums>,
+    memory: Vec<carry::Closing>,
 }
 
 /// Settles every claim. `threads` of 0 means one per available core; see
@@ -264,6 +271,25 @@ pub fn settle_periods(
     threads: usize,
     periods: Periods,
 ) -> Result<Settlement, Box<EvalError>> {
+    settle_carried(
+        prog,
+        claims,
+        insts,
+        threads,
+        periods,
+        carry::Carry::default(),
+    )
+}
+
+/// [`settle_periods`] from an opening state, keeping the closing one when asked.
+pub fn settle_carried(
+    prog: &Program,
+    claims: &Claims,
+    insts: &Institutions,
+    threads: usize,
+    periods: Periods,
+    carry: carry::Carry<'_>,
+) -> Result<Settlement, Box<EvalError>> {
     if let Some(c) = claims.rows.iter().find(|c| !periods.contains(c.discharge)) {
         let mut e = EvalError::internal(&format!(
             "a claim discharged on {} is outside the run ({})",
@@ -291,8 +317,10 @@ pub fn settle_periods(
         claims,
         insts,
         t: trace::NoTrace,
+        carry,
     };
     let new_partial = || Partial {
+        memory: Vec::new(),
         tally: summary::Tally::new(n_layers, insts.rows.len(), periods.months.len()),
         sums: plan
             .as_ref()
@@ -352,6 +380,7 @@ pub fn settle_periods(
                 if let (Some(t), Some(s)) = (total.sums.as_mut(), p.sums.as_ref()) {
                     t.merge(s)?;
                 }
+                total.memory.extend(p.memory);
             }
             Err((k, e)) => {
                 if first_error.as_ref().is_none_or(|(k0, _)| k < *k0) {
@@ -378,6 +407,7 @@ pub fn settle_periods(
         summary,
         periods,
         clearing: plan.zip(total.sums),
+        memory: total.memory,
     })
 }
 
@@ -397,6 +427,7 @@ pub(crate) fn settle_watched<T: trace::Tracer>(
     // The settle blocks' aggregates too, so that what they read is watched.
     let plan = ledger::Plan::new(env.prog, env.insts, &periods);
     let mut part = Partial {
+        memory: Vec::new(),
         tally: summary::Tally::new(n_layers, env.insts.rows.len(), periods.months.len()),
         sums: plan
             .as_ref()

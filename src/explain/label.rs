@@ -338,6 +338,11 @@ impl Recorder<'_> {
             Bool::TextEq(_, s) => format!("== \"{s}\""),
             Bool::TextIn(_, list) => format!("in [{}]", list.join(", ")),
             Bool::BoolEq(_) => format!("{} == {}", val(0), val(1)),
+            Bool::Acc(i) => self
+                .prog
+                .accumulators
+                .get(*i as usize)
+                .map_or("accumulator".into(), |a| a.name.clone()),
         };
         node
     }

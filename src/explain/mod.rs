@@ -176,6 +176,7 @@ pub fn claim(
         claims,
         insts,
         t: rec,
+        carry: Default::default(),
     };
     let (values, vals) = crate::eval::settle_watched(&env, lo..hi).map_err(|e| e.one_line(file))?;
     let stride = prog.stride();
@@ -240,14 +241,31 @@ pub fn claim(
         "earlier claims",
         format!("{earlier} of this patient in {year}, settled before this one"),
     ));
+    if prog.accumulators.iter().any(|a| a.whole_run()) {
+        data.push(fact(
+            "patient memory",
+            format!(
+                "{} earlier claims of this patient in the whole file, settled before this one (no --state-in: memory starts empty)",
+                k - lo
+            ),
+        ));
+    }
     let accumulators = prog
         .accumulators
         .iter()
         .enumerate()
         .map(|(i, a)| AccFact {
             name: a.name.clone(),
-            before: Field::of(a.ty, rec.accs_before.get(i).copied().unwrap_or_default()),
-            after: Field::of(a.ty, rec.accs_after.get(i).copied().unwrap_or_default()),
+            before: rec
+                .accs_before
+                .get(i)
+                .cloned()
+                .unwrap_or(Field::of(a.ty, rust_decimal::Decimal::ZERO)),
+            after: rec
+                .accs_after
+                .get(i)
+                .cloned()
+                .unwrap_or(Field::of(a.ty, rust_decimal::Decimal::ZERO)),
         })
         .collect();
     let mut result: Vec<Fact> = prog
@@ -379,6 +397,7 @@ pub fn unit(
                 units: units.clone(),
             },
         ),
+        carry: Default::default(),
     };
     let ledger = crate::eval::ledger::settle_institutions_with(&env, &settlement, assessments)
         .map_err(|e| e.one_line(file))?

@@ -39,8 +39,8 @@ pub(super) struct Open {
 /// One recorded claim or block run.
 pub(crate) struct Recorded {
     pub nodes: Vec<Node>,
-    pub accs_before: Vec<Decimal>,
-    pub accs_after: Vec<Decimal>,
+    pub accs_before: Vec<crate::report::Field>,
+    pub accs_after: Vec<crate::report::Field>,
     /// For blocks: the block, unit id, year, month, and the ledger row after.
     pub block: Option<(usize, String, i32, u32)>,
     pub ledger_after: Vec<Decimal>,
@@ -147,7 +147,7 @@ impl<'a> Recorder<'a> {
         self.stack.replace(vec![Open::default()]);
         self.current.replace(Some(Recorded {
             nodes: Vec::new(),
-            accs_before: f.accs.clone(),
+            accs_before: acc_fields(self.prog, f),
             accs_after: Vec::new(),
             block: None,
             ledger_after: Vec::new(),
@@ -171,7 +171,7 @@ impl<'a> Recorder<'a> {
         nodes.retain(|n| !n.hide);
         if let Some(mut r) = self.current.take() {
             r.nodes = nodes;
-            r.accs_after = f.accs.clone();
+            r.accs_after = acc_fields(self.prog, f);
             r.ledger_after = f.ledger.clone();
             self.done.borrow_mut().push(r);
         }
@@ -253,6 +253,27 @@ impl<'a> Recorder<'a> {
                 ),
                 "accumulate",
             ),
+            Stmt::AccSet(i, v, span) => {
+                let i = *i as usize;
+                let shown = match v {
+                    crate::ir::AccExpr::Num(_) => None,
+                    crate::ir::AccExpr::Bool(_) => f.acc_bools.get(i).map(|b| b.to_string()),
+                    crate::ir::AccExpr::Date(_) => f.acc_dates.get(i).map(|d| d.to_string()),
+                    crate::ir::AccExpr::Text(_) => f.acc_texts.get(i).map(|t| format!("\"{t}\"")),
+                };
+                if let Some(text) = shown {
+                    let mut node = Node::new(self.text(*span), Some(text));
+                    node.line = self.line(*span);
+                    node.kind = "accumulate";
+                    node.children = o.children;
+                    return node;
+                }
+                (
+                    *span,
+                    num(f.accs.get(i), self.prog.accumulators.get(i).map(|a| a.ty)),
+                    "accumulate",
+                )
+            }
             Stmt::SetOutput(i, _, span) => (
                 *span,
                 num(
@@ -493,4 +514,20 @@ impl Tracer for Recorder<'_> {
             });
         }
     }
+}
+
+/// Every accumulator's value now, as shown: numbers by their type, texts,
+/// dates and conditions as text.
+pub(super) fn acc_fields(p: &Program, f: &Frame) -> Vec<crate::report::Field> {
+    use crate::report::Field;
+    p.accumulators
+        .iter()
+        .enumerate()
+        .map(|(i, a)| match a.ty {
+            Ty::Bool => Field::Text(f.acc_bools[i].to_string()),
+            Ty::Date => Field::Text(f.acc_dates[i].to_string()),
+            Ty::Text => Field::Text(f.acc_texts[i].clone()),
+            t => Field::of(t, f.accs[i]),
+        })
+        .collect()
 }

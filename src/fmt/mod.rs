@@ -319,9 +319,16 @@ impl<'s> Printer<'s> {
             Item::Accumulator(a) => {
                 let scope: Vec<String> =
                     a.scope.iter().map(|s| format!(" per {}", s.name)).collect();
-                let end = a.scope.last().map_or(a.ty.span.end, |s| s.span.end);
+                let mut end = a.scope.last().map_or(a.ty.span.end, |s| s.span.end);
+                let default = match &a.default {
+                    Some(d) => {
+                        end = d.span.end;
+                        format!(" default {}", self.text(d.span))
+                    }
+                    None => String::new(),
+                };
                 let s = format!(
-                    "accumulator {}: {}{}",
+                    "accumulator {}: {}{}{default}",
                     a.name.name,
                     a.ty.name,
                     scope.concat()

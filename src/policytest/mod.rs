@@ -643,6 +643,7 @@ fn run_case(
         claims: &claims,
         insts: &institutions,
         t: coverage::Coverage::new(prog),
+        carry: Default::default(),
     };
     crate::eval::settle_watched(&env, 0..claims.rows.len()).map_err(|e| describe(&e))?;
     if !prog.settles.is_empty() {

@@ -152,6 +152,8 @@ pub struct AccumulatorDecl {
     pub name: Ident,
     pub ty: Ident,
     pub scope: Vec<Ident>,
+    /// `default VALUE`: the value before any rule sets it.
+    pub default: Option<Literal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

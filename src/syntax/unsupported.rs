@@ -75,7 +75,7 @@ fn value_on_declaration(text: &str, pos: usize) -> Option<Diagnostic> {
         ),
         "accumulator" => (
             "an accumulator is declared without a value".to_string(),
-            format!("it starts at 0 for each patient and year; rules add to it with `{name} += ...`"),
+            format!("it starts at 0 for each patient (and year), or at its `default` (`... per patient default 2000-01-01`); rules add to it with `{name} += ...` or set it with `{name} = ...`"),
         ),
         "field" => (
             "a field is declared without a value".to_string(),

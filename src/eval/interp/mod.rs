@@ -85,6 +85,8 @@ pub(crate) struct Env<'a, T: Tracer = NoTrace> {
     pub insts: &'a Institutions,
     /// Who watches (nobody, in ordinary runs).
     pub t: T,
+    /// The opening state, and whether to keep the closing one.
+    pub carry: super::carry::Carry<'a>,
 }
 
 /// The working state, reused for every claim (or every unit and period).
@@ -93,6 +95,12 @@ pub(crate) struct Frame {
     pub bools: Vec<bool>,
     pub dates: Vec<Date>,
     pub accs: Vec<Decimal>,
+    /// Accumulators of the other types, by accumulator slot (slots of
+    /// another type are unused): patient memory without allocation per
+    /// claim (a text's buffer is reused).
+    pub acc_bools: Vec<bool>,
+    pub acc_dates: Vec<Date>,
+    pub acc_texts: Vec<String>,
     pub layers: Vec<Decimal>,
     pub outputs: Vec<Decimal>,
     /// Each numeric output's value where no rule sets it: 0 or its default.
@@ -121,6 +129,9 @@ impl Frame {
             bools: vec![false; p.n_bool_locals],
             dates: vec![Date::default(); p.n_date_locals],
             accs: vec![Decimal::ZERO; p.accumulators.len()],
+            acc_bools: vec![false; p.accumulators.len()],
+            acc_dates: vec![Date::default(); p.accumulators.len()],
+            acc_texts: vec![String::new(); p.accumulators.len()],
             layers: vec![Decimal::ZERO; p.layers.len()],
             outputs: vec![Decimal::ZERO; p.outputs.len()],
             outputs_init: p
@@ -142,6 +153,30 @@ impl Frame {
                 crate::schema::ledger::COLUMNS.len() + p.ledger_extras.len()
             ],
             region: vec![Decimal::ZERO; p.region_values.len()],
+        }
+    }
+}
+
+impl Frame {
+    /// Resets accumulators to their starting values (`default`, or 0): the
+    /// per-year ones only (`all` false: a new year of the same patient), or
+    /// every one (a new patient).
+    pub(crate) fn reset_accs(&mut self, p: &Program, all: bool) {
+        for (i, a) in p.accumulators.iter().enumerate() {
+            if !all && a.whole_run() {
+                continue;
+            }
+            self.accs[i] = Decimal::ZERO;
+            self.acc_bools[i] = false;
+            self.acc_dates[i] = Date::default();
+            self.acc_texts[i].clear();
+            match &a.default {
+                Some(ParamValue::Num(d)) => self.accs[i] = *d,
+                Some(ParamValue::Bool(b)) => self.acc_bools[i] = *b,
+                Some(ParamValue::Date(d)) => self.acc_dates[i] = *d,
+                Some(ParamValue::Text(t)) => self.acc_texts[i].push_str(t),
+                None => {}
+            }
         }
     }
 }
@@ -276,6 +311,24 @@ impl<T: Tracer> Env<'_, T> {
                             Inexact::Rounded => inexact(e, BinOp::Add, *a, v, *span),
                         })?,
                 };
+            }
+            Stmt::AccSet(i, v, _) => {
+                let i = *i as usize;
+                match v {
+                    AccExpr::Num(n) => f.accs[i] = self.num(n, cur, f)?,
+                    AccExpr::Bool(b) => f.acc_bools[i] = self.boolean(b, cur, f)?,
+                    AccExpr::Date(d) => f.acc_dates[i] = self.date(d, cur, f)?,
+                    AccExpr::Text(TextX::Acc(j)) if *j as usize == i => {}
+                    AccExpr::Text(x) => {
+                        // The buffer is taken out while the text is read (it may be
+                        // another accumulator's) and put back: no allocation once warm.
+                        let mut buf = std::mem::take(&mut f.acc_texts[i]);
+                        buf.clear();
+                        let read = self.text(x, cur, f).map(|t| buf.push_str(t));
+                        f.acc_texts[i] = buf;
+                        read?;
+                    }
+                }
             }
             Stmt::SetOutput(i, n, span) => {
                 let v = self.num(n, cur, f)?;

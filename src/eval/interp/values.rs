@@ -119,7 +119,7 @@ impl<T: Tracer> Env<'_, T> {
         }
     }
 
-    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>, f: &Frame) -> R<&'s str> {
+    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>, f: &'s Frame) -> R<&'s str> {
         let inst = cur.inst.ok_or_else(no_claim);
         Ok(match x {
             TextX::Claim(fld) => {
@@ -154,6 +154,7 @@ impl<T: Tracer> Env<'_, T> {
                 _ => "",
             },
             TextX::Const(s) => s,
+            TextX::Acc(i) => f.acc_texts[*i as usize].as_str(),
             TextX::Pool(_) | TextX::Local(_) | TextX::Output(_) | TextX::If(_) => self
                 .text_val(x, cur, f)?
                 .resolve(self.prog, self.claims, self.insts, cur.inst),
@@ -193,6 +194,11 @@ impl<T: Tracer> Env<'_, T> {
             TextX::Const(_) => {
                 return Err(EvalError::internal("a text literal kept outside the pool"))
             }
+            TextX::Acc(_) => {
+                return Err(EvalError::internal(
+                    "a text accumulator kept in a let or an output",
+                ))
+            }
             TextX::Pool(i) => Txt::Pool(*i),
             TextX::Local(i) => f.texts[*i as usize],
             TextX::Output(i) => match f.vals[*i as usize] {
@@ -231,6 +237,7 @@ impl<T: Tracer> Env<'_, T> {
                 (Val::Date(d), _) | (_, Some(ParamValue::Date(d))) => d,
                 _ => return Err(EvalError::internal("a date output read without a default")),
             },
+            DateX::Acc(i) => f.acc_dates[*i as usize],
             DateX::Shift(s) => self.shift(s, cur, f)?,
             DateX::MonthStart(d) => self.date(d, cur, f)?.first_of_month(),
             DateX::MonthEnd(d) => self.date(d, cur, f)?.last_of_month(),
@@ -350,6 +357,7 @@ impl<T: Tracer> Env<'_, T> {
                 *op,
                 self.text(&ab.0, cur, f)?.cmp(self.text(&ab.1, cur, f)?),
             ),
+            Bool::Acc(i) => f.acc_bools[*i as usize],
         })
     }
 

@@ -301,11 +301,28 @@ pub fn settle_institutions(
     settlement: &Settlement,
     assessments: Option<&Assessments>,
 ) -> Result<Option<Ledger>, Box<EvalError>> {
+    settle_institutions_carried(prog, claims, insts, settlement, assessments, None)
+}
+
+/// [`settle_institutions`] from an opening state: its ledger rows are the
+/// previous year of the run's first year, for `prior`.
+pub fn settle_institutions_carried(
+    prog: &Program,
+    claims: &Claims,
+    insts: &Institutions,
+    settlement: &Settlement,
+    assessments: Option<&Assessments>,
+    opening: Option<&super::carry::Opening>,
+) -> Result<Option<Ledger>, Box<EvalError>> {
     let env = Env {
         prog,
         claims,
         insts,
         t: super::trace::NoTrace,
+        carry: super::carry::Carry {
+            opening,
+            keep: false,
+        },
     };
     settle_institutions_with(&env, settlement, assessments)
 }
@@ -399,12 +416,20 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         f.region.iter_mut().for_each(|v| *v = Decimal::ZERO);
         let complete = periods.complete.get(yi).copied().unwrap_or(false);
         let prev = yi.checked_sub(1).filter(|&pi| periods.years[pi] == y - 1);
+        // The run's first year: the opening state's rows, if any, stand for
+        // the previous year's.
+        let carried = |k: usize, u: usize| -> Option<&[Decimal]> {
+            let o = env.carry.opening.filter(|o| yi == 0 && o.ledger_year == y - 1)?;
+            let kind = [UnitKind::Institution, UnitKind::Alliance, UnitKind::Region][k];
+            o.ledger.get(&(kind, units[k].ids[u].clone())).map(Vec::as_slice)
+        };
         // The reserve carried in: the closing balance of the row `prior` reads.
         for (k, rows) in year_rows.iter_mut().enumerate() {
             let n = units[k].ids.len();
             let (before, this_year) = rows.split_at_mut(yi * n);
             for (u, row) in this_year.iter_mut().take(n).enumerate() {
                 row[L::RESERVE_OPENING as usize] = prior_row(before, prev, n, u)
+                    .or_else(|| carried(k, u))
                     .and_then(|p| p.get(L::RESERVE_CLOSING as usize).copied())
                     .unwrap_or_default();
             }
@@ -426,7 +451,7 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
                         year: y,
                         month: 0,
                         epoch: prog.epoch(period_end(periods, PeriodKind::Year, yi)),
-                        prior: prior_row(before, prev, n, u),
+                        prior: prior_row(before, prev, n, u).or_else(|| carried(k, u)),
                     };
                     run_group(env, plan, &aggs, group, &at, assessments, &mut f, row)?;
                 }

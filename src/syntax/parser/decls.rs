@@ -389,7 +389,16 @@ pub(super) fn accumulator_decl(p: Node) -> Result<AccumulatorDecl, Diagnostic> {
         .filter(|c| c.as_rule() == Rule::scope_word)
         .map(ident)
         .collect();
-    Ok(AccumulatorDecl { name, ty, scope })
+    let default = match it.next() {
+        Some(d) => Some(literal(next(&mut d.into_inner().skip(1), s)?)?),
+        None => None,
+    };
+    Ok(AccumulatorDecl {
+        name,
+        ty,
+        scope,
+        default,
+    })
 }
 
 pub(super) fn field_decl(p: Node) -> Result<FieldDecl, Diagnostic> {
@@ -416,7 +425,7 @@ pub(super) fn output_decl(p: Node) -> Result<OutputDecl, Diagnostic> {
     };
     for c in it {
         match c.as_rule() {
-            Rule::output_default => {
+            Rule::default_value => {
                 let cs = span(&c);
                 o.default = Some(literal(next(&mut c.into_inner().skip(1), cs)?)?);
             }
