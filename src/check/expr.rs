@@ -211,7 +211,7 @@ impl Checker {
                     (
                         a @ (TExpr::Text(_) | TExpr::TextLit(..)),
                         b @ (TExpr::Text(_) | TExpr::TextLit(..)),
-                    ) => match (self.keep_text(a), self.keep_text(b)) {
+                    ) => match (self.text_part(a), self.text_part(b)) {
                         (Some(x), Some(y)) => TExpr::Text(TextX::If(Box::new((c, x, y)))),
                         _ => TExpr::Poison,
                     },

@@ -116,10 +116,30 @@ impl Checker {
         }
     }
 
-    /// A text that can be kept: literals go to the program's pool.
-    pub(crate) fn keep_text(&mut self, e: TExpr) -> Option<TextX> {
+    /// A text as a branch of a text `if`: a literal joins the pool; whether it
+    /// may be kept is checked where the whole `if` is.
+    pub(crate) fn text_part(&mut self, e: TExpr) -> Option<TextX> {
         match e {
             TExpr::TextLit(s, _) | TExpr::Text(TextX::Const(s)) => Some(TextX::Pool(self.pool(s))),
+            TExpr::Text(x) => Some(x),
+            _ => None,
+        }
+    }
+
+    /// A text that can be kept in a `let` or an output: literals go to the
+    /// program's pool; a text accumulator, which later claims change, is refused.
+    pub(crate) fn keep_text(&mut self, e: TExpr, span: Span) -> Option<TextX> {
+        match e {
+            TExpr::TextLit(s, _) | TExpr::Text(TextX::Const(s)) => Some(TextX::Pool(self.pool(s))),
+            TExpr::Text(x) if reads_text_acc(&x) => {
+                self.error(
+                    Diagnostic::error("a text accumulator can be compared, not kept in a `let` or an output")
+                        .at(span)
+                        .label("reads a text accumulator")
+                        .help("compare it where it is needed (`claim.institution_id == 上次医院`); to keep the label, set the output from the text the accumulator was set from"),
+                );
+                None
+            }
             TExpr::Text(x) => Some(x),
             _ => None,
         }
@@ -167,7 +187,7 @@ impl Checker {
             (_, TExpr::Poison) => return None,
             (Ty::Bool, TExpr::Bool(b)) => ValX::Bool(b),
             (Ty::Date, TExpr::Date(d)) => ValX::Date(d),
-            (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => ValX::Text(self.keep_text(e)?),
+            (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => ValX::Text(self.keep_text(e, value.span)?),
             _ => {
                 let t = got.map_or("this".into(), |t| t.article());
                 let help = match ty {
@@ -225,5 +245,15 @@ impl Checker {
                 name.name
             )),
         );
+    }
+}
+
+/// Whether a text expression reads a text accumulator, whose value lives in
+/// the patient's memory and changes with later claims.
+fn reads_text_acc(x: &TextX) -> bool {
+    match x {
+        TextX::Acc(_) => true,
+        TextX::If(b) => reads_text_acc(&b.1) || reads_text_acc(&b.2),
+        _ => false,
     }
 }

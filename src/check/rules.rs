@@ -86,7 +86,7 @@ impl Checker {
             (Some(Local::Bool(s)), expr::TExpr::Bool(b)) => Some(Stmt::SetBool(s, b, span)),
             (Some(Local::Date(s)), expr::TExpr::Date(d)) => Some(Stmt::SetDate(s, d, span)),
             (Some(Local::Text(s)), v @ (expr::TExpr::Text(_) | expr::TExpr::TextLit(..))) => {
-                self.keep_text(v).map(|t| Stmt::SetText(s, t, span))
+                self.keep_text(v, span).map(|t| Stmt::SetText(s, t, span))
             }
             _ => None,
         };
