@@ -77,7 +77,7 @@ fn two_one_year_runs_give_the_figures_of_one_two_year_run() {
     assert_eq!(c25, claims(&whole));
     // C2 is a readmission 8 days after C1's discharge on 2024-12-28 (the
     // state's memory): 5,000 × 80% = 4,000.00, no deductible.
-    assert!(c25.contains(&"C2,P1,H1,inpatient,2025-01-10,5000.00,4000.00,0.00,1000.00".to_string()));
+    assert!(c25.contains(&"C2,P1,H1,inpatient,2025-01-10,2025,1,5000.00,4000.00,0.00,1000.00,0.00".to_string()));
     let l25 = rows_where(y25.join("ledger.csv"), 2, "2025");
     assert_eq!(l25, rows_where(whole.join("ledger.csv"), 2, "2025"));
     // H1's 2025 budget is prior(routine_paid) = 2024's 7,360 + 0 + 240 = 7,600.00.
@@ -99,7 +99,7 @@ fn without_the_state_the_second_year_starts_from_nothing() {
     let c2 = rows_where(dir.join("claims.csv"), 0, "C2");
     assert_eq!(
         c2,
-        ["C2,P1,H1,inpatient,2025-01-10,5000.00,3360.00,0.00,1640.00"]
+        ["C2,P1,H1,inpatient,2025-01-10,2025,1,5000.00,3360.00,0.00,1640.00,0.00"]
     );
 }
 
@@ -225,4 +225,84 @@ fn the_state_file_holds_exact_strings_and_every_patient() {
     assert_eq!(w["patients"][0]["memory"]["上次出院"], "2025-01-10");
     assert_eq!(w["patients"][3], v["patients"][3]);
     assert_eq!(w["through"], "2025-12");
+}
+
+/// The risk reserve carries through a state file: alliance-reserve sets
+/// aside A1's reserve in 2025 (5,000.00, tests/fixtures/settle/
+/// alliance-reserve/README.md) and draws 4,000.00 of it on 2026's overspend;
+/// a 2026 run opened from 2025's state gives the 2026 ledger of one
+/// 2025–2026 run, and without the state the overspend falls on the alliance.
+#[test]
+fn the_reserve_carries_through_a_state_file() {
+    let dir = temp_dir("state-reserve");
+    let f = |n: &str| {
+        root()
+            .join("tests/fixtures/settle/alliance-reserve")
+            .join(n)
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (claims, insts) = (f("claims.csv"), f("institutions.csv"));
+    let state = dir.join("state-2025.json");
+    let state_s = state.to_str().unwrap();
+    let go = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "policies/alliance-reserve.policy",
+            "--claims",
+            claims.as_str(),
+            "--institutions",
+            insts.as_str(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        let o = yibao(&args);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+        o
+    };
+    let (whole, y25, y26, alone) = (
+        dir.join("whole"),
+        dir.join("y25"),
+        dir.join("y26"),
+        dir.join("alone"),
+    );
+    go(&whole, &[]);
+    go(&y25, &["--year", "2025", "--state-out", state_s]);
+    go(&y26, &["--year", "2026", "--state-in", state_s]);
+    let o = go(&alone, &["--year", "2026"]);
+    // It reads the reserve carried in, so it says it starts from nothing.
+    assert!(common::stdout(&o).contains("the risk reserve carried in start from nothing"));
+    let l26 = rows_where(y26.join("ledger.csv"), 2, "2026");
+    assert_eq!(l26, rows_where(whole.join("ledger.csv"), 2, "2026"));
+    let a1 = |rows: &[String]| {
+        rows.iter()
+            .find(|l| l.starts_with("alliance,A1,"))
+            .cloned()
+            .unwrap()
+    };
+    let header: Vec<String> = std::fs::read_to_string(y26.join("ledger.csv"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .split(',')
+        .map(String::from)
+        .collect();
+    let col = |row: &str, name: &str| -> String {
+        let i = header.iter().position(|h| h == name).unwrap();
+        row.split(',').nth(i).unwrap().to_string()
+    };
+    // A1 2026: overspend 4,000.00, all of it drawn on the 5,000.00 carried in.
+    let carried = a1(&l26);
+    assert_eq!(col(&carried, "reserve_opening"), "5000.00");
+    assert_eq!(col(&carried, "reserve_used"), "4000.00");
+    assert_eq!(col(&carried, "institution_share"), "0.00");
+    assert_eq!(col(&carried, "reserve_closing"), "1000.00");
+    // Alone, 2026 opens with nothing: the alliance bears the 4,000.00.
+    let fresh = a1(&rows_where(alone.join("ledger.csv"), 2, "2026"));
+    assert_eq!(col(&fresh, "reserve_opening"), "0.00");
+    assert_eq!(col(&fresh, "reserve_used"), "0.00");
+    assert_eq!(col(&fresh, "institution_share"), "4000.00");
 }

@@ -427,7 +427,7 @@ fn describe(plan: &Plan) -> serde_json::Value {
 /// accumulators, `prior`) starts from nothing, without --state-in.
 fn fresh_state_note(plan: &Plan, prog: &crate::ir::Program) -> Option<&'static str> {
     (plan.state_in.is_none() && crate::eval::carry::reads_carried_state(prog)).then_some(
-        "note: no --state-in: patient memory (`per patient` accumulators) and the ledger rows `prior` reads start from nothing in the first year",
+        "note: no --state-in: patient memory (`per patient` accumulators), the ledger rows `prior` reads and the risk reserve carried in start from nothing in the first year",
     )
 }
 

@@ -87,7 +87,8 @@ impl super::interp::Frame {
     }
 }
 
-/// Whether a policy reads carried state: whole-run accumulators or `prior`.
+/// Whether a policy reads carried state: whole-run accumulators, `prior`,
+/// or the risk reserve carried in (`reserve_opening`, `reserve_closing`).
 pub fn reads_carried_state(p: &Program) -> bool {
     p.accumulators.iter().any(|a| a.whole_run()) || p.settles.iter().any(settle_reads_prior)
 }
@@ -95,7 +96,11 @@ pub fn reads_carried_state(p: &Program) -> bool {
 fn settle_reads_prior(s: &crate::ir::Settle) -> bool {
     use crate::ir::{Num, Part, Stmt};
     fn num(n: &Num) -> bool {
-        let mut hit = matches!(n, Num::Prior(..));
+        use crate::schema::ledger as L;
+        let mut hit = matches!(
+            n,
+            Num::Prior(..) | Num::Ledger(L::RESERVE_OPENING | L::RESERVE_CLOSING)
+        );
         n.parts(&mut |p| hit |= part(p));
         hit
     }
@@ -107,7 +112,11 @@ fn settle_reads_prior(s: &crate::ir::Settle) -> bool {
                 b.parts(&mut |q| hit |= part(q));
                 hit
             }
-            Part::Date(_) => false,
+            Part::Date(d) => {
+                let mut hit = false;
+                d.parts(&mut |q| hit |= part(q));
+                hit
+            }
         }
     }
     s.body.iter().any(|st| match st {
