@@ -627,7 +627,10 @@ fn fee_rules_are_compared() {
     let o = yibao(&[
         "compare",
         "--rules",
-        common::root().join("policies/huaibei.policy").to_str().unwrap(),
+        common::root()
+            .join("policies/huaibei.policy")
+            .to_str()
+            .unwrap(),
         other.to_str().unwrap(),
         "--format",
         "csv",

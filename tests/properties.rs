@@ -576,8 +576,12 @@ fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), Tes
     let (mut prog, _) = yibao::compile(&file).unwrap();
     let listed = ["K35.8", "O80", "I63.9"];
     for (code, fee) in listed.iter().zip(fees) {
-        yibao::check::apply_override(&mut prog, &format!("定额[{code}]"), &format!("{}元", yuan(*fee)))
-            .unwrap();
+        yibao::check::apply_override(
+            &mut prog,
+            &format!("定额[{code}]"),
+            &format!("{}元", yuan(*fee)),
+        )
+        .unwrap();
     }
     yibao::check::apply_override(&mut prog, "比例", &format!("{ratio}%")).unwrap();
     let csv = csv_of(rows);
@@ -599,7 +603,11 @@ fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), Tes
         let total: Decimal = row[..s.n_layers + 2].iter().sum();
         prop_assert_eq!(total, c.total_cost, "claim {}", claims.text(c.id));
         prop_assert_eq!(row[fee_col], fee);
-        let borne = if applies { c.total_cost - fee } else { Decimal::ZERO };
+        let borne = if applies {
+            c.total_cost - fee
+        } else {
+            Decimal::ZERO
+        };
         prop_assert_eq!(row[s.borne_col()], borne);
         prop_assert!(row[s.patient_col()] >= Decimal::ZERO);
     }

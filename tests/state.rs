@@ -77,7 +77,9 @@ fn two_one_year_runs_give_the_figures_of_one_two_year_run() {
     assert_eq!(c25, claims(&whole));
     // C2 is a readmission 8 days after C1's discharge on 2024-12-28 (the
     // state's memory): 5,000 × 80% = 4,000.00, no deductible.
-    assert!(c25.contains(&"C2,P1,H1,inpatient,2025-01-10,2025,1,5000.00,4000.00,0.00,1000.00,0.00".to_string()));
+    assert!(c25.contains(
+        &"C2,P1,H1,inpatient,2025-01-10,2025,1,5000.00,4000.00,0.00,1000.00,0.00".to_string()
+    ));
     let l25 = rows_where(y25.join("ledger.csv"), 2, "2025");
     assert_eq!(l25, rows_where(whole.join("ledger.csv"), 2, "2025"));
     // H1's 2025 budget is prior(routine_paid) = 2024's 7,360 + 0 + 240 = 7,600.00.

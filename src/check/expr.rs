@@ -455,18 +455,20 @@ impl Checker {
                         }
                         self.output_read(name, i, ty, span)
                     }
-                    Global::Fee => match self.ctx.layer {
-                        None => too_early(self, "fee"),
-                        Some(_) if self.ctx.fee && !self.ctx.paid => {
-                            self.error(
+                    Global::Fee => {
+                        match self.ctx.layer {
+                            None => too_early(self, "fee"),
+                            Some(_) if self.ctx.fee && !self.ctx.paid => {
+                                self.error(
                                 Diagnostic::error(format!("`{name}` is what this rule pays; it is known only after `pay`"))
                                     .at(span)
                                     .label("not paid yet"),
                             );
-                            TExpr::Poison
+                                TExpr::Poison
+                            }
+                            Some(_) => TExpr::Num(Num::Fee, Ty::Money),
                         }
-                        Some(_) => TExpr::Num(Num::Fee, Ty::Money),
-                    },
+                    }
                     Global::Layer(_) if self.ctx.fee => {
                         self.error(
                             Diagnostic::error(format!("a fee rule cannot read layer `{name}`"))

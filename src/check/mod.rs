@@ -336,8 +336,7 @@ impl Checker {
                 None if li == n_layers => self.prog.fee.as_mut(),
                 None => None,
             };
-            if let Some(r) = payer.and_then(|l| l.rules.get_mut(ri))
-            {
+            if let Some(r) = payer.and_then(|l| l.rules.get_mut(ri)) {
                 r.in_force = Some(epochs);
             }
         }

@@ -187,7 +187,9 @@ impl Checker {
             (_, TExpr::Poison) => return None,
             (Ty::Bool, TExpr::Bool(b)) => ValX::Bool(b),
             (Ty::Date, TExpr::Date(d)) => ValX::Date(d),
-            (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => ValX::Text(self.keep_text(e, value.span)?),
+            (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
+                ValX::Text(self.keep_text(e, value.span)?)
+            }
             _ => {
                 let t = got.map_or("this".into(), |t| t.article());
                 let help = match ty {

@@ -440,9 +440,7 @@ impl Checker {
                 | Global::Layer(_)
                 | Global::Fee
                 | Global::Ledger(..)
-                | Global::Settle => {
-                    continue
-                }
+                | Global::Settle => continue,
             };
             warn.push(
                 Diagnostic::warning(format!("{what} `{name}` is never used"))

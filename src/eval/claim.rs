@@ -127,9 +127,9 @@ impl<T: Tracer> Env<'_, T> {
             if f.fee_applied {
                 // Exact: the cost and the fee are whole fen of at most 16 + 2 digits
                 // (the fee is checked whole fen, far inside 96 bits).
-                f.borne = total_cost
-                    .checked_sub(f.fee)
-                    .ok_or_else(|| EvalError::internal("arithmetic overflow in institution_borne"))?;
+                f.borne = total_cost.checked_sub(f.fee).ok_or_else(|| {
+                    EvalError::internal("arithmetic overflow in institution_borne")
+                })?;
                 f.remaining = f.fee;
             }
             if T::ON {

@@ -24,10 +24,7 @@ pub struct Used {
 impl Used {
     pub fn new(p: &Program) -> Used {
         Used {
-            rules: p
-                .payers()
-                .map(|l| vec![false; l.rules.len()])
-                .collect(),
+            rules: p.payers().map(|l| vec![false; l.rules.len()]).collect(),
             blocks: vec![false; p.settles.len()],
             rows: p
                 .tables
@@ -153,7 +150,11 @@ pub fn items(p: &Program, file: &SourceFile, used: &Used) -> Vec<Item> {
     let line = |s: crate::source::Span| file.line_col(s.start as usize).0;
     let mut out = Vec::new();
     for (li, l) in p.payers().enumerate() {
-        let kind = if li == p.layers.len() { "fee rule" } else { "rule" };
+        let kind = if li == p.layers.len() {
+            "fee rule"
+        } else {
+            "rule"
+        };
         for (ri, r) in l.rules.iter().enumerate() {
             out.push(Item {
                 what: format!("{kind} {}/{}", l.name, r.name),

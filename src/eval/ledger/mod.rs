@@ -419,9 +419,14 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         // The run's first year: the opening state's rows, if any, stand for
         // the previous year's.
         let carried = |k: usize, u: usize| -> Option<&[Decimal]> {
-            let o = env.carry.opening.filter(|o| yi == 0 && o.ledger_year == y - 1)?;
+            let o = env
+                .carry
+                .opening
+                .filter(|o| yi == 0 && o.ledger_year == y - 1)?;
             let kind = [UnitKind::Institution, UnitKind::Alliance, UnitKind::Region][k];
-            o.ledger.get(&(kind, units[k].ids[u].clone())).map(Vec::as_slice)
+            o.ledger
+                .get(&(kind, units[k].ids[u].clone()))
+                .map(Vec::as_slice)
         };
         // The reserve carried in: the closing balance of the row `prior` reads.
         for (k, rows) in year_rows.iter_mut().enumerate() {
