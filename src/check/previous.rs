@@ -69,40 +69,25 @@ impl Checker {
             return wrong(self);
         };
         let slot = self.previous_slot(&name, ft);
-        let prev = |field, fallback| Prev {
-            slot,
-            field,
-            fallback,
-            span,
-        };
+        fn prev<X>(slot: u16, field: X, fallback: X, span: Span) -> Box<Prev<X>> {
+            Box::new(Prev {
+                slot,
+                field,
+                fallback,
+                span,
+            })
+        }
         match (f, b) {
-            (TExpr::Num(x, _), TExpr::Num(y, _)) => {
-                TExpr::Num(Num::Previous(Box::new(prev(x, y))), ty)
-            }
-            (TExpr::Date(x), TExpr::Date(y)) => TExpr::Date(DateX::Previous(Box::new(Prev {
-                slot,
-                field: x,
-                fallback: y,
-                span,
-            }))),
-            (TExpr::Bool(x), TExpr::Bool(y)) => TExpr::Bool(Bool::Previous(Box::new(Prev {
-                slot,
-                field: x,
-                fallback: y,
-                span,
-            }))),
+            (TExpr::Num(x, _), TExpr::Num(y, _)) => TExpr::Num(Num::Previous(prev(slot, x, y, span)), ty),
+            (TExpr::Date(x), TExpr::Date(y)) => TExpr::Date(DateX::Previous(prev(slot, x, y, span))),
+            (TExpr::Bool(x), TExpr::Bool(y)) => TExpr::Bool(Bool::Previous(prev(slot, x, y, span))),
             (TExpr::Text(x), y @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
                 let y = match y {
                     TExpr::TextLit(s, _) => TextX::Const(s),
                     TExpr::Text(t) => t,
                     _ => return TExpr::Poison,
                 };
-                TExpr::Text(TextX::Previous(Box::new(Prev {
-                    slot,
-                    field: x,
-                    fallback: y,
-                    span,
-                })))
+                TExpr::Text(TextX::Previous(prev(slot, x, y, span)))
             }
             (TExpr::Enum(..), _) => {
                 self.error(
