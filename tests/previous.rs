@@ -105,3 +105,40 @@ fn two_one_year_runs_give_the_figures_of_one_two_year_run() {
     assert_eq!(p1["previous"]["total_cost"], "10000.00");
     assert_eq!(p1["previous"].as_object().unwrap().len(), 3);
 }
+
+#[test]
+fn explain_says_which_claim_previous_read() {
+    let (policy, claims, insts) = (
+        fixture("previous.policy"),
+        fixture("claims.csv"),
+        fixture("institutions.csv"),
+    );
+    let args = |id: &'static str| {
+        let v: Vec<String> = vec![
+            "explain".into(),
+            policy.clone(),
+            "--claims".into(),
+            claims.clone(),
+            "--institutions".into(),
+            insts.clone(),
+            "--claim".into(),
+            id.into(),
+        ];
+        v
+    };
+    let a = args("C3");
+    let o = yibao(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("previous(claim.discharge_date, …) = 2024-12-28  · claim C2"),
+        "{out}"
+    );
+    let a = args("C1");
+    let o = yibao(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("previous(claim.institution_id, …) = \"\"  · the patient's first claim: the fallback"),
+        "{out}"
+    );
+}
