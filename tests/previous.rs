@@ -138,7 +138,9 @@ fn explain_says_which_claim_previous_read() {
     let o = yibao(&a.iter().map(String::as_str).collect::<Vec<_>>());
     let out = common::stdout(&o);
     assert!(
-        out.contains("previous(claim.institution_id, …) = \"\"  · the patient's first claim: the fallback"),
+        out.contains(
+            "previous(claim.institution_id, …) = \"\"  · the patient's first claim: the fallback"
+        ),
         "{out}"
     );
 }

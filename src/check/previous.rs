@@ -78,8 +78,12 @@ impl Checker {
             })
         }
         match (f, b) {
-            (TExpr::Num(x, _), TExpr::Num(y, _)) => TExpr::Num(Num::Previous(prev(slot, x, y, span)), ty),
-            (TExpr::Date(x), TExpr::Date(y)) => TExpr::Date(DateX::Previous(prev(slot, x, y, span))),
+            (TExpr::Num(x, _), TExpr::Num(y, _)) => {
+                TExpr::Num(Num::Previous(prev(slot, x, y, span)), ty)
+            }
+            (TExpr::Date(x), TExpr::Date(y)) => {
+                TExpr::Date(DateX::Previous(prev(slot, x, y, span)))
+            }
             (TExpr::Bool(x), TExpr::Bool(y)) => TExpr::Bool(Bool::Previous(prev(slot, x, y, span))),
             (TExpr::Text(x), y @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
                 let y = match y {

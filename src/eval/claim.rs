@@ -81,7 +81,9 @@ impl<T: Tracer> Env<'_, T> {
             }
         }
         if let (true, Some((p0, _))) = (self.carry.keep, scope) {
-            let last = self.previous_values(range.end - 1, &f).map_err(|e| (0, e))?;
+            let last = self
+                .previous_values(range.end - 1, &f)
+                .map_err(|e| (0, e))?;
             part.memory.push((p0, f.memory(p), last));
         }
         Ok(())

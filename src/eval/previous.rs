@@ -47,7 +47,10 @@ impl<'a, T: Tracer> Env<'a, T> {
         }
         let carried = self.carry.opening.and_then(|o| {
             let row = o.by_patient.get(c.patient as usize).copied().flatten()?;
-            o.previous.get(row as usize)?.get(usize::from(slot))?.as_ref()
+            o.previous
+                .get(row as usize)?
+                .get(usize::from(slot))?
+                .as_ref()
         });
         match carried {
             Some(v) => From::State(v),
@@ -132,17 +135,37 @@ impl<'a, T: Tracer> Env<'a, T> {
         let mut out = Vec::with_capacity(self.prog.previous.len());
         for pf in &self.prog.previous {
             let fixed = CLAIM_FIELDS.iter().find(|x| x.0 == pf.name).map(|x| x.1);
-            let extra = self.prog.claim_extras.iter().position(|e| e.name == pf.name);
+            let extra = self
+                .prog
+                .claim_extras
+                .iter()
+                .position(|e| e.name == pf.name);
             let extra = extra.and_then(|e| u16::try_from(e).ok());
             let v = match (pf.ty, fixed, extra) {
-                (Ty::Date, Some(fl), _) => Some(MemValue::Date(self.date(&DateX::Claim(fl), &cur, f)?)),
-                (Ty::Date, None, Some(e)) => Some(MemValue::Date(self.date(&DateX::ClaimExtra(e), &cur, f)?)),
-                (Ty::Text, Some(fl), _) => Some(MemValue::Text(self.text(&TextX::Claim(fl), &cur, f)?.to_string())),
-                (Ty::Text, None, Some(e)) => Some(MemValue::Text(self.text(&TextX::ClaimExtra(e), &cur, f)?.to_string())),
-                (Ty::Bool, Some(_), _) => Some(MemValue::Bool(self.boolean(&Bool::Retired, &cur, f)?)),
-                (Ty::Bool, None, Some(e)) => Some(MemValue::Bool(self.boolean(&Bool::ClaimExtra(e), &cur, f)?)),
+                (Ty::Date, Some(fl), _) => {
+                    Some(MemValue::Date(self.date(&DateX::Claim(fl), &cur, f)?))
+                }
+                (Ty::Date, None, Some(e)) => {
+                    Some(MemValue::Date(self.date(&DateX::ClaimExtra(e), &cur, f)?))
+                }
+                (Ty::Text, Some(fl), _) => Some(MemValue::Text(
+                    self.text(&TextX::Claim(fl), &cur, f)?.to_string(),
+                )),
+                (Ty::Text, None, Some(e)) => Some(MemValue::Text(
+                    self.text(&TextX::ClaimExtra(e), &cur, f)?.to_string(),
+                )),
+                (Ty::Bool, Some(_), _) => {
+                    Some(MemValue::Bool(self.boolean(&Bool::Retired, &cur, f)?))
+                }
+                (Ty::Bool, None, Some(e)) => Some(MemValue::Bool(self.boolean(
+                    &Bool::ClaimExtra(e),
+                    &cur,
+                    f,
+                )?)),
                 (_, Some(fl), _) => Some(MemValue::Num(self.num(&Num::Claim(fl), &cur, f)?)),
-                (_, None, Some(e)) => Some(MemValue::Num(self.num(&Num::ClaimExtra(e), &cur, f)?)),
+                (_, None, Some(e)) => {
+                    Some(MemValue::Num(self.num(&Num::ClaimExtra(e), &cur, f)?))
+                }
                 _ => None,
             };
             out.push(v);

@@ -227,7 +227,10 @@ impl Recorder<'_> {
     /// `previous(claim.x, …)` as shown.
     pub(super) fn previous_what(&self, slot: u16) -> String {
         let name = self.prog.previous.get(usize::from(slot));
-        format!("previous(claim.{}, …)", name.map_or("?", |f| f.name.as_str()))
+        format!(
+            "previous(claim.{}, …)",
+            name.map_or("?", |f| f.name.as_str())
+        )
     }
 
     /// Which claim a `previous(…)` read: `claim C1`, or the fallback.
@@ -238,7 +241,10 @@ impl Recorder<'_> {
                     let c = d.claims.rows.get(i)?;
                     Some(d.claims.text(c.id).to_string())
                 });
-                Some(format!("claim {}", id.unwrap_or_else(|| format!("#{}", i + 1))))
+                Some(format!(
+                    "claim {}",
+                    id.unwrap_or_else(|| format!("#{}", i + 1))
+                ))
             }
             None => Some("the patient's first claim: the fallback".into()),
         }
