@@ -159,6 +159,7 @@ impl Taint {
             Num::Region(i) => get(&self.region, *i),
             Num::Agg(i) => get(&self.aggs, *i),
             Num::Prior(i, fallback) => get(&self.ledger, *i) || self.num(fallback),
+            Num::Previous(x) => self.num(&x.fallback),
             Num::Neg(x) | Num::Schedule(_, x, _) => self.num(x),
             Num::Min(xs) | Num::Max(xs) => xs.iter().any(|x| self.num(x)),
             Num::Clamp(x, _) => self.num(&x.0) || self.num(&x.1) || self.num(&x.2),

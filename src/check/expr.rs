@@ -120,6 +120,7 @@ impl Checker {
                     TExpr::Poison
                 }
                 "prior" => self.prior(args, e.span),
+                "previous" => self.previous(args, e.span),
                 "rate" => self.rate(args, e.span),
                 _ => self.call(&func.name, func.span, args, e.span),
             },

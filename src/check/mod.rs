@@ -17,6 +17,7 @@ mod order;
 mod outputs;
 mod overrides;
 mod precision;
+mod previous;
 mod rules;
 mod settle;
 pub mod types;
@@ -50,6 +51,7 @@ const RESERVED: &[&str] = &[
     "min",
     "max",
     "clamp",
+    "previous",
 ];
 
 /// The functions every policy can call (schedules are called the same way).

@@ -254,7 +254,7 @@ impl Checker {
 /// the patient's memory and changes with later claims.
 fn reads_text_acc(x: &TextX) -> bool {
     match x {
-        TextX::Acc(_) => true,
+        TextX::Acc(_) | TextX::Previous(_) => true,
         TextX::If(b) => reads_text_acc(&b.1) || reads_text_acc(&b.2),
         _ => false,
     }

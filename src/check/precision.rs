@@ -80,6 +80,7 @@ impl Checker {
             Num::Layer(_) | Num::Remaining | Num::Fee | Num::Borne => 2,
             Num::Ledger(c) => self.ledger_places(*c),
             Num::Prior(c, fallback) => self.ledger_places(*c).max(self.places(fallback)),
+            Num::Previous(x) => self.places(&x.field).max(self.places(&x.fallback)),
             Num::Bin(op, ab, _) => {
                 let (a, b) = (self.places(&ab.0), self.places(&ab.1));
                 match op {

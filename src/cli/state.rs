@@ -36,6 +36,9 @@ pub(crate) struct StateFile {
     patients: Vec<PatientState>,
     /// The last year's ledger rows (year rows), what `prior` reads next year.
     ledger: Vec<LedgerState>,
+    /// The claim fields `previous` reads, with their types.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    previous: Vec<AccDecl>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +65,9 @@ struct PatientState {
     patient_id: String,
     /// Accumulator name → value.
     memory: Map<String, Value>,
+    /// Of the patient's last claim: claim field `previous` reads → value.
+    #[serde(default, skip_serializing_if = "Map::is_empty")]
+    previous: Map<String, Value>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -186,6 +192,26 @@ impl StateFile {
                 }
             }
         }
+        let prevs: HashMap<&str, (u16, Ty)> = prog
+            .previous
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                (
+                    f.name.as_str(),
+                    (u16::try_from(i).unwrap_or(u16::MAX), f.ty),
+                )
+            })
+            .collect();
+        for d in &self.previous {
+            match prevs.get(d.name.as_str()) {
+                Some((_, t)) if type_name(*t) == d.ty => {}
+                _ => return Err(format!(
+                    "the state keeps `previous(claim.{})` ({}), which this policy does not read",
+                    d.name, d.ty
+                )),
+            }
+        }
         let index: HashMap<&str, u32> = claims
             .patients
             .iter()
@@ -212,19 +238,27 @@ impl StateFile {
                         p.patient_id
                     )
                 };
-                let m = match (ty, v) {
-                    (Ty::Bool, Value::Bool(b)) => MemValue::Bool(*b),
-                    (Ty::Date, Value::String(s)) => {
-                        MemValue::Date(Date::parse(s.as_bytes()).ok_or_else(bad)?)
-                    }
-                    (Ty::Text, Value::String(s)) => MemValue::Text(s.clone()),
-                    (t, Value::String(s)) if t.is_numeric() => {
-                        MemValue::Num(s.parse::<Decimal>().map_err(|_| bad())?)
-                    }
-                    _ => return Err(bad()),
-                };
-                values.push((*slot, m));
+                values.push((*slot, mem_value(*ty, v).ok_or_else(bad)?));
             }
+            let mut previous = vec![None; prog.previous.len()];
+            for (name, v) in &p.previous {
+                let found = prevs.get(name.as_str());
+                let m = found.and_then(|(_, ty)| mem_value(*ty, v));
+                match (found, m) {
+                    (Some((slot, _)), Some(m)) => {
+                        if let Some(s) = previous.get_mut(usize::from(*slot)) {
+                            *s = Some(m);
+                        }
+                    }
+                    _ => {
+                        return Err(format!(
+                            "patient `{}`: the state's previous claim holds `{name}` = {v}, which this policy does not read as such",
+                            p.patient_id
+                        ))
+                    }
+                }
+            }
+            o.previous.push(previous);
             if let Some(&i) = index.get(p.patient_id.as_str()) {
                 if let Some(slot) = o.by_patient.get_mut(i as usize) {
                     *slot = u32::try_from(o.values.len()).ok();
@@ -265,6 +299,27 @@ impl StateFile {
     }
 }
 
+/// A remembered value of type `ty` as the state file writes it.
+fn mem_value(ty: Ty, v: &Value) -> Option<MemValue> {
+    Some(match (ty, v) {
+        (Ty::Bool, Value::Bool(b)) => MemValue::Bool(*b),
+        (Ty::Date, Value::String(s)) => MemValue::Date(Date::parse(s.as_bytes())?),
+        (Ty::Text, Value::String(s)) => MemValue::Text(s.clone()),
+        (t, Value::String(s)) if t.is_numeric() => MemValue::Num(s.parse::<Decimal>().ok()?),
+        _ => return None,
+    })
+}
+
+/// A remembered value as the state file writes it.
+fn json_value(v: &MemValue) -> Value {
+    match v {
+        MemValue::Num(d) => Value::String(d.to_string()),
+        MemValue::Bool(b) => Value::Bool(*b),
+        MemValue::Date(d) => Value::String(d.to_string()),
+        MemValue::Text(t) => Value::String(t.clone()),
+    }
+}
+
 /// The closing state of a run: the opening state's patients that had no
 /// claim in it, kept as they were, and every patient settled.
 pub(crate) fn closing(
@@ -283,7 +338,7 @@ pub(crate) fn closing(
         .ok_or("the run settled no month: there is no state to write")?;
     let mut patients: Vec<PatientState> = Vec::new();
     let mut seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
-    for (p, values) in &settlement.memory {
+    for (p, values, last) in &settlement.memory {
         let pid = claims
             .patients
             .get(*p as usize)
@@ -295,17 +350,18 @@ pub(crate) fn closing(
             let Some(a) = prog.accumulators.get(usize::from(*slot)) else {
                 continue;
             };
-            let v = match v {
-                MemValue::Num(d) => Value::String(d.to_string()),
-                MemValue::Bool(b) => Value::Bool(*b),
-                MemValue::Date(d) => Value::String(d.to_string()),
-                MemValue::Text(t) => Value::String(t.clone()),
-            };
-            memory.insert(a.name.clone(), v);
+            memory.insert(a.name.clone(), json_value(v));
+        }
+        let mut previous = Map::new();
+        for (f, v) in prog.previous.iter().zip(last) {
+            if let Some(v) = v {
+                previous.insert(f.name.clone(), json_value(v));
+            }
         }
         patients.push(PatientState {
             patient_id: pid.to_string(),
             memory,
+            previous,
         });
     }
     if let Some(o) = opening {
@@ -347,6 +403,14 @@ pub(crate) fn closing(
             .collect(),
         patients,
         ledger: rows,
+        previous: prog
+            .previous
+            .iter()
+            .map(|f| AccDecl {
+                name: f.name.clone(),
+                ty: type_name(f.ty),
+            })
+            .collect(),
     })
 }
 

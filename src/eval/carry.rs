@@ -28,6 +28,9 @@ pub struct Opening {
     /// Per remembered patient: `(accumulator slot, value)` of each
     /// whole-run accumulator the state holds.
     pub values: Vec<Vec<(u16, MemValue)>>,
+    /// Per remembered patient (rows as `values`): the values `previous`
+    /// reads of the patient's last claim, by [`Program::previous`] slot.
+    pub previous: Vec<Vec<Option<MemValue>>>,
     /// The previous year's ledger rows, by unit, in the program's columns:
     /// what `prior` reads in the run's first year.
     pub ledger: HashMap<(UnitKind, String), Vec<Decimal>>,
@@ -43,9 +46,10 @@ pub struct Carry<'a> {
     pub keep: bool,
 }
 
-/// One patient's closing values: its index in the claims, and
-/// `(accumulator slot, value)` of every whole-run accumulator.
-pub type Closing = (u32, Vec<(u16, MemValue)>);
+/// One patient's closing values: its index in the claims,
+/// `(accumulator slot, value)` of every whole-run accumulator, and the
+/// values `previous` reads of its last claim (by slot).
+pub type Closing = (u32, Vec<(u16, MemValue)>, Vec<Option<MemValue>>);
 
 impl super::interp::Frame {
     /// The whole-run accumulators' values now.
@@ -90,7 +94,9 @@ impl super::interp::Frame {
 /// Whether a policy reads carried state: whole-run accumulators, `prior`,
 /// or the risk reserve carried in (`reserve_opening`, `reserve_closing`).
 pub fn reads_carried_state(p: &Program) -> bool {
-    p.accumulators.iter().any(|a| a.whole_run()) || p.settles.iter().any(settle_reads_prior)
+    p.accumulators.iter().any(|a| a.whole_run())
+        || !p.previous.is_empty()
+        || p.settles.iter().any(settle_reads_prior)
 }
 
 fn settle_reads_prior(s: &crate::ir::Settle) -> bool {

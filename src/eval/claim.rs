@@ -30,7 +30,8 @@ impl<T: Tracer> Env<'_, T> {
             if scope != Some((c.patient, year)) {
                 let new_patient = scope.is_none_or(|(p0, _)| p0 != c.patient);
                 if let (true, true, Some((p0, _))) = (new_patient, self.carry.keep, scope) {
-                    part.memory.push((p0, f.memory(p)));
+                    let last = self.previous_values(ci - 1, &f).map_err(|e| (k, e))?;
+                    part.memory.push((p0, f.memory(p), last));
                 }
                 f.reset_accs(p, new_patient);
                 if new_patient {
@@ -80,7 +81,10 @@ impl<T: Tracer> Env<'_, T> {
             }
         }
         if let (true, Some((p0, _))) = (self.carry.keep, scope) {
-            part.memory.push((p0, f.memory(p)));
+            let last = self
+                .previous_values(range.end - 1, &f)
+                .map_err(|e| (0, e))?;
+            part.memory.push((p0, f.memory(p), last));
         }
         Ok(())
     }

@@ -15,6 +15,7 @@ mod exact;
 pub(crate) mod interp;
 mod invariant;
 pub mod ledger;
+mod previous;
 mod summary;
 pub(crate) mod trace;
 pub mod value;

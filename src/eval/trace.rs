@@ -26,6 +26,9 @@ pub(crate) trait Tracer {
     fn cell(&self, _table: usize, _row: Option<u16>, _keys: Vec<String>) {}
     /// The dates the open node read (`year(d)`: d; `b - a`: b and a).
     fn dates(&self, _dates: &[crate::date::Date]) {}
+    /// The previous claim the open `previous(…)` read: its index in
+    /// settlement order (`None`: the patient's first claim of the run).
+    fn previous(&self, _claim: Option<usize>) {}
     /// Schedule `slot` applied to `x` (`rate`: only the band `x` falls in is used).
     fn schedule(&self, _slot: usize, _x: Decimal, _rate: bool) {}
     /// Claim `i` (in settlement order) is about to be settled.
@@ -70,6 +73,12 @@ pub(crate) enum Ev<'a> {
         layer: usize,
         paid: Decimal,
         left: Decimal,
+    },
+    /// A date or text `previous(…)` and its value as shown.
+    Previous {
+        slot: u16,
+        value: String,
+        line: crate::source::Span,
     },
     /// The policy's top-level `let`s.
     Lets,

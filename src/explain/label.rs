@@ -214,8 +214,40 @@ impl Recorder<'_> {
                 node.what = "assessment.score".into();
                 node.kind = "data";
             }
+            Num::Previous(x) => {
+                node.what = self.previous_what(x.slot);
+                node.note = self.previous_note(o.prev);
+                node.line = self.line(x.span);
+                node.kind = "data";
+            }
         }
         node
+    }
+
+    /// `previous(claim.x, …)` as shown.
+    pub(super) fn previous_what(&self, slot: u16) -> String {
+        let name = self.prog.previous.get(usize::from(slot));
+        format!(
+            "previous(claim.{}, …)",
+            name.map_or("?", |f| f.name.as_str())
+        )
+    }
+
+    /// Which claim a `previous(…)` read: `claim C1`, or the fallback.
+    pub(super) fn previous_note(&self, prev: Option<Option<usize>>) -> Option<String> {
+        match prev? {
+            Some(i) => {
+                let id = self.data.and_then(|d| {
+                    let c = d.claims.rows.get(i)?;
+                    Some(d.claims.text(c.id).to_string())
+                });
+                Some(format!(
+                    "claim {}",
+                    id.unwrap_or_else(|| format!("#{}", i + 1))
+                ))
+            }
+            None => Some("the patient's first claim: the fallback".into()),
+        }
     }
 
     /// The segments a schedule used on `x`: for marginal schedules every
@@ -335,6 +367,10 @@ impl Recorder<'_> {
                 .get(*i as usize)
                 .map_or("output".into(), |o| o.name.clone()),
             Bool::TextCmp(op, _) => format!("text {} text", op.symbol()),
+            Bool::Previous(x) => {
+                node.note = self.previous_note(o.prev);
+                self.previous_what(x.slot)
+            }
             Bool::TextEq(_, s) => format!("== \"{s}\""),
             Bool::TextIn(_, list) => format!("in [{}]", list.join(", ")),
             Bool::BoolEq(_) => format!("{} == {}", val(0), val(1)),

@@ -34,6 +34,8 @@ pub(super) struct Open {
     pub(super) cell: Option<(Option<u16>, Vec<String>)>,
     /// The dates the node read (date functions, days between).
     pub(super) dates: Vec<crate::date::Date>,
+    /// For `previous(…)`: the previous claim read (`Some(None)`: none, the fallback).
+    pub(super) prev: Option<Option<usize>>,
 }
 
 /// One recorded claim or block run.
@@ -361,6 +363,13 @@ impl Tracer for Recorder<'_> {
         let mut node = match ev {
             Ev::Num(n, v) => self.num_node(n, v, o),
             Ev::Bool(b, v, d) => self.bool_node(b, v, d, o),
+            Ev::Previous { slot, value, line } => {
+                let mut n = Node::new(self.previous_what(slot), Some(value));
+                n.note = self.previous_note(o.prev);
+                n.line = self.line(line);
+                n.kind = "data";
+                n
+            }
             Ev::Stmt {
                 stmt,
                 before,
@@ -465,6 +474,14 @@ impl Tracer for Recorder<'_> {
         if self.active.get() {
             if let Some(top) = self.stack.borrow_mut().last_mut() {
                 top.cell = Some((row, keys));
+            }
+        }
+    }
+
+    fn previous(&self, claim: Option<usize>) {
+        if self.active.get() {
+            if let Some(top) = self.stack.borrow_mut().last_mut() {
+                top.prev = Some(claim);
             }
         }
     }

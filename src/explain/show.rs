@@ -123,6 +123,7 @@ impl Types<'_> {
                 .map(|s| s.input)
                 .or_else(|| self.of(x)),
             Num::Rate(..) => Some(Ty::Ratio),
+            Num::Previous(x) => self.of(&x.field),
             Num::DateDiff(_) => Some(Ty::Days),
             Num::DatePart(..) => Some(Ty::Count),
             Num::Ledger(i) | Num::Prior(i, _) => {

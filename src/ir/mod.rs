@@ -71,6 +71,29 @@ pub struct Program {
     /// Outputs defined at top level (`output x: money = expr`), in file
     /// order: computed for every claim after the layers.
     pub output_defs: Vec<Stmt>,
+    /// The claim fields `previous(claim.x, …)` reads, by slot: what a state
+    /// file carries of each patient's last claim.
+    pub previous: Vec<PrevField>,
+}
+
+/// A claim field read on the patient's previous claim.
+#[derive(Debug, Clone)]
+pub struct PrevField {
+    /// The column, as in the claims file (`discharge_date`).
+    pub name: String,
+    pub ty: Ty,
+}
+
+/// `previous(claim.x, fallback)`: `field` read on the patient's previous
+/// claim (the preceding row of the same patient in settlement order, or the
+/// opening state's last claim), else `fallback`.
+#[derive(Debug, Clone)]
+pub struct Prev<X> {
+    /// Into [`Program::previous`].
+    pub slot: u16,
+    pub field: X,
+    pub fallback: X,
+    pub span: Span,
 }
 
 /// The days a declaration is in force, both ends included.
@@ -516,6 +539,8 @@ pub enum Num {
     Prior(u16, Box<Num>),
     /// `assessment.score` of the unit and year.
     Score(Span),
+    /// `previous(claim.x, fallback)` of a number.
+    Previous(Box<Prev<Num>>),
 }
 
 #[derive(Debug, Clone)]
@@ -553,6 +578,8 @@ pub enum TextX {
     /// A text output (its default where no rule set it).
     Output(u16),
     If(Box<(Bool, TextX, TextX)>),
+    /// `previous(claim.x, fallback)` of a text.
+    Previous(Box<Prev<TextX>>),
 }
 
 #[derive(Debug, Clone)]
@@ -573,6 +600,8 @@ pub enum DateX {
     MonthStart(Box<DateX>),
     /// `month_end(d)`: the last day of d's month.
     MonthEnd(Box<DateX>),
+    /// `previous(claim.x, fallback)` of a date.
+    Previous(Box<Prev<DateX>>),
 }
 
 /// Which part of a date `year`, `month` or `day` reads.
@@ -634,4 +663,6 @@ pub enum Bool {
     Output(u16),
     /// Two texts compared: `档 == claim.ward`.
     TextCmp(CmpOp, Box<(TextX, TextX)>),
+    /// `previous(claim.x, fallback)` of a condition.
+    Previous(Box<Prev<Bool>>),
 }

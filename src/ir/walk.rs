@@ -107,6 +107,10 @@ impl DateX {
                 f(Part::Num(&s.by));
             }
             DateX::MonthStart(d) | DateX::MonthEnd(d) => f(Part::Date(d)),
+            DateX::Previous(x) => {
+                f(Part::Date(&x.field));
+                f(Part::Date(&x.fallback));
+            }
             DateX::Claim(_)
             | DateX::ClaimExtra(_)
             | DateX::InstExtra(_)
@@ -158,6 +162,10 @@ impl Num {
                 f(Part::Date(&x.1));
             }
             Num::DatePart(_, d) => f(Part::Date(d)),
+            Num::Previous(x) => {
+                f(Part::Num(&x.field));
+                f(Part::Num(&x.fallback));
+            }
             Num::Const(_)
             | Num::Param(_)
             | Num::Claim(_)
@@ -206,6 +214,10 @@ impl Bool {
                 f(Part::Bool(&ab.0));
                 f(Part::Bool(&ab.1));
             }
+            Bool::Previous(x) => {
+                f(Part::Bool(&x.field));
+                f(Part::Bool(&x.fallback));
+            }
             Bool::Const(_)
             | Bool::Retired
             | Bool::ClaimExtra(_)
@@ -245,6 +257,7 @@ impl TextX {
                 x.1.slots_read(out);
                 x.2.slots_read(out);
             }
+            TextX::Previous(x) => x.fallback.slots_read(out),
             _ => {}
         }
     }

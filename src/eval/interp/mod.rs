@@ -601,6 +601,7 @@ impl<T: Tracer> Env<'_, T> {
                 .and_then(|u| u.aggs.get(*i as usize).copied())
                 .ok_or_else(|| EvalError::internal("aggregate outside a settle block"))?,
             Num::Region(i) => f.region[*i as usize],
+            Num::Previous(x) => self.previous_num(x, cur, f)?,
             Num::Prior(col, fallback) => match cur.unit.and_then(|u| u.prior) {
                 Some(row) => row.get(*col as usize).copied().unwrap_or_default(),
                 None => self.num(fallback, cur, f)?,

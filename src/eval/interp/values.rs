@@ -119,7 +119,7 @@ impl<T: Tracer> Env<'_, T> {
         }
     }
 
-    pub(super) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>, f: &'s Frame) -> R<&'s str> {
+    pub(crate) fn text<'s>(&'s self, x: &'s TextX, cur: &Cur<'s>, f: &'s Frame) -> R<&'s str> {
         let inst = cur.inst.ok_or_else(no_claim);
         Ok(match x {
             TextX::Claim(fld) => {
@@ -155,6 +155,7 @@ impl<T: Tracer> Env<'_, T> {
             },
             TextX::Const(s) => s,
             TextX::Acc(i) => f.acc_texts[*i as usize].as_str(),
+            TextX::Previous(p) => self.previous_text(p, cur, f)?,
             TextX::Pool(_) | TextX::Local(_) | TextX::Output(_) | TextX::If(_) => self
                 .text_val(x, cur, f)?
                 .resolve(self.prog, self.claims, self.insts, cur.inst),
@@ -194,9 +195,9 @@ impl<T: Tracer> Env<'_, T> {
             TextX::Const(_) => {
                 return Err(EvalError::internal("a text literal kept outside the pool"))
             }
-            TextX::Acc(_) => {
+            TextX::Acc(_) | TextX::Previous(_) => {
                 return Err(EvalError::internal(
-                    "a text accumulator kept in a let or an output",
+                    "a text accumulator or previous text kept in a let or an output",
                 ))
             }
             TextX::Pool(i) => Txt::Pool(*i),
@@ -215,7 +216,7 @@ impl<T: Tracer> Env<'_, T> {
         })
     }
 
-    pub(super) fn date(&self, d: &DateX, cur: &Cur, f: &Frame) -> R<Date> {
+    pub(crate) fn date(&self, d: &DateX, cur: &Cur, f: &Frame) -> R<Date> {
         Ok(match d {
             DateX::Claim(ClaimField::AdmitDate) => cur.c.ok_or_else(no_claim)?.admit,
             DateX::Claim(_) => cur.c.ok_or_else(no_claim)?.discharge,
@@ -241,6 +242,7 @@ impl<T: Tracer> Env<'_, T> {
             DateX::Shift(s) => self.shift(s, cur, f)?,
             DateX::MonthStart(d) => self.date(d, cur, f)?.first_of_month(),
             DateX::MonthEnd(d) => self.date(d, cur, f)?.last_of_month(),
+            DateX::Previous(x) => self.previous_date(x, cur, f)?,
         })
     }
 
@@ -304,6 +306,7 @@ impl<T: Tracer> Env<'_, T> {
         Ok(match b {
             Bool::Const(v) => *v,
             Bool::Retired => cur.c.ok_or_else(no_claim)?.retired,
+            Bool::Previous(x) => self.previous_bool(x, cur, f)?,
             Bool::ClaimExtra(i) => {
                 matches!(self.claims.extras[*i as usize][cur.i], Extra::Bool(true))
             }
