@@ -18,6 +18,7 @@ mod outputs;
 mod overrides;
 mod precision;
 mod rules;
+mod patient;
 mod settle;
 pub mod types;
 
