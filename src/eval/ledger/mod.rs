@@ -30,6 +30,7 @@ use std::collections::BTreeSet;
 mod group;
 mod patient;
 pub use group::kind_name;
+pub(crate) use patient::settle_patients_with;
 pub use patient::{settle_patients, PatientLedger, PatientRow};
 use group::{aggregate_values, run_group, Place};
 
