@@ -63,8 +63,12 @@ fn hand_computed_ledger_figures() {
             if let Some(id) = unit.strip_prefix("patient:") {
                 let path = out.join("patient_ledger.csv");
                 let mut r = csv::Reader::from_path(&path).expect("patient ledger");
-                let header: Vec<String> =
-                    r.headers().expect("header").iter().map(String::from).collect();
+                let header: Vec<String> = r
+                    .headers()
+                    .expect("header")
+                    .iter()
+                    .map(String::from)
+                    .collect();
                 let c = header
                     .iter()
                     .position(|h| h == col)

@@ -16,9 +16,9 @@ mod literal;
 mod order;
 mod outputs;
 mod overrides;
+mod patient;
 mod precision;
 mod rules;
-mod patient;
 mod settle;
 pub mod types;
 

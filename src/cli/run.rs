@@ -415,9 +415,9 @@ fn out_names() -> Vec<String> {
         "ledger_months",
         "patient_ledger",
     ]
-        .iter()
-        .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
-        .collect()
+    .iter()
+    .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
+    .collect()
 }
 
 /// The run, as the manifest records it.

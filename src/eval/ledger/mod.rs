@@ -30,9 +30,9 @@ use std::collections::BTreeSet;
 mod group;
 mod patient;
 pub use group::kind_name;
+use group::{aggregate_values, run_group, Place};
 pub(crate) use patient::settle_patients_with;
 pub use patient::{settle_patients, PatientLedger, PatientRow};
-use group::{aggregate_values, run_group, Place};
 
 /// The institution ledger: one row per unit and year, and per unit and
 /// month when the policy has month blocks.

@@ -251,7 +251,16 @@ pub(crate) fn settle_patients_with<T: Tracer>(
                 }
             }
             let epoch = prog.epoch(period_end(periods, PeriodKind::Year, yi));
-            run_patient(env, plan, pp, group, (id, year, yi, epoch), &aggs, &mut f, &mut row)?;
+            run_patient(
+                env,
+                plan,
+                pp,
+                group,
+                (id, year, yi, epoch),
+                &aggs,
+                &mut f,
+                &mut row,
+            )?;
         }
         let [total_cost, claims_paid, patient_paid] = ps.money[r];
         out.push(PatientRow {
