@@ -59,6 +59,32 @@ fn hand_computed_ledger_figures() {
         let rows = csv_rows(&out.join("ledger.csv"));
         for want in csv_rows(&dir.join("expected.csv")) {
             let (unit, year, col, value) = (&want[0], &want[1], &want[2], &want[3]);
+            // `patient:ID`: a row of the patient ledger.
+            if let Some(id) = unit.strip_prefix("patient:") {
+                let path = out.join("patient_ledger.csv");
+                let mut r = csv::Reader::from_path(&path).expect("patient ledger");
+                let header: Vec<String> = r
+                    .headers()
+                    .expect("header")
+                    .iter()
+                    .map(String::from)
+                    .collect();
+                let c = header
+                    .iter()
+                    .position(|h| h == col)
+                    .unwrap_or_else(|| panic!("{name}: no patient ledger column `{col}`"));
+                let rows = csv_rows(&path);
+                let row = rows
+                    .iter()
+                    .find(|r| r[0] == id && &r[1] == year)
+                    .unwrap_or_else(|| panic!("{name}: no patient ledger row for {id} {year}"));
+                assert_eq!(
+                    &row[c], value,
+                    "{name}: patient {id} {year} {col} (see tests/fixtures/settle/{name}/README.md)"
+                );
+                checked += 1;
+                continue;
+            }
             let c = header
                 .iter()
                 .position(|h| h == col)
@@ -84,7 +110,12 @@ fn ledgers_of_shipped_policies() {
         let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or("x");
         let out = run(name, dir, "snap");
         let mut doc = String::new();
-        for f in ["claims.csv", "ledger.csv", "ledger_months.csv"] {
+        for f in [
+            "claims.csv",
+            "ledger.csv",
+            "ledger_months.csv",
+            "patient_ledger.csv",
+        ] {
             if let Ok(text) = std::fs::read_to_string(out.join(f)) {
                 doc.push_str(&format!("--- {f}\n{text}"));
             }

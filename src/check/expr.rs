@@ -639,6 +639,15 @@ impl Checker {
             );
             return false;
         }
+        if c.unit == UnitKind::Patient {
+            self.error(
+                Diagnostic::error("a patient block has no one institution")
+                    .at(span)
+                    .label("which institution?")
+                    .help("a patient has claims at several institutions: read `institution.x` inside an aggregate, e.g. `sum(claim.total_cost when institution.level == 3)`"),
+            );
+            return false;
+        }
         if c.unit != UnitKind::Institution {
             self.error(
                 Diagnostic::error("this block settles a group of institutions")

@@ -16,6 +16,7 @@ mod literal;
 mod order;
 mod outputs;
 mod overrides;
+mod patient;
 mod precision;
 mod previous;
 mod rules;

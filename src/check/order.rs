@@ -41,7 +41,12 @@ impl Checker {
     /// Pass 5: every group's statement order, and the checks that need all blocks.
     pub(super) fn settle_order(&mut self) {
         let mut groups = Vec::new();
-        for unit in [UnitKind::Region, UnitKind::Alliance, UnitKind::Institution] {
+        for unit in [
+            UnitKind::Region,
+            UnitKind::Alliance,
+            UnitKind::Institution,
+            UnitKind::Patient,
+        ] {
             for period in [PeriodKind::Month, PeriodKind::Year] {
                 if let Some(g) = self.group(unit, period) {
                     groups.push(g);
@@ -50,6 +55,7 @@ impl Checker {
         }
         self.never_set(&groups);
         self.monthly_cash_in_year_blocks();
+        self.patient_amounts();
         self.prog.settle_order = groups;
     }
 
@@ -308,7 +314,7 @@ impl Checker {
         }
     }
 
-    fn ledger_name(&self, col: u16) -> String {
+    pub(super) fn ledger_name(&self, col: u16) -> String {
         match COLUMNS.get(col as usize) {
             Some(c) => c.0.to_string(),
             None => self

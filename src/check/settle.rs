@@ -37,6 +37,8 @@ const UNITS: &[(&str, UnitKind)] = &[
     ("医共体", UnitKind::Alliance),
     ("region", UnitKind::Region),
     ("统筹地区", UnitKind::Region),
+    ("patient", UnitKind::Patient),
+    ("参保人", UnitKind::Patient),
 ];
 
 const PERIODS: &[(&str, PeriodKind)] = &[
@@ -104,7 +106,7 @@ impl Checker {
     }
 
     fn scope(&mut self, s: &ast::SettleDecl) -> Option<(UnitKind, PeriodKind)> {
-        let help = "write `per institution per year`, `per institution per month`, `per alliance per year` (医共体) or `per region per year` (统筹地区)";
+        let help = "write `per institution per year`, `per institution per month`, `per alliance per year` (医共体), `per region per year` (统筹地区) or `per patient per year` (参保人)";
         let [u, p] = s.scope.as_slice() else {
             self.error(
                 Diagnostic::error("a settle block needs a unit and a period")
@@ -141,6 +143,15 @@ impl Checker {
                 Diagnostic::error("region blocks run per year")
                     .at(p.span)
                     .help("write `per region per year`"),
+            );
+            return None;
+        }
+        if unit == UnitKind::Patient && period == PeriodKind::Month {
+            self.error(
+                Diagnostic::error("patient blocks run per year")
+                    .at(p.span)
+                    .label("not cleared monthly")
+                    .help("a patient is cleared once a year (二次补偿, yearly totals): write `per patient per year`; to add up a patient's claims as they come, use an `accumulator … per patient per year`"),
             );
             return None;
         }
@@ -298,6 +309,21 @@ impl Checker {
                     self.error(d);
                     return;
                 };
+                if unit == UnitKind::Patient && (col as usize) < ledger::COLUMNS.len() {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "`{}` is an amount of an institution's ledger, not of a patient's",
+                            name.name
+                        ))
+                        .at(name.span)
+                        .label("set in a patient block")
+                        .help(format!(
+                            "a patient block sets the patient ledger's own amounts: declare one, e.g. `ledger 二次补偿: money`, and set it; `{}` belongs in a `per institution`, `per alliance` or `per region` block",
+                            name.name
+                        )),
+                    );
+                    return;
+                }
                 if ledger::COMPUTED.contains(&col) {
                     let help = match col {
                         ledger::CLEARING_BALANCE => "it is withhold_returned + retained − institution_share − deductions − prepaid; set those instead",
@@ -432,6 +458,7 @@ impl Checker {
         };
         ctx.in_agg = false;
         let (touched_claim, touched_inst) = (ctx.touched_claim, ctx.touched_inst);
+        let patient = ctx.unit == UnitKind::Patient;
         let over = match range {
             Some(AggOver::Institutions) if touched_claim => {
                 self.error(
@@ -444,9 +471,18 @@ impl Checker {
                 );
                 return TExpr::Poison;
             }
+            Some(AggOver::Institutions) if patient => {
+                self.error(
+                    Diagnostic::error("a patient block ranges over the patient's claims, not over institutions")
+                        .at(span)
+                        .help("leave out `institutions`: `sum(claim.total_cost when institution.level == 3)` adds up the patient's claims at level-3 institutions"),
+                );
+                return TExpr::Poison;
+            }
             Some(r) => r,
             // Without a range an aggregate is over claims; one that reads
             // institutions only could mean either, so it must say.
+            None if patient => AggOver::Claims,
             None if touched_inst && !touched_claim => {
                 let (what, inst, claims) = match kind {
                     AggKind::Count => (
@@ -502,6 +538,14 @@ impl Checker {
 
     /// `prior(ledger_amount, fallback)`: the unit's previous year.
     pub(crate) fn prior(&mut self, args: &[Expr], span: Span) -> TExpr {
+        if matches!(&self.settle, Some(c) if c.unit == UnitKind::Patient) {
+            self.error(
+                Diagnostic::error("`prior` reads a unit's ledger of last year; a patient block has none")
+                    .at(span)
+                    .help("a patient block sees the patient's claims of the year through aggregates; to carry an amount across years keep an `accumulator … per patient` (whole run)"),
+            );
+            return TExpr::Poison;
+        }
         let in_year_block =
             matches!(&self.settle, Some(c) if !c.in_agg && c.period == PeriodKind::Year);
         let help = "write `prior(routine_paid, institution.prior_year_monthly_avg * 12)`: the amount in the unit's previous year, or the fallback when the data has no previous year";
@@ -559,7 +603,7 @@ impl Checker {
     /// object is neither (an ordinary field).
     pub(crate) fn unit_field(&mut self, object: &ast::Ident, field: &ast::Ident) -> Option<TExpr> {
         if object.name == "assessment" {
-            let ok = matches!(&self.settle, Some(c) if !c.in_agg && c.unit != UnitKind::Region);
+            let ok = matches!(&self.settle, Some(c) if !c.in_agg && !matches!(c.unit, UnitKind::Region | UnitKind::Patient));
             if field.name != "score" {
                 self.error(
                     Diagnostic::error(format!("an assessment has no `{}`", field.name))
@@ -587,6 +631,17 @@ impl Checker {
         let key = (object.name.clone(), field.name.clone());
         let found = self.region_lets.get(&key).copied();
         let ok = matches!(&self.settle, Some(c) if !c.in_agg && c.period == PeriodKind::Year);
+        if found.is_some() && matches!(&self.settle, Some(c) if c.unit == UnitKind::Patient) {
+            self.error(
+                Diagnostic::error(format!(
+                    "`{}.{}` is a region value; a patient block cannot read it",
+                    object.name, field.name
+                ))
+                .at(object.span.to(field.span))
+                .help("patients are cleared apart from the units' ledger: compute the value from parameters, or declare it as a parameter"),
+            );
+            return Some(TExpr::Poison);
+        }
         match found {
             Some((r, ty)) if ok => Some(TExpr::Num(Num::Region(r), ty)),
             Some(_) => {

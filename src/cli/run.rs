@@ -318,6 +318,15 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         }
     };
 
+    let patients = match crate::eval::settle_patients(&prog, &claims, &insts, &settlement) {
+        Ok(l) => l,
+        Err(e) => {
+            clock.clear();
+            report_eval_error(&plan.claims, &plan.policy, &e);
+            return Ok(Status::Problems);
+        }
+    };
+
     crash_point("settle");
     if let Some(path) = &plan.state_out {
         let written = super::state::closing(
@@ -361,6 +370,9 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             if let Some(l) = &ledger {
                 write_ledger(stage, fmt, &prog, l)?;
             }
+            if let Some(l) = &patients {
+                crate::report::write_patient_ledger(stage, fmt, &prog, l)?;
+            }
             set.commit(describe(&plan))
         });
         match written {
@@ -388,7 +400,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         &rejects,
         outside,
         &settlement,
-        ledger.as_ref(),
+        (ledger.as_ref(), patients.as_ref()),
     )?;
     Ok(Status::Ok)
 }
@@ -396,10 +408,16 @@ pub fn run(args: RunArgs) -> Printed<Status> {
 /// Every file a run may write into --out, in either format (a file an
 /// earlier run wrote in the other format is removed by this one).
 fn out_names() -> Vec<String> {
-    ["claims", "institution_months", "ledger", "ledger_months"]
-        .iter()
-        .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
-        .collect()
+    [
+        "claims",
+        "institution_months",
+        "ledger",
+        "ledger_months",
+        "patient_ledger",
+    ]
+    .iter()
+    .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
+    .collect()
 }
 
 /// The run, as the manifest records it.
@@ -438,7 +456,7 @@ fn print_summary(
     rejects: &[RowError],
     outside: usize,
     s: &Settlement,
-    ledger: Option<&Ledger>,
+    (ledger, patients): (Option<&Ledger>, Option<&crate::eval::PatientLedger>),
 ) -> Printed {
     let summary = &s.summary;
     let cols = ResultColumns::of(prog);
@@ -523,6 +541,12 @@ fn print_summary(
                 outln!()?;
                 outln!("ledger invariant: prepaid + routine_paid − withheld + clearing_balance = routine_paid − withheld + withhold_returned + retained − institution_share − deductions, on every row: holds")?;
             }
+            if let Some(l) = patients {
+                outln!()?;
+                for line in crate::report::patient_totals(prog, l) {
+                    outln!("{line}")?;
+                }
+            }
         }
         Format::Csv => {
             if let Some(note) = fresh_state_note(plan, prog) {
@@ -559,6 +583,10 @@ fn print_summary(
                 "by_visit_type": table,
                 "ledger_rows": ledger.map_or(0, |l| l.years.len()),
             });
+            let mut doc = doc;
+            if let (Some(l), Some(o)) = (patients, doc.as_object_mut()) {
+                o.insert("patient_ledger_rows".into(), l.rows.len().into());
+            }
             outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
         }
     }

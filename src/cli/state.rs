@@ -123,6 +123,7 @@ fn unit_name(k: UnitKind) -> &'static str {
         UnitKind::Institution => "institution",
         UnitKind::Alliance => "alliance",
         UnitKind::Region => "region",
+        UnitKind::Patient => "patient",
     }
 }
 

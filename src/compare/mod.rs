@@ -336,6 +336,7 @@ impl Outcome {
             UnitKind::Institution => 0,
             UnitKind::Alliance => 1,
             UnitKind::Region => 2,
+            UnitKind::Patient => 3,
         });
         Ok(Outcome {
             label: label.to_string(),

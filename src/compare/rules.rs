@@ -410,6 +410,7 @@ fn settle_value(s: &Settle) -> String {
         UnitKind::Institution => "institution",
         UnitKind::Alliance => "alliance",
         UnitKind::Region => "region",
+        UnitKind::Patient => "patient",
     };
     let period = match s.period {
         PeriodKind::Month => "month",

@@ -21,7 +21,10 @@ pub(crate) mod trace;
 pub mod value;
 
 pub use interp::EvalError;
-pub use ledger::{settle_institutions, settle_institutions_carried, Ledger, LedgerRow};
+pub use ledger::{
+    settle_institutions, settle_institutions_carried, settle_patients, Ledger, LedgerRow,
+    PatientLedger, PatientRow,
+};
 pub use summary::{fen, Summary, Totals};
 
 use crate::data::{Claims, Institutions};

@@ -365,7 +365,7 @@ pub fn unit(
                 return Err(format!("no institution belongs to alliance `{id}`"));
             }
         }
-        UnitKind::Region => {}
+        UnitKind::Region | UnitKind::Patient => {}
     }
     units.push((UnitKind::Region, String::new()));
     let settlement = crate::eval::settle(prog, claims, insts, 0).map_err(|e| e.one_line(file))?;

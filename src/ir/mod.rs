@@ -201,6 +201,9 @@ pub enum UnitKind {
     Alliance,
     /// The whole region (统筹地区): every institution.
     Region,
+    /// One patient (参保人), over their claims at every institution: blocks
+    /// `per patient per year` set the patient ledger's declared amounts.
+    Patient,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -70,6 +70,8 @@ struct LedgerExpect {
     alliance: Option<String>,
     #[serde(default)]
     region: bool,
+    /// A row of the patient ledger (`per patient per year` blocks).
+    patient: Option<String>,
     year: i32,
     /// A month row (1–12); without it, the year row.
     month: Option<u32>,
@@ -554,9 +556,19 @@ fn run_case(
         )
         .map_err(|e| describe(&e))?
     };
+    let patients = if case.ledger.iter().any(|l| l.get_ref().patient.is_some()) {
+        crate::eval::settle_patients(prog, &claims, &institutions, &settlement)
+            .map_err(|e| describe(&e))?
+    } else {
+        None
+    };
     for l in &case.ledger {
         let at = line(l.span());
         let l = l.get_ref();
+        if let Some(p) = &l.patient {
+            patient_expect(r, patients.as_ref(), p, l, at);
+            continue;
+        }
         let (kind, unit) = match (&l.institution, &l.alliance, l.region) {
             (Some(i), None, false) => (UnitKind::Institution, i.clone()),
             (None, Some(a), false) => (UnitKind::Alliance, a.clone()),
@@ -649,6 +661,7 @@ fn run_case(
     if !prog.settles.is_empty() {
         crate::eval::ledger::settle_institutions_with(&env, &settlement, assessments.as_ref())
             .map_err(|e| describe(&e))?;
+        crate::eval::ledger::settle_patients_with(&env, &settlement).map_err(|e| describe(&e))?;
     }
     used.merge(&env.t.used.borrow());
     Ok(())
@@ -688,4 +701,70 @@ fn val_failure(
         };
         format!("expected {}, got {}", show(&want), show(&got))
     })
+}
+
+/// A `[[test.ledger]]` row with `patient = "P1"`: the patient ledger's row
+/// for the patient and year.
+fn patient_expect(
+    r: &mut CaseResult,
+    ledger: Option<&crate::eval::PatientLedger>,
+    patient: &str,
+    l: &LedgerExpect,
+    at: usize,
+) {
+    let who = format!("patient {patient} {}", l.year);
+    if l.institution.is_some() || l.alliance.is_some() || l.region || l.month.is_some() {
+        r.failures.push(format!(
+            "line {at}: a patient ledger expectation names the patient and the year only"
+        ));
+        return;
+    }
+    let Some(ledger) = ledger else {
+        r.failures.push(format!(
+            "ledger {who} (line {at}): the policy has no `per patient per year` blocks"
+        ));
+        return;
+    };
+    let Some(row) = ledger
+        .rows
+        .iter()
+        .find(|x| x.patient == patient && x.year == l.year)
+    else {
+        r.failures.push(format!(
+            "ledger {who} (line {at}): no such row (the patient has no claim that year)"
+        ));
+        return;
+    };
+    for (name, want) in &l.expect {
+        r.checks += 1;
+        let got = match name.as_str() {
+            "total_cost" => Some(row.total_cost),
+            "claims_paid" => Some(row.claims_paid),
+            "patient_paid" => Some(row.patient_paid),
+            "claims" => Some(rust_decimal::Decimal::from(row.claims)),
+            _ => ledger
+                .columns
+                .iter()
+                .position(|c| c == name)
+                .and_then(|i| row.values.get(i).copied()),
+        };
+        let Some(got) = got else {
+            r.failures.push(format!(
+                "ledger {who} (line {at}): `{name}` is not a patient ledger amount; they are claims, total_cost, claims_paid, patient_paid, {}",
+                ledger.columns.join(", ")
+            ));
+            continue;
+        };
+        let Some(want) = amount(want) else {
+            r.failures.push(format!(
+                "ledger {who} (line {at}): expected {name} is not an amount: {want}"
+            ));
+            continue;
+        };
+        if got != want {
+            r.failures.push(format!(
+                "ledger {who} (line {at}): {name} expected {want}, got {got}"
+            ));
+        }
+    }
 }

@@ -8,6 +8,7 @@ pub fn kind_name(k: UnitKind) -> &'static str {
         UnitKind::Institution => "institution",
         UnitKind::Alliance => "alliance",
         UnitKind::Region => "region",
+        UnitKind::Patient => "patient",
     }
 }
 
@@ -126,14 +127,14 @@ pub(super) fn aggregate_values<T: Tracer>(
 ) -> Result<Vec<Vec<Decimal>>, Box<EvalError>> {
     let prog = env.prog;
     let (units, applies) = (&plan.units, &plan.applies);
-    let ClaimSums {
-        mut sums,
-        mut counts,
-    } = claim_sums.clone();
+    let (mut sums, mut counts) = (claim_sums.sums.clone(), claim_sums.counts.clone());
     let f = Frame::new(prog);
 
     // Aggregates over institutions.
     for (b, block) in prog.settles.iter().enumerate() {
+        if block.unit == UnitKind::Patient {
+            continue;
+        }
         if !block
             .aggregates
             .iter()
@@ -186,6 +187,10 @@ pub(super) fn aggregate_values<T: Tracer>(
     // Sums and counts → values.
     let mut out = Vec::with_capacity(prog.settles.len());
     for (b, block) in prog.settles.iter().enumerate() {
+        if block.unit == UnitKind::Patient {
+            out.push(Vec::new());
+            continue;
+        }
         let na = block.aggregates.len().max(1);
         let vals = sums[b]
             .iter()

@@ -28,8 +28,11 @@ use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 
 mod group;
+mod patient;
 pub use group::kind_name;
 use group::{aggregate_values, run_group, Place};
+pub(crate) use patient::settle_patients_with;
+pub use patient::{settle_patients, PatientLedger, PatientRow};
 
 /// The institution ledger: one row per unit and year, and per unit and
 /// month when the policy has month blocks.
@@ -123,7 +126,7 @@ impl Units {
                     .collect();
                 Units { ids, of_inst }
             }
-            UnitKind::Region => Units {
+            UnitKind::Region | UnitKind::Patient => Units {
                 ids: vec![String::new()],
                 of_inst: vec![Some(0); insts.rows.len()],
             },
@@ -138,6 +141,8 @@ fn kind_index(k: UnitKind) -> usize {
         UnitKind::Institution => 0,
         UnitKind::Alliance => 1,
         UnitKind::Region => 2,
+        // Patient blocks have no units here (see `patient`): never indexed.
+        UnitKind::Patient => 3,
     }
 }
 
@@ -164,6 +169,8 @@ pub(crate) struct Plan {
     units: Vec<Units>,
     applies: Vec<Vec<bool>>,
     over_claims: bool,
+    /// Patient blocks, when there are any.
+    patient: Option<patient::PatientPlan>,
 }
 
 impl Plan {
@@ -192,6 +199,7 @@ impl Plan {
                 .settles
                 .iter()
                 .any(|s| s.aggregates.iter().any(|a| a.over == AggOver::Claims)),
+            patient: patient::PatientPlan::new(prog),
         })
     }
 }
@@ -202,11 +210,16 @@ impl Plan {
 pub(crate) struct ClaimSums {
     sums: Vec<Vec<Decimal>>,
     counts: Vec<Vec<u64>>,
+    /// Per patient and year, when the policy has patient blocks.
+    patient: Option<patient::PatientSums>,
 }
 
 impl ClaimSums {
     pub(crate) fn new(prog: &Program, plan: &Plan, periods: &Periods) -> ClaimSums {
         let slots = |s: &Settle| {
+            if s.unit == UnitKind::Patient {
+                return 0;
+            }
             plan.units[kind_index(s.unit)].ids.len()
                 * period_count(periods, s.period)
                 * s.aggregates.len()
@@ -218,6 +231,10 @@ impl ClaimSums {
                 .map(|s| vec![Decimal::ZERO; slots(s)])
                 .collect(),
             counts: prog.settles.iter().map(|s| vec![0; slots(s)]).collect(),
+            patient: plan
+                .patient
+                .as_ref()
+                .map(|_| patient::PatientSums::default()),
         }
     }
 
@@ -231,6 +248,9 @@ impl ClaimSums {
         yi: usize,
         mi: usize,
     ) -> Result<(), Box<EvalError>> {
+        if let (Some(pp), Some(ps)) = (plan.patient.as_ref(), self.patient.as_mut()) {
+            ps.add(env, plan, pp, cur, f, yi)?;
+        }
         if !plan.over_claims {
             return Ok(());
         }
@@ -239,6 +259,9 @@ impl ClaimSums {
         };
         let inst = c.institution as usize;
         for (b, block) in env.prog.settles.iter().enumerate() {
+            if block.unit == UnitKind::Patient {
+                continue;
+            }
             let p = if block.period == PeriodKind::Year {
                 yi
             } else {
@@ -276,7 +299,12 @@ impl ClaimSums {
         Ok(())
     }
 
+    /// Adds the sums of another thread, which settled the patients after
+    /// this one's (threads are merged in order).
     pub(crate) fn merge(&mut self, other: &ClaimSums) -> Result<(), Box<EvalError>> {
+        if let (Some(a), Some(b)) = (self.patient.as_mut(), other.patient.as_ref()) {
+            a.append(b);
+        }
         for (a, b) in self.sums.iter_mut().zip(&other.sums) {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = x
@@ -372,7 +400,7 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
     // Month blocks: every month of the run, for every unit.
     for (p, &(y, m)) in periods.months.iter().enumerate() {
         for group in &prog.settle_order {
-            if group.period != PeriodKind::Month {
+            if group.period != PeriodKind::Month || group.unit == UnitKind::Patient {
                 continue;
             }
             let k = kind_index(group.unit);
@@ -441,7 +469,7 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
         }
         if complete || periods.provisional {
             for group in &prog.settle_order {
-                if group.period != PeriodKind::Year {
+                if group.period != PeriodKind::Year || group.unit == UnitKind::Patient {
                     continue;
                 }
                 let k = kind_index(group.unit);
