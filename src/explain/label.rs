@@ -334,6 +334,7 @@ impl Recorder<'_> {
                 .outputs
                 .get(*i as usize)
                 .map_or("output".into(), |o| o.name.clone()),
+            Bool::Ledger(i) => ledger_column(self.prog, *i),
             Bool::TextCmp(op, _) => format!("text {} text", op.symbol()),
             Bool::TextEq(_, s) => format!("== \"{s}\""),
             Bool::TextIn(_, list) => format!("in [{}]", list.join(", ")),

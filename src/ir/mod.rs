@@ -454,6 +454,9 @@ pub enum Stmt {
     SetText(u16, TextX, Span),
     /// `out = expr` for a text, bool or date output.
     SetOutputVal(u16, ValX, Span),
+    /// `达标 = expr` in a settle block: a declared text, bool or date ledger
+    /// amount (its column), kept coded in the row (see `eval::ledger::typed`).
+    SetLedgerVal(u16, ValX, Span),
 }
 
 /// A text, bool or date expression, for what an output holds.
@@ -553,6 +556,8 @@ pub enum TextX {
     /// A text output (its default where no rule set it).
     Output(u16),
     If(Box<(Bool, TextX, TextX)>),
+    /// A declared text ledger amount of the current unit and period (column).
+    Ledger(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -573,6 +578,8 @@ pub enum DateX {
     MonthStart(Box<DateX>),
     /// `month_end(d)`: the last day of d's month.
     MonthEnd(Box<DateX>),
+    /// A declared date ledger amount of the current unit and period (column).
+    Ledger(u16),
 }
 
 /// Which part of a date `year`, `month` or `day` reads.
@@ -634,4 +641,6 @@ pub enum Bool {
     Output(u16),
     /// Two texts compared: `档 == claim.ward`.
     TextCmp(CmpOp, Box<(TextX, TextX)>),
+    /// A declared bool ledger amount of the current unit and period (column).
+    Ledger(u16),
 }
