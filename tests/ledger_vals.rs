@@ -37,7 +37,11 @@ fn cell(rows: &[Vec<String>], header: &[String], key: &[&str], col: &str) -> Str
 
 fn header(path: &std::path::Path) -> Vec<String> {
     let mut r = csv::Reader::from_path(path).expect("csv");
-    r.headers().expect("header").iter().map(String::from).collect()
+    r.headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect()
 }
 
 #[test]

@@ -604,7 +604,8 @@ fn run_case(
             if crate::eval::ledger::typed::val_type(prog, col).is_some() {
                 let code = row.values.get(col).copied().unwrap_or_default();
                 if let Some(f) = ledger_val_failure(prog, col, code, want) {
-                    r.failures.push(format!("ledger {who} {period} (line {at}): {name} {f}"));
+                    r.failures
+                        .push(format!("ledger {who} {period} (line {at}): {name} {f}"));
                 }
                 continue;
             }
@@ -711,7 +712,8 @@ fn ledger_val_failure(
         toml::Value::Datetime(d) => d.to_string(),
         other => return Some(format!("expected {other}: not a text, bool or date")),
     };
-    let got = crate::eval::ledger::typed::shown(prog, col, code).map_or(String::new(), |x| x.text());
+    let got =
+        crate::eval::ledger::typed::shown(prog, col, code).map_or(String::new(), |x| x.text());
     let show = |t: &str| {
         if t.is_empty() {
             "(absent)".to_string()

@@ -108,9 +108,10 @@ pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
             }
             i < fixed
                 || i == fixed + crate::schema::ledger::CLEARING_BALANCE as usize
-                || recs
-                    .iter()
-                    .any(|r| r.get(i).is_some_and(|v| v != "0.00" && v != "0" && !v.is_empty()))
+                || recs.iter().any(|r| {
+                    r.get(i)
+                        .is_some_and(|v| v != "0.00" && v != "0" && !v.is_empty())
+                })
         })
         .collect();
     let mut t = Table::new(keep.iter().map(|&i| h[i].clone()).collect());

@@ -2,8 +2,8 @@
 //! texts, dates and conditions.
 
 use super::*;
-use crate::eval::value::{Txt, Val};
 use crate::check::types::Ty;
+use crate::eval::value::{Txt, Val};
 
 fn slot16(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
@@ -160,9 +160,10 @@ impl<T: Tracer> Env<'_, T> {
             | TextX::Local(_)
             | TextX::Output(_)
             | TextX::If(_)
-            | TextX::Ledger(_) => self
-                .text_val(x, cur, f)?
-                .resolve(self.prog, self.claims, self.insts, cur.inst),
+            | TextX::Ledger(_) => {
+                self.text_val(x, cur, f)?
+                    .resolve(self.prog, self.claims, self.insts, cur.inst)
+            }
         })
     }
 
@@ -212,7 +213,11 @@ impl<T: Tracer> Env<'_, T> {
             },
             TextX::Ledger(c) => match ledger_val(f, *c, Ty::Text) {
                 Val::Text(t) => t,
-                _ => return Err(EvalError::internal("a text ledger amount read without a default")),
+                _ => {
+                    return Err(EvalError::internal(
+                        "a text ledger amount read without a default",
+                    ))
+                }
             },
             TextX::If(x) => {
                 if self.boolean(&x.0, cur, f)? {
@@ -249,7 +254,11 @@ impl<T: Tracer> Env<'_, T> {
             DateX::Acc(i) => f.acc_dates[*i as usize],
             DateX::Ledger(c) => match ledger_val(f, *c, Ty::Date) {
                 Val::Date(d) => d,
-                _ => return Err(EvalError::internal("a date ledger amount read without a default")),
+                _ => {
+                    return Err(EvalError::internal(
+                        "a date ledger amount read without a default",
+                    ))
+                }
             },
             DateX::Shift(s) => self.shift(s, cur, f)?,
             DateX::MonthStart(d) => self.date(d, cur, f)?.first_of_month(),
@@ -373,7 +382,11 @@ impl<T: Tracer> Env<'_, T> {
             Bool::Acc(i) => f.acc_bools[*i as usize],
             Bool::Ledger(c) => match ledger_val(f, *c, Ty::Bool) {
                 Val::Bool(b) => b,
-                _ => return Err(EvalError::internal("a bool ledger amount read without a default")),
+                _ => {
+                    return Err(EvalError::internal(
+                        "a bool ledger amount read without a default",
+                    ))
+                }
             },
         })
     }

@@ -90,7 +90,9 @@ pub fn shown(prog: &Program, col: usize, d: Decimal) -> Option<Shown<'_>> {
         Val::Absent => return None,
         Val::Bool(b) => Shown::Bool(b),
         Val::Date(d) => Shown::Date(d),
-        Val::Text(Txt::Pool(i)) => Shown::Text(prog.texts.get(i as usize).map_or("", String::as_str)),
+        Val::Text(Txt::Pool(i)) => {
+            Shown::Text(prog.texts.get(i as usize).map_or("", String::as_str))
+        }
         Val::Text(Txt::Param(i)) => match prog.params.get(i as usize).map(|p| &p.value) {
             Some(ParamValue::Text(s)) => Shown::Text(s),
             _ => Shown::Text(""),
@@ -113,7 +115,9 @@ mod tests {
 
     #[test]
     fn codes_read_back() {
-        let d = Date::from_ymd(2025, 12, 31).map(Val::Date).unwrap_or_default();
+        let d = Date::from_ymd(2025, 12, 31)
+            .map(Val::Date)
+            .unwrap_or_default();
         for (v, ty) in [
             (Val::Bool(true), Ty::Bool),
             (Val::Bool(false), Ty::Bool),
