@@ -188,7 +188,7 @@ impl Taint {
         match s {
             Stmt::SetBool(_, b, _) => self.mark_part(Part::Bool(b), out),
             Stmt::SetDate(..) | Stmt::SetText(..) => {}
-            Stmt::SetOutputVal(_, x, _) => match x {
+            Stmt::SetOutputVal(_, x, _) | Stmt::SetLedgerVal(_, x, _) => match x {
                 crate::ir::ValX::Bool(b) => self.mark_part(Part::Bool(b), out),
                 crate::ir::ValX::Date(_) | crate::ir::ValX::Text(_) => {}
             },

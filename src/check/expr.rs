@@ -386,6 +386,9 @@ impl Checker {
                 if let Some(c) = self.settle.as_mut() {
                     c.reads.push((col, span));
                 }
+                if !ty.is_numeric() {
+                    return self.ledger_read_val(name, col, ty, span);
+                }
                 return TExpr::Num(Num::Ledger(col), ty);
             }
             match self.globals.get(name).map(|g| g.0) {

@@ -12,6 +12,7 @@ mod decls;
 mod exactness;
 mod expr;
 mod fee;
+mod ledger_vals;
 mod literal;
 mod order;
 mod outputs;
@@ -469,24 +470,7 @@ impl Checker {
                     });
                 }
                 Item::Let(_) => {}
-                Item::Ledger(o) => {
-                    // A refused type still declares the amount, as a bare
-                    // number that agrees with any unit: settle blocks then
-                    // set it without a second error.
-                    let ty = self.ty(&o.ty, true).unwrap_or_else(|| {
-                        self.refuse(&o.name);
-                        Ty::Number
-                    });
-                    let col =
-                        slot(crate::schema::ledger::COLUMNS.len() + self.prog.ledger_extras.len());
-                    self.define(&o.name, Global::Ledger(col, ty));
-                    self.prog.ledger_extras.push(ir::Output {
-                        name: o.name.name.clone(),
-                        ty,
-                        default: None,
-                        defined: false,
-                    });
-                }
+                Item::Ledger(o) => self.ledger_decl(o),
                 Item::Settle(sd) => self.declare_settle(sd),
                 Item::Fee(l) => self.declare_fee(l, policy),
             }

@@ -145,7 +145,7 @@ impl Checker {
         }
     }
 
-    fn pool(&mut self, s: String) -> u32 {
+    pub(super) fn pool(&mut self, s: String) -> u32 {
         match self.prog.texts.iter().position(|t| *t == s) {
             Some(i) => u32::try_from(i).unwrap_or(u32::MAX),
             None => {

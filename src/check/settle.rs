@@ -341,6 +341,10 @@ impl Checker {
                     );
                     return;
                 }
+                if !ty.is_numeric() {
+                    body.extend(self.ledger_set_val(name, (col, ty), value, e, add));
+                    return;
+                }
                 let Some((n, t)) = self.expect_num(e, value.span, "a ledger amount") else {
                     return;
                 };
@@ -582,6 +586,9 @@ impl Checker {
             );
             return TExpr::Poison;
         };
+        if !ty.is_numeric() {
+            return self.prior_of_val(&what_name(what), ty, what.span);
+        }
         let e = self.expr(fallback);
         let Some((n, t)) = self.expect_num(e, fallback.span, "the fallback of `prior`") else {
             return TExpr::Poison;
@@ -676,5 +683,13 @@ impl Checker {
                 Some(TExpr::Poison)
             }
         }
+    }
+}
+
+/// The name `prior`'s first argument gives.
+fn what_name(e: &ast::Expr) -> String {
+    match &e.kind {
+        ExprKind::Name(id) => id.name.clone(),
+        _ => String::new(),
     }
 }

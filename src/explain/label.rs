@@ -366,6 +366,7 @@ impl Recorder<'_> {
                 .outputs
                 .get(*i as usize)
                 .map_or("output".into(), |o| o.name.clone()),
+            Bool::Ledger(i) => ledger_column(self.prog, *i),
             Bool::TextCmp(op, _) => format!("text {} text", op.symbol()),
             Bool::Previous(x) => {
                 node.note = self.previous_note(o.prev);

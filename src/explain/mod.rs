@@ -480,13 +480,12 @@ pub fn unit(
             data.push(typed("enrolled", Field::of(Ty::Count, i.enrolled)));
         }
         for (i, (c, v)) in ledger.columns.iter().zip(&row.values).enumerate() {
-            let ty = crate::report::ledger_column_type(prog, i);
             let name = if (*k, uid.as_str()) == (kind, id) {
                 c.clone()
             } else {
                 format!("{who}: {c}")
             };
-            result.push(typed(name, Field::of(ty, *v)));
+            result.push(typed(name, crate::report::ledger_field(prog, i, *v)));
         }
     }
     let subject = match kind {

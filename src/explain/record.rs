@@ -319,6 +319,16 @@ impl<'a> Recorder<'a> {
                 node.children = o.children;
                 return node;
             }
+            Stmt::SetLedgerVal(i, _, span) => {
+                let v = f.ledger.get(*i as usize).and_then(|d| {
+                    crate::eval::ledger::typed::show_text(self.prog, *i as usize, *d)
+                });
+                let mut node = Node::new(self.text(*span), v);
+                node.line = self.line(*span);
+                node.kind = "ledger";
+                node.children = o.children;
+                return node;
+            }
         };
         let text = self.text(span);
         let what = if kind == "let" {

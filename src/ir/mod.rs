@@ -480,6 +480,9 @@ pub enum Stmt {
     SetText(u16, TextX, Span),
     /// `out = expr` for a text, bool or date output.
     SetOutputVal(u16, ValX, Span),
+    /// `达标 = expr` in a settle block: a declared text, bool or date ledger
+    /// amount (its column), kept coded in the row (see `eval::ledger::typed`).
+    SetLedgerVal(u16, ValX, Span),
 }
 
 /// A text, bool or date expression, for what an output holds.
@@ -583,6 +586,8 @@ pub enum TextX {
     If(Box<(Bool, TextX, TextX)>),
     /// `previous(claim.x, fallback)` of a text.
     Previous(Box<Prev<TextX>>),
+    /// A declared text ledger amount of the current unit and period (column).
+    Ledger(u16),
 }
 
 #[derive(Debug, Clone)]
@@ -605,6 +610,8 @@ pub enum DateX {
     MonthEnd(Box<DateX>),
     /// `previous(claim.x, fallback)` of a date.
     Previous(Box<Prev<DateX>>),
+    /// A declared date ledger amount of the current unit and period (column).
+    Ledger(u16),
 }
 
 /// Which part of a date `year`, `month` or `day` reads.
@@ -668,4 +675,6 @@ pub enum Bool {
     TextCmp(CmpOp, Box<(TextX, TextX)>),
     /// `previous(claim.x, fallback)` of a condition.
     Previous(Box<Prev<Bool>>),
+    /// A declared bool ledger amount of the current unit and period (column).
+    Ledger(u16),
 }

@@ -30,7 +30,7 @@ impl Stmt {
     /// The ledger column this statement sets or adds to, if any.
     pub fn ledger_write(&self) -> Option<u16> {
         match self {
-            Stmt::SetLedger(c, ..) | Stmt::AddLedger(c, ..) => Some(*c),
+            Stmt::SetLedger(c, ..) | Stmt::AddLedger(c, ..) | Stmt::SetLedgerVal(c, ..) => Some(*c),
             _ => None,
         }
     }
@@ -48,7 +48,8 @@ impl Stmt {
             | Stmt::AddLedger(_, _, s)
             | Stmt::SetRegion(_, _, s)
             | Stmt::SetText(_, _, s)
-            | Stmt::SetOutputVal(_, _, s) => *s,
+            | Stmt::SetOutputVal(_, _, s)
+            | Stmt::SetLedgerVal(_, _, s) => *s,
         }
     }
 
@@ -56,11 +57,15 @@ impl Stmt {
     pub fn slots_read(&self, out: &mut Vec<Slot>) {
         match self {
             Stmt::SetBool(_, b, _) => b.slots_read(out),
-            Stmt::SetDate(_, d, _) | Stmt::SetOutputVal(_, ValX::Date(d), _) => {
-                Part::Date(d).slots_read(out)
+            Stmt::SetDate(_, d, _)
+            | Stmt::SetOutputVal(_, ValX::Date(d), _)
+            | Stmt::SetLedgerVal(_, ValX::Date(d), _) => Part::Date(d).slots_read(out),
+            Stmt::SetOutputVal(_, ValX::Bool(b), _) | Stmt::SetLedgerVal(_, ValX::Bool(b), _) => {
+                b.slots_read(out)
             }
-            Stmt::SetOutputVal(_, ValX::Bool(b), _) => b.slots_read(out),
-            Stmt::SetText(_, t, _) | Stmt::SetOutputVal(_, ValX::Text(t), _) => t.slots_read(out),
+            Stmt::SetText(_, t, _)
+            | Stmt::SetOutputVal(_, ValX::Text(t), _)
+            | Stmt::SetLedgerVal(_, ValX::Text(t), _) => t.slots_read(out),
             Stmt::AccSet(_, v, _) => match v {
                 AccExpr::Num(n) => n.slots_read(out),
                 AccExpr::Bool(b) => b.slots_read(out),
@@ -118,6 +123,7 @@ impl DateX {
             | DateX::Local(_)
             | DateX::Const(_)
             | DateX::Output(_)
+            | DateX::Ledger(_)
             | DateX::Acc(_) => {}
         }
     }
@@ -227,6 +233,7 @@ impl Bool {
             | Bool::CmpEnum(..)
             | Bool::EnumIn(..)
             | Bool::Output(_)
+            | Bool::Ledger(_)
             | Bool::TextCmp(..)
             | Bool::TextEq(..)
             | Bool::TextIn(..)

@@ -613,6 +613,14 @@ fn run_case(
                 ));
                 continue;
             };
+            if crate::eval::ledger::typed::val_type(prog, col).is_some() {
+                let code = row.values.get(col).copied().unwrap_or_default();
+                if let Some(f) = ledger_val_failure(prog, col, code, want) {
+                    r.failures
+                        .push(format!("ledger {who} {period} (line {at}): {name} {f}"));
+                }
+                continue;
+            }
             let Some(want) = amount(want) else {
                 r.failures.push(format!(
                     "ledger {who} {period} (line {at}): expected {name} is not an amount: {want}"
@@ -767,4 +775,30 @@ fn patient_expect(
             ));
         }
     }
+}
+
+/// A text, bool or date ledger amount compared with what is expected, as
+/// for outputs (`""` expects an absent value); the failure, if any.
+fn ledger_val_failure(
+    prog: &Program,
+    col: usize,
+    code: Decimal,
+    want: &toml::Value,
+) -> Option<String> {
+    let want = match want {
+        toml::Value::String(t) => t.clone(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => return Some(format!("expected {other}: not a text, bool or date")),
+    };
+    let got =
+        crate::eval::ledger::typed::shown(prog, col, code).map_or(String::new(), |x| x.text());
+    let show = |t: &str| {
+        if t.is_empty() {
+            "(absent)".to_string()
+        } else {
+            format!("\"{t}\"")
+        }
+    };
+    (got != want).then(|| format!("expected {}, got {}", show(&want), show(&got)))
 }

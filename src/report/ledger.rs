@@ -40,9 +40,18 @@ fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<Field> {
     rec.push(Field::Money(r.counts.total_cost));
     rec.push(Field::Money(r.counts.claims_paid));
     for (i, v) in r.values.iter().enumerate() {
-        rec.push(Field::of(column_type(prog, i), *v));
+        rec.push(field(prog, i, *v));
     }
     rec
+}
+
+/// Ledger column `i`'s value `v` as written: a text, bool or date amount
+/// (coded in the row, see `eval::ledger::typed`) as an output is.
+pub fn field(prog: &Program, i: usize, v: rust_decimal::Decimal) -> Field {
+    if crate::eval::ledger::typed::val_type(prog, i).is_some() {
+        return Field::shown(crate::eval::ledger::typed::shown(prog, i, v));
+    }
+    Field::of(column_type(prog, i), v)
 }
 
 /// The type of ledger column `i`: the standard amounts are money, a declared
@@ -99,9 +108,10 @@ pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
             }
             i < fixed
                 || i == fixed + crate::schema::ledger::CLEARING_BALANCE as usize
-                || recs
-                    .iter()
-                    .any(|r| r.get(i).is_some_and(|v| v != "0.00" && v != "0"))
+                || recs.iter().any(|r| {
+                    r.get(i)
+                        .is_some_and(|v| v != "0.00" && v != "0" && !v.is_empty())
+                })
         })
         .collect();
     let mut t = Table::new(keep.iter().map(|&i| h[i].clone()).collect());

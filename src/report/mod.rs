@@ -11,7 +11,9 @@ pub mod rules;
 mod table;
 
 pub use field::Field;
-pub use ledger::{column_type as ledger_column_type, ledger_table, write_ledger};
+pub use ledger::{
+    column_type as ledger_column_type, field as ledger_field, ledger_table, write_ledger,
+};
 pub use patient::{patient_totals, write_patient_ledger, PATIENT_FIXED};
 pub use results::{write_results, ResultColumns};
 pub use table::Table;

@@ -381,6 +381,22 @@ impl<T: Tracer> Env<'_, T> {
                 };
             }
             Stmt::SetRegion(i, n, _) => f.region[*i as usize] = self.num(n, cur, f)?,
+            Stmt::SetLedgerVal(i, x, _) => {
+                use super::value::Val;
+                let v = match x {
+                    ValX::Bool(b) => Val::Bool(self.boolean(b, cur, f)?),
+                    ValX::Date(d) => Val::Date(self.date(d, cur, f)?),
+                    ValX::Text(t) => Val::Text(self.text_val(t, cur, f)?),
+                };
+                let code = super::ledger::typed::encode(v).ok_or_else(|| {
+                    EvalError::internal("a ledger text that is not the policy's own")
+                })?;
+                let slot = f
+                    .ledger
+                    .get_mut(*i as usize)
+                    .ok_or_else(|| EvalError::internal("ledger column out of range"))?;
+                *slot = code;
+            }
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! texts, dates and conditions.
 
 use super::*;
+use crate::check::types::Ty;
 use crate::eval::value::{Txt, Val};
 
 fn slot16(i: usize) -> u16 {
@@ -156,9 +157,14 @@ impl<T: Tracer> Env<'_, T> {
             TextX::Const(s) => s,
             TextX::Acc(i) => f.acc_texts[*i as usize].as_str(),
             TextX::Previous(p) => self.previous_text(p, cur, f)?,
-            TextX::Pool(_) | TextX::Local(_) | TextX::Output(_) | TextX::If(_) => self
-                .text_val(x, cur, f)?
-                .resolve(self.prog, self.claims, self.insts, cur.inst),
+            TextX::Pool(_)
+            | TextX::Local(_)
+            | TextX::Output(_)
+            | TextX::If(_)
+            | TextX::Ledger(_) => {
+                self.text_val(x, cur, f)?
+                    .resolve(self.prog, self.claims, self.insts, cur.inst)
+            }
         })
     }
 
@@ -206,6 +212,14 @@ impl<T: Tracer> Env<'_, T> {
                 Val::Text(t) => t,
                 _ => Txt::Default(*i),
             },
+            TextX::Ledger(c) => match ledger_val(f, *c, Ty::Text) {
+                Val::Text(t) => t,
+                _ => {
+                    return Err(EvalError::internal(
+                        "a text ledger amount read without a default",
+                    ))
+                }
+            },
             TextX::If(x) => {
                 if self.boolean(&x.0, cur, f)? {
                     self.text_val(&x.1, cur, f)?
@@ -239,6 +253,14 @@ impl<T: Tracer> Env<'_, T> {
                 _ => return Err(EvalError::internal("a date output read without a default")),
             },
             DateX::Acc(i) => f.acc_dates[*i as usize],
+            DateX::Ledger(c) => match ledger_val(f, *c, Ty::Date) {
+                Val::Date(d) => d,
+                _ => {
+                    return Err(EvalError::internal(
+                        "a date ledger amount read without a default",
+                    ))
+                }
+            },
             DateX::Shift(s) => self.shift(s, cur, f)?,
             DateX::MonthStart(d) => self.date(d, cur, f)?.first_of_month(),
             DateX::MonthEnd(d) => self.date(d, cur, f)?.last_of_month(),
@@ -361,6 +383,14 @@ impl<T: Tracer> Env<'_, T> {
                 self.text(&ab.0, cur, f)?.cmp(self.text(&ab.1, cur, f)?),
             ),
             Bool::Acc(i) => f.acc_bools[*i as usize],
+            Bool::Ledger(c) => match ledger_val(f, *c, Ty::Bool) {
+                Val::Bool(b) => b,
+                _ => {
+                    return Err(EvalError::internal(
+                        "a bool ledger amount read without a default",
+                    ))
+                }
+            },
         })
     }
 
@@ -405,4 +435,11 @@ pub(super) fn cmp(op: CmpOp, o: std::cmp::Ordering) -> bool {
         CmpOp::Gt => o == Greater,
         CmpOp::Ge => o != Less,
     }
+}
+
+/// The text, bool or date ledger amount in column `c` of the current row.
+fn ledger_val(f: &Frame, c: u16, ty: Ty) -> Val {
+    f.ledger
+        .get(c as usize)
+        .map_or(Val::Absent, |d| super::super::ledger::typed::decode(*d, ty))
 }

@@ -29,6 +29,7 @@ use std::collections::BTreeSet;
 
 mod group;
 mod patient;
+pub mod typed;
 pub use group::kind_name;
 use group::{aggregate_values, run_group, Place};
 pub(crate) use patient::settle_patients_with;
@@ -387,13 +388,15 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
     let aggs = aggregate_values(env, plan, periods, claim_sums)?;
 
     let width = COLUMNS.len() + prog.ledger_extras.len();
+    // A text, bool or date amount starts as its default (typed.rs).
+    let blank = typed::blank_row(prog);
     let mut month_rows: Vec<Vec<Vec<Decimal>>> = units
         .iter()
-        .map(|u| vec![vec![Decimal::ZERO; width]; u.ids.len() * periods.months.len()])
+        .map(|u| vec![blank.clone(); u.ids.len() * periods.months.len()])
         .collect();
     let mut year_rows: Vec<Vec<Vec<Decimal>>> = units
         .iter()
-        .map(|u| vec![vec![Decimal::ZERO; width]; u.ids.len() * periods.years.len()])
+        .map(|u| vec![blank.clone(); u.ids.len() * periods.years.len()])
         .collect();
     let mut f = Frame::new(prog);
 
@@ -429,7 +432,11 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
             };
             for u in 0..n {
                 let (src, dst) = (&rows[p * n + u], &mut year_rows[k][yi * n + u]);
-                for (d, s) in dst.iter_mut().zip(src) {
+                for (c, (d, s)) in dst.iter_mut().zip(src).enumerate() {
+                    // A year row's text, bool or date is what a year block sets.
+                    if typed::val_type(prog, c).is_some() {
+                        continue;
+                    }
                     *d = d
                         .checked_add(*s)
                         .ok_or_else(|| EvalError::internal("ledger overflow"))?;
