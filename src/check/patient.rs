@@ -34,6 +34,23 @@ impl Checker {
             }
         }
         let mut errors = Vec::new();
+        // The patient ledger holds numbers: a text, bool or date amount has
+        // no column type there (it would be written as its code).
+        for b in self.prog.settles.iter().filter(|b| b.unit == UnitKind::Patient) {
+            for st in &b.body {
+                if let crate::ir::Stmt::SetLedgerVal(c, _, at) = st {
+                    let name = self.ledger_name(*c);
+                    errors.push(
+                        Diagnostic::error(format!(
+                            "a patient block sets numbers; `{name}` is not a number"
+                        ))
+                        .at(*at)
+                        .label("set for a patient")
+                        .help("the patient ledger holds numbers only (money, ratios, counts, days, months): a text, bool or date per patient and year is not supported yet; set a number the flag is read from (`二次 = …`), or set the flag in a unit block"),
+                    );
+                }
+            }
+        }
         for &(c, unit_at) in &by_unit {
             if let Some(&(_, patient_at)) = by_patient.iter().find(|x| x.0 == c) {
                 let name = self.ledger_name(c);
