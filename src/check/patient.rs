@@ -36,7 +36,12 @@ impl Checker {
         let mut errors = Vec::new();
         // The patient ledger holds numbers: a text, bool or date amount has
         // no column type there (it would be written as its code).
-        for b in self.prog.settles.iter().filter(|b| b.unit == UnitKind::Patient) {
+        for b in self
+            .prog
+            .settles
+            .iter()
+            .filter(|b| b.unit == UnitKind::Patient)
+        {
             for st in &b.body {
                 if let crate::ir::Stmt::SetLedgerVal(c, _, at) = st {
                     let name = self.ledger_name(*c);

@@ -207,10 +207,12 @@ impl StateFile {
         for d in &self.previous {
             match prevs.get(d.name.as_str()) {
                 Some((_, t)) if type_name(*t) == d.ty => {}
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "the state keeps `previous(claim.{})` ({}), which this policy does not read",
                     d.name, d.ty
-                )),
+                ))
+                }
             }
         }
         let index: HashMap<&str, u32> = claims
