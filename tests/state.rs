@@ -19,12 +19,21 @@ fn fixture(f: &str) -> String {
         .to_string()
 }
 
-/// `yibao run` of the readmission policy on its fixture with `extra` flags.
-fn run(out: &Path, extra: &[&str]) -> std::process::Output {
-    let (claims, insts) = (fixture("claims.csv"), fixture("institutions.csv"));
+/// `yibao run` of `policy` on the fixture `tests/fixtures/settle/NAME` with `extra` flags.
+fn run_on(policy: &str, name: &str, out: &Path, extra: &[&str]) -> std::process::Output {
+    let f = |n: &str| {
+        root()
+            .join("tests/fixtures/settle")
+            .join(name)
+            .join(n)
+            .to_str()
+            .unwrap()
+            .to_string()
+    };
+    let (claims, insts) = (f("claims.csv"), f("institutions.csv"));
     let mut args = vec![
         "run",
-        POLICY,
+        policy,
         "--claims",
         claims.as_str(),
         "--institutions",
@@ -34,6 +43,11 @@ fn run(out: &Path, extra: &[&str]) -> std::process::Output {
     ];
     args.extend(extra);
     yibao(&args)
+}
+
+/// `yibao run` of the readmission policy on its fixture with `extra` flags.
+fn run(out: &Path, extra: &[&str]) -> std::process::Output {
+    run_on(POLICY, "readmission", out, extra)
 }
 
 /// The rows of a CSV file whose column `col` is `value`.
@@ -237,30 +251,15 @@ fn the_state_file_holds_exact_strings_and_every_patient() {
 #[test]
 fn the_reserve_carries_through_a_state_file() {
     let dir = temp_dir("state-reserve");
-    let f = |n: &str| {
-        root()
-            .join("tests/fixtures/settle/alliance-reserve")
-            .join(n)
-            .to_str()
-            .unwrap()
-            .to_string()
-    };
-    let (claims, insts) = (f("claims.csv"), f("institutions.csv"));
     let state = dir.join("state-2025.json");
     let state_s = state.to_str().unwrap();
     let go = |out: &Path, extra: &[&str]| {
-        let mut args = vec![
-            "run",
+        let o = run_on(
             "policies/alliance-reserve.policy",
-            "--claims",
-            claims.as_str(),
-            "--institutions",
-            insts.as_str(),
-            "--out",
-            out.to_str().unwrap(),
-        ];
-        args.extend(extra);
-        let o = yibao(&args);
+            "alliance-reserve",
+            out,
+            extra,
+        );
         assert!(o.status.success(), "{}", common::stderr(&o));
         o
     };
