@@ -77,20 +77,12 @@ impl Checker {
     /// Reading the text, bool or date ledger amount `name` (column `col`).
     pub(crate) fn ledger_read_val(&mut self, name: &str, col: u16, ty: Ty, span: Span) -> TExpr {
         if !self.ledger_default(col) {
-            let example = match ty {
-                Ty::Bool => "false",
-                Ty::Date => "2025-01-01",
-                _ => "\"无\"",
-            };
-            self.error(
-                Diagnostic::error(format!(
-                    "ledger amount `{name}` is absent where no block sets it, so it cannot be read"
-                ))
-                .at(span)
-                .label("may be absent")
-                .help(format!(
-                    "give it a default: `ledger {name}: {ty} default {example}`"
-                )),
+            self.absent_read(
+                ("ledger amount", "ledger"),
+                name,
+                ty,
+                span,
+                "where no block sets it",
             );
             return TExpr::Poison;
         }

@@ -91,20 +91,12 @@ impl Checker {
             return TExpr::Poison;
         }
         if !ty.is_numeric() && !has_default && !defined {
-            let example = match ty {
-                Ty::Bool => "false",
-                Ty::Date => "2025-01-01",
-                _ => "\"无\"",
-            };
-            self.error(
-                Diagnostic::error(format!(
-                    "output `{name}` is absent on claims where no rule sets it, so it cannot be read"
-                ))
-                .at(span)
-                .label("may be absent")
-                .help(format!(
-                    "give it a default: `output {name}: {ty} default {example}`"
-                )),
+            self.absent_read(
+                ("output", "output"),
+                name,
+                ty,
+                span,
+                "on claims where no rule sets it",
             );
             return TExpr::Poison;
         }
@@ -114,6 +106,34 @@ impl Checker {
             Ty::Text => TExpr::Text(TextX::Output(i)),
             t => TExpr::Num(Num::Output(i), t),
         }
+    }
+
+    /// The error for reading a text, bool or date `what` (an output, a ledger
+    /// amount), declared with `keyword`, that may be absent (`where_`: where
+    /// nothing sets it) and has no default.
+    pub(crate) fn absent_read(
+        &mut self,
+        (what, keyword): (&str, &str),
+        name: &str,
+        ty: Ty,
+        span: Span,
+        where_: &str,
+    ) {
+        let example = match ty {
+            Ty::Bool => "false",
+            Ty::Date => "2025-01-01",
+            _ => "\"无\"",
+        };
+        self.error(
+            Diagnostic::error(format!(
+                "{what} `{name}` is absent {where_}, so it cannot be read"
+            ))
+            .at(span)
+            .label("may be absent")
+            .help(format!(
+                "give it a default: `{keyword} {name}: {ty} default {example}`"
+            )),
+        );
     }
 
     /// A text as a branch of a text `if`: a literal joins the pool; whether it
@@ -130,7 +150,6 @@ impl Checker {
     /// program's pool; a text accumulator, which later claims change, is refused.
     pub(crate) fn keep_text(&mut self, e: TExpr, span: Span) -> Option<TextX> {
         match e {
-            TExpr::TextLit(s, _) | TExpr::Text(TextX::Const(s)) => Some(TextX::Pool(self.pool(s))),
             TExpr::Text(x) if reads_text_acc(&x) => {
                 self.error(
                     Diagnostic::error("a text accumulator can be compared, not kept in a `let` or an output")
@@ -140,8 +159,7 @@ impl Checker {
                 );
                 None
             }
-            TExpr::Text(x) => Some(x),
-            _ => None,
+            e => self.text_part(e),
         }
     }
 
