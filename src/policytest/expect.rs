@@ -14,12 +14,6 @@ pub(super) fn val_failure(
     o: usize,
     want: &toml::Value,
 ) -> Option<String> {
-    let want = match want {
-        toml::Value::String(t) => t.clone(),
-        toml::Value::Boolean(b) => b.to_string(),
-        toml::Value::Datetime(d) => d.to_string(),
-        other => return Some(format!("expected {other}: not a text, bool or date")),
-    };
     let v = s.vals_row(k).get(o).copied().unwrap_or_default();
     let inst = claims
         .rows
@@ -27,16 +21,26 @@ pub(super) fn val_failure(
         .and_then(|c| insts.rows.get(c.institution as usize));
     let got = crate::eval::value::shown(v, o, prog, claims, insts, inst)
         .map_or(String::new(), |x| x.text());
-    (got != want).then(|| {
-        let show = |t: &str| {
-            if t.is_empty() {
-                "(absent)".to_string()
-            } else {
-                format!("\"{t}\"")
-            }
-        };
-        format!("expected {}, got {}", show(&want), show(&got))
-    })
+    shown_failure(want, &got)
+}
+
+/// A value as written (empty: absent) against a TOML string, bool or date
+/// (`""` expects an absent value); the failure, if any.
+fn shown_failure(want: &toml::Value, got: &str) -> Option<String> {
+    let want = match want {
+        toml::Value::String(t) => t.clone(),
+        toml::Value::Boolean(b) => b.to_string(),
+        toml::Value::Datetime(d) => d.to_string(),
+        other => return Some(format!("expected {other}: not a text, bool or date")),
+    };
+    let show = |t: &str| {
+        if t.is_empty() {
+            "(absent)".to_string()
+        } else {
+            format!("\"{t}\"")
+        }
+    };
+    (got != want).then(|| format!("expected {}, got {}", show(&want), show(got)))
 }
 
 /// A `[[test.ledger]]` row with `patient = "P1"`: the patient ledger's row
@@ -113,20 +117,7 @@ pub(super) fn ledger_val_failure(
     code: Decimal,
     want: &toml::Value,
 ) -> Option<String> {
-    let want = match want {
-        toml::Value::String(t) => t.clone(),
-        toml::Value::Boolean(b) => b.to_string(),
-        toml::Value::Datetime(d) => d.to_string(),
-        other => return Some(format!("expected {other}: not a text, bool or date")),
-    };
     let got =
         crate::eval::ledger::typed::shown(prog, col, code).map_or(String::new(), |x| x.text());
-    let show = |t: &str| {
-        if t.is_empty() {
-            "(absent)".to_string()
-        } else {
-            format!("\"{t}\"")
-        }
-    };
-    (got != want).then(|| format!("expected {}, got {}", show(&want), show(&got)))
+    shown_failure(want, &got)
 }
