@@ -6,6 +6,7 @@
 //! ```text
 //! r1_yardstick CLAIMS INSTITUTIONS OUT_DIR [--threads N]   settle; write claims.csv, institutions.csv
 //! r1_yardstick --agree OUT_DIR YIBAO_OUT_DIR               compare with `yibao run --out` to the fen
+//!                                                          (OUT_DIR: the yardstick's or r1-peer's)
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -323,8 +324,18 @@ fn rows(path: &str, cols: &[&str]) -> Vec<Vec<String>> {
 
 /// Compares the yardstick's outputs with `yibao run --out`'s, to the fen. Exits 1 on a difference.
 fn agree(mine: &str, yibao: &str) {
+    // r1-peer (../shared/bench) names its files claims_out.csv and institutions_out.csv,
+    // with the same columns as the yardstick's: either can be compared.
+    let file = |stem: &str| {
+        let peer = format!("{mine}/{stem}_out.csv");
+        if std::path::Path::new(&peer).exists() {
+            peer
+        } else {
+            format!("{mine}/{stem}.csv")
+        }
+    };
     let a = rows(
-        &format!("{mine}/claims.csv"),
+        &file("claims"),
         &["claim_id", "fund", "serious", "patient_paid"],
     );
     let b = rows(
@@ -332,7 +343,7 @@ fn agree(mine: &str, yibao: &str) {
         &["claim_id", "fund_paid", "serious_paid", "patient_paid"],
     );
     let ia = rows(
-        &format!("{mine}/institutions.csv"),
+        &file("institutions"),
         &[
             "institution_id",
             "claims",
