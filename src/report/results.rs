@@ -169,11 +169,14 @@ pub fn write_results(
 
 /// Claims per block when formatting `claims.csv` in parallel: big enough to
 /// keep threads busy, small enough that the blocks in flight stay a few MB.
-const BLOCK: usize = 1 << 15;
+const BLOCK: usize = 1 << 14;
 
-/// Writes `claims.csv` in settlement order. Blocks of claims are formatted on
-/// `threads` threads at a time and written in order, so the bytes are the
-/// same for any number of threads and memory stays a few blocks.
+/// Writes `claims.csv` in settlement order. Block `b` of claims is formatted
+/// by thread `b % threads` and handed to this thread over that thread's own
+/// channel; this thread takes the blocks in order (0, 1, 2, … round the
+/// channels) and writes them while the others format the next ones. So the
+/// bytes are the same for any number of threads, and memory stays a few
+/// blocks per thread (each channel holds at most two).
 #[expect(
     clippy::too_many_arguments,
     reason = "the data of one file, passed down"
@@ -188,35 +191,49 @@ fn write_claims_csv(
     s: &Settlement,
     threads: usize,
 ) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    write_csv_line(&mut out, header)?;
-    let threads = crate::eval::threads_for(threads);
+    let mut out = std::fs::File::create(path)?;
+    let mut head = Vec::new();
+    write_csv_line(&mut head, header)?;
+    out.write_all(&head)?;
+    let threads = crate::eval::threads_for(threads).max(1);
     let n = s.len();
-    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); threads];
-    let mut start = 0;
-    while start < n {
-        std::thread::scope(|scope| {
-            for (t, buf) in bufs.iter_mut().enumerate() {
-                let from = (start + t * BLOCK).min(n);
-                let to = (from + BLOCK).min(n);
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || {
+    let blocks = n.div_ceil(BLOCK);
+    std::thread::scope(|scope| {
+        let mut from_worker = Vec::with_capacity(threads);
+        // Emptied buffers go back to their thread, so each reuses a few.
+        let mut to_worker = Vec::with_capacity(threads);
+        for t in 0..threads {
+            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
+            from_worker.push(full_rx);
+            to_worker.push(empty_tx);
+            std::thread::Builder::new()
+                .spawn_scoped(scope, move || {
+                    for b in (t..blocks).step_by(threads) {
+                        let mut buf = empty_rx.try_recv().unwrap_or_default();
                         buf.clear();
-                        for k in from..to {
-                            claim_line(buf, prog, cols, claims, insts, s, k);
+                        for k in b * BLOCK..((b + 1) * BLOCK).min(n) {
+                            claim_line(&mut buf, prog, cols, claims, insts, s, k);
                         }
-                    })
-                    .map_err(|e| {
-                        std::io::Error::other(format!("cannot start a formatting thread ({e})"))
-                    })?;
-            }
-            Ok::<(), std::io::Error>(())
-        })?;
-        for buf in &bufs {
-            out.write_all(buf)?;
+                        // The writer stopped (a write failed): nothing more to do.
+                        if full_tx.send(buf).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| std::io::Error::other(format!("cannot start a formatting thread ({e})")))?;
         }
-        start += threads * BLOCK;
-    }
+        for b in 0..blocks {
+            let t = b % threads;
+            let buf = from_worker[t].recv().map_err(|_| {
+                std::io::Error::other("a formatting thread stopped before its block (a bug in yibao: please report it)")
+            })?;
+            out.write_all(&buf)?;
+            // A worker that has finished no longer takes buffers back.
+            let _ = to_worker[t].send(buf);
+        }
+        Ok::<(), std::io::Error>(())
+    })?;
     out.flush()
 }
 
@@ -249,7 +266,11 @@ impl CsvLine<'_> {
 impl Fields for CsvLine<'_> {
     fn text(&mut self, f: &str) {
         self.sep();
-        if f.contains([',', '"', '\n', '\r']) {
+        // A byte scan: every character that needs quoting is ASCII.
+        if f
+            .bytes()
+            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
+        {
             self.buf.push(b'"');
             self.buf
                 .extend_from_slice(f.replace('"', "\"\"").as_bytes());
@@ -273,7 +294,12 @@ impl Fields for CsvLine<'_> {
     }
 
     fn int(&mut self, n: i64) {
-        self.text(&n.to_string());
+        // Digits need no quoting: straight into the line, no String.
+        self.sep();
+        if n < 0 {
+            self.buf.push(b'-');
+        }
+        push_digits(self.buf, u128::from(n.unsigned_abs()));
     }
 
     fn field(&mut self, f: Field) {
@@ -384,15 +410,43 @@ pub(crate) fn push_money(buf: &mut Vec<u8>, d: Decimal) {
                 buf.push(b'-');
             }
             let a = f.unsigned_abs();
-            push_digits(buf, a / 100);
-            buf.extend_from_slice(&[b'.', b'0' + (a % 100 / 10) as u8, b'0' + (a % 10) as u8]);
+            // In 64 bits when it fits (every real amount): no 128-bit division.
+            let (yuan, cents) = match u64::try_from(a) {
+                Ok(a) => (u128::from(a / 100), (a % 100) as u8),
+                Err(_) => (a / 100, (a % 100) as u8),
+            };
+            push_digits(buf, yuan);
+            buf.extend_from_slice(&[b'.', b'0' + cents / 10, b'0' + cents % 10]);
         }
         None => buf.extend_from_slice(money(d).as_bytes()),
     }
 }
 
 /// The decimal digits of `n`.
-fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
+fn push_digits(buf: &mut Vec<u8>, n: u128) {
+    // Nearly every amount fits 64 bits, where division by 10 is a multiply;
+    // 128-bit division is a library call per digit.
+    match u64::try_from(n) {
+        Ok(n) => push_digits64(buf, n),
+        Err(_) => push_digits128(buf, n),
+    }
+}
+
+fn push_digits64(buf: &mut Vec<u8>, mut n: u64) {
+    let mut tmp = [0u8; 20];
+    let mut i = tmp.len();
+    loop {
+        i -= 1;
+        tmp[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    buf.extend_from_slice(&tmp[i..]);
+}
+
+fn push_digits128(buf: &mut Vec<u8>, mut n: u128) {
     let mut tmp = [0u8; 40];
     let mut i = tmp.len();
     loop {
