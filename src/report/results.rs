@@ -221,7 +221,9 @@ fn write_claims_csv(
                         }
                     }
                 })
-                .map_err(|e| std::io::Error::other(format!("cannot start a formatting thread ({e})")))?;
+                .map_err(|e| {
+                    std::io::Error::other(format!("cannot start a formatting thread ({e})"))
+                })?;
         }
         for b in 0..blocks {
             let t = b % threads;
@@ -267,10 +269,7 @@ impl Fields for CsvLine<'_> {
     fn text(&mut self, f: &str) {
         self.sep();
         // A byte scan: every character that needs quoting is ASCII.
-        if f
-            .bytes()
-            .any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-        {
+        if f.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
             self.buf.push(b'"');
             self.buf
                 .extend_from_slice(f.replace('"', "\"\"").as_bytes());
