@@ -421,38 +421,27 @@ pub(crate) fn push_money(buf: &mut Vec<u8>, d: Decimal) {
     }
 }
 
-/// The decimal digits of `n`.
-fn push_digits(buf: &mut Vec<u8>, n: u128) {
-    // Nearly every amount fits 64 bits, where division by 10 is a multiply;
-    // 128-bit division is a library call per digit.
-    match u64::try_from(n) {
-        Ok(n) => push_digits64(buf, n),
-        Err(_) => push_digits128(buf, n),
-    }
-}
-
-fn push_digits64(buf: &mut Vec<u8>, mut n: u64) {
-    let mut tmp = [0u8; 20];
-    let mut i = tmp.len();
-    loop {
-        i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    buf.extend_from_slice(&tmp[i..]);
-}
-
-fn push_digits128(buf: &mut Vec<u8>, mut n: u128) {
+/// The decimal digits of `n`. Nearly every amount fits 64 bits, where
+/// division by 10 is a multiply; 128-bit division is a library call per
+/// digit, so it only peels the low digits off until the rest fits 64 bits.
+fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
     let mut tmp = [0u8; 40];
     let mut i = tmp.len();
+    let mut small = loop {
+        match u64::try_from(n) {
+            Ok(small) => break small,
+            Err(_) => {
+                i -= 1;
+                tmp[i] = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+        }
+    };
     loop {
         i -= 1;
-        tmp[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
+        tmp[i] = b'0' + (small % 10) as u8;
+        small /= 10;
+        if small == 0 {
             break;
         }
     }
@@ -530,5 +519,26 @@ fn write_csv_field(out: &mut impl Write, f: &str) -> std::io::Result<()> {
         out.write_all(b"\"")
     } else {
         out.write_all(f.as_bytes())
+    }
+}
+
+#[cfg(test)]
+mod digits_tests {
+    use super::push_digits;
+
+    #[test]
+    fn digits_on_both_sides_of_64_bits() {
+        for n in [
+            0,
+            7,
+            10,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            u128::MAX,
+        ] {
+            let mut buf = Vec::new();
+            push_digits(&mut buf, n);
+            assert_eq!(String::from_utf8_lossy(&buf), n.to_string());
+        }
     }
 }
