@@ -50,6 +50,34 @@ fn the_summary_totals_each_patient_amount_per_year() {
 }
 
 #[test]
+fn patient_amounts_are_not_columns_of_the_unit_ledger() {
+    // secondary.policy has no unit blocks: 政策内自付 and 二次补偿 are set
+    // only per patient. Before, ledger.csv carried them as columns of 0.00
+    // on every institution row, figures nobody computed.
+    let (out, _) = run("columns", &["--format", "csv"]);
+    let header = |f: &str| {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        text.lines().next().unwrap_or_default().to_string()
+    };
+    let unit = header("ledger.csv");
+    assert!(unit.ends_with(",reserve_opening,reserve_closing"), "{unit}");
+    assert!(
+        !unit.contains("二次补偿") && !unit.contains("政策内自付"),
+        "{unit}"
+    );
+    let patient = header("patient_ledger.csv");
+    assert_eq!(
+        patient,
+        "patient_id,year,status,claims,total_cost,claims_paid,patient_paid,政策内自付,二次补偿"
+    );
+    // Every institution row has the same number of cells as the header.
+    let width = unit.split(',').count();
+    for row in csv_rows(&out.join("ledger.csv")) {
+        assert_eq!(row.len(), width, "{row:?}");
+    }
+}
+
+#[test]
 fn json_patient_ledger_holds_exact_strings() {
     let (out, _) = run("json", &["--format", "json"]);
     let v: serde_json::Value =

@@ -74,6 +74,19 @@ fn a_wrong_expectation_fails_with_a_useful_message() {
 }
 
 #[test]
+fn a_patient_amount_is_not_expected_of_an_institution() {
+    // Before, ledger rows carried every declared amount, and this passed:
+    // 二次补偿 read 0.00 on H1's row, a figure no block computes.
+    let o = yibao(&["test", "tests/fixtures/policytest/patient-amount.test.toml"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.contains("ledger institution H1 2025 (line 19): `二次补偿` is set only by `per patient` blocks, so it is a patient ledger amount"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_policy_without_tests_is_an_error() {
     let o = yibao(&["test", "tests/fixtures/fmt/messy.policy"]);
     assert_eq!(o.status.code(), Some(1));

@@ -480,6 +480,9 @@ pub fn unit(
             data.push(typed("enrolled", Field::of(Ty::Count, i.enrolled)));
         }
         for (i, (c, v)) in ledger.columns.iter().zip(&row.values).enumerate() {
+            if !ledger.unit_amount.get(i).copied().unwrap_or(true) {
+                continue; // a patient amount: not on unit rows
+            }
             let name = if (*k, uid.as_str()) == (kind, id) {
                 c.clone()
             } else {

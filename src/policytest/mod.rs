@@ -616,6 +616,12 @@ fn run_case(
                 ));
                 continue;
             };
+            if !ledger.unit_amount.get(col).copied().unwrap_or(true) {
+                r.failures.push(format!(
+                    "ledger {who} {period} (line {at}): `{name}` is set only by `per patient` blocks, so it is a patient ledger amount, not one of {who}; expect it in a `[[test.ledger]]` with `patient = \"…\"`"
+                ));
+                continue;
+            }
             if crate::eval::ledger::typed::val_type(prog, col).is_some() {
                 let code = row.values.get(col).copied().unwrap_or_default();
                 if let Some(f) = ledger_val_failure(prog, col, code, want) {

@@ -21,11 +21,16 @@ fn header(l: &Ledger, months: bool) -> Vec<String> {
     h.push("claims".into());
     h.push("total_cost".into());
     h.push("claims_paid".into());
-    h.extend(l.columns.iter().cloned());
+    h.extend(unit_columns(l).map(|i| l.columns[i].clone()));
     h
 }
 
-fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<Field> {
+/// The indexes of the amounts unit rows show ([`Ledger::unit_amount`]).
+pub fn unit_columns(l: &Ledger) -> impl Iterator<Item = usize> + '_ {
+    (0..l.columns.len()).filter(|&i| l.unit_amount.get(i).copied().unwrap_or(true))
+}
+
+fn record(prog: &Program, l: &Ledger, r: &LedgerRow, months: bool) -> Vec<Field> {
     let mut rec = vec![
         kind_name(r.kind).into(),
         r.unit.clone().into(),
@@ -39,8 +44,8 @@ fn record(prog: &Program, r: &LedgerRow, months: bool) -> Vec<Field> {
     rec.push(Field::count(r.counts.claims));
     rec.push(Field::Money(r.counts.total_cost));
     rec.push(Field::Money(r.counts.claims_paid));
-    for (i, v) in r.values.iter().enumerate() {
-        rec.push(field(prog, i, *v));
+    for i in unit_columns(l) {
+        rec.push(field(prog, i, r.values.get(i).copied().unwrap_or_default()));
     }
     rec
 }
@@ -82,7 +87,7 @@ pub fn write_ledger(
         let path = dir.join(format!("{name}.{ext}"));
         let mut w = Rows::new(&path, json, header(l, months))?;
         for r in rows {
-            w.write(&record(prog, r, months))?;
+            w.write(&record(prog, l, r, months))?;
         }
         w.finish()?;
         paths.push(path);
@@ -97,7 +102,7 @@ pub fn ledger_table(prog: &Program, l: &Ledger) -> Table {
     let recs: Vec<Vec<String>> = l
         .years
         .iter()
-        .map(|r| record(prog, r, false).iter().map(Field::text).collect())
+        .map(|r| record(prog, l, r, false).iter().map(Field::text).collect())
         .collect();
     let fixed = 7; // unit, unit_id, year, status, claims, total_cost, claims_paid
     let keep: Vec<usize> = (0..h.len())

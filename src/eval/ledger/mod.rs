@@ -41,6 +41,12 @@ pub use patient::{settle_patients, PatientLedger, PatientRow};
 pub struct Ledger {
     /// The amount columns: the standard ones, then the policy's `ledger` names.
     pub columns: Vec<String>,
+    /// By column: whether it is an amount of the unit rows (written to
+    /// `ledger.csv`, shown by `explain`): every standard one, and each
+    /// declared amount an institution, alliance or region block sets. One
+    /// only `per patient` blocks set is a patient amount: it is in
+    /// `patient_ledger.csv`, never a column of zeros here.
+    pub unit_amount: Vec<bool>,
     pub years: Vec<LedgerRow>,
     pub months: Vec<LedgerRow>,
 }
@@ -513,6 +519,7 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
             .map(|c| c.0.to_string())
             .chain(prog.ledger_extras.iter().map(|o| o.name.clone()))
             .collect(),
+        unit_amount: unit_amounts(prog),
         years: Vec::new(),
         months: Vec::new(),
     };
@@ -608,6 +615,18 @@ pub(crate) fn settle_institutions_with<T: Tracer>(
             .then_with(|| a.unit.as_bytes().cmp(b.unit.as_bytes()))
     });
     Ok(Some(ledger))
+}
+
+/// [`Ledger::unit_amount`] of a program.
+fn unit_amounts(prog: &Program) -> Vec<bool> {
+    let mut set = vec![true; COLUMNS.len()];
+    set.extend((0..prog.ledger_extras.len()).map(|e| {
+        let c = COLUMNS.len() + e;
+        prog.settle_order
+            .iter()
+            .any(|g| g.unit != UnitKind::Patient && g.writes.iter().any(|&w| usize::from(w) == c))
+    }));
+    set
 }
 
 /// The unit's row of the previous year, when the run has that year: what
