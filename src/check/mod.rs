@@ -151,6 +151,9 @@ pub(crate) struct Checker {
     pub(crate) region_places: Vec<u32>,
     /// Every ledger amount read in a settle block (`prior` included), where.
     pub(crate) ledger_reads: Vec<(u16, Span)>,
+    /// Every ledger amount a settle statement assigns, its value checked or
+    /// not: one whose value is an error is still set (no second error).
+    pub(crate) ledger_assigned: Vec<u16>,
     /// Settle blocks seen so far, by name, with when they are in force.
     settle_names: HashMap<String, Vec<Option<Period>>>,
     /// Top-level outputs whose definition is checked (those before the current one).

@@ -242,7 +242,8 @@ impl Checker {
 
     /// A declared ledger amount that is read but set by no statement.
     fn never_set(&mut self, groups: &[SettleGroup]) {
-        let set = |c: u16| groups.iter().any(|g| g.writes.contains(&c));
+        let assigned = std::mem::take(&mut self.ledger_assigned);
+        let set = |c: u16| assigned.contains(&c) || groups.iter().any(|g| g.writes.contains(&c));
         let mut seen = Vec::new();
         for (col, span) in self.ledger_reads.clone() {
             if (col as usize) < COLUMNS.len() || set(col) || seen.contains(&col) {

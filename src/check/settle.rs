@@ -309,6 +309,7 @@ impl Checker {
                     self.error(d);
                     return;
                 };
+                self.ledger_assigned.push(col);
                 if unit == UnitKind::Patient && (col as usize) < ledger::COLUMNS.len() {
                     self.error(
                         Diagnostic::error(format!(
