@@ -87,6 +87,20 @@ fn a_patient_amount_is_not_expected_of_an_institution() {
 }
 
 #[test]
+fn applied_says_whether_a_fee_applied_even_a_fee_of_zero() {
+    // tests/fixtures/fee/applied.test.toml: claim Z's fee of 0.00 applies
+    // (按病种 true, fund 0.00, borne 800.00), so the ledger counts 2 fee
+    // cases, A and Z; `病种 > 0` would have counted 1 and paid Z at 50%.
+    let o = yibao(&["test", "tests/fixtures/fee/applied.test.toml"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("(16 checks)") && out.contains("coverage 100%"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_policy_without_tests_is_an_error() {
     let o = yibao(&["test", "tests/fixtures/fmt/messy.policy"]);
     assert_eq!(o.status.code(), Some(1));

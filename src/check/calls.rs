@@ -57,6 +57,9 @@ impl Checker {
                 .date_call(func, args, vals, span)
                 .unwrap_or(TExpr::Poison);
         }
+        if func == "applied" {
+            return self.applied_call(args, vals, span);
+        }
         let arity_ok = match func {
             "min" | "max" => vals.len() >= 2,
             "clamp" => vals.len() == 3,
@@ -82,7 +85,7 @@ impl Checker {
                         ))
                     }
                     None => {
-                        d.help("the functions are `min`, `max`, `clamp`, `rate`, the date functions `year`, `month`, `day`, `month_start`, `month_end`, and the policy's schedules")
+                        d.help("the functions are `min`, `max`, `clamp`, `rate`, `applied`, the date functions `year`, `month`, `day`, `month_start`, `month_end`, and the policy's schedules")
                     }
                 };
                 self.error(d);
@@ -135,6 +138,40 @@ impl Checker {
             }
         };
         TExpr::Num(n, ty)
+    }
+
+    /// `applied(FEE)`: whether a rule of the fee block applied to the claim
+    /// (a fee of 0.00 may apply; `FEE > 0` is not the same question).
+    fn applied_call(&mut self, args: &[Expr], vals: Vec<TExpr>, span: Span) -> TExpr {
+        let fee = self.prog.fee.as_ref().map(|f| f.name.clone());
+        let help = match &fee {
+            Some(f) => format!("write `applied({f})`: true where a rule of the fee block `{f}` set the claim's fee"),
+            None => "`applied` names the policy's `fee` block, and this policy has none".to_string(),
+        };
+        let is_name = matches!(args, [a] if matches!(a.kind, ExprKind::Name(_)));
+        match vals.as_slice() {
+            [TExpr::Poison] => TExpr::Poison,
+            [TExpr::Num(Num::Fee, _)] if is_name => {
+                if self.settle.is_some() {
+                    let f = fee.unwrap_or_default();
+                    self.error(
+                        Diagnostic::error("`applied` is a claim's, known while the claim is settled")
+                            .at(span)
+                            .help(format!("keep it per claim in a top-level output and count that: `output 按{f}: bool = applied({f})`, then `count(when 按{f})`")),
+                    );
+                    return TExpr::Poison;
+                }
+                TExpr::Bool(crate::ir::Bool::FeeApplied)
+            }
+            _ => {
+                self.error(
+                    Diagnostic::error("`applied` takes the name of the fee block")
+                        .at(span)
+                        .help(help),
+                );
+                TExpr::Poison
+            }
+        }
     }
 
     pub(super) fn lookup(&mut self, table: &str, tspan: Span, args: &[Expr], span: Span) -> TExpr {

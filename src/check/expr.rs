@@ -461,6 +461,7 @@ impl Checker {
                     }
                     Global::Fee => {
                         match self.ctx.layer {
+                            None if self.ctx.after_layers => TExpr::Num(Num::Fee, Ty::Money),
                             None => too_early(self, "fee"),
                             Some(_) if self.ctx.fee && !self.ctx.paid => {
                                 self.error(

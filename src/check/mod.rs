@@ -54,10 +54,11 @@ const RESERVED: &[&str] = &[
     "max",
     "clamp",
     "previous",
+    "applied",
 ];
 
 /// The functions every policy can call (schedules are called the same way).
-const FUNCTIONS: &[&str] = &["min", "max", "clamp", "rate"];
+const FUNCTIONS: &[&str] = &["min", "max", "clamp", "rate", "applied"];
 
 #[derive(Debug, Clone, Copy)]
 enum Global {

@@ -336,6 +336,10 @@ impl Recorder<'_> {
                 v.to_string()
             }
             Bool::Retired => "claim.retired".into(),
+            Bool::FeeApplied => match &self.prog.fee {
+                Some(fee) => format!("applied({})", fee.name),
+                None => "applied(fee)".into(),
+            },
             Bool::ClaimExtra(i) => extra_name("claim", &self.prog.claim_extras, *i),
             Bool::InstExtra(i) => extra_name("institution", &self.prog.inst_extras, *i),
             Bool::Param(_) => o

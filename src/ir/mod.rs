@@ -677,4 +677,6 @@ pub enum Bool {
     Previous(Box<Prev<Bool>>),
     /// A declared bool ledger amount of the current unit and period (column).
     Ledger(u16),
+    /// `applied(FEE)`: whether a rule of the fee block applied to the claim.
+    FeeApplied,
 }

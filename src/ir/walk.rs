@@ -226,6 +226,7 @@ impl Bool {
             }
             Bool::Const(_)
             | Bool::Retired
+            | Bool::FeeApplied
             | Bool::ClaimExtra(_)
             | Bool::InstExtra(_)
             | Bool::Param(_)

@@ -328,6 +328,7 @@ impl<T: Tracer> Env<'_, T> {
         Ok(match b {
             Bool::Const(v) => *v,
             Bool::Retired => cur.c.ok_or_else(no_claim)?.retired,
+            Bool::FeeApplied => f.fee_applied,
             Bool::Previous(x) => self.previous_bool(x, cur, f)?,
             Bool::ClaimExtra(i) => {
                 matches!(self.claims.extras[*i as usize][cur.i], Extra::Bool(true))
