@@ -211,11 +211,7 @@ pub fn generate(
     // Institutions: 10 % tertiary, 30 % secondary, 60 % primary, spread through the list.
     let mut insts: Vec<Institution> = reserve(n_inst.into())?;
     insts.extend((0..n_inst).map(|i| Institution {
-        level: match i % 10 {
-            0 => 3,
-            1 | 4 | 7 => 2,
-            _ => 1,
-        },
+        level: level_of(i),
         eligible_pooled: 0,
         eligible_general: 0,
     }));
@@ -361,11 +357,7 @@ pub fn generate(
         };
         // Every fifth secondary or primary institution forms an alliance (医共体) with the
         // ones around it.
-        let alliance = if inst.level < 3 && k % 5 != 0 {
-            format!("YGT{:03}", k / 20 + 1)
-        } else {
-            String::new()
-        };
+        let alliance = alliance_of(inst.level, k).map_or(String::new(), |a| format!("YGT{a:03}"));
         writeln!(
             w,
             "H{:0inst_width$},{name},{},{},{alliance},{},{},{}",
@@ -383,6 +375,55 @@ pub fn generate(
         patients: n_pat,
         institutions: n_inst,
     })
+}
+
+/// Institution `i`'s level: 10 % tertiary, 30 % secondary, 60 % primary,
+/// spread through the list.
+fn level_of(i: u32) -> u8 {
+    match i % 10 {
+        0 => 3,
+        1 | 4 | 7 => 2,
+        _ => 1,
+    }
+}
+
+/// The alliance (医共体) number of institution `k` of `level`: every fifth
+/// secondary or primary institution forms one with the ones around it.
+fn alliance_of(level: u8, k: usize) -> Option<usize> {
+    (level < 3 && k % 5 != 0).then_some(k / 20 + 1)
+}
+
+/// Writes `assessments.csv` for the population [`generate`] writes with the
+/// same options: a score (考核得分) for every institution and every alliance
+/// in every year, with one decimal, the mean of two uniform draws from 60.0
+/// to 100.0 (so most scores are near 80, few near 60 or 100). Drawn from
+/// its own stream of the seed, so claims.csv and institutions.csv are the
+/// same bytes with or without it.
+pub fn generate_assessments(opts: &Options, out: &mut dyn Write) -> io::Result<u64> {
+    let mut rng = Rng::new(opts.seed ^ 0xA55E_55ED_5C0E_0001);
+    let n_inst = opts.institutions.max(1);
+    let inst_width = n_inst.to_string().len().max(4);
+    let mut units: Vec<String> = (0..n_inst)
+        .map(|k| format!("H{:0inst_width$}", k + 1))
+        .collect();
+    let mut alliances: Vec<usize> = (0..n_inst)
+        .filter_map(|i| alliance_of(level_of(i), i as usize))
+        .collect();
+    alliances.dedup();
+    units.extend(alliances.iter().map(|a| format!("YGT{a:03}")));
+    let mut w = io::BufWriter::new(out);
+    w.write_all(b"institution_id,year,score\n")?;
+    let mut rows = 0;
+    for k in 0..opts.years.max(1) {
+        let year = opts.first_year.saturating_add_unsigned(k);
+        for u in &units {
+            let tenths = (rng.range(600, 1000) + rng.range(600, 1000)) / 2;
+            writeln!(w, "{u},{year},{}.{}", tenths / 10, tenths % 10)?;
+            rows += 1;
+        }
+    }
+    w.flush()?;
+    Ok(rows)
 }
 
 /// An empty vector with room for `n`, or an error if the memory cannot be had (below the
@@ -481,6 +522,40 @@ mod tests {
                 e.exp(x)
             );
         }
+    }
+
+    #[test]
+    fn assessments_score_every_institution_and_alliance_every_year() {
+        // 20,000 claims: 10 institutions H0001–H0010. Levels by i % 10: i = 0
+        // tertiary, 1, 4, 7 secondary, the rest primary; alliances of the
+        // non-tertiary ones with k % 5 != 0 (k = 1–4, 6–9): all YGT001. So 11
+        // units a year, 22 rows over two years.
+        let mut o = Options::for_claims(20_000);
+        o.years = 2;
+        let mut a = Vec::new();
+        assert_eq!(generate_assessments(&o, &mut a).unwrap(), 22);
+        let text = String::from_utf8(a).unwrap();
+        let rows: Vec<Vec<&str>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').collect())
+            .collect();
+        assert_eq!(text.lines().next(), Some("institution_id,year,score"));
+        assert_eq!(rows.len(), 22);
+        assert_eq!((rows[0][0], rows[0][1]), ("H0001", "2025"));
+        assert_eq!(
+            (rows[10][0], rows[21][0], rows[21][1]),
+            ("YGT001", "YGT001", "2026")
+        );
+        for r in &rows {
+            let s: Decimal = r[2].parse().unwrap();
+            assert!(s >= Decimal::from(60) && s <= Decimal::from(100), "{s}");
+            assert_eq!(s.scale(), 1);
+        }
+        // Deterministic.
+        let mut b = Vec::new();
+        generate_assessments(&o, &mut b).unwrap();
+        assert_eq!(text.as_bytes(), b.as_slice());
     }
 
     #[test]

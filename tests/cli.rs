@@ -526,7 +526,7 @@ fn gen_is_deterministic_and_its_data_settles() {
         assert_eq!(
             stderr(&o).trim(),
             format!(
-                "wrote 3000 claims of 300 patients and 5 institutions to {}",
+                "wrote 3000 claims of 300 patients and 5 institutions (and their assessment scores) to {}",
                 out.display()
             )
         );
@@ -534,7 +534,7 @@ fn gen_is_deterministic_and_its_data_settles() {
     };
     let (a, b, c) = (gen("a", "7"), gen("b", "7"), gen("c", "8"));
     let bytes = |d: &std::path::Path, f: &str| std::fs::read(d.join(f)).unwrap();
-    for f in ["claims.csv", "institutions.csv"] {
+    for f in ["claims.csv", "institutions.csv", "assessments.csv"] {
         assert_eq!(bytes(&a, f), bytes(&b, f), "{f}: same seed, same bytes");
         assert_ne!(bytes(&a, f), bytes(&c, f), "{f}: other seed, other bytes");
     }

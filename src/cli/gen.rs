@@ -1,7 +1,7 @@
 //! `yibao gen`: write a synthetic population's claims and institutions (see [`crate::synth`]).
 
 use super::Status;
-use crate::synth::{generate, Options};
+use crate::synth::{generate, generate_assessments, Options};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -30,7 +30,7 @@ pub struct GenArgs {
     /// Random seed: the same seed and options give the same bytes
     #[arg(long, value_name = "S", default_value_t = 1)]
     pub seed: u64,
-    /// Directory to write claims.csv and institutions.csv into (created if missing)
+    /// Directory to write claims.csv, institutions.csv and assessments.csv into (created if missing)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
 }
@@ -72,10 +72,14 @@ pub fn run(a: &GenArgs) -> Status {
     let bar = super::progress_bar(a.claims, "generating");
     let written = generate(&opts, &mut claims, &mut insts, &mut |n| bar.set_position(n));
     bar.finish_and_clear();
+    let written = written.and_then(|w| {
+        let mut file = std::fs::File::create(a.out.join("assessments.csv"))?;
+        generate_assessments(&opts, &mut file).map(|_| w)
+    });
     match written {
         Ok(w) => {
             eprintln!(
-                "wrote {} claims of {} patients and {} institutions to {}",
+                "wrote {} claims of {} patients and {} institutions (and their assessment scores) to {}",
                 w.claims,
                 w.patients,
                 w.institutions,

@@ -51,7 +51,7 @@ pub enum Command {
     /// Run a policy's tests (NAME.test.toml): expected results per claim and per ledger row,
     /// exact to the fen, and the rules, table rows and segments no test exercised
     Test(test::TestArgs),
-    /// Write synthetic claims and institutions (deterministic) to try a policy on
+    /// Write synthetic claims, institutions and assessment scores (deterministic) to try a policy on
     Gen(gen::GenArgs),
 }
 
