@@ -108,3 +108,24 @@ fn the_fixture_is_formatted() {
     let o = yibao(&["fmt", "--check", p.to_str().unwrap_or_default()]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+#[test]
+fn prior_reads_last_years_bool_text_and_date() {
+    // tests/fixtures/typed/prior.test.toml, by hand: H1 over the line in 2025
+    // and 2026 (12,000 and 15,000 > 10,000) is deducted 1,000.00 in 2026 only;
+    // in 2025, the run's first year, prior gives the fallbacks (false, "无",
+    // 2024-12-31). Before, `prior` of a text, bool or date was a check error.
+    let o = yibao(&[
+        "test",
+        root()
+            .join("tests/fixtures/typed/prior.test.toml")
+            .to_str()
+            .unwrap_or_default(),
+    ]);
+    let out = common::stdout(&o);
+    assert!(o.status.success(), "{out}");
+    assert!(
+        out.contains("(22 checks)") && out.contains("coverage 100%"),
+        "{out}"
+    );
+}

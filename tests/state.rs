@@ -307,3 +307,34 @@ fn the_reserve_carries_through_a_state_file() {
     assert_eq!(col(&fresh, "reserve_used"), "0.00");
     assert_eq!(col(&fresh, "institution_share"), "4000.00");
 }
+
+#[test]
+fn prior_of_typed_amounts_carries_through_a_state_file() {
+    // tests/fixtures/settle/prior-typed/README.md: H1 over the line in 2025
+    // and 2026 is deducted 1,000.00 in 2026, whether 2025 ran in the same
+    // run or handed its rows over in a state file.
+    let dir = temp_dir("state-prior-typed");
+    let (whole, y25, y26) = (dir.join("whole"), dir.join("y25"), dir.join("y26"));
+    let state = dir.join("state-2025.json");
+    let state_s = state.to_str().unwrap();
+    let policy = root().join("tests/fixtures/typed/prior.policy");
+    let policy = policy.to_str().unwrap();
+    for (out, extra) in [
+        (&whole, vec![]),
+        (&y25, vec!["--year", "2025", "--state-out", state_s]),
+        (&y26, vec!["--year", "2026", "--state-in", state_s]),
+    ] {
+        let o = run_on(policy, "prior-typed", out, &extra);
+        assert!(o.status.success(), "{}", common::stderr(&o));
+    }
+    let whole_2026 = rows_where(whole.join("ledger.csv"), 2, "2026");
+    assert_eq!(whole_2026, rows_where(y26.join("ledger.csv"), 2, "2026"));
+    let h1 = whole_2026
+        .iter()
+        .find(|r| r.starts_with("institution,H1,"))
+        .unwrap();
+    assert!(
+        h1.contains(",1000.00,") && h1.contains(",连续超标,") && h1.contains(",2025-12-31"),
+        "{h1}"
+    );
+}

@@ -158,18 +158,65 @@ impl Checker {
         Some(Stmt::SetLedgerVal(col, x, name.span.to(value.span)))
     }
 
-    /// `prior(x, …)` of a text, bool or date ledger amount: not supported.
-    pub(crate) fn prior_of_val(&mut self, name: &str, ty: Ty, span: Span) -> TExpr {
-        self.error(
-            Diagnostic::error(format!(
-                "`prior` reads amounts; ledger amount `{name}` is {}",
-                ty.article()
-            ))
-            .at(span)
-            .label("not a number")
-            .help("carry what it is computed from instead, e.g. `prior(deductions, 0元) > 0`"),
-        );
-        TExpr::Poison
+    /// `prior(x, fallback)` of a text, bool or date ledger amount: the
+    /// unit's value of the previous year, or the fallback where the run has
+    /// no previous year. Like reading it this year, it needs a default (a
+    /// year no block set it in holds the default).
+    pub(crate) fn prior_of_val(
+        &mut self,
+        name: &str,
+        (col, ty): (u16, Ty),
+        fallback: &ast::Expr,
+        span: Span,
+    ) -> TExpr {
+        let e = self.expr(fallback);
+        if !self.ledger_default(col) {
+            self.absent_read(
+                ("ledger amount", "ledger"),
+                name,
+                ty,
+                span,
+                "in a year no block sets it",
+            );
+            return TExpr::Poison;
+        }
+        let got = e.ty();
+        let x = match (ty, e) {
+            (_, TExpr::Poison) => return TExpr::Poison,
+            (Ty::Bool, TExpr::Bool(b)) => TExpr::Bool(Bool::Prior(col, Box::new(b))),
+            (Ty::Date, TExpr::Date(d)) => TExpr::Date(DateX::Prior(col, Box::new(d))),
+            (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
+                let Some(t) = self.keep_text(e, fallback.span) else {
+                    return TExpr::Poison;
+                };
+                if !ledger_text(&t) {
+                    self.error(
+                        Diagnostic::error(format!(
+                            "the fallback of `prior({name}, …)` must be a text the policy holds"
+                        ))
+                        .at(fallback.span)
+                        .label("a field's text")
+                        .help("give a literal or a text parameter, e.g. `prior(档次, \"无\")`"),
+                    );
+                    return TExpr::Poison;
+                }
+                TExpr::Text(TextX::Prior(col, Box::new(t)))
+            }
+            _ => {
+                let t = got.map_or("this".into(), |t| t.article());
+                self.error(
+                    Diagnostic::error(format!(
+                        "the fallback is {t}, but ledger amount `{name}` is {}",
+                        ty.article()
+                    ))
+                    .at(fallback.span)
+                    .label(format!("this is {t}"))
+                    .help("the fallback stands for last year's value in the run's first year, so it is of the amount's type"),
+                );
+                return TExpr::Poison;
+            }
+        };
+        x
     }
 }
 
@@ -178,6 +225,7 @@ impl Checker {
 fn ledger_text(x: &TextX) -> bool {
     match x {
         TextX::Pool(_) | TextX::Param(_) | TextX::Ledger(_) => true,
+        TextX::Prior(_, fallback) => ledger_text(fallback),
         TextX::If(b) => ledger_text(&b.1) && ledger_text(&b.2),
         _ => false,
     }

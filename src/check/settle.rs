@@ -588,7 +588,7 @@ impl Checker {
             return TExpr::Poison;
         };
         if !ty.is_numeric() {
-            return self.prior_of_val(&what_name(what), ty, what.span);
+            return self.prior_of_val(&what_name(what), (col, ty), fallback, what.span);
         }
         let e = self.expr(fallback);
         let Some((n, t)) = self.expect_num(e, fallback.span, "the fallback of `prior`") else {

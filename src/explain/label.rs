@@ -371,6 +371,11 @@ impl Recorder<'_> {
                 .get(*i as usize)
                 .map_or("output".into(), |o| o.name.clone()),
             Bool::Ledger(i) => ledger_column(self.prog, *i),
+            Bool::Prior(i, _) => {
+                node.note =
+                    Some("the unit's previous year, or the fallback in the run's first".into());
+                format!("prior({})", ledger_column(self.prog, *i))
+            }
             Bool::TextCmp(op, _) => format!("text {} text", op.symbol()),
             Bool::Previous(x) => {
                 node.note = self.previous_note(o.prev);

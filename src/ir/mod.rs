@@ -588,6 +588,8 @@ pub enum TextX {
     Previous(Box<Prev<TextX>>),
     /// A declared text ledger amount of the current unit and period (column).
     Ledger(u16),
+    /// `prior(amount, fallback)` of a text ledger amount.
+    Prior(u16, Box<TextX>),
 }
 
 #[derive(Debug, Clone)]
@@ -612,6 +614,8 @@ pub enum DateX {
     Previous(Box<Prev<DateX>>),
     /// A declared date ledger amount of the current unit and period (column).
     Ledger(u16),
+    /// `prior(amount, fallback)` of a date ledger amount.
+    Prior(u16, Box<DateX>),
 }
 
 /// Which part of a date `year`, `month` or `day` reads.
@@ -679,4 +683,6 @@ pub enum Bool {
     Ledger(u16),
     /// `applied(FEE)`: whether a rule of the fee block applied to the claim.
     FeeApplied,
+    /// `prior(amount, fallback)` of a bool ledger amount.
+    Prior(u16, Box<Bool>),
 }

@@ -111,7 +111,7 @@ impl DateX {
                 f(Part::Date(&s.date));
                 f(Part::Num(&s.by));
             }
-            DateX::MonthStart(d) | DateX::MonthEnd(d) => f(Part::Date(d)),
+            DateX::MonthStart(d) | DateX::MonthEnd(d) | DateX::Prior(_, d) => f(Part::Date(d)),
             DateX::Previous(x) => {
                 f(Part::Date(&x.field));
                 f(Part::Date(&x.fallback));
@@ -206,7 +206,7 @@ impl Bool {
     /// Calls `f` on each direct part of the condition.
     pub fn parts(&self, f: &mut dyn FnMut(Part<'_>)) {
         match self {
-            Bool::Not(b) => f(Part::Bool(b)),
+            Bool::Not(b) | Bool::Prior(_, b) => f(Part::Bool(b)),
             Bool::And(bs) | Bool::Or(bs) => bs.iter().for_each(|b| f(Part::Bool(b))),
             Bool::CmpNum(_, ab) => {
                 f(Part::Num(&ab.0));
@@ -266,6 +266,7 @@ impl TextX {
                 x.2.slots_read(out);
             }
             TextX::Previous(x) => x.fallback.slots_read(out),
+            TextX::Prior(_, x) => x.slots_read(out),
             _ => {}
         }
     }

@@ -161,6 +161,7 @@ impl<T: Tracer> Env<'_, T> {
             | TextX::Local(_)
             | TextX::Output(_)
             | TextX::If(_)
+            | TextX::Prior(..)
             | TextX::Ledger(_) => {
                 self.text_val(x, cur, f)?
                     .resolve(self.prog, self.claims, self.insts, cur.inst)
@@ -212,6 +213,15 @@ impl<T: Tracer> Env<'_, T> {
                 Val::Text(t) => t,
                 _ => Txt::Default(*i),
             },
+            TextX::Prior(c, fallback) => match prior_val(cur, *c, Ty::Text) {
+                Some(Val::Text(t)) => t,
+                Some(_) => {
+                    return Err(EvalError::internal(
+                        "a text ledger amount without a default",
+                    ))
+                }
+                None => self.text_val(fallback, cur, f)?,
+            },
             TextX::Ledger(c) => match ledger_val(f, *c, Ty::Text) {
                 Val::Text(t) => t,
                 _ => {
@@ -253,6 +263,15 @@ impl<T: Tracer> Env<'_, T> {
                 _ => return Err(EvalError::internal("a date output read without a default")),
             },
             DateX::Acc(i) => f.acc_dates[*i as usize],
+            DateX::Prior(c, fallback) => match prior_val(cur, *c, Ty::Date) {
+                Some(Val::Date(d)) => d,
+                Some(_) => {
+                    return Err(EvalError::internal(
+                        "a date ledger amount without a default",
+                    ))
+                }
+                None => self.date(fallback, cur, f)?,
+            },
             DateX::Ledger(c) => match ledger_val(f, *c, Ty::Date) {
                 Val::Date(d) => d,
                 _ => {
@@ -384,6 +403,15 @@ impl<T: Tracer> Env<'_, T> {
                 self.text(&ab.0, cur, f)?.cmp(self.text(&ab.1, cur, f)?),
             ),
             Bool::Acc(i) => f.acc_bools[*i as usize],
+            Bool::Prior(c, fallback) => match prior_val(cur, *c, Ty::Bool) {
+                Some(Val::Bool(b)) => b,
+                Some(_) => {
+                    return Err(EvalError::internal(
+                        "a bool ledger amount without a default",
+                    ))
+                }
+                None => self.boolean(fallback, cur, f)?,
+            },
             Bool::Ledger(c) => match ledger_val(f, *c, Ty::Bool) {
                 Val::Bool(b) => b,
                 _ => {
@@ -439,6 +467,16 @@ pub(super) fn cmp(op: CmpOp, o: std::cmp::Ordering) -> bool {
 }
 
 /// The text, bool or date ledger amount in column `c` of the current row.
+/// Column `c` of the unit's previous-year row, `None` where the run has no
+/// such row (its first year): then `prior` gives its fallback.
+fn prior_val(cur: &Cur, c: u16, ty: Ty) -> Option<Val> {
+    let row = cur.unit.and_then(|u| u.prior)?;
+    Some(
+        row.get(c as usize)
+            .map_or(Val::Absent, |d| super::super::ledger::typed::decode(*d, ty)),
+    )
+}
+
 fn ledger_val(f: &Frame, c: u16, ty: Ty) -> Val {
     f.ledger
         .get(c as usize)
