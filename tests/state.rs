@@ -310,7 +310,7 @@ fn the_reserve_carries_through_a_state_file() {
 
 #[test]
 fn prior_of_typed_amounts_carries_through_a_state_file() {
-    // tests/fixtures/settle/prior-typed/README.md: H1 over the line in 2025
+    // tests/fixtures/typed/prior-run/README.md: H1 over the line in 2025
     // and 2026 is deducted 1,000.00 in 2026, whether 2025 ran in the same
     // run or handed its rows over in a state file.
     let dir = temp_dir("state-prior-typed");
@@ -324,7 +324,15 @@ fn prior_of_typed_amounts_carries_through_a_state_file() {
         (&y25, vec!["--year", "2025", "--state-out", state_s]),
         (&y26, vec!["--year", "2026", "--state-in", state_s]),
     ] {
-        let o = run_on(policy, "prior-typed", out, &extra);
+        let data = |f: &str| {
+            let p = root().join("tests/fixtures/typed/prior-run").join(f);
+            p.to_str().unwrap().to_string()
+        };
+        let (claims, insts) = (data("claims.csv"), data("institutions.csv"));
+        let mut args = vec!["run", policy, "--claims", &claims, "--institutions", &insts];
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend(extra);
+        let o = yibao(&args);
         assert!(o.status.success(), "{}", common::stderr(&o));
     }
     let whole_2026 = rows_where(whole.join("ledger.csv"), 2, "2026");
