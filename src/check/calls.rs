@@ -219,6 +219,17 @@ impl Checker {
                         return TExpr::Poison;
                     }
                 },
+                (Dim::Choice { id, .. }, v @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
+                    let what = format!("the key of table `{table}`");
+                    if !self.fits_choice(id, &v, a.span, &what) {
+                        return TExpr::Poison;
+                    }
+                    match v {
+                        TExpr::Text(x) => Key::Choice(x, id),
+                        TExpr::TextLit(s, _) => Key::Choice(TextX::Const(s), id),
+                        _ => return TExpr::Poison,
+                    }
+                }
                 (Dim::Text, TExpr::Text(x)) => Key::Text(x),
                 (Dim::Text, TExpr::TextLit(s, _)) => Key::Text(TextX::Const(s)),
                 (Dim::Num, TExpr::Num(n, _)) => Key::Num(n),
@@ -229,6 +240,9 @@ impl Checker {
                         Dim::Text => "text".into(),
                         Dim::Num => "a number".into(),
                         Dim::Bool => "a condition (`true` or `false`)".into(),
+                        Dim::Choice { id, .. } => self
+                            .enumeration(id)
+                            .map_or("?".into(), |e| format!("a {} ({})", e.name, e.describe())),
                     };
                     let got = other.ty().map_or("?".into(), |t| t.article());
                     self.error(

@@ -50,7 +50,10 @@ impl Checker {
                 };
                 self.enum_cmp(op, op_span, x, k, &v.normalize().to_string(), &lit)
             }
-            (TExpr::Text(x), TExpr::TextLit(s, _)) if eq_only => {
+            (TExpr::Text(x), TExpr::TextLit(s, lit)) if eq_only => {
+                if !self.compared_literal(&x, &s, lit.span) {
+                    return TExpr::Poison;
+                }
                 let b = Bool::TextEq(x, s);
                 TExpr::Bool(if op == CmpOp::Eq {
                     b
@@ -60,6 +63,9 @@ impl Checker {
             }
             // Two texts neither of which is a literal: `档 == claim.ward`.
             (TExpr::Text(x), TExpr::Text(y)) if eq_only => {
+                if !self.compared_texts(&x, &y, op_span) {
+                    return TExpr::Poison;
+                }
                 TExpr::Bool(Bool::TextCmp(op, Box::new((x, y))))
             }
             (TExpr::Bool(x), TExpr::Bool(y)) if eq_only => {
@@ -153,7 +159,12 @@ impl Checker {
                 let mut out = Vec::new();
                 for (it, e) in items.into_iter().zip(list) {
                     match it {
-                        TExpr::TextLit(s, _) => out.push(s),
+                        TExpr::TextLit(s, _) => {
+                            if !self.compared_literal(&x, &s, e.span) {
+                                return TExpr::Poison;
+                            }
+                            out.push(s)
+                        }
                         _ => {
                             self.error(
                                 Diagnostic::error("the list must hold quoted texts").at(e.span),

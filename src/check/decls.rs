@@ -12,32 +12,34 @@ use crate::syntax::ast::{self, KeyKind};
 impl Checker {
     pub(super) fn param(&mut self, p: &ast::ParamDecl) {
         self.refuse(&p.name);
-        let Some(ty) = self.ty(&p.ty, false) else {
+        let Some((ty, choice)) = self.ty(&p.ty, false) else {
             return;
         };
-        match literal_value(&p.value, ty, &p.name.name) {
-            Ok(value) => {
+        match self.value_of(&p.value, ty, choice, &p.name.name) {
+            Some(value) => {
                 let i = slot(self.prog.params.len());
                 self.broken.remove(&p.name.name);
                 let make = move |r| Global::Param(r, ty);
-                self.declare(&p.name, p.in_force.as_ref(), i, format!("{ty}"), make);
+                let sig = p.ty.name.clone();
+                self.declare(&p.name, p.in_force.as_ref(), i, sig, make);
                 let in_force = p.in_force.as_ref().map(Period::from);
                 self.prog.params.push(ir::Param {
                     name: p.name.name.clone(),
                     in_force,
                     cite: p.cite.as_ref().map(|c| c.value.clone()),
                     ty,
+                    choice,
                     value,
                     span: p.name.span,
                 });
             }
-            Err(d) => self.error(d),
+            None => {}
         }
     }
 
     pub(super) fn table(&mut self, t: &ast::TableDecl) {
         self.refuse(&t.name);
-        let ty = self.ty(&t.ty, true);
+        let ty = self.ty(&t.ty, true).map(|t| t.0);
         let dims: Vec<Option<Dim>> = t.keys.iter().map(|k| self.key_dim(k)).collect();
         let (Some(ty), Some(dims)) = (ty, dims.into_iter().collect::<Option<Vec<Dim>>>()) else {
             return;
@@ -92,7 +94,7 @@ impl Checker {
             }
             let mut kv = Vec::with_capacity(dims.len());
             for (lit, dim) in key.iter().zip(&dims) {
-                match literal::key_value(lit, *dim) {
+                match literal::key_value(lit, *dim, &self.prog.enums) {
                     Ok(v) => kv.push(v),
                     Err(d) => self.error(d),
                 }
@@ -126,7 +128,7 @@ impl Checker {
             if default.is_none() && !bad_rows {
                 let missing: Vec<String> = (0..cells.len())
                     .filter(|&i| cells[i].is_none())
-                    .map(|i| describe_key(i, &dims, &sizes))
+                    .map(|i| describe_key(i, &dims, &sizes, &self.prog.enums))
                     .collect();
                 if !missing.is_empty() {
                     let shown = missing
@@ -204,6 +206,14 @@ impl Checker {
                 }
             }
             KeyKind::Type(name) => match self.ty(name, false)? {
+                (Ty::Text, Some(id)) => {
+                    let n = self.enumeration(id).map_or(0, |e| e.values.len());
+                    Some(Dim::Choice {
+                        id,
+                        n: u16::try_from(n).unwrap_or(u16::MAX),
+                    })
+                }
+                (t, _) => match t {
                 Ty::Text => Some(Dim::Text),
                 Ty::Bool => Some(Dim::Bool),
                 t if t.is_numeric() => Some(Dim::Num),
@@ -214,6 +224,7 @@ impl Checker {
                     );
                     None
                 }
+                },
             },
         }
     }
@@ -424,6 +435,8 @@ impl Checker {
     pub(super) fn accumulator(&mut self, a: &ast::AccumulatorDecl) {
         self.refuse(&a.name);
         let ty = self.ty(&a.ty, false);
+        let choice = ty.and_then(|t| t.1);
+        let ty = ty.map(|t| t.0);
         let scope: Vec<&str> = a.scope.iter().map(|s| s.name.as_str()).collect();
         let acc_scope = match scope.as_slice() {
             ["patient", "year"] | ["year", "patient"] => ir::AccScope::PatientYear,
@@ -449,12 +462,9 @@ impl Checker {
         }
         let default = match &a.default {
             None => None,
-            Some(lit) => match literal_value(lit, ty, &a.name.name) {
-                Ok(v) => Some(v),
-                Err(d) => {
-                    self.error(d);
-                    return;
-                }
+            Some(lit) => match self.value_of(lit, ty, choice, &a.name.name) {
+                Some(v) => Some(v),
+                None => return,
             },
         };
         let i = slot(self.prog.accumulators.len());
@@ -465,6 +475,7 @@ impl Checker {
             ty,
             scope: acc_scope,
             default,
+            choice,
             span: a.name.span,
         });
     }
@@ -473,10 +484,11 @@ impl Checker {
         // Refused declarations keep their column known: `claim.ward` is then
         // not reported again as an unknown field.
         let key = format!("{}.{}", f.object.name, f.field.name);
-        let Some(ty) = self.ty(&f.ty, false) else {
+        let Some((ty, choice)) = self.ty(&f.ty, false) else {
             self.broken.entry(key).or_insert(f.field.span);
             return;
         };
+        let values = choice.and_then(|id| self.enumeration(id)).map(|e| e.values.clone());
         let (fixed, extras): (Vec<&str>, &mut Vec<ir::ExtraField>) = match f.object.name.as_str() {
             "claim" => (
                 CLAIM_FIELDS.iter().map(|x| x.0).collect(),
@@ -517,6 +529,8 @@ impl Checker {
         extras.push(ir::ExtraField {
             name: f.field.name.clone(),
             ty,
+            values,
+            choice,
             span: f.field.span,
         });
     }
@@ -533,7 +547,7 @@ fn dense_index(key: &[KeyValue], sizes: &[usize]) -> usize {
     })
 }
 
-fn describe_key(mut i: usize, dims: &[Dim], sizes: &[usize]) -> String {
+fn describe_key(mut i: usize, dims: &[Dim], sizes: &[usize], enums: &[ir::Enumeration]) -> String {
     let mut parts = vec![String::new(); dims.len()];
     for d in (0..dims.len()).rev() {
         let code = i % sizes[d];
@@ -544,6 +558,7 @@ fn describe_key(mut i: usize, dims: &[Dim], sizes: &[usize]) -> String {
                 EnumKind::name_of(k, u8::try_from(code).unwrap_or(0))
             ),
             Dim::Bool => (code == 1).to_string(),
+            d @ Dim::Choice { .. } => format!("\"{}\"", d.code_name(code, enums)),
             _ => "?".into(),
         };
     }

@@ -433,6 +433,15 @@ impl Checker {
                 *self.used.entry(name.to_string()).or_insert(0) += 1;
                 match g {
                     Global::Ledger(..) => TExpr::Poison,
+                    Global::Enum(_) => {
+                        self.error(
+                            Diagnostic::error(format!("`{name}` is an enumeration, a type"))
+                                .at(span)
+                                .label("not a value")
+                                .help(format!("declare a value of it, e.g. `output 档: {name}`, or write one of its values in quotes")),
+                        );
+                        TExpr::Poison
+                    }
                     Global::Settle => {
                         self.error(
                             Diagnostic::error(format!("`{name}` is a settle block"))

@@ -10,8 +10,8 @@
 //! another text ledger amount (or an `if` of those): the row outlives the
 //! block, so it cannot hold a reference to an institution's own field.
 
+use super::enums::Members;
 use super::expr::TExpr;
-use super::literal::literal_value;
 use super::types::Ty;
 use super::{slot, Checker, Global};
 use crate::diagnostic::Diagnostic;
@@ -24,9 +24,9 @@ impl Checker {
     pub(super) fn ledger_decl(&mut self, o: &ast::OutputDecl) {
         // A refused type still declares the amount, as a bare number that
         // agrees with any unit: settle blocks then set it without a second error.
-        let ty = self.ty(&o.ty, false).unwrap_or_else(|| {
+        let (ty, choice) = self.ty(&o.ty, false).unwrap_or_else(|| {
             self.refuse(&o.name);
-            Ty::Number
+            (Ty::Number, None)
         });
         let default = match &o.default {
             None => None,
@@ -42,18 +42,15 @@ impl Checker {
                 );
                 None
             }
-            Some(lit) => match literal_value(lit, ty, &o.name.name) {
-                Ok(v) => {
+            Some(lit) => match self.value_of(lit, ty, choice, &o.name.name) {
+                Some(v) => {
                     if let ParamValue::Text(s) = &v {
                         // The rows are coded with the pool's index (eval::ledger::typed).
                         self.pool(s.clone());
                     }
                     Some(v)
                 }
-                Err(d) => {
-                    self.error(d);
-                    None
-                }
+                None => None,
             },
         };
         let col = slot(crate::schema::ledger::COLUMNS.len() + self.prog.ledger_extras.len());
@@ -61,6 +58,7 @@ impl Checker {
         self.prog.ledger_extras.push(ir::Output {
             name: o.name.name.clone(),
             ty,
+            choice,
             default,
             defined: false,
         });
@@ -121,6 +119,12 @@ impl Checker {
             (Ty::Bool, TExpr::Bool(b)) => ValX::Bool(b),
             (Ty::Date, TExpr::Date(d)) => ValX::Date(d),
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
+                if let Members::Of(id) = self.text_members(&TextX::Ledger(col)) {
+                    let what = format!("ledger amount `{}`", name.name);
+                    if !self.fits_choice(id, &e, value.span, &what) {
+                        return None;
+                    }
+                }
                 let t = self.keep_text(e, value.span)?;
                 if !ledger_text(&t) {
                     self.error(
@@ -186,6 +190,12 @@ impl Checker {
             (Ty::Bool, TExpr::Bool(b)) => TExpr::Bool(Bool::Prior(col, Box::new(b))),
             (Ty::Date, TExpr::Date(d)) => TExpr::Date(DateX::Prior(col, Box::new(d))),
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
+                if let Members::Of(id) = self.text_members(&TextX::Ledger(col)) {
+                    let what = format!("the fallback of `prior({name}, …)`");
+                    if !self.fits_choice(id, &e, fallback.span, &what) {
+                        return TExpr::Poison;
+                    }
+                }
                 let Some(t) = self.keep_text(e, fallback.span) else {
                     return TExpr::Poison;
                 };

@@ -97,8 +97,21 @@ pub fn literal_value(lit: &Literal, ty: Ty, name: &str) -> Result<ParamValue, Di
 }
 
 /// Checks a table key against its dimension.
-pub fn key_value(lit: &Literal, dim: Dim) -> Result<KeyValue, Diagnostic> {
+pub fn key_value(
+    lit: &Literal,
+    dim: Dim,
+    enums: &[crate::ir::Enumeration],
+) -> Result<KeyValue, Diagnostic> {
     match (dim, &lit.kind) {
+        (Dim::Choice { id, .. }, LitKind::Text(t)) => {
+            let Some(e) = enums.get(usize::from(id)) else {
+                return Err(Diagnostic::error("unknown enumeration").at(lit.span));
+            };
+            e.code_of(t)
+                .and_then(|c| u8::try_from(c).ok())
+                .map(KeyValue::Code)
+                .ok_or_else(|| super::enums::not_a_value(e, t, lit.span))
+        }
         (Dim::Enum(kind), LitKind::Text(_) | LitKind::Number { unit: None, .. }) => {
             let text = match &lit.kind {
                 LitKind::Text(t) => t.clone(),
@@ -120,6 +133,9 @@ pub fn key_value(lit: &Literal, dim: Dim) -> Result<KeyValue, Diagnostic> {
                     Dim::Text => "text".into(),
                     Dim::Num => "a number".into(),
                     Dim::Bool => "a condition (`true` or `false`)".into(),
+                    Dim::Choice { id, .. } => enums.get(usize::from(id)).map_or("?".into(), |e| {
+                        format!("{} ({})", e.name, e.describe())
+                    }),
                 }
             ))
             .at(lit.span);

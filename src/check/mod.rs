@@ -9,6 +9,7 @@ mod calls;
 mod cond;
 mod dates;
 mod decls;
+mod enums;
 mod exactness;
 mod expr;
 mod fee;
@@ -74,6 +75,8 @@ enum Global {
     Ledger(u16, Ty),
     /// A settle block (its name, for `block.value` references).
     Settle,
+    /// An enumeration (`enum 档次 { … }`): a type, not a value.
+    Enum(u16),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +93,7 @@ pub(crate) enum Local {
 /// on failure, every error and warning found.
 pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Diagnostic>> {
     let mut c = Checker::default();
+    c.enums(policy);
     c.declarations(policy);
     c.top_level_lets(policy);
     c.layers(policy);
@@ -160,6 +164,8 @@ pub(crate) struct Checker {
     /// Top-level outputs whose definition is checked (those before the current one).
     defs_done: std::collections::HashSet<u16>,
     n_text: u16,
+    /// What each text `let` slot can hold, recorded where it is bound.
+    pub(crate) local_members: HashMap<u16, enums::Members>,
 }
 
 #[derive(Default, Clone, Copy)]
@@ -403,8 +409,20 @@ impl Checker {
         self.globals.insert(name.name.clone(), (g, name.span));
     }
 
-    /// Resolves a type name, reporting an unknown one.
-    pub(crate) fn ty(&mut self, name: &ast::Ident, numeric_only: bool) -> Option<Ty> {
+    /// Resolves a type name, reporting an unknown one: a built-in type, or
+    /// an enumeration (a text, with its id).
+    pub(crate) fn ty(&mut self, name: &ast::Ident, numeric_only: bool) -> Option<(Ty, Option<u16>)> {
+        if let Some(id) = self.enum_named(&name.name) {
+            if numeric_only {
+                self.error(
+                    Diagnostic::error(format!("`{}` is an enumeration, which cannot be used here", name.name))
+                        .at(name.span)
+                        .help("a table holds numbers: `money`, `ratio`, `count`, `days` or `months`; key it `by` the enumeration instead"),
+                );
+                return None;
+            }
+            return Some((Ty::Text, Some(id)));
+        }
         match Ty::from_name(&name.name) {
             Some(t) if numeric_only && !t.is_numeric() => {
                 self.error(
@@ -414,20 +432,28 @@ impl Checker {
                 );
                 None
             }
-            Some(t) => Some(t),
+            Some(t) => Some((t, None)),
+            // A refused declaration (an enumeration with an error): reported once.
+            None if self.broken.contains_key(&name.name) => None,
             None => {
                 let mut d = Diagnostic::error(format!("unknown type `{}`", name.name))
                     .at(name.span)
                     .label("not a type");
-                d = match suggest(&name.name, TYPE_NAMES.iter().map(|t| t.0)) {
+                let names: Vec<&str> = TYPE_NAMES
+                    .iter()
+                    .map(|t| t.0)
+                    .chain(self.prog.enums.iter().map(|e| e.name.as_str()))
+                    .collect();
+                d = match suggest(&name.name, names.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!(
-                        "types are {}",
-                        TYPE_NAMES
+                        "types are {}, or an enumeration declared with `enum {} {{ \"…\", \"…\" }}`",
+                        names
                             .iter()
-                            .map(|t| format!("`{}`", t.0))
+                            .map(|t| format!("`{t}`"))
                             .collect::<Vec<_>>()
-                            .join(", ")
+                            .join(", "),
+                        name.name
                     )),
                 };
                 self.error(d);
@@ -477,6 +503,7 @@ impl Checker {
                 Item::Ledger(o) => self.ledger_decl(o),
                 Item::Settle(sd) => self.declare_settle(sd),
                 Item::Fee(l) => self.declare_fee(l, policy),
+                Item::Enum(_) => {}
             }
         }
         if !policy.items.iter().any(|i| matches!(i, Item::Layer(_))) {

@@ -11,7 +11,6 @@
 //! defined before it), and no rule may set or read it.
 
 use super::expr::TExpr;
-use super::literal::literal_value;
 use super::types::Ty;
 use super::{slot, Checker, Global};
 use crate::diagnostic::Diagnostic;
@@ -23,19 +22,13 @@ impl Checker {
     /// `output NAME: TYPE [default LIT] [= expr]`, declared (its value is
     /// checked after the layers, see [`Checker::output_defs`]).
     pub(super) fn output_decl(&mut self, o: &ast::OutputDecl) {
-        let Some(ty) = self.ty(&o.ty, false) else {
+        let Some((ty, choice)) = self.ty(&o.ty, false) else {
             self.refuse(&o.name);
             return;
         };
         let default = match &o.default {
             None => None,
-            Some(lit) => match literal_value(lit, ty, &o.name.name) {
-                Ok(v) => Some(v),
-                Err(d) => {
-                    self.error(d);
-                    None
-                }
-            },
+            Some(lit) => self.value_of(lit, ty, choice, &o.name.name),
         };
         if let (Some(lit), Some(_)) = (&o.default, &o.value) {
             self.error(
@@ -53,6 +46,7 @@ impl Checker {
         self.prog.outputs.push(ir::Output {
             name: o.name.name.clone(),
             ty,
+            choice,
             default,
             defined: o.value.is_some(),
         });
@@ -206,6 +200,13 @@ impl Checker {
             (Ty::Bool, TExpr::Bool(b)) => ValX::Bool(b),
             (Ty::Date, TExpr::Date(d)) => ValX::Date(d),
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
+                let choice = self.prog.outputs.get(usize::from(i)).and_then(|o| o.choice);
+                if let Some(id) = choice {
+                    let what = format!("output `{}`", name.name);
+                    if !self.fits_choice(id, &e, value.span, &what) {
+                        return None;
+                    }
+                }
                 ValX::Text(self.keep_text(e, value.span)?)
             }
             _ => {

@@ -30,8 +30,22 @@ pub fn apply_override(prog: &mut Program, name: &str, value: &str) -> Result<(),
         return Err(format!("the policy has no parameter `{name}`{hint}"));
     }
     let lit = crate::syntax::parse_literal(value)?;
+    let enums = prog.enums.clone();
     for param in prog.params.iter_mut().filter(|p| p.name == name) {
-        param.value = literal_value(&lit, param.ty, name).map_err(message)?;
+        let v = literal_value(&lit, param.ty, name).map_err(message)?;
+        // A parameter of an enumeration takes one of its values only.
+        if let (Some(e), ParamValue::Text(t)) =
+            (param.choice.and_then(|id| enums.get(usize::from(id))), &v)
+        {
+            if e.code_of(t).is_none() {
+                return Err(format!(
+                    "`{name}` is a {}, and \"{t}\" is not one of its values ({})",
+                    e.name,
+                    e.describe()
+                ));
+            }
+        }
+        param.value = v;
     }
     Ok(())
 }
@@ -69,12 +83,13 @@ fn override_cell(prog: &mut Program, name: &str, keys: &str, value: &str) -> Res
         return Err(format!("the policy has no table `{name}`{hint}"));
     }
     let lit = crate::syntax::parse_literal(value)?;
+    let enums = prog.enums.clone();
     for table in prog.tables.iter_mut().filter(|t| t.name == name) {
         let v = match literal_value(&lit, table.ty, name).map_err(message)? {
             ParamValue::Num(v) => v,
             _ => return Err(format!("table `{name}` holds numbers")),
         };
-        match find_cell(table, keys)? {
+        match find_cell(table, keys, &enums)? {
             Cell::Dense(i) => {
                 if let Some(c) = table.dense.as_mut().and_then(|d| d.get_mut(i)) {
                     *c = Some(v);
@@ -91,7 +106,7 @@ fn override_cell(prog: &mut Program, name: &str, keys: &str, value: &str) -> Res
     Ok(())
 }
 
-fn find_cell(t: &Table, keys: &str) -> Result<Cell, String> {
+fn find_cell(t: &Table, keys: &str, enums: &[crate::ir::Enumeration]) -> Result<Cell, String> {
     let name = &t.name;
     if keys.trim() == "else" {
         return match t.default {
@@ -130,6 +145,17 @@ fn find_cell(t: &Table, keys: &str) -> Result<Cell, String> {
                 "false" => KeyValue::Code(0),
                 _ => return Err(format!("`{text}` is not `true` or `false`")),
             },
+            Dim::Choice { id, .. } => {
+                let e = enums
+                    .get(usize::from(*id))
+                    .ok_or_else(|| format!("table `{name}` has an unknown key"))?;
+                e.code_of(text)
+                    .and_then(|c| u8::try_from(c).ok())
+                    .map(KeyValue::Code)
+                    .ok_or_else(|| {
+                        format!("\"{text}\" is not a {}; the values are {}", e.name, e.describe())
+                    })?
+            }
         });
     }
     if t.dense.is_some() {

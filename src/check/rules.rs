@@ -86,6 +86,8 @@ impl Checker {
             (Some(Local::Bool(s)), expr::TExpr::Bool(b)) => Some(Stmt::SetBool(s, b, span)),
             (Some(Local::Date(s)), expr::TExpr::Date(d)) => Some(Stmt::SetDate(s, d, span)),
             (Some(Local::Text(s)), v @ (expr::TExpr::Text(_) | expr::TExpr::TextLit(..))) => {
+                let members = self.members(&v);
+                self.local_members.insert(s, members);
                 self.keep_text(v, span).map(|t| Stmt::SetText(s, t, span))
             }
             _ => None,
@@ -356,6 +358,13 @@ impl Checker {
                     Some(Global::Acc(i, ty)) => {
                         *self.used.entry(output.name.clone()).or_insert(0) += 1;
                         let span = output.span.to(value.span);
+                        let choice = self.prog.accumulators.get(usize::from(i)).and_then(|a| a.choice);
+                        if let Some(id) = choice {
+                            let what = format!("accumulator `{}`", output.name);
+                            if !self.fits_choice(id, &e, value.span, &what) {
+                                return None;
+                            }
+                        }
                         let v = self.acc_value(ty, &output.name, e, value.span)?;
                         if !self.acc_set_in_rule.contains(&i) {
                             self.acc_set_in_rule.push(i);
@@ -436,6 +445,7 @@ impl Checker {
                 Global::Table(_) => "table",
                 Global::Schedule(_) => "schedule",
                 Global::Acc(..) => "accumulator",
+                Global::Enum(_) => "enumeration",
                 Global::Output(..)
                 | Global::Layer(_)
                 | Global::Fee

@@ -265,6 +265,16 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
     if let Some(notice) = &prog.notice {
         push("policy", "notice", String::new(), notice.clone());
     }
+    // An enumeration's values, in order: adding, removing or reordering one
+    // is a change of the policy.
+    for e in &prog.enums {
+        push("enum", &e.name, String::new(), e.describe());
+    }
+    let ty_name = |ty: crate::check::types::Ty, choice: Option<u16>| {
+        choice
+            .and_then(|id| prog.enums.get(usize::from(id)))
+            .map_or_else(|| ty.to_string(), |e| e.name.clone())
+    };
     for p in &prog.params {
         let v = match &p.value {
             ParamValue::Num(d) => value(p.ty, *d),
@@ -293,11 +303,11 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
             "accumulator",
             &a.name,
             String::new(),
-            format!("{} {scope}{default}", a.ty),
+            format!("{} {scope}{default}", ty_name(a.ty, a.choice)),
         );
     }
     for t in &prog.tables {
-        for (key, v) in cells(t) {
+        for (key, v) in cells(t, &prog.enums) {
             push("table", &t.name, key, dated(value(t.ty, v), t.in_force));
         }
         if let Some(c) = cite(&t.cite) {
@@ -384,7 +394,7 @@ fn items(prog: &Program, text: Option<&PolicyText>) -> Vec<Item> {
     }
     // Outputs: the type (and default) of each, and a top-level definition.
     for o in &prog.outputs {
-        let mut ty = o.ty.to_string();
+        let mut ty = ty_name(o.ty, o.choice);
         if let Some(d) = &o.default {
             let shown = match d {
                 ParamValue::Num(n) => value(o.ty, *n),
@@ -458,7 +468,7 @@ pub fn value(ty: Ty, d: Decimal) -> String {
 }
 
 /// A table's cells as (key, value), in key order, `else` last.
-fn cells(t: &Table) -> Vec<(String, Decimal)> {
+fn cells(t: &Table, enums: &[crate::ir::Enumeration]) -> Vec<(String, Decimal)> {
     let mut out = Vec::new();
     if let Some(dense) = &t.dense {
         let sizes: Vec<usize> = t.dims.iter().map(|d| d.size().unwrap_or(1)).collect();
@@ -471,7 +481,7 @@ fn cells(t: &Table) -> Vec<(String, Decimal)> {
                 rest /= sizes[d];
                 parts[d] = match t.dims[d] {
                     Dim::Enum(k) => k.name_of(u8::try_from(code).unwrap_or(u8::MAX)).to_string(),
-                    Dim::Bool => t.dims[d].code_name(code),
+                    Dim::Bool | Dim::Choice { .. } => t.dims[d].code_name(code, enums),
                     _ => "?".into(),
                 };
             }
@@ -485,6 +495,7 @@ fn cells(t: &Table) -> Vec<(String, Decimal)> {
                 .map(|(k, d)| match (k, d) {
                     (KeyValue::Code(c), Dim::Enum(kind)) => kind.name_of(*c).to_string(),
                     (KeyValue::Code(c), Dim::Bool) => (*c == 1).to_string(),
+                    (KeyValue::Code(c), d @ Dim::Choice { .. }) => d.code_name(usize::from(*c), enums),
                     (KeyValue::Text(s), _) => format!("\"{s}\""),
                     (KeyValue::Num(n), _) => n.normalize().to_string(),
                     (KeyValue::Code(c), _) => c.to_string(),

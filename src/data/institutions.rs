@@ -277,6 +277,12 @@ pub(crate) fn parse_extra(
         },
         Ty::Text => {
             let s = std::str::from_utf8(trim(b)).map_err(|_| why("not UTF-8"))?;
+            if let Some(values) = &field.values {
+                if !values.iter().any(|v| v == s) {
+                    let listed: Vec<String> = values.iter().map(|v| format!("\"{v}\"")).collect();
+                    return Err(why(&format!("not one of {}", listed.join(", "))));
+                }
+            }
             arena.push(s).map(Extra::Text)
         }
         _ => parse_decimal(b).map(Extra::Num).map_err(why),

@@ -339,6 +339,7 @@ impl<'s> Printer<'s> {
                 let s = format!("field {}.{}: {}", f.object.name, f.field.name, f.ty.name);
                 self.line(f.object.span.start as usize, f.ty.span.end as usize, &s);
             }
+            Item::Enum(e) => self.enumeration(e),
             Item::Output(o) => self.decl("output", o),
             Item::Ledger(o) => self.decl("ledger", o),
             Item::Let(l) => {
@@ -446,6 +447,31 @@ impl<'s> Printer<'s> {
             })
             .collect();
         self.block_rows(t.span.start as usize, &header, &rows, t.span.end as usize);
+    }
+
+    /// `enum 档次 { "高档", "低档" }` on one line; one value per line when
+    /// the source has it so (room for comments) or it is too wide.
+    fn enumeration(&mut self, e: &EnumDecl) {
+        let vals: Vec<String> = e.values.iter().map(|v| self.text(v.span)).collect();
+        let (start, end) = (e.span.start as usize, e.span.end as usize);
+        let one = if vals.is_empty() {
+            format!("enum {} {{}}", e.name.name)
+        } else {
+            format!("enum {} {{ {} }}", e.name.name, vals.join(", "))
+        };
+        let multiline = self.src.get(start..end).is_some_and(|s| s.contains('\n'));
+        if vals.is_empty() || (!multiline && one.width() + self.depth * INDENT.len() <= WIDTH) {
+            self.line(start, end, &one);
+            return;
+        }
+        let header_end = e.name.span.end as usize;
+        self.open(start, header_end, &format!("enum {}", e.name.name));
+        let mut last = self.after(header_end, b'{');
+        for (v, t) in e.values.iter().zip(vals) {
+            self.line(v.span.start as usize, v.span.end as usize, &format!("{t},"));
+            last = self.tight(v.span.end as usize);
+        }
+        self.close(last);
     }
 
     fn schedule(&mut self, s: &ScheduleDecl) {

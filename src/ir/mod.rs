@@ -74,6 +74,37 @@ pub struct Program {
     /// The claim fields `previous(claim.x, …)` reads, by slot: what a state
     /// file carries of each patient's last claim.
     pub previous: Vec<PrevField>,
+    /// The policy's enumerations (`enum 档次 { … }`), by id: what
+    /// `choice: Some(id)` on a parameter, output, accumulator, ledger amount
+    /// or extra field, and [`Dim::Choice`], refer to.
+    pub enums: Vec<Enumeration>,
+}
+
+/// `enum 档次 { "高档", "低档" }`: a text type with a closed set of values.
+/// A value of it is kept as its text; the checker proves every value set,
+/// compared or looked up is one of these.
+#[derive(Debug, Clone)]
+pub struct Enumeration {
+    pub name: String,
+    /// In the order written: a value's code is its index.
+    pub values: Vec<String>,
+    pub span: Span,
+}
+
+impl Enumeration {
+    /// The code of `text`, if it is one of the values.
+    pub fn code_of(&self, text: &str) -> Option<usize> {
+        self.values.iter().position(|v| v == text)
+    }
+
+    /// `"高档", "低档"`, for messages.
+    pub fn describe(&self) -> String {
+        self.values
+            .iter()
+            .map(|v| format!("\"{v}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 /// A claim field read on the patient's previous claim.
@@ -276,6 +307,8 @@ pub struct Param {
     /// The article of the notice it comes from (`cite`).
     pub cite: Option<String>,
     pub ty: Ty,
+    /// The enumeration a text parameter is one of ([`Program::enums`]).
+    pub choice: Option<u16>,
     pub value: ParamValue,
     pub span: Span,
 }
@@ -318,6 +351,9 @@ pub enum Dim {
     Num,
     /// `true` / `false`, coded 1 / 0 (a closed key, like an enum).
     Bool,
+    /// A declared enumeration ([`Program::enums`]) of `n` values, coded by
+    /// their index.
+    Choice { id: u16, n: u16 },
 }
 
 impl Dim {
@@ -326,17 +362,26 @@ impl Dim {
         match self {
             Dim::Enum(k) => Some(k.count()),
             Dim::Bool => Some(2),
+            Dim::Choice { n, .. } => Some(usize::from(n)),
             Dim::Text | Dim::Num => None,
         }
     }
 
-    /// A closed dimension's key `code` as written (`"resident"`, `true`).
-    pub fn code_name(self, code: usize) -> String {
+    /// A closed dimension's key `code` as written (`"resident"`, `true`,
+    /// `"高档"`); `enums` are the program's enumerations.
+    pub fn code_name(self, code: usize, enums: &[Enumeration]) -> String {
+        if let Dim::Choice { id, .. } = self {
+            return enums
+                .get(usize::from(id))
+                .and_then(|e| e.values.get(code))
+                .cloned()
+                .unwrap_or_else(|| code.to_string());
+        }
         let code = u8::try_from(code).unwrap_or(u8::MAX);
         match self {
             Dim::Enum(k) => k.name_of(code).to_string(),
             Dim::Bool => (code == 1).to_string(),
-            Dim::Text | Dim::Num => code.to_string(),
+            Dim::Text | Dim::Num | Dim::Choice { .. } => code.to_string(),
         }
     }
 }
@@ -382,6 +427,8 @@ pub struct Accumulator {
     /// number starts at 0, and the checker refuses to read a text, date or
     /// condition before the same rule has set it.
     pub default: Option<ParamValue>,
+    /// The enumeration a text accumulator is one of.
+    pub choice: Option<u16>,
     pub span: Span,
 }
 
@@ -416,6 +463,10 @@ pub enum AccExpr {
 pub struct ExtraField {
     pub name: String,
     pub ty: Ty,
+    /// For a column of an enumeration's type: its values, which every row
+    /// must hold one of (the enumeration is [`ExtraField::choice`]).
+    pub values: Option<Vec<String>>,
+    pub choice: Option<u16>,
     pub span: Span,
 }
 
@@ -423,6 +474,8 @@ pub struct ExtraField {
 pub struct Output {
     pub name: String,
     pub ty: Ty,
+    /// The enumeration a text output or ledger amount is one of.
+    pub choice: Option<u16>,
     /// `default LIT`: the value where nothing sets it (otherwise 0 for a
     /// number, absent for a text, bool or date).
     pub default: Option<ParamValue>,
@@ -556,6 +609,8 @@ pub enum Key {
     Num(Num),
     /// A condition, keying a `Dim::Bool`.
     Bool(Bool),
+    /// A text proved one of enumeration `.1`'s values, keying a `Dim::Choice`.
+    Choice(TextX, u16),
 }
 
 /// An enumerated field, read as its code.

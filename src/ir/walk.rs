@@ -159,7 +159,7 @@ impl Num {
                     match k {
                         Key::Num(n) => f(Part::Num(n)),
                         Key::Bool(b) => f(Part::Bool(b)),
-                        Key::Code(_) | Key::Text(_) => {}
+                        Key::Code(_) | Key::Text(_) | Key::Choice(..) => {}
                     }
                 }
             }

@@ -83,6 +83,16 @@ pub enum Item {
     /// layers (a fixed fee per disease, a DRG weight × rate); the title is
     /// kept in `source`.
     Fee(LayerDecl),
+    /// `enum NAME { "a", "b" }` — a type: a text that is one of the values.
+    Enum(EnumDecl),
+}
+
+/// `enum 档次 { "高档", "低档" }`
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumDecl {
+    pub name: Ident,
+    pub values: Vec<Text>,
+    pub span: Span,
 }
 
 /// `from D [until D]`: the days a declaration is in force, both included.

@@ -37,6 +37,9 @@ impl<T: Tracer> Env<'_, T> {
                         idx * kind.count() + self.enum_code(*e, cur) as usize
                     }
                     (Key::Bool(b), Dim::Bool) => idx * 2 + usize::from(self.boolean(b, cur, f)?),
+                    (Key::Choice(x, id), Dim::Choice { n, .. }) => {
+                        idx * usize::from(*n) + self.choice_code(x, *id, cur, f, span)?
+                    }
                     _ => return Err(EvalError::internal("dense table with an open key")),
                 };
             }
@@ -85,7 +88,9 @@ impl<T: Tracer> Env<'_, T> {
         keys.iter()
             .map(|k| match k {
                 Key::Code(e) => self.enum_name(*e, cur).to_string(),
-                Key::Text(x) => self.text(x, cur, f).unwrap_or_default().to_string(),
+                Key::Text(x) | Key::Choice(x, _) => {
+                    self.text(x, cur, f).unwrap_or_default().to_string()
+                }
                 Key::Num(n) => self
                     .num(n, cur, f)
                     .map(|d| d.to_string())
@@ -96,6 +101,30 @@ impl<T: Tracer> Env<'_, T> {
                     .unwrap_or_default(),
             })
             .collect()
+    }
+
+    /// The code of a text the checker proved one of enumeration `id`'s
+    /// values (a short scan of the declared values, never of the data).
+    fn choice_code<'s>(
+        &'s self,
+        x: &'s TextX,
+        id: u16,
+        cur: &Cur<'s>,
+        f: &'s Frame,
+        span: Span,
+    ) -> R<usize> {
+        let s = self.text(x, cur, f)?;
+        let e = self
+            .prog
+            .enums
+            .get(usize::from(id))
+            .ok_or_else(|| EvalError::internal("unknown enumeration"))?;
+        e.code_of(s).ok_or_else(|| {
+            EvalError::at(
+                format!("`{s}` is not a {}: its values are {}", e.name, e.describe()),
+                span,
+            )
+        })
     }
 
     pub(super) fn enum_code(&self, e: EnumX, cur: &Cur) -> u8 {

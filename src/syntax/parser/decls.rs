@@ -30,6 +30,7 @@ pub(super) fn policy(p: Node) -> Result<Policy, Diagnostic> {
             Rule::ledger_decl => Item::Ledger(output_decl(item)?),
             Rule::settle_decl => Item::Settle(settle_decl(item)?),
             Rule::fee_decl => Item::Fee(layer_decl(item)?),
+            Rule::enum_decl => Item::Enum(enum_decl(item)?),
             Rule::EOI => break,
             _ => return Err(bad(&item, "item")),
         });
@@ -411,6 +412,18 @@ pub(super) fn field_decl(p: Node) -> Result<FieldDecl, Diagnostic> {
         object: ident(next(&mut parts, ps)?),
         field: ident(next(&mut parts, ps)?),
         ty: ident(next(&mut it, s)?),
+    })
+}
+
+pub(super) fn enum_decl(p: Node) -> Result<EnumDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let values = it.map(string).collect::<Result<Vec<_>, _>>()?;
+    Ok(EnumDecl {
+        name,
+        values,
+        span: s,
     })
 }
 

@@ -125,6 +125,7 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::ledger_decl | Rule::kw_ledger => "`ledger`",
         Rule::settle_decl | Rule::kw_settle => "`settle`",
         Rule::fee_decl | Rule::kw_fee => "`fee`",
+        Rule::enum_decl | Rule::kw_enum => "`enum`",
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
         Rule::kw_per | Rule::scope => "`per`",
@@ -507,5 +508,7 @@ pub(super) fn is_declaration(r: Rule) -> bool {
             | Rule::layer_decl
             | Rule::kw_fee
             | Rule::fee_decl
+            | Rule::kw_enum
+            | Rule::enum_decl
     )
 }
