@@ -447,13 +447,12 @@ impl Checker {
                 d = match suggest(&name.name, names.iter().copied()) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None => d.help(format!(
-                        "types are {}, or an enumeration declared with `enum {} {{ \"…\", \"…\" }}`",
+                        "types are {}, or an enumeration the policy declares (`enum 档次 {{ \"高档\", \"低档\" }}`)",
                         names
                             .iter()
                             .map(|t| format!("`{t}`"))
                             .collect::<Vec<_>>()
-                            .join(", "),
-                        name.name
+                            .join(", ")
                     )),
                 };
                 self.error(d);
