@@ -15,8 +15,8 @@ impl Checker {
         let Some((ty, choice)) = self.ty(&p.ty, false) else {
             return;
         };
-        match self.value_of(&p.value, ty, choice, &p.name.name) {
-            Some(value) => {
+        if let Some(value) = self.value_of(&p.value, ty, choice, &p.name.name) {
+            {
                 let i = slot(self.prog.params.len());
                 self.broken.remove(&p.name.name);
                 let make = move |r| Global::Param(r, ty);
@@ -33,7 +33,6 @@ impl Checker {
                     span: p.name.span,
                 });
             }
-            None => {}
         }
     }
 
@@ -214,16 +213,19 @@ impl Checker {
                     })
                 }
                 (t, _) => match t {
-                Ty::Text => Some(Dim::Text),
-                Ty::Bool => Some(Dim::Bool),
-                t if t.is_numeric() => Some(Dim::Num),
-                t => {
-                    self.error(
-                        Diagnostic::error(format!("a table cannot be keyed by {}", t.article()))
+                    Ty::Text => Some(Dim::Text),
+                    Ty::Bool => Some(Dim::Bool),
+                    t if t.is_numeric() => Some(Dim::Num),
+                    t => {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "a table cannot be keyed by {}",
+                                t.article()
+                            ))
                             .at(name.span),
-                    );
-                    None
-                }
+                        );
+                        None
+                    }
                 },
             },
         }
@@ -488,7 +490,9 @@ impl Checker {
             self.broken.entry(key).or_insert(f.field.span);
             return;
         };
-        let values = choice.and_then(|id| self.enumeration(id)).map(|e| e.values.clone());
+        let values = choice
+            .and_then(|id| self.enumeration(id))
+            .map(|e| e.values.clone());
         let (fixed, extras): (Vec<&str>, &mut Vec<ir::ExtraField>) = match f.object.name.as_str() {
             "claim" => (
                 CLAIM_FIELDS.iter().map(|x| x.0).collect(),

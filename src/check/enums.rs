@@ -90,13 +90,10 @@ impl Checker {
                     ok = false;
                 } else if values.contains(&v.value) {
                     self.error(
-                        Diagnostic::error(format!(
-                            "`{}` lists \"{}\" twice",
-                            e.name.name, v.value
-                        ))
-                        .at(v.span)
-                        .label("again here")
-                        .help("list each value once"),
+                        Diagnostic::error(format!("`{}` lists \"{}\" twice", e.name.name, v.value))
+                            .at(v.span)
+                            .label("again here")
+                            .help("list each value once"),
                     );
                     ok = false;
                 } else {
@@ -156,7 +153,8 @@ impl Checker {
         let of = |c: Option<u16>| c.map_or(Members::Open, Members::Of);
         let ledger = |col: u16| {
             let i = usize::from(col).checked_sub(crate::schema::ledger::COLUMNS.len());
-            of(i.and_then(|i| self.prog.ledger_extras.get(i)).and_then(|o| o.choice))
+            of(i.and_then(|i| self.prog.ledger_extras.get(i))
+                .and_then(|o| o.choice))
         };
         match x {
             TextX::Const(s) => Members::Lits(vec![s.clone()]),
@@ -165,11 +163,27 @@ impl Checker {
                 .texts
                 .get(*p as usize)
                 .map_or(Members::Open, |s| Members::Lits(vec![s.clone()])),
-            TextX::Acc(i) => of(self.prog.accumulators.get(usize::from(*i)).and_then(|a| a.choice)),
-            TextX::ClaimExtra(i) => of(self.prog.claim_extras.get(usize::from(*i)).and_then(|f| f.choice)),
-            TextX::InstExtra(i) => of(self.prog.inst_extras.get(usize::from(*i)).and_then(|f| f.choice)),
+            TextX::Acc(i) => of(self
+                .prog
+                .accumulators
+                .get(usize::from(*i))
+                .and_then(|a| a.choice)),
+            TextX::ClaimExtra(i) => of(self
+                .prog
+                .claim_extras
+                .get(usize::from(*i))
+                .and_then(|f| f.choice)),
+            TextX::InstExtra(i) => of(self
+                .prog
+                .inst_extras
+                .get(usize::from(*i))
+                .and_then(|f| f.choice)),
             TextX::Param(r) => of(self.param_choice(*r)),
-            TextX::Output(i) => of(self.prog.outputs.get(usize::from(*i)).and_then(|o| o.choice)),
+            TextX::Output(i) => of(self
+                .prog
+                .outputs
+                .get(usize::from(*i))
+                .and_then(|o| o.choice)),
             TextX::Local(s) => self.local_members.get(s).cloned().unwrap_or(Members::Open),
             TextX::Ledger(col) => ledger(*col),
             TextX::Prior(col, fallback) => {
@@ -186,7 +200,10 @@ impl Checker {
     }
 
     fn param_choice(&self, r: Ref) -> Option<u16> {
-        self.prog.params.get(self.ref_slot(r)).and_then(|p| p.choice)
+        self.prog
+            .params
+            .get(self.ref_slot(r))
+            .and_then(|p| p.choice)
     }
 
     /// Proves that `e`, which goes into `what` (of enumeration `id`), is one

@@ -133,9 +133,9 @@ pub fn key_value(
                     Dim::Text => "text".into(),
                     Dim::Num => "a number".into(),
                     Dim::Bool => "a condition (`true` or `false`)".into(),
-                    Dim::Choice { id, .. } => enums.get(usize::from(id)).map_or("?".into(), |e| {
-                        format!("{} ({})", e.name, e.describe())
-                    }),
+                    Dim::Choice { id, .. } => enums
+                        .get(usize::from(id))
+                        .map_or("?".into(), |e| { format!("{} ({})", e.name, e.describe()) }),
                 }
             ))
             .at(lit.span);

@@ -411,7 +411,11 @@ impl Checker {
 
     /// Resolves a type name, reporting an unknown one: a built-in type, or
     /// an enumeration (a text, with its id).
-    pub(crate) fn ty(&mut self, name: &ast::Ident, numeric_only: bool) -> Option<(Ty, Option<u16>)> {
+    pub(crate) fn ty(
+        &mut self,
+        name: &ast::Ident,
+        numeric_only: bool,
+    ) -> Option<(Ty, Option<u16>)> {
         if let Some(id) = self.enum_named(&name.name) {
             if numeric_only {
                 self.error(

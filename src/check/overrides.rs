@@ -153,7 +153,11 @@ fn find_cell(t: &Table, keys: &str, enums: &[crate::ir::Enumeration]) -> Result<
                     .and_then(|c| u8::try_from(c).ok())
                     .map(KeyValue::Code)
                     .ok_or_else(|| {
-                        format!("\"{text}\" is not a {}; the values are {}", e.name, e.describe())
+                        format!(
+                            "\"{text}\" is not a {}; the values are {}",
+                            e.name,
+                            e.describe()
+                        )
                     })?
             }
         });

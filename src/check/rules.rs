@@ -358,7 +358,11 @@ impl Checker {
                     Some(Global::Acc(i, ty)) => {
                         *self.used.entry(output.name.clone()).or_insert(0) += 1;
                         let span = output.span.to(value.span);
-                        let choice = self.prog.accumulators.get(usize::from(i)).and_then(|a| a.choice);
+                        let choice = self
+                            .prog
+                            .accumulators
+                            .get(usize::from(i))
+                            .and_then(|a| a.choice);
                         if let Some(id) = choice {
                             let what = format!("accumulator `{}`", output.name);
                             if !self.fits_choice(id, &e, value.span, &what) {

@@ -495,7 +495,9 @@ fn cells(t: &Table, enums: &[crate::ir::Enumeration]) -> Vec<(String, Decimal)> 
                 .map(|(k, d)| match (k, d) {
                     (KeyValue::Code(c), Dim::Enum(kind)) => kind.name_of(*c).to_string(),
                     (KeyValue::Code(c), Dim::Bool) => (*c == 1).to_string(),
-                    (KeyValue::Code(c), d @ Dim::Choice { .. }) => d.code_name(usize::from(*c), enums),
+                    (KeyValue::Code(c), d @ Dim::Choice { .. }) => {
+                        d.code_name(usize::from(*c), enums)
+                    }
                     (KeyValue::Text(s), _) => format!("\"{s}\""),
                     (KeyValue::Num(n), _) => n.normalize().to_string(),
                     (KeyValue::Code(c), _) => c.to_string(),

@@ -353,7 +353,10 @@ pub enum Dim {
     Bool,
     /// A declared enumeration ([`Program::enums`]) of `n` values, coded by
     /// their index.
-    Choice { id: u16, n: u16 },
+    Choice {
+        id: u16,
+        n: u16,
+    },
 }
 
 impl Dim {
