@@ -16,23 +16,21 @@ impl Checker {
             return;
         };
         if let Some(value) = self.value_of(&p.value, ty, choice, &p.name.name) {
-            {
-                let i = slot(self.prog.params.len());
-                self.broken.remove(&p.name.name);
-                let make = move |r| Global::Param(r, ty);
-                let sig = p.ty.name.clone();
-                self.declare(&p.name, p.in_force.as_ref(), i, sig, make);
-                let in_force = p.in_force.as_ref().map(Period::from);
-                self.prog.params.push(ir::Param {
-                    name: p.name.name.clone(),
-                    in_force,
-                    cite: p.cite.as_ref().map(|c| c.value.clone()),
-                    ty,
-                    choice,
-                    value,
-                    span: p.name.span,
-                });
-            }
+            let i = slot(self.prog.params.len());
+            self.broken.remove(&p.name.name);
+            let make = move |r| Global::Param(r, ty);
+            let sig = p.ty.name.clone();
+            self.declare(&p.name, p.in_force.as_ref(), i, sig, make);
+            let in_force = p.in_force.as_ref().map(Period::from);
+            self.prog.params.push(ir::Param {
+                name: p.name.name.clone(),
+                in_force,
+                cite: p.cite.as_ref().map(|c| c.value.clone()),
+                ty,
+                choice,
+                value,
+                span: p.name.span,
+            });
         }
     }
 
