@@ -252,6 +252,22 @@ impl Checker {
         }
     }
 
+    /// `e` going into the text slot read as `slot` (an output, accumulator,
+    /// ledger amount or field): when the slot is of an enumeration, `e` must
+    /// be proved one of its values (see [`Checker::fits_choice`]).
+    pub(crate) fn fits_slot(
+        &mut self,
+        slot: &TextX,
+        e: &TExpr,
+        span: Span,
+        what: impl FnOnce() -> String,
+    ) -> bool {
+        match self.text_members(slot) {
+            Members::Of(id) => self.fits_choice(id, e, span, &what()),
+            _ => true,
+        }
+    }
+
     /// A literal given for a slot of enumeration `id` (a default, a
     /// parameter's value): it must be one of the values.
     pub(crate) fn choice_literal(&mut self, id: u16, lit: &Literal, name: &str) -> bool {

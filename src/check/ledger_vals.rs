@@ -10,7 +10,6 @@
 //! another text ledger amount (or an `if` of those): the row outlives the
 //! block, so it cannot hold a reference to an institution's own field.
 
-use super::enums::Members;
 use super::expr::TExpr;
 use super::types::Ty;
 use super::{slot, Checker, Global};
@@ -119,11 +118,9 @@ impl Checker {
             (Ty::Bool, TExpr::Bool(b)) => ValX::Bool(b),
             (Ty::Date, TExpr::Date(d)) => ValX::Date(d),
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
-                if let Members::Of(id) = self.text_members(&TextX::Ledger(col)) {
-                    let what = format!("ledger amount `{}`", name.name);
-                    if !self.fits_choice(id, &e, value.span, &what) {
-                        return None;
-                    }
+                let what = || format!("ledger amount `{}`", name.name);
+                if !self.fits_slot(&TextX::Ledger(col), &e, value.span, what) {
+                    return None;
                 }
                 let t = self.keep_text(e, value.span)?;
                 if !ledger_text(&t) {
@@ -190,11 +187,9 @@ impl Checker {
             (Ty::Bool, TExpr::Bool(b)) => TExpr::Bool(Bool::Prior(col, Box::new(b))),
             (Ty::Date, TExpr::Date(d)) => TExpr::Date(DateX::Prior(col, Box::new(d))),
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
-                if let Members::Of(id) = self.text_members(&TextX::Ledger(col)) {
-                    let what = format!("the fallback of `prior({name}, …)`");
-                    if !self.fits_choice(id, &e, fallback.span, &what) {
-                        return TExpr::Poison;
-                    }
+                let what = || format!("the fallback of `prior({name}, …)`");
+                if !self.fits_slot(&TextX::Ledger(col), &e, fallback.span, what) {
+                    return TExpr::Poison;
                 }
                 let Some(t) = self.keep_text(e, fallback.span) else {
                     return TExpr::Poison;

@@ -200,12 +200,9 @@ impl Checker {
             (Ty::Bool, TExpr::Bool(b)) => ValX::Bool(b),
             (Ty::Date, TExpr::Date(d)) => ValX::Date(d),
             (Ty::Text, e @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
-                let choice = self.prog.outputs.get(usize::from(i)).and_then(|o| o.choice);
-                if let Some(id) = choice {
-                    let what = format!("output `{}`", name.name);
-                    if !self.fits_choice(id, &e, value.span, &what) {
-                        return None;
-                    }
+                let what = || format!("output `{}`", name.name);
+                if !self.fits_slot(&TextX::Output(i), &e, value.span, what) {
+                    return None;
                 }
                 ValX::Text(self.keep_text(e, value.span)?)
             }

@@ -87,11 +87,9 @@ impl Checker {
             (TExpr::Bool(x), TExpr::Bool(y)) => TExpr::Bool(Bool::Previous(prev(slot, x, y, span))),
             (TExpr::Text(x), y @ (TExpr::Text(_) | TExpr::TextLit(..))) => {
                 // A field of an enumeration falls back to one of its values.
-                if let super::enums::Members::Of(id) = self.text_members(&x) {
-                    let what = format!("the fallback of `previous(claim.{name}, …)`");
-                    if !self.fits_choice(id, &y, fallback.span, &what) {
-                        return TExpr::Poison;
-                    }
+                let what = || format!("the fallback of `previous(claim.{name}, …)`");
+                if !self.fits_slot(&x, &y, fallback.span, what) {
+                    return TExpr::Poison;
                 }
                 let y = match y {
                     TExpr::TextLit(s, _) => TextX::Const(s),

@@ -358,16 +358,9 @@ impl Checker {
                     Some(Global::Acc(i, ty)) => {
                         *self.used.entry(output.name.clone()).or_insert(0) += 1;
                         let span = output.span.to(value.span);
-                        let choice = self
-                            .prog
-                            .accumulators
-                            .get(usize::from(i))
-                            .and_then(|a| a.choice);
-                        if let Some(id) = choice {
-                            let what = format!("accumulator `{}`", output.name);
-                            if !self.fits_choice(id, &e, value.span, &what) {
-                                return None;
-                            }
+                        let what = || format!("accumulator `{}`", output.name);
+                        if !self.fits_slot(&TextX::Acc(i), &e, value.span, what) {
+                            return None;
                         }
                         let v = self.acc_value(ty, &output.name, e, value.span)?;
                         if !self.acc_set_in_rule.contains(&i) {
