@@ -27,6 +27,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod ir;
+pub(crate) mod par;
 pub mod policytest;
 pub mod report;
 pub mod schema;

@@ -14,7 +14,7 @@ use proptest::prelude::*;
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::OnceLock;
-use yibao::data::{Input, Institutions};
+use yibao::data::{Input, Institutions, Reading};
 
 const HEADER: &str = "claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code";
 
@@ -464,6 +464,33 @@ proptest! {
         let accounted: BTreeSet<u64> = seen.union(&blank).copied().collect();
         prop_assert_eq!(&accounted, &all, "lines unaccounted for");
         prop_assert!(seen.is_disjoint(&blank));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases() / 10))]
+
+    /// However a claims file is cut into blocks and however many threads
+    /// parse them, the claims (their order, text, lines, patients and
+    /// counts) and the row errors are the same as read on one thread in one
+    /// block.
+    #[test]
+    fn every_way_of_reading_gives_the_same_claims_and_errors(
+        lines in proptest::collection::vec(line(), 0..30),
+        end in 0u8..2,
+        block in 1usize..400,
+        threads in 2usize..5,
+    ) {
+        let (insts, _) = fixture();
+        let input = Input::bytes("claims.csv", bytes_of(&lines, end));
+        let read = |threads, block| {
+            yibao::data::load_claims_with(&input, insts, &[], &Reading { threads, block })
+                .map(|(c, r)| format!("{c:?}\n{r:?}"))
+                .map_err(|e| e.to_string())
+        };
+        let whole = read(1, 1 << 30);
+        prop_assert_eq!(&read(1, block), &whole);
+        prop_assert_eq!(&read(threads, block), &whole);
     }
 }
 

@@ -535,6 +535,7 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
         inst_path,
         &first.prog,
         plan.reject_file.as_deref(),
+        plan.threads,
         &mut clock,
     )?;
     let (periods, outside) = scope_claims(&mut claims, &plan.scope).map_err(|e| {

@@ -81,7 +81,7 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
     }
     let mut clock = Stages::new(false);
     let (insts, claims, _) =
-        match load_inputs(&args.claims, &args.institutions, &prog, None, &mut clock) {
+        match load_inputs(&args.claims, &args.institutions, &prog, None, 0, &mut clock) {
             Ok(x) => x,
             Err(s) => return Ok(s),
         };

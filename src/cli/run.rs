@@ -242,6 +242,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         &plan.institutions,
         &prog,
         plan.reject_file.as_deref(),
+        plan.threads,
         &mut clock,
     ) {
         Ok(x) => x,

@@ -2,7 +2,9 @@
 //! did not load and of runtime errors, and the reject file.
 
 use super::Status;
-use crate::data::{escape, load_claims, load_institutions, Claims, Institutions, RowError};
+use crate::data::{
+    escape, load_claims_with, load_institutions, Claims, Institutions, Reading, RowError,
+};
 use crate::eval::EvalError;
 use clap::Args;
 use std::path::Path;
@@ -25,7 +27,7 @@ pub struct DataArgs {
     /// instead of failing the run
     #[arg(long, value_name = "CSV")]
     pub reject_file: Option<PathBuf>,
-    /// Threads to settle with (default: one per core; at most 4 per core, more are cut to that
+    /// Threads to read, settle and write with (default: one per core; at most 4 per core, more are cut to that
     /// with a warning); the results are the same for any number
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -259,6 +261,7 @@ pub(crate) fn load_inputs(
     institutions: &Path,
     prog: &crate::ir::Program,
     reject_file: Option<&Path>,
+    threads: usize,
     clock: &mut Stages,
 ) -> Result<(Institutions, Claims, Vec<RowError>), Status> {
     let insts = match load_institutions(institutions, &prog.inst_extras) {
@@ -268,7 +271,12 @@ pub(crate) fn load_inputs(
             return Err(load_failed(&e, &rows));
         }
     };
-    let (claims, rejects) = match load_claims(claims_path, &insts, &prog.claim_extras) {
+    let how = Reading {
+        threads,
+        ..Reading::default()
+    };
+    let input = crate::data::Input::file(claims_path);
+    let (claims, rejects) = match load_claims_with(&input, &insts, &prog.claim_extras, &how) {
         Ok(x) => x,
         Err(e) => {
             clock.clear();

@@ -7,6 +7,7 @@
 //! [`LineCount`]): a record never spans lines.
 
 mod assessments;
+mod blocks;
 pub(crate) mod claims;
 mod duplicates;
 mod input;
@@ -16,7 +17,7 @@ mod records;
 mod shown;
 
 pub use assessments::{load_assessments, load_assessments_from, Assessments};
-pub use claims::{load_claims, load_claims_from, Claim, Claims};
+pub use claims::{load_claims, load_claims_from, load_claims_with, Claim, Claims, Reading};
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 pub use records::{LineCount, MAX_LINE};
@@ -49,6 +50,27 @@ impl Arena {
     pub fn get(&self, r: TextRef) -> &str {
         let start = r.start as usize;
         self.0.get(start..start + r.len as usize).unwrap_or("")
+    }
+
+    /// Puts `other`'s text after this arena's; returns how far its
+    /// references move (see [`TextRef::moved`]).
+    pub(crate) fn append(&mut self, other: &Arena) -> Result<u32, String> {
+        let by = u32::try_from(self.0.len())
+            .ok()
+            .filter(|&n| u32::try_from(other.0.len()).is_ok_and(|m| n.checked_add(m).is_some()))
+            .ok_or_else(|| "more than 4 GiB of claim text".to_string())?;
+        self.0.push_str(&other.0);
+        Ok(by)
+    }
+}
+
+impl TextRef {
+    /// The same text in an arena appended to another at `by` (see [`Arena::append`]).
+    pub(crate) fn moved(self, by: u32) -> TextRef {
+        TextRef {
+            start: self.start + by,
+            len: self.len,
+        }
     }
 }
 

@@ -184,6 +184,9 @@ pub struct Lines {
     eof: bool,
     core: csv_core::Reader,
     count: LineCount,
+    /// A byte-order mark before the first line is skipped: true for a whole
+    /// file, false for a block cut from its middle.
+    bom: bool,
 }
 
 impl Lines {
@@ -198,9 +201,41 @@ impl Lines {
                 .terminator(csv_core::Terminator::Any(b'\n'))
                 .build(),
             count: LineCount::default(),
+            bom: true,
         };
         prime(&mut lines.core);
         lines
+    }
+
+    /// The lines of a block of whole lines cut from a file after its header
+    /// (see [`super::blocks`]): read from memory, numbered from 1, with no
+    /// byte-order mark looked for.
+    pub fn block(bytes: Vec<u8>) -> Lines {
+        let end = bytes.len();
+        let mut lines = Lines {
+            src: Box::new(std::io::empty()),
+            buf: bytes,
+            start: 0,
+            end,
+            eof: true,
+            core: csv_core::ReaderBuilder::new()
+                .terminator(csv_core::Terminator::Any(b'\n'))
+                .build(),
+            count: LineCount::default(),
+            bom: false,
+        };
+        prime(&mut lines.core);
+        lines
+    }
+
+    /// What is left of the file once the lines read so far are taken: the
+    /// bytes already read but not yet taken, the source, and whether it is
+    /// at its end.
+    pub fn into_rest(self) -> (Vec<u8>, Box<dyn Read + Send>, bool) {
+        let mut rest = self.buf;
+        rest.truncate(self.end);
+        rest.drain(..self.start);
+        (rest, self.src, self.eof)
     }
 
     /// The lines read so far.
@@ -226,7 +261,10 @@ impl Lines {
                     bare_cr,
                 } => (start, end, lf, bare_cr),
             };
-            if self.count.lines == 1 && self.buf[start..end].starts_with(b"\xEF\xBB\xBF") {
+            if self.bom
+                && self.count.lines == 1
+                && self.buf[start..end].starts_with(b"\xEF\xBB\xBF")
+            {
                 start += 3;
             }
             if start == end {
@@ -355,6 +393,11 @@ fn parse_line(
     lf: bool,
     rec: &mut Record,
 ) -> Option<usize> {
+    let content = &line[..line.len() - usize::from(lf)];
+    if memchr::memchr(b'"', content).is_none() {
+        split_plain(content, rec);
+        return None;
+    }
     let (mut out, mut ends) = (0, 0);
     let mut input = line;
     let mut ended = lf;
@@ -425,6 +468,28 @@ pub(crate) fn open(input: &Input) -> Result<(Lines, Record, Option<&'static str>
             e.reason(&[])
         ))),
     }
+}
+
+/// A line without quotes into `rec`: its fields are the bytes between
+/// commas, as `csv_core` reads them, found with `memchr` instead of byte by
+/// byte (most lines of a data file have no quotes).
+fn split_plain(line: &[u8], rec: &mut Record) {
+    if rec.bytes.len() < line.len() {
+        rec.bytes.resize(line.len(), 0);
+    }
+    let (mut out, mut n, mut start) = (0, 0, 0);
+    for at in memchr::memchr_iter(b',', line).chain(std::iter::once(line.len())) {
+        let field = &line[start..at];
+        rec.bytes[out..out + field.len()].copy_from_slice(field);
+        out += field.len();
+        if n == rec.ends.len() {
+            rec.ends.push(0);
+        }
+        rec.ends[n] = out;
+        n += 1;
+        start = at + 1;
+    }
+    rec.len = n;
 }
 
 #[cfg(test)]

@@ -2,10 +2,14 @@
 //! that cannot be settled becomes a [`RowError`], and so does every copy of
 //! a claim_id that more than one row has.
 
+use super::blocks::Blocks;
 use super::institutions::parse_extra;
 use super::money::{parse_count, parse_money, trim};
-use super::records::{self, LineCount, Lines, Next, Record};
-use super::{header_index, row_error, shown, Arena, DataError, Extra, Input, Institutions};
+use super::records::{self, LineCount, Record};
+
+mod order;
+mod read;
+use super::{header_index, shown, Arena, DataError, Extra, Input, Institutions};
 use super::{RowError, TextRef};
 use crate::date::Date;
 use crate::ir::ExtraField;
@@ -112,239 +116,102 @@ pub fn load_claims_from(
     insts: &Institutions,
     extras: &[ExtraField],
 ) -> Result<(Claims, Vec<RowError>), DataError> {
+    load_claims_with(input, insts, extras, &Reading::default())
+}
+
+/// How a claims file is read: cut into blocks of whole lines of about
+/// `block` bytes, parsed on `threads` threads and put back together in file
+/// order. The claims and row errors are the same for any choice.
+#[derive(Debug, Clone, Copy)]
+pub struct Reading {
+    /// Threads that parse blocks (0: one per core).
+    pub threads: usize,
+    /// About how many bytes a block holds.
+    pub block: usize,
+}
+
+impl Default for Reading {
+    fn default() -> Reading {
+        Reading {
+            threads: 0,
+            block: 8 << 20,
+        }
+    }
+}
+
+/// What the columns of a claims file are, for parsing its blocks.
+struct Layout<'a> {
+    path: &'a Path,
+    names: Vec<String>,
+    idx: Vec<usize>,
+    width: usize,
+    insts: &'a Institutions,
+    extras: &'a [ExtraField],
+}
+
+impl Layout<'_> {
+    fn io(&self, source: std::io::Error) -> DataError {
+        DataError::Io {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// The rows of one block, numbered from its first line.
+#[derive(Default)]
+struct Segment {
+    rows: Vec<Claim>,
+    arena: Arena,
+    patient_of: Vec<TextRef>,
+    extras: Vec<Vec<Extra>>,
+    errors: Vec<RowError>,
+    /// The claim_id of each bad row as wide as the header (its columns can be
+    /// trusted), by its index in `errors`: a duplicate of a good row's id
+    /// rejects both.
+    bad_ids: Vec<(usize, String)>,
+    rows_read: u64,
+    count: LineCount,
+}
+
+/// [`load_claims_from`], reading as `how` says.
+pub fn load_claims_with(
+    input: &Input,
+    insts: &Institutions,
+    extras: &[ExtraField],
+    how: &Reading,
+) -> Result<(Claims, Vec<RowError>), DataError> {
     let path = input.path();
-    let (mut lines, header, decoded_from) = records::open(input)?;
+    let (lines, header, decoded_from) = records::open(input)?;
     let mut wanted: Vec<&str> = COLUMNS.to_vec();
     wanted.extend(extras.iter().map(|e| e.name.as_str()));
     let (names, idx) = header_index(path, &header, &wanted)?;
+    let layout = Layout {
+        path,
+        names,
+        idx,
+        width: header.len(),
+        insts,
+        extras,
+    };
 
     let mut claims = Claims {
         decoded_from,
         extras: vec![Vec::new(); extras.len()],
         header: header.to_strings(),
+        line_count: lines.count(),
         ..Claims::default()
     };
-    // Patients are grouped, and duplicate ids found, by sorting once all rows are
-    // read: sorting walks memory in order, where a hash map of millions of ids
-    // misses the cache on nearly every row.
-    let mut patient_of: Vec<TextRef> = Vec::new();
-    let mut errors = Vec::new();
-    // The claim_id of each bad row as wide as the header (its columns can be
-    // trusted), with its error: a duplicate of a good row's id rejects both.
-    let mut bad_ids: Vec<(usize, String)> = Vec::new();
-    let mut rec = Record::default();
-    let mut row_extras = Vec::with_capacity(extras.len());
-    loop {
-        let next = lines.next(&mut rec).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        match next {
-            Next::End => break,
-            Next::Bad(e) => {
-                claims.rows_read += 1;
-                errors.push(row_error(path, &rec, e.reason(&names)));
-                continue;
-            }
-            Next::Record => claims.rows_read += 1,
-        }
-        row_extras.clear();
-        match parse_row(
-            &rec,
-            &idx,
-            header.len(),
-            insts,
-            extras,
-            &mut claims,
-            &mut row_extras,
-        ) {
-            Ok((claim, patient)) => {
-                for (col, v) in claims.extras.iter_mut().zip(row_extras.drain(..)) {
-                    col.push(v);
-                }
-                claims.rows.push(claim);
-                patient_of.push(patient);
-            }
-            Err(reason) => {
-                let id = rec
-                    .get(idx[0])
-                    .map(trim)
-                    .filter(|_| rec.len() == header.len());
-                if let Some(Ok(id)) = id.filter(|id| !id.is_empty()).map(std::str::from_utf8) {
-                    bad_ids.push((errors.len(), id.to_string()));
-                }
-                errors.push(row_error(path, &rec, reason));
-            }
-        }
-    }
-    claims.line_count = lines.count();
-    claims.line_count.check(path, claims.rows_read)?;
-    claims.reject_duplicates(input, &mut patient_of, &mut errors, &bad_ids)?;
-    claims.put_in_settlement_order(&patient_of);
-    Ok((claims, errors))
-}
-
-/// The first 16 bytes of a text, zero-padded, as a number that sorts as the bytes do.
-fn prefix16(s: &str) -> u128 {
-    let mut b = [0u8; 16];
-    let n = s.len().min(16);
-    b[..n].copy_from_slice(&s.as_bytes()[..n]);
-    u128::from_be_bytes(b)
-}
-
-impl Claims {
-    /// Rejects every copy of a claim_id that more than one row has, good
-    /// rows and bad ones alike (see [`super::duplicates`]): good copies leave
-    /// the rows for `errors`, with their fields read again from the file;
-    /// bad copies' reasons say it too. `bad_ids` are bad rows' claim_ids, by
-    /// their index in `errors`.
-    fn reject_duplicates(
-        &mut self,
-        input: &Input,
-        patient_of: &mut Vec<TextRef>,
-        errors: &mut Vec<RowError>,
-        bad_ids: &[(usize, String)],
-    ) -> Result<(), DataError> {
-        let n = self.rows.len();
-        let dups = super::duplicates::find(
-            n + bad_ids.len(),
-            |i| match self.rows.get(i) {
-                Some(c) => self.text(c.id),
-                None => bad_ids.get(i - n).map_or("", |b| b.1.as_str()),
-            },
-            |i| match self.rows.get(i) {
-                Some(c) => c.line,
-                None => bad_ids
-                    .get(i - n)
-                    .and_then(|b| errors.get(b.0))
-                    .map_or(0, |e| e.line),
-            },
-            "claim_id",
-        );
-        if dups.is_empty() {
-            return Ok(());
-        }
-        let mut marked = vec![false; n];
-        let mut again = Vec::new();
-        for (i, reason) in dups {
-            match self.rows.get(i) {
-                Some(c) => {
-                    marked[i] = true;
-                    again.push((c.line, reason));
-                }
-                None => {
-                    if let Some(e) = bad_ids.get(i - n).and_then(|b| errors.get_mut(b.0)) {
-                        e.reason = format!("{}; {reason}", e.reason);
-                    }
-                }
-            }
-        }
-        retain_unmarked(&mut self.rows, &marked);
-        for col in self.extras.iter_mut() {
-            retain_unmarked(col, &marked);
-        }
-        retain_unmarked(patient_of, &marked);
-        if !again.is_empty() {
-            errors.extend(reread_rows(input, &again)?);
-            errors.sort_by_key(|e| e.line);
-        }
+    let (rest, src, eof) = lines.into_rest();
+    let mut blocks = Blocks::new(rest, src, eof, how.block);
+    let threads = crate::eval::threads_for(how.threads);
+    let mut segments = Vec::new();
+    read::parse_all(&mut blocks, &layout, threads, &mut |seg| {
+        segments.push(seg);
         Ok(())
-    }
-
-    /// Sorts the rows (and their extra columns) into settlement order and
-    /// numbers the patients in id order; `patient_of[i]` is row `i`'s patient id.
-    fn put_in_settlement_order(&mut self, patient_of: &[TextRef]) {
-        // Sort by (first 16 bytes of the patient id, discharge day), then put
-        // right the runs the packed key cannot decide: patient ids of 16 bytes
-        // or more, or one patient's claims on one day (by claim id).
-        let mut keyed: Vec<(u128, u32, u32)> = self
-            .rows
-            .iter()
-            .zip(patient_of)
-            .enumerate()
-            .map(|(i, (c, &p))| {
-                let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u32;
-                (prefix16(self.text(p)), day, i as u32)
-            })
-            .collect();
-        keyed.sort_unstable();
-        let full = |&(_, _, a): &(u128, u32, u32), &(_, _, b): &(u128, u32, u32)| {
-            let (x, y) = (&self.rows[a as usize], &self.rows[b as usize]);
-            self.text(patient_of[a as usize])
-                .as_bytes()
-                .cmp(self.text(patient_of[b as usize]).as_bytes())
-                .then(x.discharge.cmp(&y.discharge))
-                .then_with(|| self.text(x.id).as_bytes().cmp(self.text(y.id).as_bytes()))
-        };
-        let mut start = 0;
-        while start < keyed.len() {
-            let mut end = start + 1;
-            // Equal prefixes but unequal ids: longer than 16 bytes, or ending in NULs.
-            let len = |k: usize| self.text(patient_of[keyed[k].2 as usize]).len();
-            let first = len(start);
-            let mut undecided = first >= 16;
-            while end < keyed.len() && keyed[end].0 == keyed[start].0 {
-                undecided |= len(end) != first || keyed[end].1 == keyed[end - 1].1;
-                end += 1;
-            }
-            if undecided {
-                keyed[start..end].sort_unstable_by(full);
-            }
-            start = end;
-        }
-        // Patients in id order: a new one wherever the id changes. Equal packed
-        // keys mean equal ids except in the runs sorted in full above, so the
-        // texts are read only there and for each new patient.
-        self.patients.clear();
-        let mut patient_at: Vec<u32> = Vec::with_capacity(keyed.len());
-        for (k, &(prefix, _, i)) in keyed.iter().enumerate() {
-            let new = match k.checked_sub(1).map(|j| keyed[j]) {
-                None => true,
-                Some((q, _, j)) if q == prefix => {
-                    let (a, b) = (patient_of[i as usize], patient_of[j as usize]);
-                    (a.len != b.len || a.len >= 16) && self.text(a) != self.text(b)
-                }
-                Some(_) => true,
-            };
-            if new {
-                self.patients.push(patient_of[i as usize]);
-            }
-            patient_at.push((self.patients.len() - 1) as u32);
-        }
-        let order: Vec<u32> = keyed.iter().map(|k| k.2).collect();
-        drop(keyed);
-        permute(&mut self.rows, &order);
-        for col in &mut self.extras {
-            permute(col, &order);
-        }
-        for (c, p) in self.rows.iter_mut().zip(patient_at) {
-            c.patient = p;
-        }
-    }
-}
-
-/// The rows at the lines of `bad` (with the reason for each, in line order),
-/// read again from the file: only for rows found bad after reading, which are rare.
-fn reread_rows(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
-    let path = input.path();
-    let (mut lines, _, _): (Lines, _, _) = records::open(input)?;
-    let mut rec = Record::default();
-    let mut out = Vec::with_capacity(bad.len());
-    let mut next = bad.iter().peekable();
-    while let Some((line, reason)) = next.peek() {
-        let read = lines.next(&mut rec).map_err(|source| DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        if read == Next::End {
-            break;
-        }
-        if rec.line == *line {
-            out.push(row_error(path, &rec, reason.clone()));
-            next.next();
-        }
-    }
-    Ok(out)
+    })?;
+    let errors = claims.assemble(input, segments, threads)?;
+    Ok((claims, errors))
 }
 
 /// Keeps the items of `v` whose mark is false.
@@ -356,36 +223,13 @@ fn retain_unmarked<T>(v: &mut Vec<T>, marked: &[bool]) {
     });
 }
 
-/// Rearranges `v` in place so that `v[k]` becomes the old `v[order[k]]`
-/// (`order` a permutation), following cycles: no second copy of the rows.
-fn permute<T>(v: &mut [T], order: &[u32]) {
-    let mut done = vec![false; v.len()];
-    for i in 0..v.len() {
-        if done[i] {
-            continue;
-        }
-        let mut cur = i;
-        loop {
-            done[cur] = true;
-            let next = order[cur] as usize;
-            if next == i {
-                break;
-            }
-            v.swap(cur, next);
-            cur = next;
-        }
-    }
-}
-
 fn parse_row(
     rec: &Record,
-    idx: &[usize],
-    width: usize,
-    insts: &Institutions,
-    extras: &[ExtraField],
-    claims: &mut Claims,
+    layout: &Layout,
+    arena: &mut Arena,
     row_extras: &mut Vec<Extra>,
 ) -> Result<(Claim, TextRef), String> {
+    let (idx, width, insts, extras) = (&layout.idx, layout.width, layout.insts, layout.extras);
     if rec.len() != width {
         return Err(format!("has {} fields, the header has {width}", rec.len()));
     }
@@ -460,13 +304,13 @@ fn parse_row(
         row_extras.push(parse_extra(
             rec.get(idx[COLUMNS.len() + k]).unwrap_or(b""),
             e,
-            &mut claims.arena,
+            arena,
         )?);
     }
 
-    let patient = claims.arena.push(patient)?;
+    let patient = arena.push(patient)?;
     let claim = Claim {
-        id: claims.arena.push(id)?,
+        id: arena.push(id)?,
         // Numbered once all rows are read, in id order.
         patient: 0,
         institution,
@@ -479,8 +323,8 @@ fn parse_row(
         total_cost,
         self_pay_cost,
         drug_cost,
-        disease_code: claims.arena.push(disease)?,
-        drg_code: claims.arena.push(drg)?,
+        disease_code: arena.push(disease)?,
+        drg_code: arena.push(drg)?,
         line: rec.line,
     };
     Ok((claim, patient))
@@ -588,19 +432,5 @@ mod tests {
         assert_eq!(errors[1].raw[1], "P3");
         assert_eq!(c.rows_read, 6);
         assert_eq!(c.line_count.lines, 7);
-    }
-
-    #[test]
-    fn permute_follows_every_cycle() {
-        let mut v = vec!['a', 'b', 'c', 'd', 'e', 'f'];
-        // Cycles (0 3 5)(1 2) and the fixed point 4.
-        let order = [3, 2, 1, 5, 4, 0];
-        permute(&mut v, &order);
-        let expected: Vec<char> = order
-            .iter()
-            .map(|&i| ['a', 'b', 'c', 'd', 'e', 'f'][i as usize])
-            .collect();
-        assert_eq!(v, expected);
-        assert_eq!(v, vec!['d', 'c', 'b', 'f', 'e', 'a']);
     }
 }
