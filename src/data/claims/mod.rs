@@ -134,7 +134,7 @@ impl Default for Reading {
     fn default() -> Reading {
         Reading {
             threads: 0,
-            block: 8 << 20,
+            block: 1 << 20,
         }
     }
 }
@@ -205,12 +205,12 @@ pub fn load_claims_with(
     let (rest, src, eof) = lines.into_rest();
     let mut blocks = Blocks::new(rest, src, eof, how.block);
     let threads = crate::eval::threads_for(how.threads);
-    let mut segments = Vec::new();
+    let mut joined = order::Joined::default();
     read::parse_all(&mut blocks, &layout, threads, &mut |seg| {
-        segments.push(seg);
+        claims.join(seg, &mut joined);
         Ok(())
     })?;
-    let errors = claims.assemble(input, segments, threads)?;
+    let errors = claims.finish(input, joined, threads)?;
     Ok((claims, errors))
 }
 
