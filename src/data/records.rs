@@ -191,20 +191,7 @@ pub struct Lines {
 
 impl Lines {
     pub fn new(src: Box<dyn Read + Send>) -> Lines {
-        let mut lines = Lines {
-            src,
-            buf: vec![0; BUFFER],
-            start: 0,
-            end: 0,
-            eof: false,
-            core: csv_core::ReaderBuilder::new()
-                .terminator(csv_core::Terminator::Any(b'\n'))
-                .build(),
-            count: LineCount::default(),
-            bom: true,
-        };
-        prime(&mut lines.core);
-        lines
+        Lines::over(src, vec![0; BUFFER], 0, false, true)
     }
 
     /// The lines of a block of whole lines cut from a file after its header
@@ -212,17 +199,22 @@ impl Lines {
     /// byte-order mark looked for.
     pub fn block(bytes: Vec<u8>) -> Lines {
         let end = bytes.len();
+        Lines::over(Box::new(std::io::empty()), bytes, end, true, false)
+    }
+
+    /// Lines from `buf[..end]`, then from `src` unless at its end (`eof`).
+    fn over(src: Box<dyn Read + Send>, buf: Vec<u8>, end: usize, eof: bool, bom: bool) -> Lines {
         let mut lines = Lines {
-            src: Box::new(std::io::empty()),
-            buf: bytes,
+            src,
+            buf,
             start: 0,
             end,
-            eof: true,
+            eof,
             core: csv_core::ReaderBuilder::new()
                 .terminator(csv_core::Terminator::Any(b'\n'))
                 .build(),
             count: LineCount::default(),
-            bom: false,
+            bom,
         };
         prime(&mut lines.core);
         lines

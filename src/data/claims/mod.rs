@@ -207,8 +207,12 @@ pub fn load_claims_with(
     let threads = crate::eval::threads_for(how.threads);
     let mut joined = order::Joined::default();
     read::parse_all(&mut blocks, &layout, threads, &mut |seg| {
-        claims.join(seg, &mut joined);
-        Ok(())
+        claims
+            .join(seg, &mut joined)
+            .map_err(|message| DataError::Format {
+                path: path.to_path_buf(),
+                message,
+            })
     })?;
     let errors = claims.finish(input, joined, threads)?;
     Ok((claims, errors))

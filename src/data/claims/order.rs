@@ -20,8 +20,6 @@ pub(super) struct Joined {
     errors: Vec<RowError>,
     /// The claim_id of each bad row as wide as the header, by its index in `errors`.
     bad_ids: Vec<(usize, String)>,
-    /// Why the text did not fit, if it did not.
-    overflow: Option<String>,
 }
 
 /// A row's settlement key: the first 16 bytes of its patient id (as a
@@ -53,15 +51,9 @@ fn day_of(k: &Key) -> u64 {
 
 impl Claims {
     /// Puts a block's rows after the ones before it: its text after theirs,
-    /// its lines numbered on from theirs.
-    pub(super) fn join(&mut self, seg: Segment, joined: &mut Joined) {
-        let by = match self.arena.append(&seg.arena) {
-            Ok(by) => by,
-            Err(e) => {
-                joined.overflow.get_or_insert(e);
-                return;
-            }
-        };
+    /// its lines numbered on from theirs. Fails when the text no longer fits.
+    pub(super) fn join(&mut self, seg: Segment, joined: &mut Joined) -> Result<(), String> {
+        let by = self.arena.append(&seg.arena)?;
         let lines = self.line_count.lines;
         self.rows.extend(seg.rows.into_iter().map(|mut c| {
             c.id = c.id.moved(by);
@@ -93,6 +85,7 @@ impl Claims {
         if self.line_count.first_blank.is_none() {
             self.line_count.first_blank = seg.count.first_blank.map(|l| l + lines);
         }
+        Ok(())
     }
 
     /// Once every block is joined: rejects the duplicates and puts the rows
@@ -108,9 +101,6 @@ impl Claims {
             path: path.to_path_buf(),
             message,
         };
-        if let Some(e) = joined.overflow.take() {
-            return Err(format(e));
-        }
         self.line_count.check(path, self.rows_read)?;
         if u32::try_from(self.rows.len()).is_err() {
             return Err(format(format!(
