@@ -560,7 +560,11 @@ fn gen_is_deterministic_and_its_data_settles() {
             "{}",
             stdout(&o)
         );
-        for stage in ["reading claims", "settling claims", "writing results"] {
+        for stage in [
+            "reading claims",
+            "settling and writing claims",
+            "writing results",
+        ] {
             assert!(
                 stderr(&o).contains(&format!("timing: {stage}")),
                 "{}",

@@ -179,7 +179,7 @@ layer fund_paid "统筹基金" {
             ).unwrap();
             prop_assert!(rejects.is_empty(), "{:?}", rejects.first());
             let s = yibao::eval::settle(&prog, &claims, &insts, 1).unwrap();
-            let out = s.output_col(0);
+            let out = s.shape.output_col(0);
             for (k, c) in claims.rows.iter().enumerate() {
                 let row = s.row(k);
                 let id = claims.text(c.id);

@@ -11,7 +11,9 @@
 //!   reserve_closing = reserve_opening + reserve − reserve_used, on the
 //!   shipped policies' ledgers and on random multi-year ledgers;
 //! - the results do not depend on the order of the rows in the file;
-//! - settling twice, with one thread or three, gives the same figures to the digit.
+//! - settling twice, with one thread or three, gives the same figures to the digit;
+//! - settling in blocks of any size on any number of threads writes the same
+//!   claims.csv bytes, sums, ledgers and closing memory as one block on one.
 //!
 //! And, for policy text, that any token soup ends in a program or diagnostics.
 //!
@@ -277,7 +279,7 @@ fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError>
     for (k, c) in claims.rows.iter().enumerate() {
         let row = s.row(k);
         // The layers, patient_paid and institution_borne.
-        let paid = row[..s.n_layers + 2]
+        let paid = row[..s.shape.n_layers + 2]
             .iter()
             .try_fold(Decimal::ZERO, |a, v| a.checked_add(*v))
             .unwrap();
@@ -357,8 +359,81 @@ fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError>
     Ok(out)
 }
 
+/// Settles `csv` with policy `p` cut up as `split`, claims.csv formatted
+/// block by block: its bytes, then the sums, the closing memory, the ledger
+/// and the patient ledger as text.
+fn streamed(
+    csv: &str,
+    p: usize,
+    split: yibao::eval::Split,
+) -> Result<(String, String), TestCaseError> {
+    let f = fixture();
+    let (name, prog) = &f.policies[p];
+    let fail = |e: &yibao::eval::EvalError| TestCaseError::fail(format!("{name}: {}", e.message));
+    let (claims, _) = yibao::data::load_claims_from(
+        &Input::bytes("gen.csv", csv.as_bytes().to_vec()),
+        &f.insts,
+        &[],
+    )
+    .map_err(|e| TestCaseError::fail(format!("{name}: {e}")))?;
+    let lines = yibao::report::ClaimLines::new(prog, &claims, &f.insts, yibao::report::Format::Csv);
+    let mut bytes = Vec::new();
+    let carry = yibao::eval::carry::Carry {
+        opening: None,
+        keep: true,
+    };
+    let s = yibao::eval::settle_streamed(
+        prog,
+        &claims,
+        &f.insts,
+        split,
+        yibao::eval::Periods::of(&claims),
+        carry,
+        |b| lines.lines(b),
+        |l| {
+            bytes.extend(l);
+            Ok(())
+        },
+    )
+    .map_err(|h| match h {
+        yibao::eval::Halt::Eval(e) => fail(&e),
+        yibao::eval::Halt::Put(e) => TestCaseError::fail(e.to_string()),
+    })?;
+    let ledger =
+        yibao::eval::settle_institutions(prog, &claims, &f.insts, &s, Some(&f.assessments))
+            .map_err(|e| fail(&e))?;
+    let patients =
+        yibao::eval::settle_patients(prog, &claims, &f.insts, &s).map_err(|e| fail(&e))?;
+    Ok((
+        String::from_utf8(bytes).unwrap(),
+        format!(
+            "{} {:?}\n{:?}\n{:?}\n{:?}",
+            s.len(),
+            s.summary,
+            s.memory,
+            ledger,
+            patients
+        ),
+    ))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    /// Blocks of 1 to 11 claims (whole patients) on 1 to 3 threads: the same
+    /// claims.csv bytes, sums, ledgers and closing memory as one block on one
+    /// thread. Fails if blocks are put out of order, if a block is cut inside
+    /// a patient, or if a thread's memory or sums are lost.
+    #[test]
+    fn blocks_and_threads_do_not_change_a_byte(rows in rows(), p in 0usize..64, block in 1usize..12, threads in 1usize..4) {
+        let csv = csv_of(&rows);
+        let p = p % fixture().policies.len();
+        let whole = streamed(&csv, p, yibao::eval::Split { threads: 1, block: usize::MAX })?;
+        let cut = streamed(&csv, p, yibao::eval::Split { threads, block })?;
+        prop_assert_eq!(&whole.0, &cut.0);
+        prop_assert_eq!(&whole.1, &cut.1);
+        prop_assert_eq!(whole.0.lines().count(), rows.len());
+    }
 
     /// Every claim reconciles and every ledger row keeps its identity, under
     /// every shipped policy; settling twice gives the same figures to the digit,
@@ -590,7 +665,7 @@ fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), Tes
             .unwrap();
     let s = yibao::eval::settle(&prog, &claims, &f.insts, 2)
         .map_err(|e| TestCaseError::fail(e.message))?;
-    let fee_col = s.fee_col().unwrap();
+    let fee_col = s.shape.fee_col().unwrap();
     for (k, c) in claims.rows.iter().enumerate() {
         let row = s.row(k);
         let code = claims.text(c.disease_code);
@@ -600,7 +675,7 @@ fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), Tes
             .position(|l| *l == code)
             .filter(|_| applies)
             .map_or(Decimal::ZERO, |i| Decimal::new(fees[i] as i64, 2));
-        let total: Decimal = row[..s.n_layers + 2].iter().sum();
+        let total: Decimal = row[..s.shape.n_layers + 2].iter().sum();
         prop_assert_eq!(total, c.total_cost, "claim {}", claims.text(c.id));
         prop_assert_eq!(row[fee_col], fee);
         let borne = if applies {
@@ -608,8 +683,8 @@ fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), Tes
         } else {
             Decimal::ZERO
         };
-        prop_assert_eq!(row[s.borne_col()], borne);
-        prop_assert!(row[s.patient_col()] >= Decimal::ZERO);
+        prop_assert_eq!(row[s.shape.borne_col()], borne);
+        prop_assert!(row[s.shape.patient_col()] >= Decimal::ZERO);
     }
     prop_assert!(s.summary.all.reconciles());
     Ok(())

@@ -623,3 +623,110 @@ fn numeric_table_keys_written_with_different_scales_are_one_key() {
     assert_eq!(diags.len(), 1, "{diags:?}");
     assert_eq!(diags[0].message, "table `天数比例` has this key twice");
 }
+
+/// 40 claims of 10 patients (P01…P10, 4 each, ids not in settlement order);
+/// three claims have age 40, where the policy below divides by zero.
+fn forty_claims() -> String {
+    let mut csv = String::from("claim_id,patient_id,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay_cost,drug_cost,disease_code,drg_code\n");
+    for p in 1..=10 {
+        for d in 1..=4 {
+            // The failing claims: P03's last (day 4), P07's third, P09's first.
+            let age = if (p, d) == (3, 4) || (p, d) == (7, 3) || (p, d) == (9, 1) {
+                40
+            } else {
+                50
+            };
+            let id = format!("X{}", (p * 37 + d * 11) % 97);
+            csv.push_str(&format!(
+                "{id},P{p:02},employee,false,{age},H1,outpatient_general,2025-03-0{d},2025-03-0{d},100.00,0.00,0.00,J06,\n"
+            ));
+        }
+    }
+    csv
+}
+
+/// The first claim that fails in settlement order is the one reported,
+/// however the claims are cut into blocks and threads, and no block after it
+/// is put; a `put` that fails stops the settlement there.
+#[test]
+fn a_streamed_settlement_stops_at_the_first_failure_in_order() {
+    let prog = compile(
+        "layer fund_paid {\n  rule r {\n    pay claim.total_cost / (claim.age - 40) round\n  }\n}\n",
+    )
+    .unwrap_or_else(|d| panic!("{:?}", d[0].message));
+    let dir = common::root().join("tests/fixtures/compare/tiny");
+    let insts = yibao::data::load_institutions(&dir.join("institutions.csv"), &[]).unwrap();
+    let (claims, rejects) = yibao::data::load_claims_from(
+        &yibao::data::Input::bytes("forty.csv", forty_claims().into_bytes()),
+        &insts,
+        &[],
+    )
+    .unwrap();
+    assert!(rejects.is_empty());
+    // P03 sorts first of the three patients; its failing claim is discharged on day 4,
+    // (3·37 + 4·11) mod 97 = 155 mod 97 = 58. Before it: P01, P02 and P03's first
+    // three claims, 11 claims.
+    let no_carry = || yibao::eval::carry::Carry {
+        opening: None,
+        keep: false,
+    };
+    for block in 1..=6 {
+        for threads in 1..=3 {
+            let mut put = 0usize;
+            let r = yibao::eval::settle_streamed(
+                &prog,
+                &claims,
+                &insts,
+                yibao::eval::Split { threads, block },
+                yibao::eval::Periods::of(&claims),
+                no_carry(),
+                |b| b.len(),
+                |n| {
+                    put += n;
+                    Ok(())
+                },
+            );
+            let Err(yibao::eval::Halt::Eval(e)) = r else {
+                panic!("block {block}, threads {threads}: no error");
+            };
+            let (id, line) = e.claim.clone().unwrap();
+            assert_eq!(id, "X58", "block {block}, threads {threads}");
+            // Line 1 is the header; P03 day 4 is row 3·4 = 12, line 13.
+            assert_eq!(line, 13);
+            assert!(e.message.contains("division by zero"), "{}", e.message);
+            assert!(
+                put <= 11,
+                "block {block}, threads {threads}: {put} claims put"
+            );
+        }
+    }
+    // A put that fails (a full disk) at the second block stops there.
+    let ok =
+        compile("layer fund_paid {\n  rule r {\n    pay claim.total_cost * 50% round\n  }\n}\n")
+            .unwrap_or_else(|d| panic!("{:?}", d[0].message));
+    for threads in 1..=3 {
+        let mut calls = 0;
+        let r = yibao::eval::settle_streamed(
+            &ok,
+            &claims,
+            &insts,
+            yibao::eval::Split { threads, block: 4 },
+            yibao::eval::Periods::of(&claims),
+            no_carry(),
+            |b| b.len(),
+            |_| {
+                calls += 1;
+                if calls == 2 {
+                    Err(std::io::Error::other("disk full"))
+                } else {
+                    Ok(())
+                }
+            },
+        );
+        assert!(
+            matches!(r, Err(yibao::eval::Halt::Put(_))),
+            "threads {threads}"
+        );
+        assert_eq!(calls, 2, "threads {threads}");
+    }
+}

@@ -13,9 +13,12 @@ use super::stdout::{self, out, outln, Printed};
 use super::Status;
 use crate::data::{load_assessments, RowError};
 use crate::eval::carry::Carry;
-use crate::eval::{settle_carried, settle_institutions_carried, Ledger, Scope, Settlement, Totals};
+use crate::eval::{
+    settle_institutions_carried, settle_streamed, Halt, Ledger, Scope, Settlement, Split, Totals,
+};
 use crate::report::{
-    ledger_table, write_ledger, write_results, Field, Format, ResultColumns, Table,
+    ledger_table, write_institution_months, write_ledger, ClaimLines, ClaimsFile, Field, Format,
+    ResultColumns, Table,
 };
 use crate::schema::EnumKind;
 use clap::Args;
@@ -41,7 +44,7 @@ pub struct RunArgs {
     /// Summary format on stdout; also the format of the files in --out (csv for table)
     #[arg(long, value_enum)]
     pub format: Option<Format>,
-    /// Print how long each stage took (read, settle, clear, write) on stderr
+    /// Print how long each stage took (read, settle and write claims, clear, write the rest) and the peak memory so far on stderr
     #[arg(long)]
     pub timings: bool,
     /// Make the files in --out durable against power loss (fsync every file
@@ -283,13 +286,62 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         opening: state_in.as_ref().map(|(_, o)| o),
         keep: plan.state_out.is_some(),
     };
-    clock.begin("settling claims");
-    let settlement = match settle_carried(&prog, &claims, &insts, plan.threads, periods, carry) {
+    // The out folder's staging is opened before settling: claims.csv is
+    // written there block by block as the claims are settled, and the
+    // results of a whole run are never held at once.
+    let fmt = if plan.format == Format::Json {
+        Format::Json
+    } else {
+        Format::Csv
+    };
+    let cannot_write = |dir: &Path, e: &dyn std::fmt::Display| {
+        eprintln!(
+            "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
+            dir.display()
+        );
+        Ok(Status::Usage)
+    };
+    let lines = ClaimLines::new(&prog, &claims, &insts, fmt);
+    let (set, mut file) = match &plan.out {
+        None => (None, None),
+        Some(dir) => {
+            let opened = OutSet::begin(dir, plan.durable)
+                .and_then(|set| ClaimsFile::create(set.staging(), &lines).map(|f| (set, f)));
+            match opened {
+                Ok((set, f)) => (Some(set), Some(f)),
+                Err(e) => {
+                    clock.clear();
+                    return cannot_write(dir, &e);
+                }
+            }
+        }
+    };
+    let writing = file.is_some();
+    clock.begin(if writing {
+        "settling and writing claims"
+    } else {
+        "settling claims"
+    });
+    let settled = settle_streamed(
+        &prog,
+        &claims,
+        &insts,
+        Split::threads(plan.threads),
+        periods,
+        carry,
+        |b| if writing { lines.lines(b) } else { Vec::new() },
+        |block| file.as_mut().map_or(Ok(()), |f| f.put(&block)),
+    );
+    let settlement = match settled {
         Ok(s) => s,
-        Err(e) => {
+        Err(Halt::Eval(e)) => {
             clock.clear();
             report_eval_error(&plan.claims, &plan.policy, &e);
             return Ok(Status::Problems);
+        }
+        Err(Halt::Put(e)) => {
+            clock.clear();
+            return cannot_write(plan.out.as_deref().unwrap_or(Path::new(".")), &e);
         }
     };
     let assessments = match &plan.assessments {
@@ -349,24 +401,11 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         }
         eprintln!("wrote {}", path.display());
     }
-    if let Some(dir) = &plan.out {
+    if let (Some(dir), Some(set), Some(file)) = (&plan.out, set, file) {
         clock.begin("writing results");
-        let fmt = if plan.format == Format::Json {
-            Format::Json
-        } else {
-            Format::Csv
-        };
-        let written = OutSet::begin(dir, plan.durable).and_then(|set| {
+        let written = file.finish().and_then(|_| {
             let stage = set.staging();
-            write_results(
-                stage,
-                fmt,
-                &prog,
-                &claims,
-                &insts,
-                &settlement,
-                plan.threads,
-            )?;
+            write_institution_months(stage, fmt, &prog, &insts, &settlement.summary)?;
             crash_point("write");
             if let Some(l) = &ledger {
                 write_ledger(stage, fmt, &prog, l)?;
@@ -385,11 +424,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             }
             Err(e) => {
                 clock.clear();
-                eprintln!(
-                    "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
-                    dir.display()
-                );
-                return Ok(Status::Usage);
+                return cannot_write(dir, &e);
             }
         }
     }
@@ -450,13 +485,13 @@ fn fresh_state_note(plan: &Plan, prog: &crate::ir::Program) -> Option<&'static s
     )
 }
 
-fn print_summary(
+fn print_summary<R>(
     plan: &Plan,
     prog: &crate::ir::Program,
     claims: &crate::data::Claims,
     rejects: &[RowError],
     outside: usize,
-    s: &Settlement,
+    s: &Settlement<R>,
     (ledger, patients): (Option<&Ledger>, Option<&crate::eval::PatientLedger>),
 ) -> Printed {
     let summary = &s.summary;

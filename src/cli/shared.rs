@@ -157,12 +157,30 @@ impl Stages {
         if let Some((stage, start)) = self.current.take() {
             if self.timings {
                 let ms = start.elapsed().as_millis();
+                let peak = peak_memory().map_or(String::new(), |kb| {
+                    format!(
+                        "   peak memory so far {:.2} GiB",
+                        kb as f64 / (1024.0 * 1024.0)
+                    )
+                });
                 self.spinner.suspend(|| {
-                    eprintln!("timing: {stage:<24} {:>5}.{:03} s", ms / 1000, ms % 1000);
+                    eprintln!(
+                        "timing: {stage:<27} {:>5}.{:03} s{peak}",
+                        ms / 1000,
+                        ms % 1000
+                    );
                 });
             }
         }
     }
+}
+
+/// The process's peak resident memory in KiB, where the system says
+/// (Linux: `VmHWM` in /proc/self/status).
+fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 impl Drop for Stages {

@@ -325,11 +325,11 @@ fn json_value(v: &MemValue) -> Value {
 
 /// The closing state of a run: the opening state's patients that had no
 /// claim in it, kept as they were, and every patient settled.
-pub(crate) fn closing(
+pub(crate) fn closing<R>(
     id: PolicyId,
     prog: &Program,
     claims: &Claims,
-    settlement: &Settlement,
+    settlement: &Settlement<R>,
     ledger: Option<&Ledger>,
     opening: Option<&StateFile>,
 ) -> Result<StateFile, String> {

@@ -245,11 +245,11 @@ impl Outcome {
             let fund = layer(fund_i)?;
             let serious = layer(serious_i)?;
             let mut paid = 0i128;
-            for v in &row[..s.n_layers] {
+            for v in &row[..s.shape.n_layers] {
                 add(&mut paid, fen_of(*v)?)?;
             }
-            let patient = fen_of(row[s.patient_col()])?;
-            let borne = fen_of(row[s.borne_col()])?;
+            let patient = fen_of(row[s.shape.patient_col()])?;
+            let borne = fen_of(row[s.shape.borne_col()])?;
             let cf = ClaimFen {
                 total_cost: fen_of(c.total_cost)?,
                 self_pay: fen_of(c.self_pay_cost)?,

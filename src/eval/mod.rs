@@ -4,9 +4,10 @@
 //! accumulators reset at each patient and calendar year (`per patient per
 //! year`) or at each patient only (`per patient`, the whole run, opened from
 //! a state file's memory when there is one: see [`carry`]). Patients are
-//! independent, so the ordered claims are cut at patient boundaries into one
-//! chunk per thread; each chunk writes its own slice of the result matrix,
-//! which makes the output identical whatever the number of threads.
+//! independent, so the ordered claims are cut at patient boundaries into
+//! blocks, settled on several threads and handed on in order (see
+//! [`stream`]), which makes the output identical whatever the number of
+//! threads.
 
 mod arith;
 pub mod carry;
@@ -16,6 +17,7 @@ pub(crate) mod interp;
 mod invariant;
 pub mod ledger;
 mod previous;
+mod stream;
 mod summary;
 pub(crate) mod trace;
 pub mod value;
@@ -25,32 +27,22 @@ pub use ledger::{
     settle_institutions, settle_institutions_carried, settle_patients, Ledger, LedgerRow,
     PatientLedger, PatientRow,
 };
+pub use stream::{settle_streamed, Block, Halt, Shape, Split, BLOCK};
 pub use summary::{fen, Summary, Totals};
 
 use crate::data::{Claims, Institutions};
 use crate::ir::Program;
 use rust_decimal::Decimal;
 
-/// Every claim's results, row `k` for `Claims::rows[k]` (claims are kept in
-/// settlement order).
+/// What a settlement found: the sums over its claims, and (in `results`)
+/// every claim's results, row `k` for `Claims::rows[k]` (claims are kept in
+/// settlement order). A settlement that handed its results on block by
+/// block ([`settle_streamed`]) keeps none: `R` is `()`.
 #[derive(Debug)]
-pub struct Settlement {
-    /// Row-major: for each claim, the layers' payments, then
-    /// `patient_paid`, `institution_borne`, the fee (when the policy has a
-    /// fee block), then the policy's outputs.
-    pub values: Vec<Decimal>,
-    /// For each claim and each layer (then the fee block, if any), the
-    /// 1-based index of the rule that applied (0: none).
-    pub rules: Vec<u16>,
-    pub n_layers: usize,
-    /// 1 when the policy has a fee block, else 0.
-    pub n_fee: usize,
-    pub n_outputs: usize,
-    /// Row-major, [`Settlement::n_vals`] per claim: the text, bool and date
-    /// outputs by output slot (numeric slots unused); empty when the policy
-    /// has none.
-    pub vals: Vec<value::Val>,
-    pub n_vals: usize,
+pub struct Settlement<R = Results> {
+    pub shape: Shape,
+    /// Claims settled.
+    pub claims: usize,
     /// The sums over the claims.
     pub summary: Summary,
     /// The years and months the claims fall in.
@@ -60,58 +52,54 @@ pub struct Settlement {
     /// Each patient's closing patient memory, in settlement order (only
     /// when asked, see [`carry::Carry::keep`]).
     pub memory: Vec<carry::Closing>,
+    pub results: R,
 }
 
-impl Settlement {
-    pub fn stride(&self) -> usize {
-        self.n_layers + 2 + self.n_fee + self.n_outputs
-    }
+/// Every claim's results, laid out as in a [`Block`].
+#[derive(Debug, Default)]
+pub struct Results {
+    pub values: Vec<Decimal>,
+    pub rules: Vec<u16>,
+    pub vals: Vec<value::Val>,
+}
 
-    /// Column of `patient_paid` in a row.
-    pub fn patient_col(&self) -> usize {
-        self.n_layers
-    }
-
-    /// Column of `institution_borne` in a row.
-    pub fn borne_col(&self) -> usize {
-        self.n_layers + 1
-    }
-
-    /// Column of the fee in a row, when the policy has a fee block.
-    pub fn fee_col(&self) -> Option<usize> {
-        (self.n_fee == 1).then_some(self.n_layers + 2)
-    }
-
-    /// Column of output `j` in a row.
-    pub fn output_col(&self, j: usize) -> usize {
-        self.n_layers + 2 + self.n_fee + j
-    }
-
-    /// Rules applied per claim: one per layer, then the fee block's.
-    pub fn n_applied(&self) -> usize {
-        self.n_layers + self.n_fee
-    }
-
+impl<R> Settlement<R> {
     /// Claims settled.
     pub fn len(&self) -> usize {
-        self.values.len() / self.stride().max(1)
+        self.claims
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.claims == 0
+    }
+}
+
+impl Settlement<Results> {
+    /// Every claim's results, as one block.
+    pub fn all(&self) -> Block<'_> {
+        Block {
+            start: 0,
+            shape: self.shape,
+            values: &self.results.values,
+            rules: &self.results.rules,
+            vals: &self.results.vals,
+        }
     }
 
     /// Results of the `k`-th claim in settlement order.
     pub fn row(&self, k: usize) -> &[Decimal] {
-        let s = self.stride();
-        &self.values[k * s..(k + 1) * s]
+        self.all().row(k)
     }
 
     /// The text, bool and date outputs of the `k`-th claim, by output slot
     /// (empty when the policy has none).
     pub fn vals_row(&self, k: usize) -> &[value::Val] {
-        let s = self.n_vals;
-        self.vals.get(k * s..(k + 1) * s).unwrap_or(&[])
+        self.all().vals_row(k)
+    }
+
+    /// The rules applied to the `k`-th claim: one per layer, then the fee block's.
+    pub fn applied(&self, k: usize) -> &[u16] {
+        self.all().applied(k)
     }
 }
 
@@ -294,124 +282,35 @@ pub fn settle_carried(
     periods: Periods,
     carry: carry::Carry<'_>,
 ) -> Result<Settlement, Box<EvalError>> {
-    if let Some(c) = claims.rows.iter().find(|c| !periods.contains(c.discharge)) {
-        let mut e = EvalError::internal(&format!(
-            "a claim discharged on {} is outside the run ({})",
-            c.discharge,
-            periods.describe()
-        ));
-        e.claim = Some((claims.text(c.id).to_string(), c.line));
-        return Err(e);
-    }
-    let plan = ledger::Plan::new(prog, insts, &periods);
-    let n_layers = prog.layers.len();
-    let n_outputs = prog.outputs.len();
-    let n_fee = prog.n_fee();
-    let stride = prog.stride();
-    let n_applied = n_layers + n_fee;
+    let shape = Shape::of(prog);
     let n = claims.rows.len();
-    let mut values = vec![Decimal::ZERO; n * stride];
-    let n_vals = val_stride(prog);
-    let mut vals = vec![value::Val::Absent; n * n_vals];
-    let mut rules = vec![0u16; n * n_applied];
-
-    let bounds = chunk_bounds(claims, threads_for(threads));
-    let env = interp::Env {
-        prog,
-        claims,
-        insts,
-        t: trace::NoTrace,
-        carry,
+    let mut results = Results {
+        values: Vec::with_capacity(n * shape.stride()),
+        rules: Vec::with_capacity(n * shape.n_applied()),
+        vals: Vec::with_capacity(n * shape.n_vals),
     };
-    let new_partial = || Partial {
-        memory: Vec::new(),
-        tally: summary::Tally::new(n_layers, insts.rows.len(), periods.months.len()),
-        sums: plan
-            .as_ref()
-            .map(|p| ledger::ClaimSums::new(prog, p, &periods)),
+    let copy = |b: Block<'_>| (b.values.to_vec(), b.rules.to_vec(), b.vals.to_vec());
+    let keep = |(v, r, x): (Vec<Decimal>, Vec<u16>, Vec<value::Val>)| {
+        results.values.extend(v);
+        results.rules.extend(r);
+        results.vals.extend(x);
+        Ok(())
     };
-
-    let mut results: Vec<Result<Partial, (usize, Box<EvalError>)>> = Vec::new();
-    let spawned =
-        std::thread::scope(|scope| {
-            let mut handles = Vec::new();
-            let mut rest_v = values.as_mut_slice();
-            let mut rest_r = rules.as_mut_slice();
-            let mut rest_x = vals.as_mut_slice();
-            for w in bounds.windows(2) {
-                let (start, end) = (w[0], w[1]);
-                let (v, rv) = std::mem::take(&mut rest_v).split_at_mut((end - start) * stride);
-                let (r, rr) = std::mem::take(&mut rest_r).split_at_mut((end - start) * n_applied);
-                rest_v = rv;
-                rest_r = rr;
-                let (x, rx) = std::mem::take(&mut rest_x).split_at_mut((end - start) * n_vals);
-                rest_x = rx;
-                let (env, periods, plan) = (&env, &periods, plan.as_ref());
-                let mut part = new_partial();
-                let handle = std::thread::Builder::new().spawn_scoped(scope, move || {
-                    env.settle_chunk(start..end, (v, x), r, periods, plan, &mut part)
-                        .map(|()| part)
-                        .map_err(|(k, e)| (start + k, e))
-                });
-                match handle {
-                    Ok(h) => handles.push(h),
-                    // The threads already started finish (the scope waits for them); their
-                    // results are dropped.
-                    Err(e) => return Err(e),
-                }
-            }
-            for h in handles {
-                results.push(h.join().unwrap_or_else(|_| {
-                    Err((0, EvalError::internal("a settlement thread failed")))
-                }));
-            }
-            Ok(())
-        });
-    if let Err(e) = spawned {
-        return Err(EvalError::internal(&format!(
-            "cannot start a settlement thread ({e}); try fewer with --threads"
-        )));
-    }
-    let mut total = new_partial();
-    let mut first_error: Option<(usize, Box<EvalError>)> = None;
-    for r in results {
-        match r {
-            Ok(p) => {
-                total
-                    .tally
-                    .merge(&p.tally)
-                    .map_err(|e| EvalError::internal(&e))?;
-                if let (Some(t), Some(s)) = (total.sums.as_mut(), p.sums.as_ref()) {
-                    t.merge(s)?;
-                }
-                total.memory.extend(p.memory);
-            }
-            Err((k, e)) => {
-                if first_error.as_ref().is_none_or(|(k0, _)| k < *k0) {
-                    first_error = Some((k, e));
-                }
-            }
-        }
-    }
-    if let Some((_, e)) = first_error {
-        return Err(e);
-    }
-    let summary = total
-        .tally
-        .summary(insts.rows.len(), &periods)
-        .map_err(|e| EvalError::internal(&e))?;
+    let split = Split::threads(threads);
+    let s = settle_streamed(prog, claims, insts, split, periods, carry, copy, keep).map_err(
+        |h| match h {
+            Halt::Eval(e) => e,
+            Halt::Put(e) => EvalError::internal(&e.to_string()),
+        },
+    )?;
     Ok(Settlement {
-        values,
-        rules,
-        n_layers,
-        n_fee,
-        n_outputs,
-        vals,
-        n_vals,
-        summary,
-        periods,
-        clearing: plan.zip(total.sums),
-        memory: total.memory,
+        shape: s.shape,
+        claims: s.claims,
+        summary: s.summary,
+        periods: s.periods,
+        clearing: s.clearing,
+        memory: s.memory,
+        results,
     })
 }
 
@@ -447,26 +346,6 @@ pub(crate) fn settle_watched<T: trace::Tracer>(
     )
     .map_err(|(_, e)| e)?;
     Ok((values, vals))
-}
-
-/// Cuts the claims into at most `n` chunks of similar size, never inside a patient.
-fn chunk_bounds(claims: &Claims, n: usize) -> Vec<usize> {
-    let rows = &claims.rows;
-    let mut bounds = vec![0];
-    let target = rows.len().div_ceil(n.max(1)).max(1);
-    let mut i = target;
-    while i < rows.len() {
-        let p = rows[i - 1].patient;
-        while i < rows.len() && rows[i].patient == p {
-            i += 1;
-        }
-        if i < rows.len() {
-            bounds.push(i);
-        }
-        i += target;
-    }
-    bounds.push(rows.len());
-    bounds
 }
 
 #[cfg(test)]

@@ -416,7 +416,7 @@ fn run_case(
 
     // Per-claim expectations.
     let n_layers = prog.layers.len();
-    let n_applied = settlement.n_applied();
+    let n_applied = settlement.shape.n_applied();
     for (t, at) in case.claim.iter().zip(&claim_lines) {
         let Some(expect) = t.get_ref().get("expect") else {
             continue;
@@ -439,11 +439,11 @@ fn run_case(
             r.checks += 1;
             let fee_name = prog.fee.as_ref().map(|f| f.name.as_str());
             let col = if name == "patient_paid" {
-                Some(settlement.patient_col())
+                Some(settlement.shape.patient_col())
             } else if name == "institution_borne" {
-                Some(settlement.borne_col())
+                Some(settlement.shape.borne_col())
             } else if fee_name == Some(name.as_str()) {
-                settlement.fee_col()
+                settlement.shape.fee_col()
             } else {
                 prog.layers
                     .iter()
@@ -452,7 +452,7 @@ fn run_case(
                         prog.outputs
                             .iter()
                             .position(|o| o.name == *name)
-                            .map(|o| settlement.output_col(o))
+                            .map(|o| settlement.shape.output_col(o))
                     })
             };
             let Some(col) = col else {
@@ -468,7 +468,7 @@ fn run_case(
                 continue;
             };
             let other = col
-                .checked_sub(settlement.output_col(0))
+                .checked_sub(settlement.shape.output_col(0))
                 .filter(|o| prog.outputs.get(*o).is_some_and(|o| !o.is_numeric()));
             if let Some(o) = other {
                 if let Some(f) = val_failure(prog, &claims, &institutions, &settlement, k, o, want)
@@ -487,12 +487,7 @@ fn run_case(
             let got = row.get(col).copied().unwrap_or_default();
             if got != want {
                 let why = if col < n_layers {
-                    match settlement
-                        .rules
-                        .get(k * n_applied + col)
-                        .copied()
-                        .unwrap_or(0)
-                    {
+                    match settlement.applied(k).get(col).copied().unwrap_or(0) {
                         0 => format!("no rule of layer {name} applied"),
                         ri => {
                             let rule = &prog.layers[col].rules[ri as usize - 1];
@@ -513,11 +508,7 @@ fn run_case(
                 } else {
                     let applied: Vec<String> = (0..n_applied)
                         .filter_map(|li| {
-                            let ri = settlement
-                                .rules
-                                .get(k * n_applied + li)
-                                .copied()
-                                .unwrap_or(0);
+                            let ri = settlement.applied(k).get(li).copied().unwrap_or(0);
                             let payer = prog.payer(li)?;
                             let rule = payer.rules.get((ri as usize).checked_sub(1)?)?;
                             Some(format!("{}/{}", payer.name, rule.name))
@@ -534,7 +525,7 @@ fn run_case(
                 };
                 // An output of another type is written as the results file writes it.
                 let ty = col
-                    .checked_sub(settlement.output_col(0))
+                    .checked_sub(settlement.shape.output_col(0))
                     .and_then(|o| prog.outputs.get(o))
                     .map_or(crate::check::types::Ty::Money, |o| o.ty);
                 r.failures.push(format!(

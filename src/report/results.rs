@@ -8,12 +8,12 @@
 use super::{money, number, Field, Format};
 use crate::check::types::Ty;
 use crate::data::{Claims, Institutions};
-use crate::eval::{Settlement, Totals};
+use crate::eval::{Block, Results, Settlement, Summary, Totals};
 use crate::ir::Program;
 use crate::schema::EnumKind;
 use rust_decimal::Decimal;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Standard layers every result file has, whether or not a policy defines them.
 pub const STANDARD_LAYERS: &[&str] = &["fund_paid", "serious_paid"];
@@ -66,64 +66,196 @@ impl ResultColumns {
     }
 }
 
-/// Writes `claims.csv|json` and `institution_months.csv|json` into `dir`.
-pub fn write_results(
+/// The lines of `claims.csv|json`, made from blocks of results (on the
+/// settling threads, see [`crate::eval::settle_streamed`]).
+pub struct ClaimLines<'a> {
+    prog: &'a Program,
+    cols: ResultColumns,
+    claims: &'a Claims,
+    insts: &'a Institutions,
+    json: bool,
+    header: Vec<String>,
+}
+
+impl<'a> ClaimLines<'a> {
+    pub fn new(
+        prog: &'a Program,
+        claims: &'a Claims,
+        insts: &'a Institutions,
+        format: Format,
+    ) -> ClaimLines<'a> {
+        let cols = ResultColumns::of(prog);
+        let mut header: Vec<String> = [
+            "claim_id",
+            "patient_id",
+            "institution_id",
+            "visit_type",
+            "discharge_date",
+            "year",
+            "month",
+            "total_cost",
+        ]
+        .map(String::from)
+        .to_vec();
+        header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
+        header.push("patient_paid".into());
+        header.push("institution_borne".into());
+        header.extend(cols.fee.iter().cloned());
+        header.extend(cols.outputs.iter().map(|(n, _)| n.clone()));
+        ClaimLines {
+            prog,
+            cols,
+            claims,
+            insts,
+            json: format == Format::Json,
+            header,
+        }
+    }
+
+    /// The lines of a block's claims, in order: CSV lines, or JSON objects
+    /// each after its separator (the first claim of the run's after none).
+    pub fn lines(&self, b: Block<'_>) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(b.len() * 160);
+        if self.json {
+            let mut rec = Typed(Vec::new());
+            for k in 0..b.len() {
+                rec.0.clear();
+                self.fields(&mut rec, b, k);
+                // Into a Vec: writing cannot fail.
+                let _ = json_record(&mut buf, &self.header, &rec.0, b.start + k == 0);
+            }
+        } else {
+            for k in 0..b.len() {
+                self.fields(
+                    &mut CsvLine {
+                        buf: &mut buf,
+                        first: true,
+                    },
+                    b,
+                    k,
+                );
+                buf.push(b'\n');
+            }
+        }
+        buf
+    }
+
+    /// The result fields of the block's `k`-th claim, in the order of the header.
+    fn fields(&self, out: &mut impl Fields, b: Block<'_>, k: usize) {
+        let (prog, claims, insts, cols) = (self.prog, self.claims, self.insts, &self.cols);
+        let Some(c) = claims.rows.get(b.start + k) else {
+            return;
+        };
+        let row = b.row(k);
+        let at = |i: usize| row.get(i).copied().unwrap_or_default();
+        out.text(claims.text(c.id));
+        out.text(claims.text(claims.patients[c.patient as usize]));
+        out.text(
+            insts
+                .rows
+                .get(c.institution as usize)
+                .map_or("", |i| i.id.as_str()),
+        );
+        out.text(EnumKind::VisitType.name_of(c.visit_type));
+        let date = c.discharge.iso_bytes();
+        out.text(std::str::from_utf8(&date).unwrap_or_default());
+        // The settlement period: the year and month of discharge.
+        let (year, month) = c.discharge.year_month();
+        out.int(i64::from(year));
+        out.int(i64::from(month));
+        out.money(c.total_cost);
+        for (_, li) in &cols.layers {
+            out.money(li.map_or(Decimal::ZERO, at));
+        }
+        out.money(at(b.shape.patient_col()));
+        out.money(at(b.shape.borne_col()));
+        if let Some(fc) = b.shape.fee_col() {
+            out.money(at(fc));
+        }
+        let vals = b.vals_row(k);
+        let inst = insts.rows.get(c.institution as usize);
+        for (j, (_, ty)) in cols.outputs.iter().enumerate() {
+            if ty.is_numeric() {
+                out.value(*ty, at(b.shape.output_col(j)));
+            } else {
+                let v = vals.get(j).copied().unwrap_or_default();
+                let shown = crate::eval::value::shown(v, j, prog, claims, insts, inst);
+                out.field(Field::shown(shown));
+            }
+        }
+    }
+}
+
+/// `claims.csv|json` being written: the header, then blocks of
+/// [`ClaimLines::lines`] in settlement order, then (JSON) the closing bracket.
+pub struct ClaimsFile {
+    out: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    json: bool,
+}
+
+impl ClaimsFile {
+    pub fn create(dir: &Path, lines: &ClaimLines<'_>) -> std::io::Result<ClaimsFile> {
+        std::fs::create_dir_all(dir)?;
+        let ext = if lines.json { "json" } else { "csv" };
+        let path = dir.join(format!("claims.{ext}"));
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&path)?);
+        if lines.json {
+            out.write_all(b"[")?;
+        } else {
+            write_csv_line(&mut out, &lines.header)?;
+        }
+        Ok(ClaimsFile {
+            out,
+            path,
+            json: lines.json,
+        })
+    }
+
+    /// The next block's lines.
+    pub fn put(&mut self, lines: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(lines)
+    }
+
+    /// Ends the file; its path.
+    pub fn finish(mut self) -> std::io::Result<PathBuf> {
+        if self.json {
+            self.out.write_all(b"\n]\n")?;
+        }
+        self.out.flush()?;
+        Ok(self.path)
+    }
+}
+
+/// Writes `claims.csv|json` of a settlement that kept every claim's results.
+pub fn write_claims(
     dir: &Path,
     format: Format,
     prog: &Program,
     claims: &Claims,
     insts: &Institutions,
-    s: &Settlement,
-    threads: usize,
-) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let summary = &s.summary;
+    s: &Settlement<Results>,
+) -> std::io::Result<PathBuf> {
+    let lines = ClaimLines::new(prog, claims, insts, format);
+    let mut file = ClaimsFile::create(dir, &lines)?;
+    file.put(&lines.lines(s.all()))?;
+    file.finish()
+}
+
+/// Writes `institution_months.csv|json` into `dir`: a row per institution
+/// and month with claims, by institution_id, year and month.
+pub fn write_institution_months(
+    dir: &Path,
+    format: Format,
+    prog: &Program,
+    insts: &Institutions,
+    summary: &Summary,
+) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let cols = ResultColumns::of(prog);
     let json = format == Format::Json;
     let ext = if json { "json" } else { "csv" };
-    let claims_path = dir.join(format!("claims.{ext}"));
     let inst_path = dir.join(format!("institution_months.{ext}"));
-
-    let mut header: Vec<String> = [
-        "claim_id",
-        "patient_id",
-        "institution_id",
-        "visit_type",
-        "discharge_date",
-        "year",
-        "month",
-        "total_cost",
-    ]
-    .map(String::from)
-    .to_vec();
-    header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
-    header.push("patient_paid".into());
-    header.push("institution_borne".into());
-    header.extend(cols.fee.iter().cloned());
-    header.extend(cols.outputs.iter().map(|(n, _)| n.clone()));
-
-    if json {
-        let mut rows = Rows::new(&claims_path, json, header)?;
-        let mut rec = Typed(Vec::new());
-        for k in 0..s.len() {
-            rec.0.clear();
-            claim_fields(&mut rec, prog, &cols, claims, insts, s, k);
-            rows.write(&rec.0)?;
-        }
-        rows.finish()?;
-    } else {
-        write_claims_csv(
-            &claims_path,
-            &header,
-            prog,
-            &cols,
-            claims,
-            insts,
-            s,
-            threads,
-        )?;
-    }
-
     let mut header: Vec<String> = [
         "institution_id",
         "name",
@@ -164,79 +296,7 @@ pub fn write_results(
         rows.write(&rec)?;
     }
     rows.finish()?;
-    Ok(vec![claims_path, inst_path])
-}
-
-/// Claims per block when formatting `claims.csv` in parallel: big enough to
-/// keep threads busy, small enough that the blocks in flight stay a few MB.
-const BLOCK: usize = 1 << 14;
-
-/// Writes `claims.csv` in settlement order. Block `b` of claims is formatted
-/// by thread `b % threads` and handed to this thread over that thread's own
-/// channel; this thread takes the blocks in order (0, 1, 2, … round the
-/// channels) and writes them while the others format the next ones. So the
-/// bytes are the same for any number of threads, and memory stays a few
-/// blocks per thread (each channel holds at most two).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the data of one file, passed down"
-)]
-fn write_claims_csv(
-    path: &Path,
-    header: &[String],
-    prog: &Program,
-    cols: &ResultColumns,
-    claims: &Claims,
-    insts: &Institutions,
-    s: &Settlement,
-    threads: usize,
-) -> std::io::Result<()> {
-    let mut out = std::fs::File::create(path)?;
-    let mut head = Vec::new();
-    write_csv_line(&mut head, header)?;
-    out.write_all(&head)?;
-    let threads = crate::eval::threads_for(threads).max(1);
-    let n = s.len();
-    let blocks = n.div_ceil(BLOCK);
-    std::thread::scope(|scope| {
-        let mut from_worker = Vec::with_capacity(threads);
-        // Emptied buffers go back to their thread, so each reuses a few.
-        let mut to_worker = Vec::with_capacity(threads);
-        for t in 0..threads {
-            let (full_tx, full_rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
-            let (empty_tx, empty_rx) = std::sync::mpsc::channel::<Vec<u8>>();
-            from_worker.push(full_rx);
-            to_worker.push(empty_tx);
-            std::thread::Builder::new()
-                .spawn_scoped(scope, move || {
-                    for b in (t..blocks).step_by(threads) {
-                        let mut buf = empty_rx.try_recv().unwrap_or_default();
-                        buf.clear();
-                        for k in b * BLOCK..((b + 1) * BLOCK).min(n) {
-                            claim_line(&mut buf, prog, cols, claims, insts, s, k);
-                        }
-                        // The writer stopped (a write failed): nothing more to do.
-                        if full_tx.send(buf).is_err() {
-                            return;
-                        }
-                    }
-                })
-                .map_err(|e| {
-                    std::io::Error::other(format!("cannot start a formatting thread ({e})"))
-                })?;
-        }
-        for b in 0..blocks {
-            let t = b % threads;
-            let buf = from_worker[t].recv().map_err(|_| {
-                std::io::Error::other("a formatting thread stopped before its block (a bug in yibao: please report it)")
-            })?;
-            out.write_all(&buf)?;
-            // A worker that has finished no longer takes buffers back.
-            let _ = to_worker[t].send(buf);
-        }
-        Ok::<(), std::io::Error>(())
-    })?;
-    out.flush()
+    Ok(inst_path)
 }
 
 /// Where a row's fields go: a CSV line, or typed fields for JSON.
@@ -330,77 +390,6 @@ impl Fields for Typed {
     }
 }
 
-/// One claim's result line, CSV, with its newline.
-fn claim_line(
-    buf: &mut Vec<u8>,
-    prog: &Program,
-    cols: &ResultColumns,
-    claims: &Claims,
-    insts: &Institutions,
-    s: &Settlement,
-    k: usize,
-) {
-    claim_fields(
-        &mut CsvLine { buf, first: true },
-        prog,
-        cols,
-        claims,
-        insts,
-        s,
-        k,
-    );
-    buf.push(b'\n');
-}
-
-/// One claim's result fields, in the order of the header.
-fn claim_fields(
-    out: &mut impl Fields,
-    prog: &Program,
-    cols: &ResultColumns,
-    claims: &Claims,
-    insts: &Institutions,
-    s: &Settlement,
-    k: usize,
-) {
-    let c = &claims.rows[k];
-    let row = s.row(k);
-    out.text(claims.text(c.id));
-    out.text(claims.text(claims.patients[c.patient as usize]));
-    out.text(
-        insts
-            .rows
-            .get(c.institution as usize)
-            .map_or("", |i| i.id.as_str()),
-    );
-    out.text(EnumKind::VisitType.name_of(c.visit_type));
-    let date = c.discharge.iso_bytes();
-    out.text(std::str::from_utf8(&date).unwrap_or_default());
-    // The settlement period: the year and month of discharge.
-    let (year, month) = c.discharge.year_month();
-    out.int(i64::from(year));
-    out.int(i64::from(month));
-    out.money(c.total_cost);
-    for (_, li) in &cols.layers {
-        out.money(li.map_or(Decimal::ZERO, |i| row[i]));
-    }
-    out.money(row[s.patient_col()]);
-    out.money(row[s.borne_col()]);
-    if let Some(fc) = s.fee_col() {
-        out.money(row[fc]);
-    }
-    let vals = s.vals_row(k);
-    let inst = insts.rows.get(c.institution as usize);
-    for (j, (_, ty)) in cols.outputs.iter().enumerate() {
-        if ty.is_numeric() {
-            out.value(*ty, row[s.output_col(j)]);
-        } else {
-            let v = vals.get(j).copied().unwrap_or_default();
-            let shown = crate::eval::value::shown(v, j, prog, claims, insts, inst);
-            out.field(Field::shown(shown));
-        }
-    }
-}
-
 /// [`money`] straight into bytes: whole fen without going through a String.
 pub(crate) fn push_money(buf: &mut Vec<u8>, d: Decimal) {
     match crate::eval::fen(d) {
@@ -475,15 +464,7 @@ impl Rows {
 
     pub(crate) fn write(&mut self, rec: &[Field]) -> std::io::Result<()> {
         if self.json {
-            let obj: serde_json::Map<String, serde_json::Value> = self
-                .header
-                .iter()
-                .zip(rec)
-                .map(|(k, v)| (k.clone(), v.json()))
-                .collect();
-            self.out
-                .write_all(if self.first { b"\n" } else { b",\n" })?;
-            serde_json::to_writer(&mut self.out, &obj)?;
+            json_record(&mut self.out, &self.header, rec, self.first)?;
         } else {
             let text: Vec<String> = rec.iter().map(Field::text).collect();
             write_csv_line(&mut self.out, &text)?;
@@ -498,6 +479,24 @@ impl Rows {
         }
         self.out.flush()
     }
+}
+
+/// One JSON object of a JSON array of rows, after its separator (none but
+/// a line break before the first).
+fn json_record(
+    out: &mut impl Write,
+    header: &[String],
+    rec: &[Field],
+    first: bool,
+) -> std::io::Result<()> {
+    let obj: serde_json::Map<String, serde_json::Value> = header
+        .iter()
+        .zip(rec)
+        .map(|(k, v)| (k.clone(), v.json()))
+        .collect();
+    out.write_all(if first { b"\n" } else { b",\n" })?;
+    serde_json::to_writer(out, &obj)?;
+    Ok(())
 }
 
 /// One CSV line, quoting only fields that need it.

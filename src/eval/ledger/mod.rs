@@ -329,11 +329,11 @@ impl ClaimSums {
 }
 
 /// Runs the policy's settle blocks; `None` when it has none.
-pub fn settle_institutions(
+pub fn settle_institutions<R>(
     prog: &Program,
     claims: &Claims,
     insts: &Institutions,
-    settlement: &Settlement,
+    settlement: &Settlement<R>,
     assessments: Option<&Assessments>,
 ) -> Result<Option<Ledger>, Box<EvalError>> {
     settle_institutions_carried(prog, claims, insts, settlement, assessments, None)
@@ -341,11 +341,11 @@ pub fn settle_institutions(
 
 /// [`settle_institutions`] from an opening state: its ledger rows are the
 /// previous year of the run's first year, for `prior`.
-pub fn settle_institutions_carried(
+pub fn settle_institutions_carried<R>(
     prog: &Program,
     claims: &Claims,
     insts: &Institutions,
-    settlement: &Settlement,
+    settlement: &Settlement<R>,
     assessments: Option<&Assessments>,
     opening: Option<&super::carry::Opening>,
 ) -> Result<Option<Ledger>, Box<EvalError>> {
@@ -363,9 +363,9 @@ pub fn settle_institutions_carried(
 }
 
 /// [`settle_institutions`] watched by a tracer.
-pub(crate) fn settle_institutions_with<T: Tracer>(
+pub(crate) fn settle_institutions_with<T: Tracer, R>(
     env: &Env<T>,
-    settlement: &Settlement,
+    settlement: &Settlement<R>,
     assessments: Option<&Assessments>,
 ) -> Result<Option<Ledger>, Box<EvalError>> {
     let Some((plan, claim_sums)) = &settlement.clearing else {
@@ -668,8 +668,8 @@ struct RowCounts {
     months: Vec<Vec<Counts>>,
 }
 
-fn row_counts(
-    settlement: &Settlement,
+fn row_counts<R>(
+    settlement: &Settlement<R>,
     units: &[Units],
     periods: &Periods,
 ) -> Result<RowCounts, Box<EvalError>> {

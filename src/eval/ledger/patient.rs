@@ -172,11 +172,11 @@ impl PatientLedger {
 }
 
 /// Runs the policy's patient blocks; `None` when it has none.
-pub fn settle_patients(
+pub fn settle_patients<R>(
     prog: &Program,
     claims: &crate::data::Claims,
     insts: &crate::data::Institutions,
-    settlement: &Settlement,
+    settlement: &Settlement<R>,
 ) -> Result<Option<PatientLedger>, Box<EvalError>> {
     let env = Env {
         prog,
@@ -192,9 +192,9 @@ pub fn settle_patients(
 }
 
 /// [`settle_patients`] watched by a tracer.
-pub(crate) fn settle_patients_with<T: Tracer>(
+pub(crate) fn settle_patients_with<T: Tracer, R>(
     env: &Env<T>,
-    settlement: &Settlement,
+    settlement: &Settlement<R>,
 ) -> Result<Option<PatientLedger>, Box<EvalError>> {
     let prog = env.prog;
     let Some((plan, sums)) = &settlement.clearing else {
