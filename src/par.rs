@@ -30,61 +30,9 @@ pub(crate) fn run_jobs<F: FnOnce() + Send>(jobs: Vec<F>, threads: usize) {
     });
 }
 
-/// Sorts `v` on up to `threads` threads: runs sorted side by side, then
-/// merged. The same order as `v.sort_unstable()` for keys that are all
-/// distinct (as the callers' are: each ends in its row's index).
-pub(crate) fn sort_distinct<T: Ord + Copy + Send>(v: &mut Vec<T>, threads: usize) {
-    const ALONE: usize = 1 << 16;
-    if threads <= 1 || v.len() < ALONE {
-        v.sort_unstable();
-        return;
-    }
-    let run = v.len().div_ceil(threads);
-    run_jobs(
-        v.chunks_mut(run)
-            .map(|c| move || c.sort_unstable())
-            .collect(),
-        threads,
-    );
-    let runs: Vec<&[T]> = v.chunks(run).collect();
-    let mut heads = vec![0usize; runs.len()];
-    let mut out = Vec::with_capacity(v.len());
-    loop {
-        let mut best: Option<(usize, T)> = None;
-        for (r, run) in runs.iter().enumerate() {
-            if let Some(&x) = run.get(heads[r]) {
-                if best.is_none_or(|(_, b)| x < b) {
-                    best = Some((r, x));
-                }
-            }
-        }
-        let Some((r, x)) = best else { break };
-        out.push(x);
-        heads[r] += 1;
-    }
-    *v = out;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_parallel_sort_sorts_as_one_thread_does() {
-        // A scrambled permutation of 0..n (7919 is prime to n).
-        let n: u64 = 200_003;
-        let mut v: Vec<u64> = (0..n).map(|i| (i * 7919) % n).collect();
-        let mut expected = v.clone();
-        expected.sort_unstable();
-        for threads in [1, 2, 3, 7] {
-            let mut w = v.clone();
-            sort_distinct(&mut w, threads);
-            assert_eq!(w, expected, "{threads} threads");
-        }
-        v.clear();
-        sort_distinct(&mut v, 4);
-        assert!(v.is_empty());
-    }
 
     #[test]
     fn every_job_runs_once() {

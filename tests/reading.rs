@@ -470,8 +470,8 @@ proptest! {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases() / 10))]
 
-    /// However a claims file is cut into blocks and however many threads
-    /// parse them, the claims (their order, text, lines, patients and
+    /// However a claims file is cut into blocks, however many threads parse
+    /// them and however small the buckets of the settlement sort, the claims (their order, text, lines, patients and
     /// counts) and the row errors are the same as read on one thread in one
     /// block.
     #[test]
@@ -480,17 +480,18 @@ proptest! {
         end in 0u8..2,
         block in 1usize..400,
         threads in 2usize..5,
+        bucket in 1usize..8,
     ) {
         let (insts, _) = fixture();
         let input = Input::bytes("claims.csv", bytes_of(&lines, end));
-        let read = |threads, block| {
-            yibao::data::load_claims_with(&input, insts, &[], &Reading { threads, block })
+        let read = |threads, block, bucket| {
+            yibao::data::load_claims_with(&input, insts, &[], &Reading { threads, block, bucket })
                 .map(|(c, r)| format!("{c:?}\n{r:?}"))
                 .map_err(|e| e.to_string())
         };
-        let whole = read(1, 1 << 30);
-        prop_assert_eq!(&read(1, block), &whole);
-        prop_assert_eq!(&read(threads, block), &whole);
+        let whole = read(1, 1 << 30, usize::MAX);
+        prop_assert_eq!(&read(1, block, usize::MAX), &whole);
+        prop_assert_eq!(&read(threads, block, bucket), &whole);
     }
 }
 
@@ -516,4 +517,73 @@ fn row_errors_in_a_crlf_file_name_their_own_lines() {
         .map(|r| (r[0].as_str(), r[2].as_str()))
         .collect();
     assert_eq!(got, [("3", "B"), ("4", "C")]);
+}
+
+/// The settlement order, found in buckets of patient-id ranges, is the order
+/// of an independent sort by (patient id bytes, discharge date, claim id
+/// bytes), for any bucket size: ids that share their first 16 bytes, ids of
+/// exactly 15, 16 and 17 bytes, ids that are prefixes of others, Chinese
+/// ids, one patient's claims on one day.
+#[test]
+fn the_settlement_order_is_the_sorted_order_for_any_bucket_size() {
+    let (insts, _) = fixture();
+    let patients = [
+        "P1",
+        "P10",
+        "P2",
+        "110101199001011234",
+        "110101199001011299",
+        "1101011990010112",
+        "ABCDEFGHIJKLMNO",
+        "ABCDEFGHIJKLMNOP",
+        "ABCDEFGHIJKLMNOPQ",
+        "患者甲",
+        "患者乙",
+        "Z",
+    ];
+    let n = 3000usize;
+    let mut text = format!("{HEADER}\n");
+    let mut want = Vec::new();
+    for k in 0..n {
+        let patient = patients[(k * 31 + k / 7) % patients.len()];
+        // Few days, so that one patient often has two claims on a day.
+        let day = format!("2025-03-{:02}", 1 + (k * 13) % 9);
+        let id = format!("C{}", (k * 7919) % n);
+        text.push_str(&format!(
+            "{id},{patient},employee,false,50,H1,inpatient,2025-03-01,{day},100.00,0.00,0.00,J18,\n"
+        ));
+        want.push((patient.to_string(), day, id));
+    }
+    want.sort_by(|a, b| {
+        (a.0.as_bytes(), &a.1, a.2.as_bytes()).cmp(&(b.0.as_bytes(), &b.1, b.2.as_bytes()))
+    });
+    let input = Input::bytes("claims.csv", text.into_bytes());
+    for bucket in [1, 2, 3, 50, 700, 1 << 14] {
+        for threads in [1, 2, 3] {
+            let how = Reading {
+                threads,
+                block: 4096,
+                bucket,
+            };
+            let (claims, errors) = yibao::data::load_claims_with(&input, insts, &[], &how).unwrap();
+            assert!(errors.is_empty());
+            let got: Vec<(String, String, String)> = claims
+                .rows
+                .iter()
+                .map(|c| {
+                    (
+                        claims.text(claims.patients[c.patient as usize]).to_string(),
+                        c.discharge.to_string(),
+                        claims.text(c.id).to_string(),
+                    )
+                })
+                .collect();
+            assert_eq!(got, want, "bucket {bucket}, threads {threads}");
+            // The patients numbered in id order, each once.
+            let ids: Vec<&str> = claims.patients.iter().map(|&p| claims.text(p)).collect();
+            let mut sorted = patients.to_vec();
+            sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
+            assert_eq!(ids, sorted, "bucket {bucket}, threads {threads}");
+        }
+    }
 }

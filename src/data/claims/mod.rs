@@ -128,6 +128,9 @@ pub struct Reading {
     pub threads: usize,
     /// About how many bytes a block holds.
     pub block: usize,
+    /// About how many rows a bucket of the settlement sort holds (see
+    /// `Claims::settlement_keys`).
+    pub bucket: usize,
 }
 
 impl Default for Reading {
@@ -135,6 +138,7 @@ impl Default for Reading {
         Reading {
             threads: 0,
             block: 1 << 20,
+            bucket: order::BUCKET,
         }
     }
 }
@@ -214,7 +218,7 @@ pub fn load_claims_with(
                 message,
             })
     })?;
-    let errors = claims.finish(input, joined, threads)?;
+    let errors = claims.finish(input, joined, threads, how.bucket)?;
     Ok((claims, errors))
 }
 

@@ -4,13 +4,14 @@
 //! claim id bytes), the patients numbered in id order.
 //!
 //! Blocks are joined as they arrive, while later ones are still being
-//! parsed; the order is then found by sorting packed keys on several
-//! threads, and the rows are moved to it in place (no second copy of them).
+//! parsed; the order is then found by sorting packed keys in buckets of
+//! patient-id ranges on several threads, and the rows are moved to it in
+//! place (no second copy of them).
 
 use super::{retain_unmarked, Claim, Claims, Segment};
 use crate::data::records::{self, Lines, Next, Record};
 use crate::data::{row_error, DataError, Extra, Input, RowError, TextRef};
-use crate::par::{run_jobs, sort_distinct};
+use crate::par::run_jobs;
 
 /// What the blocks joined so far bring besides their rows.
 #[derive(Default)]
@@ -22,32 +23,49 @@ pub(super) struct Joined {
     bad_ids: Vec<(usize, String)>,
 }
 
-/// A row's settlement key: the first 16 bytes of its patient id (as a
-/// number that sorts as the bytes do); its discharge day and its patient
-/// id's length (past 15 bytes: 16); its index.
-type Key = (u128, u64, u32);
+/// A row's settlement key, 24 bytes: the first 16 bytes of its patient id
+/// (as two numbers that sort as the bytes do); then its discharge day (27
+/// bits, days from 0000-03-01: every year 1–9999 fits), its patient id's
+/// length (5 bits, past 15 bytes: 16) and its index (32 bits).
+type Key = (u64, u64, u64);
 
-/// The first 16 bytes of a text, zero-padded, as a number that sorts as the bytes do.
-fn prefix16(s: &str) -> u128 {
+/// The first 16 bytes of a text, zero-padded, as numbers that sort as the bytes do.
+fn prefix16(s: &str) -> (u64, u64) {
     let mut b = [0u8; 16];
     let n = s.len().min(16);
     b[..n].copy_from_slice(&s.as_bytes()[..n]);
-    u128::from_be_bytes(b)
+    let x = u128::from_be_bytes(b);
+    ((x >> 64) as u64, x as u64)
 }
 
-/// The key's middle part: discharge day, then patient id length.
-fn day_len(c: &Claim, patient: TextRef) -> u64 {
-    let day = (i64::from(c.discharge.0) - i64::from(i32::MIN)) as u64;
-    (day << 32) | u64::from(patient.len.min(16))
+/// The key's last part: discharge day, patient id length, index.
+fn day_len_index(c: &Claim, patient: TextRef, index: u32) -> u64 {
+    const DAYS: u64 = (1 << 27) - 1;
+    // Days from 0000-03-01 (day −719468 from 1970): every date a claim can hold is
+    // between 0 and 3.7 million.
+    let day = u64::try_from(i64::from(c.discharge.0) + 719_468).map_or(0, |d| d.min(DAYS));
+    (day << 37) | (u64::from(patient.len.min(16)) << 32) | u64::from(index)
+}
+
+fn prefix_of(k: &Key) -> (u64, u64) {
+    (k.0, k.1)
 }
 
 fn len_of(k: &Key) -> u64 {
-    k.1 & 0xFFFF_FFFF
+    (k.2 >> 32) & 0x1F
 }
 
 fn day_of(k: &Key) -> u64 {
-    k.1 >> 32
+    k.2 >> 37
 }
+
+fn index_of(k: &Key) -> usize {
+    (k.2 & 0xFFFF_FFFF) as usize
+}
+
+/// Rows per bucket of the settlement sort, about: their keys (24 bytes each)
+/// fit a core's cache while they are sorted.
+pub(super) const BUCKET: usize = 1 << 14;
 
 impl Claims {
     /// Puts a block's rows after the ones before it: its text after theirs,
@@ -95,6 +113,7 @@ impl Claims {
         input: &Input,
         mut joined: Joined,
         threads: usize,
+        bucket: usize,
     ) -> Result<Vec<RowError>, DataError> {
         let path = input.path();
         let format = |message: String| DataError::Format {
@@ -110,7 +129,7 @@ impl Claims {
             )));
         }
         self.reject_duplicates(input, &mut joined)?;
-        self.put_in_settlement_order(&joined.patient_of, threads);
+        self.put_in_settlement_order(&joined.patient_of, threads, bucket);
         Ok(joined.errors)
     }
 
@@ -173,8 +192,8 @@ impl Claims {
 
     /// Sorts the rows (and their extra columns) into settlement order and
     /// numbers the patients in id order; `patient_of[i]` is row `i`'s patient id.
-    fn put_in_settlement_order(&mut self, patient_of: &[TextRef], threads: usize) {
-        let keyed = self.settlement_keys(patient_of, threads);
+    fn put_in_settlement_order(&mut self, patient_of: &[TextRef], threads: usize, bucket: usize) {
+        let keyed = self.settlement_keys(patient_of, threads, bucket);
         // Patients in id order: a new one wherever the id changes. Equal packed
         // keys mean equal ids unless the ids are 16 bytes or more or differ in
         // length, so the texts are read only there.
@@ -183,19 +202,19 @@ impl Claims {
         for (k, key) in keyed.iter().enumerate() {
             let new = match k.checked_sub(1).map(|j| &keyed[j]) {
                 None => true,
-                Some(was) if was.0 == key.0 => {
-                    let (a, b) = (patient_of[key.2 as usize], patient_of[was.2 as usize]);
+                Some(was) if prefix_of(was) == prefix_of(key) => {
+                    let (a, b) = (patient_of[index_of(key)], patient_of[index_of(was)]);
                     (len_of(key) != len_of(was) || len_of(key) >= 16)
                         && self.text(a) != self.text(b)
                 }
                 Some(_) => true,
             };
             if new {
-                self.patients.push(patient_of[key.2 as usize]);
+                self.patients.push(patient_of[index_of(key)]);
             }
             patient_at.push((self.patients.len() - 1) as u32);
         }
-        let order: Vec<u32> = keyed.iter().map(|k| k.2).collect();
+        let order: Vec<u32> = keyed.iter().map(|k| index_of(k) as u32).collect();
         drop(keyed);
         permute(&mut self.rows, &order);
         for col in &mut self.extras {
@@ -211,34 +230,105 @@ impl Claims {
     /// key cannot decide are sorted in full: patient ids of 16 bytes or
     /// more, or differing in length (ending in NULs), or one patient's
     /// claims on one day (by claim id).
-    fn settlement_keys(&self, patient_of: &[TextRef], threads: usize) -> Vec<Key> {
+    ///
+    /// The keys are sorted in buckets of about `bucket` rows, each a range
+    /// of patient-id prefixes, the ranges cut at an even sample of the rows'
+    /// prefixes: each row's key is written straight into its bucket, and
+    /// each bucket is sorted on its own, in cache, on the threads. One array
+    /// of keys, no merge. Every row of a patient is in one bucket (the
+    /// bucket is a function of the id), so later passes can take the
+    /// buckets as units.
+    fn settlement_keys(&self, patient_of: &[TextRef], threads: usize, bucket: usize) -> Vec<Key> {
         let n = self.rows.len();
-        let mut keyed: Vec<Key> = vec![(0, 0, 0); n];
+        let prefix = |i: usize| prefix16(self.text(patient_of[i]));
+        let wanted = (n / bucket.max(1)).max(1);
+        let samples = (wanted * 8).min(n);
+        let mut sample: Vec<(u64, u64)> = (0..samples)
+            .map(|s| prefix((s as u128 * n as u128 / samples as u128) as usize))
+            .collect();
+        sample.sort_unstable();
+        let mut cuts: Vec<(u64, u64)> = (1..wanted).map(|b| sample[b * samples / wanted]).collect();
+        cuts.dedup();
+        drop(sample);
+        // Bucket b holds the prefixes from cuts[b − 1] (included) to cuts[b].
+        let bucket_of = |p: (u64, u64)| cuts.partition_point(|&c| c <= p);
+        let buckets = cuts.len() + 1;
         let chunk = n.div_ceil(threads.max(1)).max(1);
-        let jobs = keyed
+        let chunks = n.div_ceil(chunk);
+
+        // Each row's bucket, and how many rows of each chunk fall in each bucket.
+        let mut bucket_at = vec![0u32; n];
+        let mut counts = vec![vec![0u32; buckets]; chunks];
+        let jobs = bucket_at
             .chunks_mut(chunk)
-            .zip(self.rows.chunks(chunk).zip(patient_of.chunks(chunk)))
+            .zip(counts.iter_mut())
             .enumerate()
-            .map(|(j, (keys, (rows, pats)))| {
+            .map(|(j, (out, count))| {
+                let bucket_of = &bucket_of;
                 move || {
-                    for (i, (k, (c, &p))) in keys.iter_mut().zip(rows.iter().zip(pats)).enumerate()
-                    {
-                        *k = (
-                            prefix16(self.text(p)),
-                            day_len(c, p),
-                            (j * chunk + i) as u32,
-                        );
+                    for (i, b) in out.iter_mut().enumerate() {
+                        let at = bucket_of(prefix(j * chunk + i));
+                        *b = at as u32;
+                        count[at] += 1;
                     }
                 }
             })
             .collect();
         run_jobs(jobs, threads);
-        sort_distinct(&mut keyed, threads);
-        let full = |&(_, _, a): &Key, &(_, _, b): &Key| {
-            let (x, y) = (&self.rows[a as usize], &self.rows[b as usize]);
-            self.text(patient_of[a as usize])
+
+        // The keys, bucket after bucket; within a bucket, chunk after chunk.
+        let mut keyed: Vec<Key> = vec![(0, 0, 0); n];
+        let mut places: Vec<Vec<&mut [Key]>> =
+            (0..chunks).map(|_| Vec::with_capacity(buckets)).collect();
+        let mut bounds = Vec::with_capacity(buckets + 1);
+        let mut rest = keyed.as_mut_slice();
+        bounds.push(0);
+        for b in 0..buckets {
+            for (place, count) in places.iter_mut().zip(&counts) {
+                let (here, after) = std::mem::take(&mut rest).split_at_mut(count[b] as usize);
+                place.push(here);
+                rest = after;
+            }
+            bounds.push(n - rest.len());
+        }
+        drop(counts);
+        let jobs = places
+            .into_iter()
+            .enumerate()
+            .map(|(j, mut place)| {
+                let (rows, pats, bucket_at) = (&self.rows, patient_of, &bucket_at);
+                move || {
+                    let mut next = vec![0usize; place.len()];
+                    let end = ((j + 1) * chunk).min(n);
+                    for i in j * chunk..end {
+                        let b = bucket_at[i] as usize;
+                        let (p, c) = (pats[i], &rows[i]);
+                        let (hi, lo) = prefix16(self.text(p));
+                        place[b][next[b]] = (hi, lo, day_len_index(c, p, i as u32));
+                        next[b] += 1;
+                    }
+                }
+            })
+            .collect();
+        run_jobs(jobs, threads);
+        drop(bucket_at);
+
+        // Each bucket sorted on its own.
+        let mut jobs = Vec::with_capacity(buckets);
+        let mut rest = keyed.as_mut_slice();
+        for w in bounds.windows(2) {
+            let (here, after) = std::mem::take(&mut rest).split_at_mut(w[1] - w[0]);
+            rest = after;
+            jobs.push(move || here.sort_unstable());
+        }
+        run_jobs(jobs, threads);
+
+        let full = |a: &Key, b: &Key| {
+            let (a, b) = (index_of(a), index_of(b));
+            let (x, y) = (&self.rows[a], &self.rows[b]);
+            self.text(patient_of[a])
                 .as_bytes()
-                .cmp(self.text(patient_of[b as usize]).as_bytes())
+                .cmp(self.text(patient_of[b]).as_bytes())
                 .then(x.discharge.cmp(&y.discharge))
                 .then_with(|| self.text(x.id).as_bytes().cmp(self.text(y.id).as_bytes()))
         };
@@ -246,7 +336,7 @@ impl Claims {
         while start < keyed.len() {
             let mut end = start + 1;
             let mut undecided = len_of(&keyed[start]) >= 16;
-            while end < keyed.len() && keyed[end].0 == keyed[start].0 {
+            while end < keyed.len() && prefix_of(&keyed[end]) == prefix_of(&keyed[start]) {
                 undecided |= len_of(&keyed[end]) != len_of(&keyed[start])
                     || day_of(&keyed[end]) == day_of(&keyed[end - 1]);
                 end += 1;
