@@ -283,7 +283,13 @@ fn settle(csv: &str, p: usize, threads: usize) -> Result<Outcome, TestCaseError>
             .iter()
             .try_fold(Decimal::ZERO, |a, v| a.checked_add(*v))
             .unwrap();
-        prop_assert_eq!(paid, c.total_cost, "{}: claim {}", name, claims.text(c.id));
+        prop_assert_eq!(
+            paid,
+            c.total_cost(),
+            "{}: claim {}",
+            name,
+            claims.text(c.id)
+        );
         for v in row {
             prop_assert!(v.scale() <= 28);
         }
@@ -690,10 +696,10 @@ fn fees_reconcile_case(rows: &[Row], fees: &[u64], ratio: u32) -> Result<(), Tes
             .filter(|_| applies)
             .map_or(Decimal::ZERO, |i| Decimal::new(fees[i] as i64, 2));
         let total: Decimal = row[..s.shape.n_layers + 2].iter().sum();
-        prop_assert_eq!(total, c.total_cost, "claim {}", claims.text(c.id));
+        prop_assert_eq!(total, c.total_cost(), "claim {}", claims.text(c.id));
         prop_assert_eq!(row[fee_col], fee);
         let borne = if applies {
-            c.total_cost - fee
+            c.total_cost() - fee
         } else {
             Decimal::ZERO
         };

@@ -251,8 +251,8 @@ impl Outcome {
             let patient = fen_of(row[s.shape.patient_col()])?;
             let borne = fen_of(row[s.shape.borne_col()])?;
             let cf = ClaimFen {
-                total_cost: fen_of(c.total_cost)?,
-                self_pay: fen_of(c.self_pay_cost)?,
+                total_cost: i128::from(c.total_cost_fen),
+                self_pay: i128::from(c.self_pay_cost_fen),
                 fund,
                 serious,
                 other: paid - fund - serious,

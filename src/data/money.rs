@@ -40,6 +40,16 @@ pub fn parse_money(b: &[u8]) -> Result<Decimal, &'static str> {
     Ok(Decimal::new(m, frac.len() as u32))
 }
 
+/// An amount with at most 2 decimals as whole fen, if it fits 64 bits.
+pub fn to_fen(d: Decimal) -> Option<i64> {
+    let scale = d.scale();
+    if scale > 2 {
+        return None;
+    }
+    let m = d.mantissa().checked_mul(10i128.pow(2 - scale))?;
+    i64::try_from(m).ok()
+}
+
 /// Why text is not a number, naming the usual spreadsheet slips.
 fn not_a_number(b: &[u8]) -> &'static str {
     let s = String::from_utf8_lossy(b);

@@ -73,7 +73,7 @@ impl<T: Tracer> Env<'_, T> {
             let outside = || with_claim(EvalError::internal("a claim outside the run's months"));
             let mi = periods.month_index((year, month)).ok_or_else(outside)?;
             part.tally
-                .add(c.institution, mi, c.visit_type, c.total_cost, out)
+                .add(c.institution, mi, c.visit_type, c.total_cost_fen, out)
                 .map_err(|m| with_claim(EvalError::internal(&m)))?;
             if let (Some(plan), Some(sums)) = (plan, part.sums.as_mut()) {
                 let yi = periods.year_index(year).ok_or_else(outside)?;
@@ -104,7 +104,7 @@ impl<T: Tracer> Env<'_, T> {
             .iter_mut()
             .for_each(|v| *v = super::value::Val::Absent);
         f.layers.iter_mut().for_each(|l| *l = Decimal::ZERO);
-        let total_cost = cur.c.ok_or_else(no_claim)?.total_cost;
+        let total_cost = cur.c.ok_or_else(no_claim)?.total_cost();
         f.remaining = total_cost;
         f.fee = Decimal::ZERO;
         f.borne = Decimal::ZERO;

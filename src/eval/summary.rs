@@ -91,7 +91,7 @@ impl Tally {
         inst: u32,
         month: usize,
         visit: u8,
-        total_cost: Decimal,
+        total_cost_fen: i64,
         row: &[Decimal],
     ) -> Result<(), String> {
         let w = self.width();
@@ -102,7 +102,7 @@ impl Tally {
             let f = fen(d).ok_or_else(|| not_fen(d))?;
             i64::try_from(f).map_err(|_| too_large(d))
         };
-        let total = fen64(total_cost)?;
+        let total = total_cost_fen;
         let mut paid: i64 = 0;
         let dst = self
             .cells
@@ -118,7 +118,8 @@ impl Tally {
         }
         if paid != total {
             return Err(format!(
-                "total_cost {total_cost} ≠ layers + patient_paid + institution_borne {}",
+                "total_cost {} ≠ layers + patient_paid + institution_borne {}",
+                Decimal::new(total, 2),
                 Decimal::try_from_i128_with_scale(i128::from(paid), 2)
                     .map_or_else(|_| "(overflow)".to_string(), |d| d.to_string())
             ));

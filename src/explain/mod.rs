@@ -211,9 +211,9 @@ pub fn claim(
             "discharge_date",
             format!("{} (rules in force on this day apply)", c.discharge),
         ),
-        typed("total_cost", Field::Money(c.total_cost)),
-        typed("self_pay_cost", Field::Money(c.self_pay_cost)),
-        typed("drug_cost", Field::Money(c.drug_cost)),
+        typed("total_cost", Field::Money(c.total_cost())),
+        typed("self_pay_cost", Field::Money(c.self_pay_cost())),
+        typed("drug_cost", Field::Money(c.drug_cost())),
         fact("disease_code", claims.text(c.disease_code)),
         fact(
             "drg_code",
@@ -295,7 +295,7 @@ pub fn claim(
             "identity",
             format!(
                 "total_cost {} = {}",
-                crate::report::money(c.total_cost),
+                crate::report::money(c.total_cost()),
                 terms.join(" + ")
             ),
         ));

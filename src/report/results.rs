@@ -163,7 +163,7 @@ impl<'a> ClaimLines<'a> {
         let (year, month) = c.discharge.year_month();
         out.int(i64::from(year));
         out.int(i64::from(month));
-        out.money(c.total_cost);
+        out.money(c.total_cost());
         for (_, li) in &cols.layers {
             out.money(li.map_or(Decimal::ZERO, at));
         }

@@ -31,13 +31,33 @@ pub struct Claim {
     pub age: u32,
     pub admit: Date,
     pub discharge: Date,
-    pub total_cost: Decimal,
-    pub self_pay_cost: Decimal,
-    pub drug_cost: Decimal,
+    /// The amounts in whole fen (at most 16 digits before the point and 2
+    /// after: far inside 64 bits); read them as decimals with
+    /// [`Claim::total_cost`] and its siblings.
+    pub total_cost_fen: i64,
+    pub self_pay_cost_fen: i64,
+    pub drug_cost_fen: i64,
     pub disease_code: TextRef,
     pub drg_code: TextRef,
     /// Line in the source file, for messages.
     pub line: u64,
+}
+
+impl Claim {
+    /// total_cost, in yuan.
+    pub fn total_cost(&self) -> Decimal {
+        Decimal::new(self.total_cost_fen, 2)
+    }
+
+    /// self_pay_cost, in yuan.
+    pub fn self_pay_cost(&self) -> Decimal {
+        Decimal::new(self.self_pay_cost_fen, 2)
+    }
+
+    /// drug_cost, in yuan.
+    pub fn drug_cost(&self) -> Decimal {
+        Decimal::new(self.drug_cost_fen, 2)
+    }
 }
 
 /// The good rows of a claims file, in settlement order: by patient id
@@ -316,6 +336,10 @@ fn parse_row(
         )?);
     }
 
+    // parse_money reads at most 16 digits and 2 decimals: always whole fen in 64 bits.
+    let fen = |d: Decimal| {
+        crate::data::money::to_fen(d).ok_or_else(|| format!("{d} is not a whole number of fen"))
+    };
     let patient = arena.push(patient)?;
     let claim = Claim {
         id: arena.push(id)?,
@@ -328,9 +352,9 @@ fn parse_row(
         age,
         admit,
         discharge,
-        total_cost,
-        self_pay_cost,
-        drug_cost,
+        total_cost_fen: fen(total_cost)?,
+        self_pay_cost_fen: fen(self_pay_cost)?,
+        drug_cost_fen: fen(drug_cost)?,
         disease_code: arena.push(disease)?,
         drg_code: arena.push(drg)?,
         line: rec.line,
@@ -343,6 +367,13 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::data::load_institutions;
+
+    /// A claim is 80 bytes: amounts in 64-bit fen (16-byte decimals made it
+    /// 104), text in the arena. Ten million claims are 800 MB of rows.
+    #[test]
+    fn a_claim_is_compact() {
+        assert_eq!(std::mem::size_of::<Claim>(), 80);
+    }
 
     /// Loads claims given as (claim_id, patient_id, discharge_date) rows.
     fn load(name: &str, rows: &[(&str, &str, &str)]) -> (Claims, Vec<RowError>) {

@@ -474,9 +474,9 @@ pub(crate) fn enum_field(e: EnumX) -> &'static str {
 
 pub(super) fn claim_num(c: &Claim, fld: ClaimField) -> Decimal {
     match fld {
-        ClaimField::TotalCost => c.total_cost,
-        ClaimField::SelfPayCost => c.self_pay_cost,
-        ClaimField::DrugCost => c.drug_cost,
+        ClaimField::TotalCost => c.total_cost(),
+        ClaimField::SelfPayCost => c.self_pay_cost(),
+        ClaimField::DrugCost => c.drug_cost(),
         ClaimField::Age => Decimal::from(c.age),
         ClaimField::LengthOfStay => Decimal::from(c.discharge.0 - c.admit.0),
         _ => Decimal::ZERO,

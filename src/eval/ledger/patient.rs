@@ -84,7 +84,7 @@ impl PatientSums {
             .ok_or_else(overflow)?;
         self.claims[r] += 1;
         let m = &mut self.money[r];
-        for (x, v) in m.iter_mut().zip([c.total_cost, paid, f.remaining]) {
+        for (x, v) in m.iter_mut().zip([c.total_cost(), paid, f.remaining]) {
             *x = x.checked_add(v).ok_or_else(overflow)?;
         }
         for &(b, base) in &pp.blocks {
