@@ -203,3 +203,33 @@ fn the_date_algebra_in_the_reference_is_the_checkers() {
         }
     }
 }
+
+/// docs/scale.md names the tests that hold its promises: each exists.
+#[test]
+fn the_scale_notes_name_tests_that_exist() {
+    let doc = std::fs::read_to_string(root().join("docs/scale.md")).unwrap();
+    let named: Vec<(&str, &str)> = doc
+        .split("`tests/")
+        .skip(1)
+        .flat_map(|after| {
+            let file = after.split('`').next().unwrap_or("");
+            // The test names in backticks after the file's closing one, up to a `)`.
+            let rest = after.get(file.len() + 1..).unwrap_or("");
+            let span = rest.split(')').next().unwrap_or("");
+            span.split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|n| !n.starts_with("tests/"))
+                .map(move |n| (file, n))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert!(named.len() >= 3, "{named:?}");
+    for (file, test) in named {
+        let text = std::fs::read_to_string(root().join("tests").join(file)).unwrap();
+        assert!(
+            text.contains(&format!("fn {test}(")),
+            "docs/scale.md names {test} in tests/{file}"
+        );
+    }
+}
