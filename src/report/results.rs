@@ -51,6 +51,15 @@ impl ResultColumns {
         }
     }
 
+    /// `fixed`, then every layer column, `patient_paid` and `institution_borne`.
+    fn header(&self, fixed: &[&str]) -> Vec<String> {
+        let mut h: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+        h.extend(self.layers.iter().map(|(n, _)| n.clone()));
+        h.push("patient_paid".into());
+        h.push("institution_borne".into());
+        h
+    }
+
     pub fn layer_values(&self, t: &Totals) -> Vec<String> {
         self.layer_fields(t).iter().map(Field::text).collect()
     }
@@ -85,7 +94,7 @@ impl<'a> ClaimLines<'a> {
         format: Format,
     ) -> ClaimLines<'a> {
         let cols = ResultColumns::of(prog);
-        let mut header: Vec<String> = [
+        let mut header = cols.header(&[
             "claim_id",
             "patient_id",
             "institution_id",
@@ -94,12 +103,7 @@ impl<'a> ClaimLines<'a> {
             "year",
             "month",
             "total_cost",
-        ]
-        .map(String::from)
-        .to_vec();
-        header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
-        header.push("patient_paid".into());
-        header.push("institution_borne".into());
+        ]);
         header.extend(cols.fee.iter().cloned());
         header.extend(cols.outputs.iter().map(|(n, _)| n.clone()));
         ClaimLines {
@@ -256,19 +260,14 @@ pub fn write_institution_months(
     let json = format == Format::Json;
     let ext = if json { "json" } else { "csv" };
     let inst_path = dir.join(format!("institution_months.{ext}"));
-    let mut header: Vec<String> = [
+    let header = cols.header(&[
         "institution_id",
         "name",
         "year",
         "month",
         "claims",
         "total_cost",
-    ]
-    .map(String::from)
-    .to_vec();
-    header.extend(cols.layers.iter().map(|(n, _)| n.clone()));
-    header.push("patient_paid".into());
-    header.push("institution_borne".into());
+    ]);
     let mut rows = Rows::new(&inst_path, json, header)?;
     let mut rec: Vec<Field> = Vec::new();
     // By institution_id, year and month: the same rows in any order of the file.
