@@ -144,10 +144,10 @@ fuzz_target!(|data: &[u8]| {
     assert!(s.summary.all.reconciles());
     for k in 0..s.len() {
         let row = s.row(k);
-        let paid = row[..=s.n_layers]
+        let paid = row[..=s.shape.n_layers]
             .iter()
             .try_fold(rust_decimal::Decimal::ZERO, |a, v| a.checked_add(*v));
-        assert_eq!(paid, Some(claims.rows[k].total_cost));
+        assert_eq!(paid, Some(claims.rows[k].total_cost()));
     }
     let _ = yibao::eval::settle_institutions(prog, &claims, insts, &s, None);
 });
