@@ -121,6 +121,11 @@ fn parse_block(block: Block, layout: &Layout) -> Result<Segment, DataError> {
             return Ok(seg);
         }
     };
+    // Room for the block's rows at once, not grown a doubling at a time: a
+    // claim line is rarely under 64 bytes.
+    let room = bytes.len() / 64;
+    seg.rows.reserve(room);
+    seg.patient_of.reserve(room);
     let mut lines = Lines::block(bytes);
     let mut rec = Record::default();
     let mut row_extras = Vec::with_capacity(layout.extras.len());
