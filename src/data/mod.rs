@@ -47,6 +47,20 @@ impl Arena {
         Ok(TextRef { start, len })
     }
 
+    /// An arena holding `text`.
+    pub(crate) fn from_text(text: String) -> Arena {
+        Arena(text)
+    }
+
+    /// Bytes of text held.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn get(&self, r: TextRef) -> &str {
         let start = r.start as usize;
         self.0.get(start..start + r.len as usize).unwrap_or("")
