@@ -302,13 +302,13 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         Ok(Status::Usage)
     };
     let lines = ClaimLines::new(&prog, &claims, &insts, fmt);
-    let (set, mut file) = match &plan.out {
-        None => (None, None),
+    let mut out = match &plan.out {
+        None => None,
         Some(dir) => {
             let opened = OutSet::begin(dir, plan.durable)
                 .and_then(|set| ClaimsFile::create(set.staging(), &lines).map(|f| (set, f)));
             match opened {
-                Ok((set, f)) => (Some(set), Some(f)),
+                Ok(o) => Some(o),
                 Err(e) => {
                     clock.clear();
                     return cannot_write(dir, &e);
@@ -316,7 +316,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             }
         }
     };
-    let writing = file.is_some();
+    let writing = out.is_some();
     clock.begin(if writing {
         "settling and writing claims"
     } else {
@@ -330,7 +330,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         periods,
         carry,
         |b| if writing { lines.lines(b) } else { Vec::new() },
-        |block| file.as_mut().map_or(Ok(()), |f| f.put(&block)),
+        |block| out.as_mut().map_or(Ok(()), |(_, f)| f.put(&block)),
     );
     let settlement = match settled {
         Ok(s) => s,
@@ -401,7 +401,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         }
         eprintln!("wrote {}", path.display());
     }
-    if let (Some(dir), Some(set), Some(file)) = (&plan.out, set, file) {
+    if let (Some(dir), Some((set, file))) = (&plan.out, out) {
         clock.begin("writing results");
         let written = file.finish().and_then(|_| {
             let stage = set.staging();

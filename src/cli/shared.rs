@@ -158,10 +158,7 @@ impl Stages {
             if self.timings {
                 let ms = start.elapsed().as_millis();
                 let peak = peak_memory().map_or(String::new(), |kb| {
-                    format!(
-                        "   peak memory so far {:.2} GiB",
-                        kb as f64 / (1024.0 * 1024.0)
-                    )
+                    format!("   peak memory so far {} MiB", kb / 1024)
                 });
                 self.spinner.suspend(|| {
                     eprintln!(

@@ -15,7 +15,7 @@ pub use ledger::{
     column_type as ledger_column_type, field as ledger_field, ledger_table, write_ledger,
 };
 pub use patient::{patient_totals, write_patient_ledger, PATIENT_FIXED};
-pub use results::{write_claims, write_institution_months, ClaimLines, ClaimsFile, ResultColumns};
+pub use results::{write_institution_months, ClaimLines, ClaimsFile, ResultColumns};
 pub use table::Table;
 
 use crate::check::types::Ty;

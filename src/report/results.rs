@@ -8,7 +8,7 @@
 use super::{money, number, Field, Format};
 use crate::check::types::Ty;
 use crate::data::{Claims, Institutions};
-use crate::eval::{Block, Results, Settlement, Summary, Totals};
+use crate::eval::{Block, Summary, Totals};
 use crate::ir::Program;
 use crate::schema::EnumKind;
 use rust_decimal::Decimal;
@@ -229,21 +229,6 @@ impl ClaimsFile {
         self.out.flush()?;
         Ok(self.path)
     }
-}
-
-/// Writes `claims.csv|json` of a settlement that kept every claim's results.
-pub fn write_claims(
-    dir: &Path,
-    format: Format,
-    prog: &Program,
-    claims: &Claims,
-    insts: &Institutions,
-    s: &Settlement<Results>,
-) -> std::io::Result<PathBuf> {
-    let lines = ClaimLines::new(prog, claims, insts, format);
-    let mut file = ClaimsFile::create(dir, &lines)?;
-    file.put(&lines.lines(s.all()))?;
-    file.finish()
 }
 
 /// Writes `institution_months.csv|json` into `dir`: a row per institution
