@@ -485,7 +485,7 @@ proptest! {
         let (insts, _) = fixture();
         let input = Input::bytes("claims.csv", bytes_of(&lines, end));
         let read = |threads, block, bucket| {
-            yibao::data::load_claims_with(&input, insts, &[], &Reading { threads, block, bucket })
+            yibao::data::load_claims_with(&input, insts, &[], &Reading { threads, block, bucket, ..Reading::default() })
                 .map(|(c, r)| format!("{c:?}\n{r:?}"))
                 .map_err(|e| e.to_string())
         };
@@ -564,6 +564,7 @@ fn the_settlement_order_is_the_sorted_order_for_any_bucket_size() {
                 threads,
                 block: 4096,
                 bucket,
+                ..Reading::default()
             };
             let (claims, errors) = yibao::data::load_claims_with(&input, insts, &[], &how).unwrap();
             assert!(errors.is_empty());
@@ -585,5 +586,39 @@ fn the_settlement_order_is_the_sorted_order_for_any_bucket_size() {
             sorted.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
             assert_eq!(ids, sorted, "bucket {bucket}, threads {threads}");
         }
+    }
+    // Spilled to partitions by patient-id range (the first cuts after 1 or
+    // 40 rows, so most are split again): the partitions one after another
+    // are the same order.
+    for (budget, sample) in [(300, 1), (2000, 40), (20_000, 1)] {
+        let how = Reading {
+            threads: 2,
+            block: 512,
+            sample,
+            ..Reading::default()
+        };
+        let budget = yibao::data::Budget {
+            bytes: budget,
+            dir: common::temp_dir("reading-spill-order"),
+        };
+        let (loaded, errors) =
+            yibao::data::load_claims_within(&input, insts, &[], &how, &budget).unwrap();
+        assert!(errors.is_empty());
+        let yibao::data::Loaded::Spilled(spill) = loaded else {
+            panic!("budget {} did not spill", budget.bytes)
+        };
+        assert!(spill.len() > 1);
+        let mut got = Vec::new();
+        for k in 0..spill.len() {
+            let part = spill.load(k).unwrap();
+            got.extend(part.rows.iter().map(|c| {
+                (
+                    part.text(part.patients[c.patient as usize]).to_string(),
+                    c.discharge.to_string(),
+                    part.text(c.id).to_string(),
+                )
+            }));
+        }
+        assert_eq!(got, want, "budget {}, sample {sample}", budget.bytes);
     }
 }

@@ -6,15 +6,15 @@
 
 use super::files::{crash_point, Files, OutSet};
 use super::shared::{
-    load_failed, load_inputs, parse_month, parse_years, report_eval_error, scope_claims, split_set,
-    toml_value, DataArgs, Stages,
+    load_failed, load_inputs_within, memory_budget, parse_month, parse_years, report_eval_error,
+    scope_claims, split_set, toml_value, DataArgs, Stages,
 };
 use super::stdout::{self, out, outln, Printed};
 use super::Status;
-use crate::data::{load_assessments, RowError};
+use crate::data::{load_assessments, Budget, Claims, Loaded, RowError};
 use crate::eval::carry::Carry;
 use crate::eval::{
-    settle_institutions_carried, settle_streamed, Halt, Ledger, Scope, Settlement, Split, Totals,
+    settle_institutions_carried, Halt, Ledger, Periods, Scope, Settlement, Split, Streamed, Totals,
 };
 use crate::report::{
     ledger_table, write_institution_months, write_ledger, ClaimLines, ClaimsFile, Field, Format,
@@ -62,6 +62,16 @@ pub struct RunArgs {
     /// year's ledger rows; the run must end with a December
     #[arg(long, value_name = "FILE")]
     pub state_out: Option<PathBuf>,
+    /// Memory the claims may take (2G, 512M, 1.5GiB; default: half the
+    /// machine's): a claims file that would take more is spilled to
+    /// partition files by patient and settled a partition at a time, with
+    /// the same results
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Where spilled partitions go (default: the system's temporary
+    /// folder); they are removed when the run ends
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -105,6 +115,7 @@ struct Plan {
     run_file: Option<PathBuf>,
     state_in: Option<PathBuf>,
     state_out: Option<PathBuf>,
+    budget: Budget,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -167,7 +178,9 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         through,
         provisional,
     };
+    let budget = memory_budget(args.memory.as_deref(), args.spill_dir.as_deref())?;
     Ok(Plan {
+        budget,
         scope,
         durable: args.durable,
         run_file: is_toml.then(|| args.policy.clone()),
@@ -238,21 +251,50 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         return Ok(Status::Usage);
     }
 
+    // Refused before a file is spilled, not after.
+    if plan.budget.spills(plan_size(&plan.claims)) {
+        if let Err(e) = spill_allowed(&plan, &prog) {
+            eprintln!("error: {e}");
+            return Ok(Status::Usage);
+        }
+    }
     let mut clock = Stages::new(plan.timings);
     clock.begin("reading claims");
-    let (insts, mut claims, rejects) = match load_inputs(
+    let (insts, loaded, rejects) = match load_inputs_within(
         &plan.claims,
         &plan.institutions,
         &prog,
         plan.reject_file.as_deref(),
-        plan.threads,
+        (plan.threads, Some(&plan.budget)),
         &mut clock,
     ) {
         Ok(x) => x,
         Err(s) => return Ok(s),
     };
+    // Read whole, the claims are settled as one set; spilled, a partition
+    // at a time, in settlement order.
+    let (mut claims, spill) = match loaded {
+        Loaded::Whole(c) => (c, None),
+        Loaded::Spilled(s) => (Claims::default(), Some(s)),
+    };
+    if let Some(s) = &spill {
+        clock.note(&format!(
+            "note: `{}` would take about {} of memory, more than --memory {}: spilled to {} partitions by patient ({} in {}), settled one at a time",
+            plan.claims.display(),
+            mib(Budget::needed(plan_size(&plan.claims))),
+            mib(plan.budget.bytes),
+            s.len(),
+            mib(s.spilled),
+            s.dir().display()
+        ));
+    }
 
-    let (periods, outside) = match scope_claims(&mut claims, &plan.scope) {
+    let scoped = match &spill {
+        None => scope_claims(&mut claims, &plan.scope),
+        // The claims set aside are counted as each partition is loaded.
+        Some(s) => Periods::of_years(s.years, &plan.scope).map(|p| (p, 0)),
+    };
+    let (periods, mut outside) = match scoped {
         Ok(x) => x,
         Err(e) => {
             clock.clear();
@@ -301,10 +343,10 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         );
         Ok(Status::Usage)
     };
-    let lines = ClaimLines::new(&prog, &claims, &insts, fmt);
     let mut out = match &plan.out {
         None => None,
         Some(dir) => {
+            let lines = ClaimLines::new(&prog, &claims, &insts, fmt);
             let opened = OutSet::begin(dir, plan.durable)
                 .and_then(|set| ClaimsFile::create(set.staging(), &lines).map(|f| (set, f)));
             match opened {
@@ -317,21 +359,40 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         }
     };
     let writing = out.is_some();
-    clock.begin(if writing {
-        "settling and writing claims"
-    } else {
-        "settling claims"
+    clock.begin(match (writing, spill.is_some()) {
+        (true, false) => "settling and writing claims",
+        (false, false) => "settling claims",
+        (true, true) => "settling and writing claims, a partition at a time",
+        (false, true) => "settling claims, a partition at a time",
     });
-    let settled = settle_streamed(
-        &prog,
-        &claims,
-        &insts,
-        Split::threads(plan.threads),
-        periods,
-        carry,
-        |b| if writing { lines.lines(b) } else { Vec::new() },
-        |block| out.as_mut().map_or(Ok(()), |(_, f)| f.put(&block)),
-    );
+    let split = Split::threads(plan.threads);
+    let mut stream = Streamed::new(&prog, &insts, periods.clone());
+    let mut settle_set = |set: &Claims, stream: &mut Streamed| {
+        let lines = ClaimLines::new(&prog, set, &insts, fmt);
+        stream.settle(
+            set,
+            split,
+            carry,
+            |b| if writing { lines.lines(b) } else { Vec::new() },
+            |block| out.as_mut().map_or(Ok(()), |(_, f)| f.put(&block)),
+        )
+    };
+    let settled = match &spill {
+        None => settle_set(&claims, &mut stream),
+        Some(s) => (0..s.len()).try_for_each(|k| {
+            let mut part = s.load(k).map_err(Halt::Load)?;
+            outside += part.set_aside(|c| !periods.contains(c.discharge));
+            settle_set(&part, &mut stream)
+        }),
+    };
+    let settled = settled.and_then(|()| stream.finish());
+    if let Some(s) = &spill {
+        claims = Claims {
+            rows_read: s.head.rows_read,
+            ..Claims::default()
+        };
+    }
+    drop(spill);
     let settlement = match settled {
         Ok(s) => s,
         Err(Halt::Eval(e)) => {
@@ -342,6 +403,11 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         Err(Halt::Put(e)) => {
             clock.clear();
             return cannot_write(plan.out.as_deref().unwrap_or(Path::new(".")), &e);
+        }
+        Err(Halt::Load(e)) => {
+            clock.clear();
+            eprintln!("error: {e}");
+            return Ok(Status::Problems);
         }
     };
     let assessments = match &plan.assessments {
@@ -439,6 +505,45 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         (ledger.as_ref(), patients.as_ref()),
     )?;
     Ok(Status::Ok)
+}
+
+/// Whether a run can spill its claims: not yet one that carries state
+/// (its patients are numbered across the whole file) or settles patients.
+fn spill_allowed(plan: &Plan, prog: &crate::ir::Program) -> Result<(), String> {
+    let mut why = Vec::new();
+    if plan.state_in.is_some() {
+        why.push("--state-in");
+    }
+    if plan.state_out.is_some() {
+        why.push("--state-out");
+    }
+    if prog
+        .settle_order
+        .iter()
+        .any(|g| g.unit == crate::ir::UnitKind::Patient)
+    {
+        why.push("`settle per patient` blocks");
+    }
+    if why.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "`{}` would take about {} of memory, more than --memory {}, and a run that spills its claims cannot yet have {}; help: give a larger --memory (the machine has to hold the claims)",
+        plan.claims.display(),
+        mib(Budget::needed(plan_size(&plan.claims))),
+        mib(plan.budget.bytes),
+        why.join(" or ")
+    ))
+}
+
+/// The size of a file in bytes (0 when it cannot be told).
+fn plan_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// Bytes as whole MiB, for messages (rounded up: never "0 MiB" for some).
+fn mib(bytes: u64) -> String {
+    format!("{} MiB", bytes.div_ceil(1 << 20))
 }
 
 /// Every file a run may write into --out, in either format (a file an

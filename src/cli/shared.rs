@@ -3,7 +3,8 @@
 
 use super::Status;
 use crate::data::{
-    escape, load_claims_with, load_institutions, Claims, Institutions, Reading, RowError,
+    escape, load_claims_within, load_institutions, Budget, Claims, Institutions, Loaded, Reading,
+    RowError,
 };
 use crate::eval::EvalError;
 use clap::Args;
@@ -279,6 +280,31 @@ pub(crate) fn load_inputs(
     threads: usize,
     clock: &mut Stages,
 ) -> Result<(Institutions, Claims, Vec<RowError>), Status> {
+    let (insts, loaded, rejects) = load_inputs_within(
+        claims_path,
+        institutions,
+        prog,
+        reject_file,
+        (threads, None),
+        clock,
+    )?;
+    match loaded {
+        Loaded::Whole(claims) => Ok((insts, claims, rejects)),
+        // Without a budget nothing spills.
+        Loaded::Spilled(_) => Err(Status::Problems),
+    }
+}
+
+/// [`load_inputs`] within a memory budget (none: no limit): a claims file
+/// that would take more is spilled to partitions.
+pub(crate) fn load_inputs_within(
+    claims_path: &Path,
+    institutions: &Path,
+    prog: &crate::ir::Program,
+    reject_file: Option<&Path>,
+    (threads, budget): (usize, Option<&Budget>),
+    clock: &mut Stages,
+) -> Result<(Institutions, Loaded, Vec<RowError>), Status> {
     let insts = match load_institutions(institutions, &prog.inst_extras) {
         Ok(i) => i,
         Err((e, rows)) => {
@@ -291,7 +317,13 @@ pub(crate) fn load_inputs(
         ..Reading::default()
     };
     let input = crate::data::Input::file(claims_path);
-    let (claims, rejects) = match load_claims_with(&input, &insts, &prog.claim_extras, &how) {
+    let unlimited = Budget {
+        bytes: u64::MAX,
+        dir: PathBuf::new(),
+    };
+    let budget = budget.unwrap_or(&unlimited);
+    let loaded = load_claims_within(&input, &insts, &prog.claim_extras, &how, budget);
+    let (loaded, rejects) = match loaded {
         Ok(x) => x,
         Err(e) => {
             clock.clear();
@@ -303,6 +335,7 @@ pub(crate) fn load_inputs(
             });
         }
     };
+    let claims = loaded.head();
     for (path, count) in [
         (institutions, insts.line_count),
         (claims_path, claims.line_count),
@@ -352,7 +385,58 @@ pub(crate) fn load_inputs(
             }
         }
     }
-    Ok((insts, claims, rejects))
+    Ok((insts, loaded, rejects))
+}
+
+/// The memory budget of `--memory SIZE` (`2G`, `512M`, `1.5GiB`: bytes,
+/// K, M, G or T in powers of 1024, a `B` or `iB` after them allowed), or
+/// by default half the machine's memory (4 GiB when it cannot be told);
+/// spill files go in `dir`, or the system's temporary folder.
+pub(crate) fn memory_budget(size: Option<&str>, dir: Option<&Path>) -> Result<Budget, String> {
+    let bytes = match size {
+        Some(s) => parse_size(s).ok_or_else(|| {
+            format!("--memory `{s}`: write a size such as 2G, 512M or 1.5GiB (powers of 1024)")
+        })?,
+        None => machine_memory().map_or(4 << 30, |b| b / 2),
+    };
+    Ok(Budget {
+        bytes,
+        dir: dir.map_or_else(std::env::temp_dir, Path::to_path_buf),
+    })
+}
+
+/// `2G`, `512M`, `1.5GiB`, `300000` as bytes; `None` when it is none of these.
+fn parse_size(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let digits = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(digits);
+    let unit = unit.trim().to_ascii_uppercase();
+    let unit = unit
+        .strip_suffix("IB")
+        .or(unit.strip_suffix('B'))
+        .unwrap_or(&unit);
+    let scale: u64 = match unit {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        "T" => 1 << 40,
+        _ => return None,
+    };
+    // Exact: a decimal times a power of two, whole bytes (rounded down).
+    let n: rust_decimal::Decimal = number.parse().ok()?;
+    let bytes = n.checked_mul(rust_decimal::Decimal::from(scale))?.trunc();
+    u64::try_from(bytes).ok().filter(|&b| b > 0)
+}
+
+/// The machine's memory (Linux: MemTotal), in bytes.
+fn machine_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 /// A `[set]` value of a TOML file as text: strings as they are, others as TOML writes them.
@@ -374,6 +458,18 @@ pub(crate) fn split_set(s: &str) -> Result<(String, String), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_sizes_read_in_powers_of_1024() {
+        assert_eq!(parse_size("2G"), Some(2 * 1024 * 1024 * 1024));
+        assert_eq!(parse_size("512M"), Some(512 * 1024 * 1024));
+        assert_eq!(parse_size("1.5GiB"), Some(1536 * 1024 * 1024));
+        assert_eq!(parse_size("64kb"), Some(64 * 1024));
+        assert_eq!(parse_size("300000"), Some(300_000));
+        for bad in ["", "0", "2X", "G", "-1G", "1.2.3M"] {
+            assert_eq!(parse_size(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn sets_split_at_the_first_equals() {

@@ -53,6 +53,14 @@ impl Input {
         &self.path
     }
 
+    /// Bytes the input holds (before any decoding), when it can be told.
+    pub fn size(&self) -> Option<u64> {
+        match &self.bytes {
+            Some(b) => u64::try_from(b.len()).ok(),
+            None => std::fs::metadata(&self.path).ok().map(|m| m.len()),
+        }
+    }
+
     fn io(&self, source: std::io::Error) -> DataError {
         DataError::Io {
             path: self.path.clone(),

@@ -17,7 +17,10 @@ mod records;
 mod shown;
 
 pub use assessments::{load_assessments, load_assessments_from, Assessments};
-pub use claims::{load_claims, load_claims_from, load_claims_with, Claim, Claims, Reading};
+pub use claims::{
+    load_claims, load_claims_from, load_claims_with, load_claims_within, Budget, Claim, Claims,
+    Loaded, Reading, Spill,
+};
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 pub use records::{LineCount, MAX_LINE};

@@ -27,7 +27,7 @@ pub use ledger::{
     settle_institutions, settle_institutions_carried, settle_patients, Ledger, LedgerRow,
     PatientLedger, PatientRow,
 };
-pub use stream::{settle_streamed, Block, Halt, Shape, Split, BLOCK};
+pub use stream::{settle_streamed, Block, Halt, Shape, Split, Streamed, BLOCK};
 pub use summary::{fen, Summary, Totals};
 
 use crate::data::{Claims, Institutions};
@@ -79,6 +79,7 @@ impl Settlement<Results> {
     pub fn all(&self) -> Block<'_> {
         Block {
             start: 0,
+            before: 0,
             shape: self.shape,
             values: &self.results.values,
             rules: &self.results.rules,
@@ -149,20 +150,24 @@ impl Periods {
 
     /// The periods of a scope; an error says why the scope makes no sense.
     pub fn new(claims: &Claims, scope: &Scope) -> Result<Periods, String> {
+        let lo = claims.rows.iter().map(|c| c.discharge).min();
+        let hi = claims.rows.iter().map(|c| c.discharge).max();
+        Periods::of_years(lo.map(|d| d.year()).zip(hi.map(|d| d.year())), scope)
+    }
+
+    /// The periods of a scope, for claims discharged from the first to the
+    /// last of `years` (`None`: there are none).
+    pub fn of_years(years: Option<(i32, i32)>, scope: &Scope) -> Result<Periods, String> {
         let (first, last) = match scope.years {
             Some((a, b)) if a > b => {
                 return Err(format!("the years run backwards ({a} to {b})"));
             }
             Some(y) => y,
-            None => {
-                let lo = claims.rows.iter().map(|c| c.discharge).min();
-                let hi = claims.rows.iter().map(|c| c.discharge).max();
-                match (lo, hi, scope.through) {
-                    (Some(lo), Some(hi), _) => (lo.year(), hi.year()),
-                    (_, _, Some((y, _))) => (y, y),
-                    _ => return Ok(Periods::default()),
-                }
-            }
+            None => match (years, scope.through) {
+                (Some(y), _) => y,
+                (_, Some((y, _))) => (y, y),
+                _ => return Ok(Periods::default()),
+            },
         };
         let (ty, tm) = scope.through.unwrap_or((last, 12));
         if !(1..=12).contains(&tm) {
@@ -301,6 +306,7 @@ pub fn settle_carried(
         |h| match h {
             Halt::Eval(e) => e,
             Halt::Put(e) => EvalError::internal(&e.to_string()),
+            Halt::Load(e) => EvalError::internal(&e.to_string()),
         },
     )?;
     Ok(Settlement {

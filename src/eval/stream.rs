@@ -103,6 +103,9 @@ impl Shape {
 #[derive(Debug, Clone, Copy)]
 pub struct Block<'a> {
     pub start: usize,
+    /// Claims settled before the block's claim set (0 unless the claims
+    /// are settled a set at a time, see [`Streamed`]).
+    pub before: usize,
     pub shape: Shape,
     /// Row-major, [`Shape::stride`] per claim.
     pub values: &'a [Decimal],
@@ -152,6 +155,8 @@ pub enum Halt {
     Eval(Box<EvalError>),
     /// `put` failed (a full disk).
     Put(std::io::Error),
+    /// The next claim set could not be read (a spilled partition).
+    Load(crate::data::DataError),
 }
 
 /// What a thread sends for a block: what `format` made of it and the
@@ -174,147 +179,224 @@ pub fn settle_streamed<O, F, P>(
     periods: Periods,
     carry: carry::Carry<'_>,
     format: F,
-    mut put: P,
+    put: P,
 ) -> Result<Settlement<()>, Halt>
 where
     O: Send,
     F: Fn(Block<'_>) -> O + Sync,
     P: FnMut(O) -> std::io::Result<()>,
 {
-    if let Some(c) = claims.rows.iter().find(|c| !periods.contains(c.discharge)) {
-        let mut e = EvalError::internal(&format!(
-            "a claim discharged on {} is outside the run ({})",
-            c.discharge,
-            periods.describe()
-        ));
-        e.claim = Some((claims.text(c.id).to_string(), c.line));
-        return Err(Halt::Eval(e));
-    }
-    let plan = ledger::Plan::new(prog, insts, &periods);
-    let shape = Shape::of(prog);
-    let bounds = block_bounds(claims, split.block);
-    let blocks = bounds.len() - 1;
-    let threads = super::threads_for(split.threads).min(blocks).max(1);
-    let env = Env {
-        prog,
-        claims,
-        insts,
-        t: trace::NoTrace,
-        carry,
-    };
-    let new_partial = || Partial {
-        memory: Vec::new(),
-        tally: summary::Tally::new(shape.n_layers, insts.rows.len(), periods.months.len()),
-        sums: plan
-            .as_ref()
-            .map(|p| ledger::ClaimSums::new(prog, p, &periods)),
-    };
+    let mut run = Streamed::new(prog, insts, periods);
+    run.settle(claims, split, carry, format, put)?;
+    run.finish()
+}
 
-    let mut memory = Vec::new();
-    let parts = std::thread::scope(|scope| {
-        let mut from_worker = Vec::with_capacity(threads);
-        let mut handles = Vec::with_capacity(threads);
-        for t in 0..threads {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Sent<O>>(2);
-            from_worker.push(rx);
-            let (env, periods, plan, bounds, format) =
-                (&env, &periods, plan.as_ref(), &bounds, &format);
-            let mut part = new_partial();
-            let worker = move || {
-                let (mut values, mut rules, mut vals) = (Vec::new(), Vec::new(), Vec::new());
-                for b in (t..blocks).step_by(threads) {
-                    let range = bounds[b]..bounds[b + 1];
-                    let n = range.len();
-                    values.clear();
-                    values.resize(n * shape.stride(), Decimal::ZERO);
-                    rules.clear();
-                    rules.resize(n * shape.n_applied(), 0u16);
-                    vals.clear();
-                    vals.resize(n * shape.n_vals, value::Val::Absent);
-                    let settled = env.settle_chunk(
-                        range.clone(),
-                        (&mut values, &mut vals),
-                        &mut rules,
-                        periods,
-                        plan,
-                        &mut part,
-                    );
-                    let sent = match settled {
-                        Ok(()) => {
-                            let block = Block {
-                                start: range.start,
-                                shape,
-                                values: &values,
-                                rules: &rules,
-                                vals: &vals,
-                            };
-                            Ok((format(block), std::mem::take(&mut part.memory)))
+/// A settlement taken a claim set at a time: each set whole patients in
+/// settlement order, and after the sets before it in that order (the
+/// partitions of a spilled claims file, see docs/scale.md). Each set is
+/// settled as [`settle_streamed`] settles its claims; the sums of all are
+/// added up, and [`Streamed::finish`] gives the settlement of them all,
+/// the same as one set holding every claim would give.
+pub struct Streamed<'p> {
+    prog: &'p Program,
+    insts: &'p Institutions,
+    periods: Periods,
+    plan: Option<ledger::Plan>,
+    shape: Shape,
+    total: Partial,
+    memory: Vec<carry::Closing>,
+    claims: usize,
+}
+
+impl<'p> Streamed<'p> {
+    /// A settlement of claims discharged in `periods`' months, none settled yet.
+    pub fn new(prog: &'p Program, insts: &'p Institutions, periods: Periods) -> Streamed<'p> {
+        let plan = ledger::Plan::new(prog, insts, &periods);
+        let shape = Shape::of(prog);
+        let total = new_partial(prog, insts, &periods, plan.as_ref(), shape);
+        Streamed {
+            prog,
+            insts,
+            periods,
+            plan,
+            shape,
+            total,
+            memory: Vec::new(),
+            claims: 0,
+        }
+    }
+
+    /// Claims settled so far.
+    pub fn settled(&self) -> usize {
+        self.claims
+    }
+
+    /// Settles the next set of claims, block by block (see
+    /// [`settle_streamed`]); a block's [`Block::before`] counts the claims
+    /// of the sets before this one.
+    pub fn settle<O, F, P>(
+        &mut self,
+        claims: &Claims,
+        split: Split,
+        carry: carry::Carry<'_>,
+        format: F,
+        mut put: P,
+    ) -> Result<(), Halt>
+    where
+        O: Send,
+        F: Fn(Block<'_>) -> O + Sync,
+        P: FnMut(O) -> std::io::Result<()>,
+    {
+        let (prog, insts, shape, before) = (self.prog, self.insts, self.shape, self.claims);
+        let periods = &self.periods;
+        if let Some(c) = claims.rows.iter().find(|c| !periods.contains(c.discharge)) {
+            let mut e = EvalError::internal(&format!(
+                "a claim discharged on {} is outside the run ({})",
+                c.discharge,
+                periods.describe()
+            ));
+            e.claim = Some((claims.text(c.id).to_string(), c.line));
+            return Err(Halt::Eval(e));
+        }
+        let plan = self.plan.as_ref();
+        let bounds = block_bounds(claims, split.block);
+        let blocks = bounds.len() - 1;
+        let threads = super::threads_for(split.threads).min(blocks).max(1);
+        let env = Env {
+            prog,
+            claims,
+            insts,
+            t: trace::NoTrace,
+            carry,
+        };
+
+        let memory = &mut self.memory;
+        let parts = std::thread::scope(|scope| {
+            let mut from_worker = Vec::with_capacity(threads);
+            let mut handles = Vec::with_capacity(threads);
+            for t in 0..threads {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Sent<O>>(2);
+                from_worker.push(rx);
+                let (env, bounds, format) = (&env, &bounds, &format);
+                let mut part = new_partial(prog, insts, periods, plan, shape);
+                let worker = move || {
+                    let (mut values, mut rules, mut vals) = (Vec::new(), Vec::new(), Vec::new());
+                    for b in (t..blocks).step_by(threads) {
+                        let range = bounds[b]..bounds[b + 1];
+                        let n = range.len();
+                        values.clear();
+                        values.resize(n * shape.stride(), Decimal::ZERO);
+                        rules.clear();
+                        rules.resize(n * shape.n_applied(), 0u16);
+                        vals.clear();
+                        vals.resize(n * shape.n_vals, value::Val::Absent);
+                        let settled = env.settle_chunk(
+                            range.clone(),
+                            (&mut values, &mut vals),
+                            &mut rules,
+                            periods,
+                            plan,
+                            &mut part,
+                        );
+                        let sent = match settled {
+                            Ok(()) => {
+                                let block = Block {
+                                    start: range.start,
+                                    before,
+                                    shape,
+                                    values: &values,
+                                    rules: &rules,
+                                    vals: &vals,
+                                };
+                                Ok((format(block), std::mem::take(&mut part.memory)))
+                            }
+                            Err((_, e)) => Err(e),
+                        };
+                        let failed = sent.is_err();
+                        // This thread stops (a block failed), or the receiver did: nothing more to do.
+                        if tx.send(sent).is_err() || failed {
+                            break;
                         }
-                        Err((_, e)) => Err(e),
-                    };
-                    let failed = sent.is_err();
-                    // This thread stops (a block failed), or the receiver did: nothing more to do.
-                    if tx.send(sent).is_err() || failed {
-                        break;
+                    }
+                    part
+                };
+                match std::thread::Builder::new().spawn_scoped(scope, worker) {
+                    Ok(h) => handles.push(h),
+                    // The threads already started stop when their channels close (the
+                    // scope waits for them).
+                    Err(e) => {
+                        return Err(Halt::Eval(EvalError::internal(&format!(
+                            "cannot start a settlement thread ({e}); try fewer with --threads"
+                        ))))
                     }
                 }
-                part
-            };
-            match std::thread::Builder::new().spawn_scoped(scope, worker) {
-                Ok(h) => handles.push(h),
-                // The threads already started stop when their channels close (the
-                // scope waits for them).
-                Err(e) => {
-                    return Err(Halt::Eval(EvalError::internal(&format!(
-                        "cannot start a settlement thread ({e}); try fewer with --threads"
-                    ))))
+            }
+            let stopped = || EvalError::internal("a settlement thread stopped before its block");
+            for b in 0..blocks {
+                match from_worker[b % threads].recv() {
+                    Ok(Ok((out, closing))) => {
+                        memory.extend(closing);
+                        put(out).map_err(Halt::Put)?;
+                    }
+                    Ok(Err(e)) => return Err(Halt::Eval(e)),
+                    Err(_) => return Err(Halt::Eval(stopped())),
                 }
             }
-        }
-        let stopped = || EvalError::internal("a settlement thread stopped before its block");
-        for b in 0..blocks {
-            match from_worker[b % threads].recv() {
-                Ok(Ok((out, closing))) => {
-                    memory.extend(closing);
-                    put(out).map_err(Halt::Put)?;
-                }
-                Ok(Err(e)) => return Err(Halt::Eval(e)),
-                Err(_) => return Err(Halt::Eval(stopped())),
-            }
-        }
-        drop(from_worker);
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .map_err(|_| Halt::Eval(EvalError::internal("a settlement thread failed")))
-            })
-            .collect::<Result<Vec<Partial>, Halt>>()
-    })?;
+            drop(from_worker);
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| Halt::Eval(EvalError::internal("a settlement thread failed")))
+                })
+                .collect::<Result<Vec<Partial>, Halt>>()
+        })?;
 
-    let mut total = new_partial();
-    for p in parts {
-        total
-            .tally
-            .merge(&p.tally)
-            .map_err(|e| Halt::Eval(EvalError::internal(&e)))?;
-        if let (Some(t), Some(s)) = (total.sums.as_mut(), p.sums.as_ref()) {
-            t.merge(s).map_err(Halt::Eval)?;
+        for p in parts {
+            self.total
+                .tally
+                .merge(&p.tally)
+                .map_err(|e| Halt::Eval(EvalError::internal(&e)))?;
+            if let (Some(t), Some(s)) = (self.total.sums.as_mut(), p.sums.as_ref()) {
+                t.merge(s).map_err(Halt::Eval)?;
+            }
         }
+        self.claims += claims.rows.len();
+        Ok(())
     }
-    let summary = total
-        .tally
-        .summary(insts.rows.len(), &periods)
-        .map_err(|e| Halt::Eval(EvalError::internal(&e)))?;
-    Ok(Settlement {
-        shape,
-        claims: claims.rows.len(),
-        summary,
-        periods,
-        clearing: plan.zip(total.sums),
-        memory,
-        results: (),
-    })
+
+    /// The settlement of every set settled, ready to clear.
+    pub fn finish(self) -> Result<Settlement<()>, Halt> {
+        let summary = self
+            .total
+            .tally
+            .summary(self.insts.rows.len(), &self.periods)
+            .map_err(|e| Halt::Eval(EvalError::internal(&e)))?;
+        Ok(Settlement {
+            shape: self.shape,
+            claims: self.claims,
+            summary,
+            periods: self.periods,
+            clearing: self.plan.zip(self.total.sums),
+            memory: self.memory,
+            results: (),
+        })
+    }
+}
+
+/// Empty sums for a thread, or for a whole run.
+fn new_partial(
+    prog: &Program,
+    insts: &Institutions,
+    periods: &Periods,
+    plan: Option<&ledger::Plan>,
+    shape: Shape,
+) -> Partial {
+    Partial {
+        memory: Vec::new(),
+        tally: summary::Tally::new(shape.n_layers, insts.rows.len(), periods.months.len()),
+        sums: plan.map(|p| ledger::ClaimSums::new(prog, p, periods)),
+    }
 }
 
 /// Cuts the claims into blocks of about `size` claims, never inside a

@@ -126,7 +126,7 @@ impl<'a> ClaimLines<'a> {
                 rec.0.clear();
                 self.fields(&mut rec, b, k);
                 // Into a Vec: writing cannot fail.
-                let _ = json_record(&mut buf, &self.header, &rec.0, b.start + k == 0);
+                let _ = json_record(&mut buf, &self.header, &rec.0, b.before + b.start + k == 0);
             }
         } else {
             for k in 0..b.len() {

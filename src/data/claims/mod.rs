@@ -9,12 +9,14 @@ use super::records::{self, LineCount, Record};
 
 mod order;
 mod read;
+mod spill;
 use super::{header_index, shown, Arena, DataError, Extra, Input, Institutions};
 use super::{RowError, TextRef};
 use crate::date::Date;
 use crate::ir::ExtraField;
 use crate::schema::EnumKind;
 use rust_decimal::Decimal;
+pub use spill::{Budget, Spill};
 use std::path::Path;
 
 /// One claim, typed. Text lives in the [`Claims`] arena.
@@ -151,6 +153,9 @@ pub struct Reading {
     /// About how many rows a bucket of the settlement sort holds (see
     /// `Claims::settlement_keys`).
     pub bucket: usize,
+    /// Rows read before a spilled file's first partitions are cut, at
+    /// their patient ids' quantiles (see [`Spill`]).
+    pub sample: usize,
 }
 
 impl Default for Reading {
@@ -159,6 +164,7 @@ impl Default for Reading {
             threads: 0,
             block: 1 << 20,
             bucket: order::BUCKET,
+            sample: spill::SAMPLE_ROWS,
         }
     }
 }
@@ -206,28 +212,7 @@ pub fn load_claims_with(
     how: &Reading,
 ) -> Result<(Claims, Vec<RowError>), DataError> {
     let path = input.path();
-    let (lines, header, decoded_from) = records::open(input)?;
-    let mut wanted: Vec<&str> = COLUMNS.to_vec();
-    wanted.extend(extras.iter().map(|e| e.name.as_str()));
-    let (names, idx) = header_index(path, &header, &wanted)?;
-    let layout = Layout {
-        path,
-        names,
-        idx,
-        width: header.len(),
-        insts,
-        extras,
-    };
-
-    let mut claims = Claims {
-        decoded_from,
-        extras: vec![Vec::new(); extras.len()],
-        header: header.to_strings(),
-        line_count: lines.count(),
-        ..Claims::default()
-    };
-    let (rest, src, eof) = lines.into_rest();
-    let mut blocks = Blocks::new(rest, src, eof, how.block);
+    let (layout, mut claims, mut blocks) = open(input, insts, extras, how)?;
     let threads = crate::eval::threads_for(how.threads);
     let mut joined = order::Joined::default();
     read::parse_all(&mut blocks, &layout, threads, &mut |seg| {
@@ -240,6 +225,76 @@ pub fn load_claims_with(
     })?;
     let errors = claims.finish(input, joined, threads, how.bucket)?;
     Ok((claims, errors))
+}
+
+/// A claims file read: whole, or spilled to partitions when it would take
+/// more memory than the budget.
+#[derive(Debug)]
+pub enum Loaded {
+    Whole(Claims),
+    Spilled(Spill),
+}
+
+impl Loaded {
+    /// The rows read, the lines, header and encoding of the file (the
+    /// claims themselves only when read whole).
+    pub fn head(&self) -> &Claims {
+        match self {
+            Loaded::Whole(c) => c,
+            Loaded::Spilled(s) => &s.head,
+        }
+    }
+}
+
+/// [`load_claims_with`] within a memory budget: a file that would take
+/// more is spilled to partitions (see [`Spill`]), the same claims and row
+/// errors either way.
+pub fn load_claims_within(
+    input: &Input,
+    insts: &Institutions,
+    extras: &[ExtraField],
+    how: &Reading,
+    budget: &Budget,
+) -> Result<(Loaded, Vec<RowError>), DataError> {
+    if !budget.spills(input.size().unwrap_or(0)) {
+        let (claims, errors) = load_claims_with(input, insts, extras, how)?;
+        return Ok((Loaded::Whole(claims), errors));
+    }
+    let (layout, claims, mut blocks) = open(input, insts, extras, how)?;
+    let (spill, errors) = spill::spill(input, &layout, claims, &mut blocks, how, budget)?;
+    Ok((Loaded::Spilled(spill), errors))
+}
+
+/// Opens a claims file: its layout, the claims without rows (header, lines
+/// so far, encoding) and the blocks of its rows.
+fn open<'a>(
+    input: &'a Input,
+    insts: &'a Institutions,
+    extras: &'a [ExtraField],
+    how: &Reading,
+) -> Result<(Layout<'a>, Claims, Blocks), DataError> {
+    let path = input.path();
+    let (lines, header, decoded_from) = records::open(input)?;
+    let mut wanted: Vec<&str> = COLUMNS.to_vec();
+    wanted.extend(extras.iter().map(|e| e.name.as_str()));
+    let (names, idx) = header_index(path, &header, &wanted)?;
+    let layout = Layout {
+        path,
+        names,
+        idx,
+        width: header.len(),
+        insts,
+        extras,
+    };
+    let claims = Claims {
+        decoded_from,
+        extras: vec![Vec::new(); extras.len()],
+        header: header.to_strings(),
+        line_count: lines.count(),
+        ..Claims::default()
+    };
+    let (rest, src, eof) = lines.into_rest();
+    Ok((layout, claims, Blocks::new(rest, src, eof, how.block)))
 }
 
 /// Keeps the items of `v` whose mark is false.

@@ -18,7 +18,7 @@ use crate::par::run_jobs;
 pub(super) struct Joined {
     /// Each row's patient id.
     patient_of: Vec<TextRef>,
-    errors: Vec<RowError>,
+    pub(super) errors: Vec<RowError>,
     /// The claim_id of each bad row as wide as the header, by its index in `errors`.
     bad_ids: Vec<(usize, String)>,
 }
@@ -193,7 +193,7 @@ impl Claims {
 
     /// Sorts the rows (and their extra columns) into settlement order and
     /// numbers the patients in id order; `patient_of[i]` is row `i`'s patient id.
-    fn put_in_settlement_order(
+    pub(super) fn put_in_settlement_order(
         &mut self,
         patient_of: &[TextRef],
         threads: usize,
@@ -436,7 +436,10 @@ impl Claims {
 
 /// The rows at the lines of `bad` (with the reason for each, in line order),
 /// read again from the file: only for rows found bad after reading, which are rare.
-fn reread_rows(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
+pub(super) fn reread_rows(
+    input: &Input,
+    bad: &[(u64, String)],
+) -> Result<Vec<RowError>, DataError> {
     let path = input.path();
     let (mut lines, _, _): (Lines, _, _) = records::open(input)?;
     let mut rec = Record::default();
