@@ -73,6 +73,7 @@ impl Claims {
     pub(super) fn join(&mut self, seg: Segment, joined: &mut Joined) -> Result<(), String> {
         let by = self.arena.append(&seg.arena)?;
         let lines = self.line_count.lines;
+        self.count_lines(&seg);
         self.rows.extend(seg.rows.into_iter().map(|mut c| {
             c.id = c.id.moved(by);
             c.disease_code = c.disease_code.moved(by);
@@ -97,13 +98,18 @@ impl Claims {
             e.line += lines;
             e
         }));
+        Ok(())
+    }
+
+    /// Counts a block's rows and lines after the ones before it.
+    pub(super) fn count_lines(&mut self, seg: &Segment) {
+        let lines = self.line_count.lines;
         self.rows_read += seg.rows_read;
         self.line_count.lines += seg.count.lines;
         self.line_count.blank += seg.count.blank;
         if self.line_count.first_blank.is_none() {
             self.line_count.first_blank = seg.count.first_blank.map(|l| l + lines);
         }
-        Ok(())
     }
 
     /// Once every block is joined: rejects the duplicates and puts the rows

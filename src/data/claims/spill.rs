@@ -425,12 +425,7 @@ impl Router {
             e.line += lines;
             e
         }));
-        head.rows_read += seg.rows_read;
-        head.line_count.lines += seg.count.lines;
-        head.line_count.blank += seg.count.blank;
-        if head.line_count.first_blank.is_none() {
-            head.line_count.first_blank = seg.count.first_blank.map(|l| l + lines);
-        }
+        head.count_lines(&seg);
         if self.cuts.is_some() {
             return self.route(&seg);
         }
