@@ -14,6 +14,12 @@ pub enum EnumKind {
     VisitType,
     Level,
     Grade,
+    /// persons.csv `sex`.
+    Sex,
+    /// contributions.csv `category`.
+    Category,
+    /// agreement_actions.csv `action`.
+    AgreementAction,
 }
 
 impl EnumKind {
@@ -28,6 +34,17 @@ impl EnumKind {
             ],
             EnumKind::Level => &[("1", &["一级"]), ("2", &["二级"]), ("3", &["三级"])],
             EnumKind::Grade => &[("A", &[]), ("B", &[]), ("C", &[])],
+            EnumKind::Sex => &[("male", &["男"]), ("female", &["女"])],
+            EnumKind::Category => &[
+                ("employee", &["在职职工"]),
+                ("flexible", &["灵活就业人员"]),
+                ("retired", &["退休人员"]),
+            ],
+            EnumKind::AgreementAction => &[
+                ("interview", &["约谈"]),
+                ("suspend", &["暂停拨付"]),
+                ("terminate", &["解除协议"]),
+            ],
         }
     }
 
@@ -58,6 +75,9 @@ impl EnumKind {
             EnumKind::VisitType => "visit_type",
             EnumKind::Level => "level",
             EnumKind::Grade => "grade",
+            EnumKind::Sex => "sex",
+            EnumKind::Category => "category",
+            EnumKind::AgreementAction => "action",
         }
     }
 

@@ -153,6 +153,16 @@ impl SmallCsv {
         }
     }
 
+    /// The header's column names, trimmed.
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Rows read so far (header excluded), good and bad.
+    pub(crate) fn rows_read(&self) -> u64 {
+        self.rows
+    }
+
     /// The lines read, checked: every one is the header, a row or blank.
     pub(crate) fn finish(self) -> Result<LineCount, DataError> {
         let count = self.lines.count();

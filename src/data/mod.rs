@@ -6,6 +6,7 @@
 //! Every physical line of a file is its header, a row or a blank line (see
 //! [`LineCount`]): a record never spans lines.
 
+mod agreements;
 mod assessments;
 mod blocks;
 pub(crate) mod claims;
@@ -13,9 +14,11 @@ mod duplicates;
 mod input;
 pub(crate) mod institutions;
 pub mod money;
+mod persons;
 mod records;
 mod shown;
 
+pub use agreements::{load_agreement_actions, AgreementAction, AgreementActions};
 pub use assessments::{load_assessments, load_assessments_from, Assessments};
 pub use claims::{
     load_claims, load_claims_from, load_claims_with, load_claims_within, Budget, Claim, Claims,
@@ -23,6 +26,9 @@ pub use claims::{
 };
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
+pub use persons::{
+    load_contributions, load_persons, Contributions, Month, Person, PersonMonth, Persons,
+};
 pub use records::{LineCount, MAX_LINE};
 pub use shown::{escape, shown};
 

@@ -342,6 +342,9 @@ fn group_title(k: EnumKind) -> &'static str {
         EnumKind::Level => "institution level",
         EnumKind::InsuredType => "insured type",
         EnumKind::Grade => "grade",
+        EnumKind::Sex => "sex",
+        EnumKind::Category => "contribution category",
+        EnumKind::AgreementAction => "agreement action",
     }
 }
 

@@ -297,6 +297,12 @@ fn open<'a>(
     Ok((layout, claims, Blocks::new(rest, src, eof, how.block)))
 }
 
+/// The rows at the lines of `bad` (with the reason for each, in line
+/// order), read again from any data file: for rows found bad after reading.
+pub(crate) fn reread(input: &Input, bad: &[(u64, String)]) -> Result<Vec<RowError>, DataError> {
+    order::reread_rows(input, bad)
+}
+
 /// Keeps the items of `v` whose mark is false.
 fn retain_unmarked<T>(v: &mut Vec<T>, marked: &[bool]) {
     let mut k = 0;
