@@ -957,3 +957,33 @@ fn a_spilled_run_refuses_state_files_with_a_hint() {
     );
     assert!(!state.exists());
 }
+
+/// `gen --contributions --agreements` also writes persons.csv,
+/// contributions.csv and agreement_actions.csv, says how many rows, and
+/// leaves claims.csv the same bytes.
+#[test]
+fn gen_also_writes_contributors_and_agreement_actions_when_asked() {
+    let dir = temp_dir("gen-contributors");
+    let gen = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec!["gen", "--claims", "3000", "--out", out.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        (out, stderr(&o))
+    };
+    let (plain, _) = gen("plain", &[]);
+    let (more, said) = gen("more", &["--contributions", "--agreements"]);
+    let read = |d: &std::path::Path, f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    assert_eq!(read(&plain, "claims.csv"), read(&more, "claims.csv"));
+    assert!(!plain.join("persons.csv").exists());
+    let rows = |f: &str| read(&more, f).lines().count() - 1;
+    let expected = format!(
+        "and their assessment scores, {} persons' {} contribution months, {} agreement actions",
+        rows("persons.csv"),
+        rows("contributions.csv"),
+        rows("agreement_actions.csv")
+    );
+    assert!(said.contains(&expected), "{said}");
+    assert!(rows("persons.csv") > 50 && rows("agreement_actions.csv") >= 3);
+}

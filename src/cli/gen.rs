@@ -1,7 +1,9 @@
 //! `yibao gen`: write a synthetic population's claims and institutions (see [`crate::synth`]).
 
 use super::Status;
-use crate::synth::{generate, generate_assessments, Options};
+use crate::synth::{
+    generate, generate_agreement_actions, generate_assessments, generate_contributors, Options,
+};
 use clap::Args;
 use std::path::PathBuf;
 
@@ -33,6 +35,13 @@ pub struct GenArgs {
     /// Directory to write claims.csv, institutions.csv and assessments.csv into (created if missing)
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Also write persons.csv (the employee patients) and contributions.csv (a month per
+    /// person and month of the run), for contribution rules
+    #[arg(long)]
+    pub contributions: bool,
+    /// Also write agreement_actions.csv (interviews, suspensions, terminations of institutions)
+    #[arg(long)]
+    pub agreements: bool,
 }
 
 pub fn run(a: &GenArgs) -> Status {
@@ -76,10 +85,26 @@ pub fn run(a: &GenArgs) -> Status {
         let mut file = std::fs::File::create(a.out.join("assessments.csv"))?;
         generate_assessments(&opts, &mut file).map(|_| w)
     });
+    let written = written.and_then(|w| {
+        let mut more = Vec::new();
+        if a.contributions {
+            let mut persons = std::fs::File::create(a.out.join("persons.csv"))?;
+            let mut months = std::fs::File::create(a.out.join("contributions.csv"))?;
+            let (p, m) = generate_contributors(&opts, &mut persons, &mut months)?;
+            more.push(format!("{p} persons' {m} contribution months"));
+        }
+        if a.agreements {
+            let mut file = std::fs::File::create(a.out.join("agreement_actions.csv"))?;
+            let n = generate_agreement_actions(&opts, &mut file)?;
+            more.push(format!("{n} agreement actions"));
+        }
+        Ok((w, more))
+    });
     match written {
-        Ok(w) => {
+        Ok((w, more)) => {
+            let more: String = more.iter().map(|m| format!(", {m}")).collect();
             eprintln!(
-                "wrote {} claims of {} patients and {} institutions (and their assessment scores) to {}",
+                "wrote {} claims of {} patients and {} institutions (and their assessment scores{more}) to {}",
                 w.claims,
                 w.patients,
                 w.institutions,

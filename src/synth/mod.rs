@@ -17,6 +17,9 @@
 //! ([`Options::memory`]). Options that would keep more than [`MEMORY_CEILING`] are refused
 //! before anything is allocated or written.
 
+mod contributors;
+pub use contributors::{generate_agreement_actions, generate_contributors};
+
 use crate::date::Date;
 use rust_decimal::{Decimal, MathematicalOps};
 use std::io::{self, Write};
@@ -231,22 +234,7 @@ pub fn generate(
     let to_general = cumulative([6, 3, 1]);
 
     let mut patients: Vec<Patient> = reserve(n_pat)?;
-    patients.extend((0..n_pat).map(|_| {
-        let employee = rng.chance(400);
-        let retired = employee && rng.chance(150);
-        let age = if retired {
-            rng.range(60, 90)
-        } else if employee {
-            rng.range(22, 59)
-        } else {
-            rng.range(0, 89)
-        };
-        Patient {
-            employee,
-            retired,
-            age: age as u8,
-        }
-    }));
+    patients.extend((0..n_pat).map(|_| draw_patient(&mut rng)));
     let heavy = (n_pat / 50).max(1);
 
     let exp = Exp::new();
@@ -375,6 +363,26 @@ pub fn generate(
         patients: n_pat,
         institutions: n_inst,
     })
+}
+
+/// The next patient: ~40 % employees, 15 % of them retired (aged 60–90),
+/// the others 22–59; residents 0–89. The patients are the first draws of the
+/// seed's stream, so [`contributors`] draws the same ones again.
+fn draw_patient(rng: &mut Rng) -> Patient {
+    let employee = rng.chance(400);
+    let retired = employee && rng.chance(150);
+    let age = if retired {
+        rng.range(60, 90)
+    } else if employee {
+        rng.range(22, 59)
+    } else {
+        rng.range(0, 89)
+    };
+    Patient {
+        employee,
+        retired,
+        age: age as u8,
+    }
 }
 
 /// Institution `i`'s level: 10 % tertiary, 30 % secondary, 60 % primary,
