@@ -22,6 +22,17 @@ pub enum EnumKind {
     AgreementAction,
 }
 
+/// A bool as data files write it: `true` / `false`, or 是 / 否.
+pub fn bool_of_data(bytes: &[u8]) -> Option<bool> {
+    match bytes {
+        b"true" => Some(true),
+        b"false" => Some(false),
+        _ if bytes == "是".as_bytes() => Some(true),
+        _ if bytes == "否".as_bytes() => Some(false),
+        _ => None,
+    }
+}
+
 impl EnumKind {
     /// The values in code order: (canonical spelling, aliases).
     pub fn values(self) -> &'static [(&'static str, &'static [&'static str])] {
@@ -56,12 +67,12 @@ impl EnumKind {
             .and_then(|i| u8::try_from(i).ok())
     }
 
-    /// The code of a value read from data (canonical spelling only).
+    /// The code of a value read from data: as in a policy, the canonical
+    /// name or its Chinese one (住院 is inpatient in a file as in a rule).
     pub fn code_of_data(self, bytes: &[u8]) -> Option<u8> {
-        self.values()
-            .iter()
-            .position(|(name, _)| name.as_bytes() == bytes)
-            .and_then(|i| u8::try_from(i).ok())
+        std::str::from_utf8(bytes)
+            .ok()
+            .and_then(|t| self.code_of(t))
     }
 
     pub fn name_of(self, code: u8) -> &'static str {

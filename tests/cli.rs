@@ -987,3 +987,74 @@ fn gen_also_writes_contributors_and_agreement_actions_when_asked() {
     assert!(said.contains(&expected), "{said}");
     assert!(rows("persons.csv") > 50 && rows("agreement_actions.csv") >= 3);
 }
+
+/// Data may write coded values by their Chinese names, from the table the
+/// policy language reads (住院, 门诊慢特病, 门诊统筹, 职工, 居民, 一级…三级,
+/// 是/否): the same results, byte for byte, as the English spellings.
+#[test]
+fn data_may_write_coded_values_in_chinese() {
+    let dir = temp_dir("cli-chinese-values");
+    let zh = |text: &str, cols: &[(usize, &[(&str, &str)])]| -> String {
+        let mut lines = text.lines();
+        let mut out = format!("{}\n", lines.next().unwrap());
+        for line in lines {
+            let mut f: Vec<String> = line.split(',').map(str::to_string).collect();
+            for (k, pairs) in cols {
+                if let Some((_, z)) = pairs.iter().find(|(en, _)| *en == f[*k]) {
+                    f[*k] = z.to_string();
+                }
+            }
+            out.push_str(&f.join(","));
+            out.push('\n');
+        }
+        out
+    };
+    let claims = std::fs::read_to_string("tests/fixtures/hand/r1/claims.csv").unwrap();
+    let insts = std::fs::read_to_string("tests/fixtures/hand/r1/institutions.csv").unwrap();
+    let claims_zh = zh(
+        &claims,
+        &[
+            (2, &[("employee", "职工"), ("resident", "居民")]),
+            (3, &[("true", "是"), ("false", "否")]),
+            (
+                6,
+                &[
+                    ("inpatient", "住院"),
+                    ("outpatient_chronic", "门诊慢特病"),
+                    ("outpatient_general", "门诊统筹"),
+                ],
+            ),
+        ],
+    );
+    let insts_zh = zh(
+        &insts,
+        &[(2, &[("1", "一级"), ("2", "二级"), ("3", "三级")])],
+    );
+    assert_ne!(claims, claims_zh);
+    assert!(claims_zh.contains("住院") && claims_zh.contains("否") && insts_zh.contains("二级"));
+    std::fs::write(dir.join("claims.csv"), claims_zh).unwrap();
+    std::fs::write(dir.join("institutions.csv"), insts_zh).unwrap();
+    let run_on = |c: &str, i: &str, out: &str| {
+        let out = dir.join(out);
+        let o = yibao(&[
+            "run",
+            "policies/r1.policy",
+            "--claims",
+            c,
+            "--institutions",
+            i,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        ["claims.csv", "institution_months.csv", "ledger.csv"]
+            .map(|f| std::fs::read(out.join(f)).unwrap())
+    };
+    let english = run_on(HAND[1], HAND[3], "en");
+    let chinese = run_on(
+        dir.join("claims.csv").to_str().unwrap(),
+        dir.join("institutions.csv").to_str().unwrap(),
+        "zh",
+    );
+    assert_eq!(english, chinese);
+}

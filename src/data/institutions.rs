@@ -280,11 +280,9 @@ pub(crate) fn parse_extra(
         Ty::Date => Date::parse(trim(b))
             .map(Extra::Date)
             .ok_or_else(|| why("not a date (YYYY-MM-DD)")),
-        Ty::Bool => match trim(b) {
-            b"true" => Ok(Extra::Bool(true)),
-            b"false" => Ok(Extra::Bool(false)),
-            _ => Err(why("not `true` or `false`")),
-        },
+        Ty::Bool => crate::schema::bool_of_data(trim(b))
+            .map(Extra::Bool)
+            .ok_or_else(|| why("not `true` or `false` (是 or 否)")),
         Ty::Text => {
             let s = std::str::from_utf8(trim(b)).map_err(|_| why("not UTF-8"))?;
             if let Some(values) = &field.values {

@@ -354,11 +354,8 @@ fn parse_row(
         return Err("patient_id is empty".into());
     }
     let insured_type = en(2, EnumKind::InsuredType)?;
-    let retired = match field(3) {
-        b"true" => true,
-        b"false" => false,
-        _ => return Err(format!("retired `{}` is not `true` or `false`", shown(3))),
-    };
+    let retired = crate::schema::bool_of_data(field(3))
+        .ok_or_else(|| format!("retired `{}` is not `true` or `false` (是 or 否)", shown(3)))?;
     let age = parse_count(field(4)).map_err(|r| format!("age `{}`: {r}", shown(4)))?;
     let institution = insts.index_of(field(5)).ok_or_else(|| {
         format!(
