@@ -1058,3 +1058,73 @@ fn data_may_write_coded_values_in_chinese() {
     );
     assert_eq!(english, chinese);
 }
+
+/// `--encoding utf-8-bom|gb18030` writes the CSV files (results and rejects)
+/// so that Excel opens them: the same text as UTF-8, with a byte-order mark
+/// or transcoded to GB18030 (every Chinese name survives); the manifest
+/// says which. JSON stays UTF-8: asking for another is a usage error.
+#[test]
+fn csv_files_can_be_written_for_excel() {
+    let dir = temp_dir("cli-encoding");
+    let run_with = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let rejects = dir.join(format!("{name}.rejects.csv"));
+        let mut args = vec![
+            "run",
+            "policies/r1.policy",
+            "--claims",
+            "tests/fixtures/cli/bad-claims.csv",
+            "--institutions",
+            "tests/fixtures/hand/r1/institutions.csv",
+            "--reject-file",
+            rejects.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = yibao(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let read = |p: std::path::PathBuf| std::fs::read(p).unwrap();
+        (
+            ["claims.csv", "institution_months.csv", "ledger.csv"].map(|f| read(out.join(f))),
+            read(rejects),
+            std::fs::read_to_string(out.join("manifest.json")).unwrap(),
+        )
+    };
+    let (plain, plain_rejects, manifest) = run_with("utf8", &[]);
+    assert!(!manifest.contains("\"encoding\""));
+    // The institutions' Chinese names are in institution_months.csv.
+    assert!(String::from_utf8_lossy(&plain[1]).contains("社区卫生服务中心"));
+    let (bom, bom_rejects, manifest) = run_with("bom", &["--encoding", "utf-8-bom"]);
+    assert!(
+        manifest.contains("\"encoding\": \"utf-8-bom\""),
+        "{manifest}"
+    );
+    for (b, p) in bom
+        .iter()
+        .chain([&bom_rejects])
+        .zip(plain.iter().chain([&plain_rejects]))
+    {
+        assert_eq!(&b[..3], b"\xEF\xBB\xBF");
+        assert_eq!(&b[3..], &p[..]);
+    }
+    let (gb, gb_rejects, manifest) = run_with("gb", &["--encoding", "gb18030"]);
+    assert!(manifest.contains("\"encoding\": \"gb18030\""), "{manifest}");
+    for (g, p) in gb
+        .iter()
+        .chain([&gb_rejects])
+        .zip(plain.iter().chain([&plain_rejects]))
+    {
+        let (text, _, bad) = encoding_rs::GB18030.decode(g);
+        assert!(!bad);
+        assert_eq!(text.as_bytes(), &p[..]);
+    }
+    assert_ne!(gb[1], plain[1], "the Chinese names are transcoded");
+    let o = run(&["--format", "json", "--encoding", "gb18030"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("JSON is always UTF-8"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -17,8 +17,8 @@ use crate::eval::{
     settle_institutions_carried, Halt, Ledger, Periods, Scope, Settlement, Split, Streamed, Totals,
 };
 use crate::report::{
-    ledger_table, write_institution_months, write_ledger, ClaimLines, ClaimsFile, Field, Format,
-    ResultColumns, Table,
+    ledger_table, write_institution_months, write_ledger, ClaimLines, ClaimsFile, Encoding, Field,
+    Format, ResultColumns, Table,
 };
 use crate::schema::EnumKind;
 use clap::Args;
@@ -72,6 +72,11 @@ pub struct RunArgs {
     /// folder); they are removed when the run ends
     #[arg(long, value_name = "DIR")]
     pub spill_dir: Option<PathBuf>,
+    /// The encoding of the CSV files written (--out, --reject-file): utf-8,
+    /// utf-8-bom (for Excel) or gb18030 (Excel on Chinese Windows); JSON is
+    /// always UTF-8
+    #[arg(long, value_enum)]
+    pub encoding: Option<Encoding>,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -95,6 +100,7 @@ struct RunFile {
     set: BTreeMap<String, toml::Value>,
     state_in: Option<PathBuf>,
     state_out: Option<PathBuf>,
+    encoding: Option<Encoding>,
 }
 
 /// Everything a run needs, resolved from flags and the run file.
@@ -116,6 +122,7 @@ struct Plan {
     state_in: Option<PathBuf>,
     state_out: Option<PathBuf>,
     budget: Budget,
+    encoding: Encoding,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -179,8 +186,17 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         provisional,
     };
     let budget = memory_budget(args.memory.as_deref(), args.spill_dir.as_deref())?;
+    let format = args.format.or(file.format).unwrap_or(Format::Table);
+    let encoding = args.encoding.or(file.encoding).unwrap_or_default();
+    if format == Format::Json && encoding != Encoding::Utf8 {
+        return Err(format!(
+            "--encoding {} is for CSV files; JSON is always UTF-8 (leave out --encoding, or use --format csv)",
+            encoding.name()
+        ));
+    }
     Ok(Plan {
         budget,
+        encoding,
         scope,
         durable: args.durable,
         run_file: is_toml.then(|| args.policy.clone()),
@@ -194,7 +210,7 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         assessments: args.data.assessments.or(file.assessments.map(rel)),
         sets,
         out: args.out.or(file.out.map(rel)),
-        format: args.format.or(file.format).unwrap_or(Format::Table),
+        format,
         reject_file: args.data.reject_file.or(file.reject_file.map(rel)),
         threads: super::shared::threads(args.data.threads),
         timings: args.timings,
@@ -265,7 +281,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         &plan.institutions,
         &prog,
         plan.reject_file.as_deref(),
-        (plan.threads, Some(&plan.budget)),
+        (plan.threads, Some(&plan.budget), plan.encoding),
         &mut clock,
     ) {
         Ok(x) => x,
@@ -347,8 +363,9 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         None => None,
         Some(dir) => {
             let lines = ClaimLines::new(&prog, &claims, &insts, fmt);
-            let opened = OutSet::begin(dir, plan.durable)
-                .and_then(|set| ClaimsFile::create(set.staging(), &lines).map(|f| (set, f)));
+            let opened = OutSet::begin(dir, plan.durable).and_then(|set| {
+                ClaimsFile::create(set.staging(), &lines, plan.encoding).map(|f| (set, f))
+            });
             match opened {
                 Ok(o) => Some(o),
                 Err(e) => {
@@ -471,6 +488,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         clock.begin("writing results");
         let written = file.finish().and_then(|_| {
             let stage = set.staging();
+            let fmt = (fmt, plan.encoding);
             write_institution_months(stage, fmt, &prog, &insts, &settlement.summary)?;
             crash_point("write");
             if let Some(l) = &ledger {
@@ -573,6 +591,10 @@ fn describe(plan: &Plan) -> serde_json::Value {
         "set": plan.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
         "threads": plan.threads,
     });
+    // Only when not the default, so that other manifests stay as they were.
+    if let (Encoding::Utf8Bom | Encoding::Gb18030, Some(o)) = (plan.encoding, run.as_object_mut()) {
+        o.insert("encoding".into(), plan.encoding.name().into());
+    }
     // Only when given, so that manifests of runs without state stay as they were.
     for (key, p) in [("state_in", &plan.state_in), ("state_out", &plan.state_out)] {
         if let (Some(p), Some(o)) = (p, run.as_object_mut()) {

@@ -245,6 +245,7 @@ pub(crate) fn write_rejects(
     path: &Path,
     header: &[String],
     rows: &[RowError],
+    enc: crate::report::Encoding,
 ) -> std::io::Result<()> {
     // Whole or not at all: formatted in memory, then written beside and renamed.
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -266,7 +267,7 @@ pub(crate) fn write_rejects(
         w.write_record(&rec)?;
     }
     let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    super::files::write_whole(path, &bytes, false, false)
+    super::files::write_whole(path, &enc.encode_whole(&bytes)?, false, false)
 }
 
 /// Reads the institutions and the claims a policy needs (its extra columns
@@ -285,7 +286,7 @@ pub(crate) fn load_inputs(
         institutions,
         prog,
         reject_file,
-        (threads, None),
+        (threads, None, crate::report::Encoding::Utf8),
         clock,
     )?;
     match loaded {
@@ -296,13 +297,14 @@ pub(crate) fn load_inputs(
 }
 
 /// [`load_inputs`] within a memory budget (none: no limit): a claims file
-/// that would take more is spilled to partitions.
+/// that would take more is spilled to partitions. The reject file is
+/// written in `enc`.
 pub(crate) fn load_inputs_within(
     claims_path: &Path,
     institutions: &Path,
     prog: &crate::ir::Program,
     reject_file: Option<&Path>,
-    (threads, budget): (usize, Option<&Budget>),
+    (threads, budget, enc): (usize, Option<&Budget>, crate::report::Encoding),
     clock: &mut Stages,
 ) -> Result<(Institutions, Loaded, Vec<RowError>), Status> {
     let insts = match load_institutions(institutions, &prog.inst_extras) {
@@ -377,7 +379,7 @@ pub(crate) fn load_inputs_within(
                 return Err(Status::Problems);
             }
             Some(path) => {
-                if let Err(e) = write_rejects(path, &claims.header, &rejects) {
+                if let Err(e) = write_rejects(path, &claims.header, &rejects, enc) {
                     clock.clear();
                     eprintln!("error: cannot write `{}`: {e}", path.display());
                     return Err(Status::Usage);

@@ -70,7 +70,7 @@ pub fn column_type(prog: &Program, i: usize) -> Ty {
 /// Writes the ledger files into `dir`; returns their paths.
 pub fn write_ledger(
     dir: &Path,
-    format: Format,
+    (format, enc): (Format, super::Encoding),
     prog: &Program,
     l: &Ledger,
 ) -> std::io::Result<Vec<PathBuf>> {
@@ -85,7 +85,7 @@ pub fn write_ledger(
             continue;
         }
         let path = dir.join(format!("{name}.{ext}"));
-        let mut w = Rows::new(&path, json, header(l, months))?;
+        let mut w = Rows::new(&path, (json, enc), header(l, months))?;
         for r in rows {
             w.write(&record(prog, l, r, months))?;
         }

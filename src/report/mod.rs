@@ -2,6 +2,7 @@
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
 pub mod compare;
+mod encoding;
 mod field;
 pub mod html;
 mod ledger;
@@ -10,6 +11,7 @@ mod results;
 pub mod rules;
 mod table;
 
+pub use encoding::{Encoded, Encoding};
 pub use field::Field;
 pub use ledger::{
     column_type as ledger_column_type, field as ledger_field, ledger_table, write_ledger,

@@ -24,7 +24,7 @@ pub const PATIENT_FIXED: [&str; 7] = [
 /// Writes `patient_ledger.csv` (or `.json`) into `dir`; returns its path.
 pub fn write_patient_ledger(
     dir: &Path,
-    format: Format,
+    (format, enc): (Format, super::Encoding),
     prog: &Program,
     l: &PatientLedger,
 ) -> std::io::Result<PathBuf> {
@@ -44,7 +44,7 @@ pub fn write_patient_ledger(
         .iter()
         .map(|&c| column_type(prog, c as usize))
         .collect();
-    let mut w = Rows::new(&path, json, header)?;
+    let mut w = Rows::new(&path, (json, enc), header)?;
     let mut rec: Vec<Field> = Vec::with_capacity(PATIENT_FIXED.len() + l.columns.len());
     for r in &l.rows {
         rec.clear();

@@ -5,7 +5,7 @@
 //! such layer), any other layers, `patient_paid`, `institution_borne`, the
 //! fee block's column (when the policy has one), then the policy's outputs.
 
-use super::{money, number, Field, Format};
+use super::{money, number, Encoded, Encoding, Field, Format};
 use crate::check::types::Ty;
 use crate::data::{Claims, Institutions};
 use crate::eval::{Block, Summary, Totals};
@@ -193,17 +193,23 @@ impl<'a> ClaimLines<'a> {
 /// `claims.csv|json` being written: the header, then blocks of
 /// [`ClaimLines::lines`] in settlement order, then (JSON) the closing bracket.
 pub struct ClaimsFile {
-    out: std::io::BufWriter<std::fs::File>,
+    out: Encoded<std::io::BufWriter<std::fs::File>>,
     path: PathBuf,
     json: bool,
 }
 
 impl ClaimsFile {
-    pub fn create(dir: &Path, lines: &ClaimLines<'_>) -> std::io::Result<ClaimsFile> {
+    /// `claims.csv` (in `enc`) or `claims.json` (UTF-8) in `dir`, its header written.
+    pub fn create(
+        dir: &Path,
+        lines: &ClaimLines<'_>,
+        enc: Encoding,
+    ) -> std::io::Result<ClaimsFile> {
         std::fs::create_dir_all(dir)?;
         let ext = if lines.json { "json" } else { "csv" };
         let path = dir.join(format!("claims.{ext}"));
-        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&path)?);
+        let file = std::io::BufWriter::with_capacity(1 << 16, std::fs::File::create(&path)?);
+        let mut out = Encoded::new(file, if lines.json { Encoding::Utf8 } else { enc })?;
         if lines.json {
             out.write_all(b"[")?;
         } else {
@@ -226,7 +232,7 @@ impl ClaimsFile {
         if self.json {
             self.out.write_all(b"\n]\n")?;
         }
-        self.out.flush()?;
+        self.out.finish()?.flush()?;
         Ok(self.path)
     }
 }
@@ -235,7 +241,7 @@ impl ClaimsFile {
 /// and month with claims, by institution_id, year and month.
 pub fn write_institution_months(
     dir: &Path,
-    format: Format,
+    (format, enc): (Format, Encoding),
     prog: &Program,
     insts: &Institutions,
     summary: &Summary,
@@ -253,7 +259,7 @@ pub fn write_institution_months(
         "claims",
         "total_cost",
     ]);
-    let mut rows = Rows::new(&inst_path, json, header)?;
+    let mut rows = Rows::new(&inst_path, (json, enc), header)?;
     let mut rec: Vec<Field> = Vec::new();
     // By institution_id, year and month: the same rows in any order of the file.
     let mut cells: Vec<(&str, i32, u32, u32, &Totals)> = summary
@@ -424,15 +430,21 @@ fn push_digits(buf: &mut Vec<u8>, mut n: u128) {
 /// A CSV or JSON-array writer of typed rows: in JSON counts are numbers,
 /// amounts strings (so they keep every digit exactly), see [`Field`].
 pub(crate) struct Rows {
-    out: std::io::BufWriter<std::fs::File>,
+    out: Encoded<std::io::BufWriter<std::fs::File>>,
     header: Vec<String>,
     json: bool,
     first: bool,
 }
 
 impl Rows {
-    pub(crate) fn new(path: &Path, json: bool, header: Vec<String>) -> std::io::Result<Rows> {
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    /// A file of rows: JSON (always UTF-8), or CSV in `enc`.
+    pub(crate) fn new(
+        path: &Path,
+        (json, enc): (bool, Encoding),
+        header: Vec<String>,
+    ) -> std::io::Result<Rows> {
+        let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+        let mut out = Encoded::new(file, if json { Encoding::Utf8 } else { enc })?;
         if json {
             out.write_all(b"[")?;
         } else {
@@ -461,7 +473,7 @@ impl Rows {
         if self.json {
             self.out.write_all(b"\n]\n")?;
         }
-        self.out.flush()
+        self.out.finish()?.flush()
     }
 }
 
