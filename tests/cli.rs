@@ -1128,3 +1128,58 @@ fn csv_files_can_be_written_for_excel() {
         stderr(&o)
     );
 }
+
+/// `--keep-columns` carries input columns into claims.csv after the
+/// results, each claim's own values (checked against the input files,
+/// joined by claim_id and institution_id); a column yibao does not read,
+/// or one claims.csv has already, is a usage error naming what can be kept.
+#[test]
+fn keep_columns_carry_the_inputs_into_claims_csv() {
+    let dir = temp_dir("cli-keep-columns");
+    let out = dir.join("out");
+    let keep = "insured_type,retired,age,admit_date,self_pay_cost,drug_cost,disease_code,level,institution_name";
+    let o = run(&["--out", out.to_str().unwrap(), "--keep-columns", keep]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = |p: &str| {
+        let mut r = csv::Reader::from_path(p).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rows: Vec<Vec<String>> = r
+            .records()
+            .map(|x| x.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        (h, rows)
+    };
+    let (ch, claims) = table(HAND[1]);
+    let (ih, insts) = table(HAND[3]);
+    let (oh, results) = table(out.join("claims.csv").to_str().unwrap());
+    let kept: Vec<&str> = keep.split(',').collect();
+    assert_eq!(&oh[oh.len() - kept.len()..], &kept[..]);
+    let col = |h: &[String], n: &str| h.iter().position(|x| x == n).unwrap();
+    assert_eq!(results.len(), claims.len());
+    for r in &results {
+        let input = claims.iter().find(|c| c[0] == r[0]).unwrap();
+        let inst = insts
+            .iter()
+            .find(|i| i[0] == input[col(&ch, "institution_id")])
+            .unwrap();
+        for name in &kept {
+            let want = match *name {
+                "level" => inst[col(&ih, "level")].clone(),
+                "institution_name" => inst[col(&ih, "name")].clone(),
+                n => input[col(&ch, n)].clone(),
+            };
+            assert_eq!(r[col(&oh, name)], want, "{name} of {}", r[0]);
+        }
+    }
+    for (bad, says) in [
+        (
+            "ward",
+            "`ward` is not an input column yibao reads; it can keep insured_type",
+        ),
+        ("age,total_cost", "`total_cost` is in claims.csv already"),
+    ] {
+        let o = run(&["--out", out.to_str().unwrap(), "--keep-columns", bad]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{}", stderr(&o));
+    }
+}

@@ -17,8 +17,8 @@ use crate::eval::{
     settle_institutions_carried, Halt, Ledger, Periods, Scope, Settlement, Split, Streamed, Totals,
 };
 use crate::report::{
-    ledger_table, write_institution_months, write_ledger, ClaimLines, ClaimsFile, Encoding, Field,
-    Format, ResultColumns, Table,
+    ledger_table, resolve_kept, write_institution_months, write_ledger, ClaimLines, ClaimsFile,
+    Encoding, Field, Format, ResultColumns, Table,
 };
 use crate::schema::EnumKind;
 use clap::Args;
@@ -77,6 +77,12 @@ pub struct RunArgs {
     /// always UTF-8
     #[arg(long, value_enum)]
     pub encoding: Option<Encoding>,
+    /// Carry input columns into claims.csv after the results, so that no
+    /// join is needed: names from the claims and institutions files
+    /// (insured_type, age, level, disease_code, …) and the policy's declared
+    /// fields, separated by commas, or `all`
+    #[arg(long, value_name = "COLUMNS")]
+    pub keep_columns: Option<String>,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -101,6 +107,7 @@ struct RunFile {
     state_in: Option<PathBuf>,
     state_out: Option<PathBuf>,
     encoding: Option<Encoding>,
+    keep_columns: Option<String>,
 }
 
 /// Everything a run needs, resolved from flags and the run file.
@@ -123,6 +130,7 @@ struct Plan {
     state_out: Option<PathBuf>,
     budget: Budget,
     encoding: Encoding,
+    keep_columns: Option<String>,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -197,6 +205,7 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
     Ok(Plan {
         budget,
         encoding,
+        keep_columns: args.keep_columns.or(file.keep_columns),
         scope,
         durable: args.durable,
         run_file: is_toml.then(|| args.policy.clone()),
@@ -237,6 +246,28 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             return Ok(Status::Usage);
         }
     }
+
+    let fmt = if plan.format == Format::Json {
+        Format::Json
+    } else {
+        Format::Csv
+    };
+    let kept = match &plan.keep_columns {
+        None => Vec::new(),
+        Some(list) => {
+            let (none, no_insts) = (Claims::default(), crate::data::Institutions::default());
+            let written = ClaimLines::new(&prog, &none, &no_insts, fmt)
+                .header()
+                .to_vec();
+            match resolve_kept(&prog, list, &written) {
+                Ok(k) => k,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return Ok(Status::Usage);
+                }
+            }
+        }
+    };
 
     // Every output checked against every input before anything is read or written.
     let mut files = Files::default();
@@ -347,11 +378,6 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     // The out folder's staging is opened before settling: claims.csv is
     // written there block by block as the claims are settled, and the
     // results of a whole run are never held at once.
-    let fmt = if plan.format == Format::Json {
-        Format::Json
-    } else {
-        Format::Csv
-    };
     let cannot_write = |dir: &Path, e: &dyn std::fmt::Display| {
         eprintln!(
             "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
@@ -362,7 +388,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     let mut out = match &plan.out {
         None => None,
         Some(dir) => {
-            let lines = ClaimLines::new(&prog, &claims, &insts, fmt);
+            let lines = ClaimLines::new(&prog, &claims, &insts, fmt).keeping(&kept);
             let opened = OutSet::begin(dir, plan.durable).and_then(|set| {
                 ClaimsFile::create(set.staging(), &lines, plan.encoding).map(|f| (set, f))
             });
@@ -385,7 +411,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     let split = Split::threads(plan.threads);
     let mut stream = Streamed::new(&prog, &insts, periods.clone());
     let mut settle_set = |set: &Claims, stream: &mut Streamed| {
-        let lines = ClaimLines::new(&prog, set, &insts, fmt);
+        let lines = ClaimLines::new(&prog, set, &insts, fmt).keeping(&kept);
         stream.settle(
             set,
             split,
@@ -594,6 +620,9 @@ fn describe(plan: &Plan) -> serde_json::Value {
     // Only when not the default, so that other manifests stay as they were.
     if let (Encoding::Utf8Bom | Encoding::Gb18030, Some(o)) = (plan.encoding, run.as_object_mut()) {
         o.insert("encoding".into(), plan.encoding.name().into());
+    }
+    if let (Some(k), Some(o)) = (&plan.keep_columns, run.as_object_mut()) {
+        o.insert("keep_columns".into(), k.as_str().into());
     }
     // Only when given, so that manifests of runs without state stay as they were.
     for (key, p) in [("state_in", &plan.state_in), ("state_out", &plan.state_out)] {

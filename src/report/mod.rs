@@ -5,6 +5,7 @@ pub mod compare;
 mod encoding;
 mod field;
 pub mod html;
+mod kept;
 mod ledger;
 mod patient;
 mod results;
@@ -13,6 +14,7 @@ mod table;
 
 pub use encoding::{Encoded, Encoding};
 pub use field::Field;
+pub use kept::{resolve_kept, Kept};
 pub use ledger::{
     column_type as ledger_column_type, field as ledger_field, ledger_table, write_ledger,
 };

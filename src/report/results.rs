@@ -5,6 +5,7 @@
 //! such layer), any other layers, `patient_paid`, `institution_borne`, the
 //! fee block's column (when the policy has one), then the policy's outputs.
 
+use super::kept::{kept_value, Kept, KeptValue};
 use super::{money, number, Encoded, Encoding, Field, Format};
 use crate::check::types::Ty;
 use crate::data::{Claims, Institutions};
@@ -84,6 +85,8 @@ pub struct ClaimLines<'a> {
     insts: &'a Institutions,
     json: bool,
     header: Vec<String>,
+    /// Input columns carried after the results (`--keep-columns`).
+    kept: Vec<Kept>,
 }
 
 impl<'a> ClaimLines<'a> {
@@ -113,7 +116,21 @@ impl<'a> ClaimLines<'a> {
             insts,
             json: format == Format::Json,
             header,
+            kept: Vec::new(),
         }
+    }
+
+    /// The columns claims.csv has without kept ones.
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// Carries these input columns after the results (see
+    /// [`super::resolve_kept`]), named as given.
+    pub fn keeping(mut self, kept: &[(String, Kept)]) -> ClaimLines<'a> {
+        self.header.extend(kept.iter().map(|(n, _)| n.clone()));
+        self.kept = kept.iter().map(|(_, k)| *k).collect();
+        self
     }
 
     /// The lines of a block's claims, in order: CSV lines, or JSON objects
@@ -185,6 +202,19 @@ impl<'a> ClaimLines<'a> {
                 let v = vals.get(j).copied().unwrap_or_default();
                 let shown = crate::eval::value::shown(v, j, prog, claims, insts, inst);
                 out.field(Field::shown(shown));
+            }
+        }
+        for &kc in &self.kept {
+            match kept_value(kc, claims, b.start + k, c, insts, prog) {
+                KeptValue::Text(t) => out.text(t),
+                KeptValue::Date(d) => {
+                    out.text(std::str::from_utf8(&d.iso_bytes()).unwrap_or_default())
+                }
+                KeptValue::Money(m) => out.money(m),
+                KeptValue::Int(n) => out.int(n),
+                KeptValue::Value(ty, d) => out.value(ty, d),
+                KeptValue::Bool(x) => out.field(Field::Bool(x)),
+                KeptValue::Absent => out.field(Field::Absent),
             }
         }
     }
