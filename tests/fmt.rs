@@ -131,3 +131,53 @@ fn cli_check_writes_nothing_and_fmt_rewrites() {
         "param x: money = \n"
     );
 }
+
+/// `yibao fmt -` formats standard input onto standard output, for an
+/// editor's format on save: a messy r1.policy comes back as the shipped,
+/// formatted file; `--check` says whether it is formatted; a policy that
+/// does not parse writes nothing on stdout and its error on stderr.
+#[test]
+fn fmt_dash_formats_standard_input() {
+    let piped = |args: &[&str], input: &str| {
+        use std::io::Write;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_yibao"))
+            .args(args)
+            .current_dir(root())
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let shipped = std::fs::read_to_string(root().join("policies/r1.policy")).unwrap();
+    // Indented by four spaces instead of two, and a doubled blank line.
+    let messy = shipped
+        .replace("\n  ", "\n    ")
+        .replacen("\n\n", "\n\n\n", 1);
+    assert_ne!(messy, shipped);
+    let o = piped(&["fmt", "-"], &messy);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stdout(&o), shipped);
+    let o = piped(&["fmt", "--check", "-"], &messy);
+    assert_eq!(
+        (o.status.code(), stdout(&o).trim()),
+        (Some(1), "<stdin>: not formatted")
+    );
+    assert_eq!(
+        piped(&["fmt", "--check", "-"], &shipped).status.code(),
+        Some(0)
+    );
+    let o = piped(&["fmt", "-"], "param a = \n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(stderr(&o).contains("<stdin>:1:"), "{}", stderr(&o));
+    let o = yibao(&["fmt", "-", "policies/r1.policy"]);
+    assert_eq!(o.status.code(), Some(2));
+}
