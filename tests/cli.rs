@@ -1183,3 +1183,50 @@ fn keep_columns_carry_the_inputs_into_claims_csv() {
         assert!(stderr(&o).contains(says), "{}", stderr(&o));
     }
 }
+
+/// `check --format json` gives editors and CI every file's diagnostics as one
+/// document: severity, message, help, and the place as 1-based line and
+/// column (characters) and byte offsets, here found independently by
+/// searching the text for the misspelled value.
+#[test]
+fn check_json_gives_every_diagnostic_with_its_place() {
+    let dir = temp_dir("cli-check-json");
+    let text = std::fs::read_to_string("policies/r1.policy")
+        .unwrap()
+        .replacen("\"inpatient\"", "\"inpatent\"", 1);
+    let typo = dir.join("typo.policy");
+    std::fs::write(&typo, &text).unwrap();
+    let o = yibao(&[
+        "check",
+        "--format",
+        "json",
+        typo.to_str().unwrap(),
+        "policies/r1.policy",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let files = doc["files"].as_array().unwrap();
+    assert_eq!(files.len(), 2);
+    assert_eq!(
+        (files[0]["ok"].as_bool(), files[1]["ok"].as_bool()),
+        (Some(false), Some(true))
+    );
+    assert_eq!(files[1]["diagnostics"].as_array().map(Vec::len), Some(0));
+    let d = &files[0]["diagnostics"][0];
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["message"], "`inpatent` is not a visit_type value");
+    assert_eq!(d["help"], "did you mean \"inpatient\"?");
+    let start = text.find("\"inpatent\"").unwrap();
+    let line = text[..start].matches('\n').count() + 1;
+    let column = text[..start].rsplit('\n').next().unwrap().chars().count() + 1;
+    let at = &d["at"];
+    assert_eq!(at["start"].as_u64(), Some(start as u64));
+    assert_eq!(
+        at["end"].as_u64(),
+        Some((start + "\"inpatent\"".len()) as u64)
+    );
+    assert_eq!(
+        (at["line"].as_u64(), at["column"].as_u64()),
+        (Some(line as u64), Some(column as u64))
+    );
+}

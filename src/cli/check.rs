@@ -13,9 +13,23 @@ pub struct CheckArgs {
     /// Treat warnings (e.g. unused parameters) as errors
     #[arg(long)]
     pub deny_warnings: bool,
+    /// text (carets, for people) or json (one document on stdout, for
+    /// editors and CI: every file with its diagnostics, their lines,
+    /// columns and byte offsets)
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
 }
 
 pub fn run(args: &CheckArgs) -> Printed<Status> {
+    if args.format == CheckFormat::Json {
+        return json(args);
+    }
     let mut status = Status::Ok;
     for path in &args.policies {
         let file = match crate::source::SourceFile::read(path) {
@@ -63,6 +77,65 @@ pub fn run(args: &CheckArgs) -> Printed<Status> {
             }
         }
     }
+    Ok(status)
+}
+
+/// `check --format json`: `{"files": [{"file", "ok", "diagnostics": [...]}]}`
+/// with each diagnostic's severity, message, label, help, place (1-based
+/// line and column in characters, and byte offsets) and note; the exit
+/// status as for text.
+fn json(args: &CheckArgs) -> Printed<Status> {
+    use crate::diagnostic::{Diagnostic, Severity};
+    use serde_json::{json, Value};
+    let mut status = Status::Ok;
+    let mut files = Vec::new();
+    for path in &args.policies {
+        let file = match crate::source::SourceFile::read(path) {
+            Ok(f) => f,
+            Err(e) => {
+                status = status.max_with(if e.contains("not UTF-8") {
+                    Status::Problems
+                } else {
+                    Status::Usage
+                });
+                files.push(json!({ "file": path.display().to_string(), "ok": false, "error": e }));
+                continue;
+            }
+        };
+        let place = |span: crate::source::Span| {
+            let r = span.range();
+            let ((line, column), (end_line, end_column)) =
+                (file.line_col(r.start), file.line_col(r.end));
+            json!({
+                "line": line, "column": column, "end_line": end_line, "end_column": end_column,
+                "start": r.start, "end": r.end,
+            })
+        };
+        let shown = |d: &Diagnostic| -> Value {
+            json!({
+                "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "message": d.message,
+                "label": d.label,
+                "help": d.help,
+                "at": d.span.map(place),
+                "note": d.note.as_ref().map(|(s, m)| json!({ "message": m, "at": place(*s) })),
+            })
+        };
+        let (ok, diags) = match crate::compile(&file) {
+            Ok((_, warnings)) => (!args.deny_warnings || warnings.is_empty(), warnings),
+            Err(diags) => (false, diags),
+        };
+        if !ok {
+            status = status.max_with(Status::Problems);
+        }
+        files.push(json!({
+            "file": file.name(),
+            "ok": ok,
+            "diagnostics": diags.iter().map(shown).collect::<Vec<_>>(),
+        }));
+    }
+    let doc = json!({ "files": files });
+    outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
     Ok(status)
 }
 
