@@ -299,7 +299,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     }
 
     // Refused before a file is spilled, not after.
-    if plan.budget.spills(plan_size(&plan.claims)) {
+    if plan.budget.spills(claims_size(&plan)) {
         if let Err(e) = spill_allowed(&plan, &prog) {
             eprintln!("error: {e}");
             return Ok(Status::Usage);
@@ -328,7 +328,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         clock.note(&format!(
             "note: `{}` would take about {} of memory, more than --memory {}: spilled to {} partitions by patient ({} in {}), settled one at a time",
             plan.claims.display(),
-            mib(Budget::needed(plan_size(&plan.claims))),
+            mib(Budget::needed(claims_size(&plan))),
             mib(plan.budget.bytes),
             s.len(),
             mib(s.spilled),
@@ -574,15 +574,16 @@ fn spill_allowed(plan: &Plan, prog: &crate::ir::Program) -> Result<(), String> {
     Err(format!(
         "`{}` would take about {} of memory, more than --memory {}, and a run that spills its claims cannot yet have {}; help: give a larger --memory (the machine has to hold the claims)",
         plan.claims.display(),
-        mib(Budget::needed(plan_size(&plan.claims))),
+        mib(Budget::needed(claims_size(plan))),
         mib(plan.budget.bytes),
         why.join(" or ")
     ))
 }
 
-/// The size of a file in bytes (0 when it cannot be told).
-fn plan_size(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
+/// The claims file's size in bytes (0 when it cannot be told), as
+/// [`crate::data::load_claims_within`] sees it.
+fn claims_size(plan: &Plan) -> u64 {
+    crate::data::Input::file(&plan.claims).size().unwrap_or(0)
 }
 
 /// Bytes as whole MiB, for messages (rounded up: never "0 MiB" for some).

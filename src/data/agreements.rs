@@ -7,7 +7,7 @@
 use super::institutions::{all_or_nothing, open_small_csv};
 use super::money::trim;
 use super::records::Record;
-use super::{encoding_message, row_error, shown, DataError, Institutions, RowError};
+use super::{coded, encoding_message, row_error, shown, DataError, Institutions, RowError};
 use crate::date::Date;
 use crate::schema::EnumKind;
 
@@ -86,14 +86,7 @@ fn parse_row(
             shown(0)
         )
     })?;
-    let kind = EnumKind::AgreementAction;
-    let action = kind.code_of_data(field(1)).ok_or_else(|| {
-        format!(
-            "unknown action `{}` (expected {})",
-            shown(1),
-            kind.describe()
-        )
-    })?;
+    let action = coded(EnumKind::AgreementAction, "action", field(1))?;
     let date = |i: usize| {
         Date::parse(field(i))
             .ok_or_else(|| format!("{} `{}` is not a date (YYYY-MM-DD)", COLUMNS[i], shown(i)))

@@ -201,6 +201,18 @@ pub(crate) fn and_list(items: &[String]) -> String {
     }
 }
 
+/// A coded column's value (canonical name or Chinese alias), or the reason
+/// a row is rejected: "unknown visit_type `x` (expected "inpatient", …)".
+pub(crate) fn coded(kind: crate::schema::EnumKind, column: &str, b: &[u8]) -> Result<u8, String> {
+    kind.code_of_data(b).ok_or_else(|| {
+        format!(
+            "unknown {column} `{}` (expected {})",
+            shown(b),
+            kind.describe()
+        )
+    })
+}
+
 /// A row that cannot be used: its line, the reason, and its fields as read.
 pub(crate) fn row_error(path: &std::path::Path, rec: &records::Record, reason: String) -> RowError {
     RowError {

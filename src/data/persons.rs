@@ -14,7 +14,7 @@
 use super::institutions::open_small_csv;
 use super::money::{parse_count, parse_money, trim};
 use super::records::{LineCount, Record};
-use super::{encoding_message, row_error, shown, Arena, DataError, RowError, TextRef};
+use super::{coded, encoding_message, row_error, shown, Arena, DataError, RowError, TextRef};
 use crate::date::Date;
 use crate::schema::EnumKind;
 
@@ -277,13 +277,7 @@ fn person_row(
     if id.is_empty() {
         return Err("person_id is empty".into());
     }
-    let sex = EnumKind::Sex.code_of_data(field(1)).ok_or_else(|| {
-        format!(
-            "unknown sex `{}` (expected {})",
-            shown(1),
-            EnumKind::Sex.describe()
-        )
-    })?;
+    let sex = coded(EnumKind::Sex, "sex", field(1))?;
     let birth = Date::parse(field(2))
         .ok_or_else(|| format!("birth_date `{}` is not a date (YYYY-MM-DD)", shown(2)))?;
     let count = |i: usize| {
@@ -331,13 +325,7 @@ fn contribution_row(
     let month = Month::parse(field(1))
         .ok_or_else(|| format!("month `{}` is not a month (YYYY-MM)", shown(1)))?;
     let kind = EnumKind::Category;
-    let category = kind.code_of_data(field(2)).ok_or_else(|| {
-        format!(
-            "unknown category `{}` (expected {})",
-            shown(2),
-            kind.describe()
-        )
-    })?;
+    let category = coded(kind, "category", field(2))?;
     let wage = parse_money(field(3)).map_err(|r| format!("wage `{}`: {r}", shown(3)))?;
     let wage_fen = super::money::to_fen(wage)
         .ok_or_else(|| format!("wage `{}` is not a whole number of fen", shown(3)))?;

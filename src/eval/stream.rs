@@ -226,11 +226,6 @@ impl<'p> Streamed<'p> {
         }
     }
 
-    /// Claims settled so far.
-    pub fn settled(&self) -> usize {
-        self.claims
-    }
-
     /// Settles the next set of claims, block by block (see
     /// [`settle_streamed`]); a block's [`Block::before`] counts the claims
     /// of the sets before this one.

@@ -328,16 +328,7 @@ fn parse_row(
         std::str::from_utf8(field(i))
             .map_err(|_| format!("{}: {}", COLUMNS[i], super::encoding_message(field(i))))
     };
-    let en = |i: usize, kind: EnumKind| {
-        kind.code_of_data(field(i)).ok_or_else(|| {
-            format!(
-                "unknown {} `{}` (expected {})",
-                COLUMNS[i],
-                shown(i),
-                kind.describe()
-            )
-        })
-    };
+    let en = |i: usize, kind: EnumKind| super::coded(kind, COLUMNS[i], field(i));
     let money =
         |i: usize| parse_money(field(i)).map_err(|r| format!("{} `{}`: {r}", COLUMNS[i], shown(i)));
     let date = |i: usize| {
