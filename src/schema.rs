@@ -318,3 +318,169 @@ pub mod ledger {
         ),
     ];
 }
+
+/// A value of a person or a contribution month that a `contribute` block
+/// reads: `person.x` (persons.csv), `contribution.x` (the month's row of
+/// contributions.csv), `retirement.x` (what the engine counts at the
+/// retirement month).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonField {
+    PersonId,
+    Sex,
+    BirthDate,
+    DeemedMonths,
+    PriorPaidMonths,
+    /// The contribution month, as its first day.
+    Month,
+    Category,
+    Wage,
+    EmployerId,
+    /// The retirement month, as its first day.
+    RetirementMonth,
+    /// employee and flexible months in the file before the retirement month.
+    MonthsInFile,
+    /// prior_paid_months + months_in_file (实际缴费月数).
+    PaidMonths,
+    /// deemed_months + paid_months (累计缴费月数).
+    CountedMonths,
+}
+
+/// `person.x`: (name, 中文, field, type).
+pub const PERSON_FIELDS: &[(&str, PersonField, Ty)] = &[
+    ("person_id", PersonField::PersonId, Ty::Text),
+    ("sex", PersonField::Sex, Ty::Enum(EnumKind::Sex)),
+    ("birth_date", PersonField::BirthDate, Ty::Date),
+    ("deemed_months", PersonField::DeemedMonths, Ty::Months),
+    (
+        "prior_paid_months",
+        PersonField::PriorPaidMonths,
+        Ty::Months,
+    ),
+];
+
+/// `contribution.x`, in a `per month` block.
+pub const CONTRIBUTION_FIELDS: &[(&str, PersonField, Ty)] = &[
+    ("month", PersonField::Month, Ty::Date),
+    (
+        "category",
+        PersonField::Category,
+        Ty::Enum(EnumKind::Category),
+    ),
+    ("wage", PersonField::Wage, Ty::Money),
+    ("employer_id", PersonField::EmployerId, Ty::Text),
+];
+
+/// `retirement.x`, in an `at retirement` block.
+pub const RETIREMENT_FIELDS: &[(&str, PersonField, Ty)] = &[
+    ("month", PersonField::RetirementMonth, Ty::Date),
+    ("months_in_file", PersonField::MonthsInFile, Ty::Months),
+    ("paid_months", PersonField::PaidMonths, Ty::Months),
+    ("counted_months", PersonField::CountedMonths, Ty::Months),
+];
+
+/// The standard amounts of `contribute` blocks: what every region's
+/// contribution rules fill, so regions compare column by column.
+pub mod contrib {
+    use crate::check::types::Ty;
+
+    pub const BASE: u16 = 0;
+    pub const EMPLOYER: u16 = 1;
+    pub const EMPLOYEE: u16 = 2;
+    pub const TO_ACCOUNT: u16 = 3;
+    /// employer + employee − to_account (computed).
+    pub const TO_POOL: u16 = 4;
+    pub const AGE: u16 = 5;
+    /// A text (kept apart from the numbers).
+    pub const BAND: u16 = 6;
+    pub const REQUIRED_MONTHS: u16 = 7;
+    pub const REQUIRED_PAID_MONTHS: u16 = 8;
+    /// max(required_months − counted, required_paid_months − paid, 0) (computed).
+    pub const SHORTFALL: u16 = 9;
+    /// `lifetime_eligible`: shortfall = 0 (computed, a condition).
+    pub const ELIGIBLE: u16 = 10;
+    pub const LUMP_SUM: u16 = 11;
+
+    /// Where an amount belongs.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Block {
+        Month,
+        Retirement,
+    }
+
+    /// (name, 中文, type, block, must be set, computed).
+    pub const AMOUNTS: &[(&str, &str, Ty, Block, bool, bool)] = &[
+        ("base", "缴费基数", Ty::Money, Block::Month, true, false),
+        ("employer", "单位缴费", Ty::Money, Block::Month, true, false),
+        ("employee", "个人缴费", Ty::Money, Block::Month, true, false),
+        (
+            "to_account",
+            "划入个人账户",
+            Ty::Money,
+            Block::Month,
+            true,
+            false,
+        ),
+        (
+            "to_pool",
+            "划入统筹基金",
+            Ty::Money,
+            Block::Month,
+            false,
+            true,
+        ),
+        ("age", "年龄", Ty::Count, Block::Month, false, false),
+        ("band", "划入档次", Ty::Text, Block::Month, false, false),
+        (
+            "required_months",
+            "应缴月数",
+            Ty::Months,
+            Block::Retirement,
+            true,
+            false,
+        ),
+        (
+            "required_paid_months",
+            "应实缴月数",
+            Ty::Months,
+            Block::Retirement,
+            true,
+            false,
+        ),
+        (
+            "shortfall",
+            "缺缴月数",
+            Ty::Months,
+            Block::Retirement,
+            false,
+            true,
+        ),
+        (
+            "lifetime_eligible",
+            "享受终身待遇",
+            Ty::Bool,
+            Block::Retirement,
+            false,
+            true,
+        ),
+        (
+            "lump_sum",
+            "一次性补缴",
+            Ty::Money,
+            Block::Retirement,
+            true,
+            false,
+        ),
+    ];
+
+    /// An amount by its name (English or Chinese).
+    pub fn by_name(name: &str) -> Option<u16> {
+        AMOUNTS
+            .iter()
+            .position(|a| a.0 == name || a.1 == name)
+            .and_then(|i| u16::try_from(i).ok())
+    }
+
+    /// How many numeric slots a frame keeps (every amount has one; band's and
+    /// eligible's are unused).
+    pub const SLOTS: usize = AMOUNTS.len();
+}

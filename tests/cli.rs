@@ -853,10 +853,12 @@ fn spilling_gives_the_same_bytes_as_reading_whole() {
         v.sort();
         v
     };
+    // Policies of contribution rules alone read no claims.
     let mut policies: Vec<String> = std::fs::read_dir("policies")
         .unwrap()
         .map(|e| e.unwrap().path().display().to_string())
         .filter(|p| p.ends_with(".policy"))
+        .filter(|p| std::fs::read_to_string(p).unwrap().contains("\nlayer "))
         .collect();
     policies.sort();
     let (mut compared, mut spilled_runs) = (0, 0);

@@ -14,7 +14,8 @@ use crate::syntax::ast::{BinOp, Expr};
 use rust_decimal::Decimal;
 
 /// The date functions, for "did you mean" among the functions.
-pub(super) const DATE_FUNCTIONS: &[&str] = &["year", "month", "day", "month_start", "month_end"];
+pub(super) const DATE_FUNCTIONS: &[&str] =
+    &["year", "month", "day", "month_start", "month_end", "age"];
 
 /// Names an author may try for the days between two dates.
 const DAYS_BETWEEN: &[&str] = &[
@@ -36,6 +37,9 @@ impl Checker {
         vals: Vec<TExpr>,
         span: Span,
     ) -> Option<TExpr> {
+        if func == "age" {
+            return Some(self.age_call(args, vals, span));
+        }
         let part = match func {
             "year" => Some(DatePart::Year),
             "month" => Some(DatePart::Month),
@@ -72,6 +76,41 @@ impl Checker {
             None if func == "month_start" => TExpr::Date(DateX::MonthStart(Box::new(d))),
             None => TExpr::Date(DateX::MonthEnd(Box::new(d))),
         })
+    }
+
+    /// `age(birth, day)`: the whole years completed on `day` (周岁), a count.
+    fn age_call(&mut self, args: &[Expr], vals: Vec<TExpr>, span: Span) -> TExpr {
+        let help = "write `age(person.birth_date, contribution.month)`: the whole years completed on the day (the month's first day), 周岁";
+        let n = vals.len();
+        let Ok([a, b]) = <[TExpr; 2]>::try_from(vals) else {
+            self.error(
+                Diagnostic::error(format!(
+                    "`age` takes a birth date and a day, not {n} values"
+                ))
+                .at(span)
+                .help(help),
+            );
+            return TExpr::Poison;
+        };
+        match (a, b) {
+            (TExpr::Date(x), TExpr::Date(y)) => TExpr::Num(Num::Age(Box::new((x, y))), Ty::Count),
+            (TExpr::Poison, _) | (_, TExpr::Poison) => TExpr::Poison,
+            (x, y) => {
+                let (at, t) = if matches!(x, TExpr::Date(_)) {
+                    (args[1].span, y)
+                } else {
+                    (args[0].span, x)
+                };
+                let t = t.ty().map_or("this".into(), |t| t.article());
+                self.error(
+                    Diagnostic::error(format!("`age` takes two dates, not {t}"))
+                        .at(at)
+                        .label(format!("this is {t}"))
+                        .help(help),
+                );
+                TExpr::Poison
+            }
+        }
     }
 
     /// The error for `days(a, b)` and its kin, if `func` is one of them.

@@ -195,7 +195,7 @@ impl Checker {
             TextX::Previous(p) => self
                 .text_members(&p.field)
                 .merge(self.text_members(&p.fallback), &self.prog.enums),
-            TextX::Claim(_) | TextX::Inst(_) => Members::Open,
+            TextX::Claim(_) | TextX::Inst(_) | TextX::Person(_) | TextX::Band => Members::Open,
         }
     }
 

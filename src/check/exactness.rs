@@ -180,6 +180,9 @@ impl Taint {
             | Num::Rate(..)
             | Num::DateDiff(_)
             | Num::DatePart(..)
+            | Num::Age(_)
+            | Num::Person(_)
+            | Num::Contrib(_)
             | Num::Score(_) => false,
         }
     }
@@ -187,7 +190,7 @@ impl Taint {
     fn mark_stmt(&self, s: &Stmt, out: &mut FxHashSet<(u32, u32)>) {
         match s {
             Stmt::SetBool(_, b, _) => self.mark_part(Part::Bool(b), out),
-            Stmt::SetDate(..) | Stmt::SetText(..) => {}
+            Stmt::SetDate(..) | Stmt::SetText(..) | Stmt::SetBand(..) => {}
             Stmt::SetOutputVal(_, x, _) | Stmt::SetLedgerVal(_, x, _) => match x {
                 crate::ir::ValX::Bool(b) => self.mark_part(Part::Bool(b), out),
                 crate::ir::ValX::Date(_) | crate::ir::ValX::Text(_) => {}
@@ -211,6 +214,7 @@ impl Taint {
             | Stmt::Pay(n, _)
             | Stmt::SetOutput(_, n, _)
             | Stmt::SetLedger(_, n, _)
+            | Stmt::SetContrib(_, n, _)
             | Stmt::SetRegion(_, n, _) => self.mark_num(n, out),
         }
     }

@@ -96,6 +96,9 @@ impl Checker {
             ExprKind::Lit(l) => lit_expr(l),
             ExprKind::Name(id) => self.name(&id.name, id.span),
             ExprKind::Field { object, field } => {
+                if let Some(t) = self.person_field(object, field) {
+                    return t;
+                }
                 if let Some(t) = self.unit_field(object, field) {
                     return t;
                 }
@@ -276,6 +279,14 @@ impl Checker {
         if self.is_broken(name) {
             return TExpr::Poison;
         }
+        if let Some(t) = self.contrib_read(name, span) {
+            return t;
+        }
+        if self.contrib.is_some() {
+            if let Some(t) = self.not_in_contrib(name, span) {
+                return t;
+            }
+        }
         let in_agg = self.settle.as_ref().map(|c| c.in_agg);
         if in_agg == Some(true) && self.rule_lets.contains_key(name) {
             self.error(
@@ -439,6 +450,15 @@ impl Checker {
                                 .at(span)
                                 .label("not a value")
                                 .help(format!("declare a value of it, e.g. `output 档: {name}`, or write one of its values in quotes")),
+                        );
+                        TExpr::Poison
+                    }
+                    Global::Contribute => {
+                        self.error(
+                            Diagnostic::error(format!(
+                                "`{name}` is a contribute block, not a value"
+                            ))
+                            .at(span),
                         );
                         TExpr::Poison
                     }

@@ -7,6 +7,7 @@
 
 mod calls;
 mod cond;
+mod contrib;
 mod dates;
 mod decls;
 mod enums;
@@ -75,6 +76,8 @@ enum Global {
     Ledger(u16, Ty),
     /// A settle block (its name, for `block.value` references).
     Settle,
+    /// A contribute block's name.
+    Contribute,
     /// An enumeration (`enum 档次 { … }`): a type, not a value.
     Enum(u16),
 }
@@ -99,6 +102,7 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.layers(policy);
     c.output_defs(policy);
     c.settles(policy);
+    c.contributes(policy);
     c.settle_order();
     c.epochs();
     c.prog.quotient_ops = exactness::may_round(&c.prog);
@@ -147,6 +151,10 @@ pub(crate) struct Checker {
     dated_rules: Vec<(usize, usize, Period)>,
     /// Settle-block state while one is being checked.
     pub(crate) settle: Option<settle::SettleCtx>,
+    /// Contribute-block state while one is being checked.
+    pub(crate) contrib: Option<contrib::ContribCtx>,
+    /// Contribute blocks seen so far, by name, with when they are in force.
+    contribute_names: HashMap<String, Vec<Option<Period>>>,
     /// `(region block, let name)` → region value slot.
     pub(crate) region_lets: HashMap<(String, String), (u16, Ty)>,
     /// Local slots in use after the top-level `let`s.
@@ -507,13 +515,18 @@ impl Checker {
                 Item::Settle(sd) => self.declare_settle(sd),
                 Item::Fee(l) => self.declare_fee(l, policy),
                 Item::Enum(_) => {}
+                Item::Contribute(c) => self.declare_contribute(c),
             }
         }
-        if !policy.items.iter().any(|i| matches!(i, Item::Layer(_))) {
+        if !policy
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Layer(_) | Item::Contribute(_)))
+        {
             self.error(
                 Diagnostic::error("the policy has no `layer`, so nothing is ever paid")
                     .at(Span::new(0, 0))
-                    .help("add `layer fund_paid \"统筹基金\" { rule ... { pay ... } }`"),
+                    .help("add `layer fund_paid \"统筹基金\" { rule ... { pay ... } }` (or, for contribution rules alone, a `contribute … per month { … }` block)"),
             );
         }
     }

@@ -98,7 +98,22 @@ impl Checker {
             Num::If(x) => self.places(&x.1).max(self.places(&x.2)),
             Num::Round(_, r, _) => r.step.normalize().scale(),
             Num::Schedule(..) | Num::Rate(..) | Num::Score(_) => ANY,
-            Num::DateDiff(_) | Num::DatePart(..) => 0,
+            Num::DateDiff(_) | Num::DatePart(..) | Num::Age(_) => 0,
+            Num::Person(f) => crate::schema::PERSON_FIELDS
+                .iter()
+                .chain(crate::schema::CONTRIBUTION_FIELDS)
+                .chain(crate::schema::RETIREMENT_FIELDS)
+                .find(|x| x.1 == *f)
+                .map_or(ANY, |x| match x.2 {
+                    Ty::Months => 0,
+                    t => of_type(t),
+                }),
+            Num::Contrib(i) => crate::schema::contrib::AMOUNTS
+                .get(*i as usize)
+                .map_or(ANY, |a| match a.2 {
+                    Ty::Money => 2,
+                    _ => 0,
+                }),
             Num::Agg(i) => {
                 let agg = self.settle.as_ref().and_then(|c| c.aggs.get(*i as usize));
                 match agg {

@@ -447,7 +447,8 @@ impl Checker {
                 | Global::Layer(_)
                 | Global::Fee
                 | Global::Ledger(..)
-                | Global::Settle => continue,
+                | Global::Settle
+                | Global::Contribute => continue,
             };
             warn.push(
                 Diagnostic::warning(format!("{what} `{name}` is never used"))

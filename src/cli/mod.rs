@@ -5,6 +5,7 @@
 
 mod check;
 mod compare;
+mod contrib;
 mod explain;
 mod files;
 mod fmt;

@@ -24,6 +24,14 @@ pub struct DataArgs {
     /// institution_id, year, score), for settle blocks that read `assessment.score`
     #[arg(long, value_name = "CSV")]
     pub assessments: Option<PathBuf>,
+    /// Persons file (CSV: person_id, sex, birth_date, deemed_months,
+    /// prior_paid_months), for a policy with contribution rules
+    #[arg(long, value_name = "CSV")]
+    pub persons: Option<PathBuf>,
+    /// Contributions file (CSV: person_id, month, category, wage,
+    /// employer_id), for a policy with contribution rules
+    #[arg(long, value_name = "CSV")]
+    pub contributions: Option<PathBuf>,
     /// Settle the good rows and write the bad ones here with their reasons,
     /// instead of failing the run
     #[arg(long, value_name = "CSV")]

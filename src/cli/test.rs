@@ -127,7 +127,7 @@ pub fn render(r: &Report) -> String {
     }
     let used = r.coverage.iter().filter(|i| i.used).count();
     s.push_str(&format!(
-        "  coverage {}% ({used} of {} rules, settle blocks, table rows and segments)\n",
+        "  coverage {}% ({used} of {} rules, blocks, table rows and segments)\n",
         r.coverage_percent(),
         r.coverage.len()
     ));

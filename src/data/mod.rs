@@ -28,6 +28,7 @@ pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 pub use persons::{
     load_contributions, load_persons, Contributions, Month, Person, PersonMonth, Persons,
+    CONTRIBUTION_COLUMNS, PERSON_COLUMNS,
 };
 pub use records::{LineCount, MAX_LINE};
 pub use shown::{escape, shown};

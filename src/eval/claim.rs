@@ -46,6 +46,7 @@ impl<T: Tracer> Env<'_, T> {
                 ));
             };
             let cur = Cur {
+                pm: None,
                 c: Some(c),
                 i: ci,
                 inst: Some(inst),

@@ -12,6 +12,7 @@
 mod arith;
 pub mod carry;
 mod claim;
+pub mod contrib;
 mod exact;
 pub(crate) mod interp;
 mod invariant;

@@ -35,6 +35,7 @@ impl<'a, T: Tracer> Env<'a, T> {
                 self.t.previous(Some(j));
             }
             return From::Row(Cur {
+                pm: None,
                 c: Some(r),
                 i: j,
                 inst: self.insts.rows.get(r.institution as usize),
@@ -126,6 +127,7 @@ impl<'a, T: Tracer> Env<'a, T> {
             return Ok(Vec::new());
         };
         let cur = Cur {
+            pm: None,
             c: Some(c),
             i,
             inst: self.insts.rows.get(c.institution as usize),

@@ -38,6 +38,10 @@ pub(crate) trait Tracer {
     fn begin_block(&self, _block: usize, _unit: &str, _year: i32, _month: u32, _f: &Frame) {}
     fn end_block(&self, _f: &Frame) {}
     /// Settle block `block` is not in force in the unit's period, so it does not run.
+    /// A contribute block (its index in `Program::contributes`) begins for
+    /// a person-month (`month` Some) or a retirement.
+    fn begin_contribute(&self, _block: usize, _person: &str, _month: Option<&str>, _f: &Frame) {}
+    fn end_contribute(&self, _f: &Frame) {}
     fn skipped_block(&self, _block: usize, _unit: &str, _year: i32, _month: u32) {}
 }
 

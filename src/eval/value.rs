@@ -35,6 +35,9 @@ pub enum Txt {
     Inst(InstField),
     /// The default of a text output, by output slot.
     Default(u16),
+    /// A text of the person (or month) a contribute block is run for,
+    /// resolved with the person ([`crate::eval::interp`]'s `text`).
+    Person(crate::schema::PersonField),
     Empty,
 }
 
@@ -69,7 +72,7 @@ impl Txt {
                 Some(ParamValue::Text(s)) => s,
                 _ => "",
             },
-            Txt::Empty => "",
+            Txt::Empty | Txt::Person(_) => "",
         }
     }
 }

@@ -96,6 +96,16 @@ impl Recorder<'_> {
                     .map_or("?".into(), |x| x.name.clone())
             }
             Num::Remaining => node.what = "what the claim has left to pay".into(),
+            Num::Person(fld) => {
+                node.what = person_field_name(*fld);
+                node.kind = "data";
+            }
+            Num::Contrib(i) => {
+                node.what = schema::contrib::AMOUNTS
+                    .get(*i as usize)
+                    .map_or("?".into(), |a| a.0.to_string());
+            }
+            Num::Age(_) => node.what = format!("age({})", vals.join(", ")),
             Num::Fee => {
                 node.what = p.fee.as_ref().map_or("?".into(), |l| l.name.clone());
                 node.note = Some("the fee this claim is paid at".into());
@@ -423,6 +433,8 @@ fn enum_value(e: EnumX, code: u8) -> String {
         EnumX::VisitType => EnumKind::VisitType,
         EnumX::Level => EnumKind::Level,
         EnumX::Grade => EnumKind::Grade,
+        EnumX::Sex => EnumKind::Sex,
+        EnumX::Category => EnumKind::Category,
         EnumX::Const(_) => return code.to_string(),
     };
     kind.name_of(code).to_string()
@@ -432,6 +444,19 @@ fn enum_value(e: EnumX, code: u8) -> String {
 pub(super) fn extra_name(object: &str, extras: &[crate::ir::ExtraField], i: u16) -> String {
     let name = extras.get(i as usize).map_or("?", |x| x.name.as_str());
     format!("{object}.{name}")
+}
+
+/// `person.birth_date`, `contribution.wage`, `retirement.paid_months`.
+pub(crate) fn person_field_name(f: schema::PersonField) -> String {
+    let tables = [
+        ("person", schema::PERSON_FIELDS),
+        ("contribution", schema::CONTRIBUTION_FIELDS),
+        ("retirement", schema::RETIREMENT_FIELDS),
+    ];
+    tables
+        .iter()
+        .find_map(|(o, t)| t.iter().find(|x| x.1 == f).map(|x| format!("{o}.{}", x.0)))
+        .unwrap_or_else(|| "?".into())
 }
 
 pub(crate) fn claim_field_name(f: schema::ClaimField) -> &'static str {

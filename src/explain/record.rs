@@ -292,6 +292,24 @@ impl<'a> Recorder<'a> {
                 ),
                 "ledger",
             ),
+            Stmt::SetContrib(i, _, span) => (
+                *span,
+                num(
+                    f.contrib.get(*i as usize),
+                    crate::schema::contrib::AMOUNTS
+                        .get(*i as usize)
+                        .map(|a| a.2),
+                ),
+                "contribution",
+            ),
+            Stmt::SetBand(_, span) => {
+                let v = f.band.map(|t| format!("\"{}\"", self.txt(t)));
+                let mut node = Node::new(self.text(*span), v);
+                node.line = self.line(*span);
+                node.kind = "contribution";
+                node.children = o.children;
+                return node;
+            }
             Stmt::SetRegion(_, _, span) => {
                 let mut n = Node::new(self.text(*span), None);
                 n.hide = true;

@@ -125,6 +125,16 @@ impl Types<'_> {
             Num::Rate(..) => Some(Ty::Ratio),
             Num::Previous(x) => self.of(&x.field),
             Num::DateDiff(_) => Some(Ty::Days),
+            Num::Age(_) => Some(Ty::Count),
+            Num::Person(f) => crate::schema::PERSON_FIELDS
+                .iter()
+                .chain(crate::schema::CONTRIBUTION_FIELDS)
+                .chain(crate::schema::RETIREMENT_FIELDS)
+                .find(|x| x.1 == *f)
+                .map(|x| x.2),
+            Num::Contrib(i) => crate::schema::contrib::AMOUNTS
+                .get(*i as usize)
+                .map(|a| a.2),
             Num::DatePart(..) => Some(Ty::Count),
             Num::Ledger(i) | Num::Prior(i, _) => {
                 Some(crate::report::ledger_column_type(p, *i as usize))

@@ -366,6 +366,32 @@ impl<'s> Printer<'s> {
                 }
                 self.close(end);
             }
+            Item::Contribute(s) => {
+                let title = s
+                    .title
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(" {}", self.text(t.span)));
+                let header = format!(
+                    "contribute {}{title} {} {}{}{}",
+                    s.name.name,
+                    if s.at { "at" } else { "per" },
+                    s.when.name,
+                    Self::in_force(&s.in_force),
+                    self.cite(&s.cite)
+                );
+                let header_end = [
+                    Some(s.when.span.end),
+                    s.in_force.as_ref().map(|f| f.span.end),
+                    s.cite.as_ref().map(|c| c.span.end),
+                ]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(0);
+                self.open(s.span.start as usize, header_end as usize, &header);
+                let end = self.stmts(&s.body, self.after(header_end as usize, b'{'));
+                self.close(end);
+            }
             Item::Settle(s) => {
                 let scope: Vec<String> =
                     s.scope.iter().map(|x| format!(" per {}", x.name)).collect();

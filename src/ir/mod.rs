@@ -8,7 +8,7 @@
 
 use crate::check::types::Ty;
 use crate::date::Date;
-use crate::schema::{ClaimField, EnumKind, InstField};
+use crate::schema::{ClaimField, EnumKind, InstField, PersonField};
 use crate::source::Span;
 use crate::syntax::ast::{BinOp, CmpOp, RoundMode};
 use rust_decimal::Decimal;
@@ -74,6 +74,9 @@ pub struct Program {
     /// The claim fields `previous(claim.x, …)` reads, by slot: what a state
     /// file carries of each patient's last claim.
     pub previous: Vec<PrevField>,
+    /// `contribute` blocks, in file order: the `per month` ones and the
+    /// `at retirement` ones (see [`Contribute::at_retirement`]).
+    pub contributes: Vec<Contribute>,
     /// The policy's enumerations (`enum 档次 { … }`), by id: what
     /// `choice: Some(id)` on a parameter, output, accumulator, ledger amount
     /// or extra field, and [`Dim::Choice`], refer to.
@@ -221,6 +224,34 @@ impl Program {
     /// The first day of an epoch (`None` for epoch 0, which has no start).
     pub fn epoch_start(&self, e: usize) -> Option<Date> {
         e.checked_sub(1).and_then(|i| self.bounds.get(i).copied())
+    }
+}
+
+/// A `contribute` block: statements run once per person and contribution
+/// month (`per month`), or once per person at the retirement month.
+#[derive(Debug, Clone)]
+pub struct Contribute {
+    pub name: String,
+    pub title: Option<String>,
+    pub at_retirement: bool,
+    /// The block applies to a month when it is in force on the month's first day.
+    pub in_force: Option<Period>,
+    pub body: Vec<Stmt>,
+    pub cite: Option<String>,
+    pub span: Span,
+}
+
+impl Program {
+    /// Whether the policy has contribution rules.
+    pub fn has_contributions(&self) -> bool {
+        !self.contributes.is_empty()
+    }
+
+    /// The block of the kind that is in force on `day`.
+    pub fn contribute_on(&self, at_retirement: bool, day: Date) -> Option<&Contribute> {
+        self.contributes.iter().find(|c| {
+            c.at_retirement == at_retirement && c.in_force.is_none_or(|p| p.contains(day))
+        })
     }
 }
 
@@ -534,6 +565,11 @@ pub enum Stmt {
     SetRegion(u16, Num, Span),
     /// A text `let`.
     SetText(u16, TextX, Span),
+    /// `base = …` in a contribute block: a standard amount
+    /// ([`crate::schema::contrib`]).
+    SetContrib(u16, Num, Span),
+    /// `band = …` in a contribute block.
+    SetBand(TextX, Span),
     /// `out = expr` for a text, bool or date output.
     SetOutputVal(u16, ValX, Span),
     /// `达标 = expr` in a settle block: a declared text, bool or date ledger
@@ -603,6 +639,12 @@ pub enum Num {
     Score(Span),
     /// `previous(claim.x, fallback)` of a number.
     Previous(Box<Prev<Num>>),
+    /// `person.x`, `contribution.x`, `retirement.x` of a number.
+    Person(PersonField),
+    /// A standard amount of the current contribute block.
+    Contrib(u16),
+    /// `age(birth, day)`: whole years completed on `day` (周岁).
+    Age(Box<(DateX, DateX)>),
 }
 
 #[derive(Debug, Clone)]
@@ -623,6 +665,8 @@ pub enum EnumX {
     VisitType,
     Level,
     Grade,
+    Sex,
+    Category,
     Const(u8),
 }
 
@@ -648,6 +692,10 @@ pub enum TextX {
     Ledger(u16),
     /// `prior(amount, fallback)` of a text ledger amount.
     Prior(u16, Box<TextX>),
+    /// `person.person_id`, `contribution.employer_id`.
+    Person(PersonField),
+    /// `band` of the current contribute block.
+    Band,
 }
 
 #[derive(Debug, Clone)]
@@ -674,6 +722,8 @@ pub enum DateX {
     Ledger(u16),
     /// `prior(amount, fallback)` of a date ledger amount.
     Prior(u16, Box<DateX>),
+    /// `person.birth_date`, `contribution.month`, `retirement.month`.
+    Person(PersonField),
 }
 
 /// Which part of a date `year`, `month` or `day` reads.

@@ -49,7 +49,9 @@ impl Stmt {
             | Stmt::SetRegion(_, _, s)
             | Stmt::SetText(_, _, s)
             | Stmt::SetOutputVal(_, _, s)
-            | Stmt::SetLedgerVal(_, _, s) => *s,
+            | Stmt::SetLedgerVal(_, _, s)
+            | Stmt::SetContrib(_, _, s)
+            | Stmt::SetBand(_, s) => *s,
         }
     }
 
@@ -64,6 +66,7 @@ impl Stmt {
                 b.slots_read(out)
             }
             Stmt::SetText(_, t, _)
+            | Stmt::SetBand(t, _)
             | Stmt::SetOutputVal(_, ValX::Text(t), _)
             | Stmt::SetLedgerVal(_, ValX::Text(t), _) => t.slots_read(out),
             Stmt::AccSet(_, v, _) => match v {
@@ -78,6 +81,7 @@ impl Stmt {
             | Stmt::SetOutput(_, n, _)
             | Stmt::SetLedger(_, n, _)
             | Stmt::AddLedger(_, n, _)
+            | Stmt::SetContrib(_, n, _)
             | Stmt::SetRegion(_, n, _) => n.slots_read(out),
         }
     }
@@ -124,6 +128,7 @@ impl DateX {
             | DateX::Const(_)
             | DateX::Output(_)
             | DateX::Ledger(_)
+            | DateX::Person(_)
             | DateX::Acc(_) => {}
         }
     }
@@ -163,7 +168,7 @@ impl Num {
                     }
                 }
             }
-            Num::DateDiff(x) => {
+            Num::DateDiff(x) | Num::Age(x) => {
                 f(Part::Date(&x.0));
                 f(Part::Date(&x.1));
             }
@@ -188,6 +193,8 @@ impl Num {
             | Num::Ledger(_)
             | Num::Agg(_)
             | Num::Region(_)
+            | Num::Person(_)
+            | Num::Contrib(_)
             | Num::Score(_) => {}
         }
     }

@@ -15,6 +15,8 @@ pub struct Used {
     /// `[layer][rule]`
     pub rules: Vec<Vec<bool>>,
     pub blocks: Vec<bool>,
+    /// Contribute blocks, by index in `Program::contributes`.
+    pub contributes: Vec<bool>,
     /// `[table][written row]`
     pub rows: Vec<Vec<bool>>,
     /// `[schedule][segment]`
@@ -26,6 +28,7 @@ impl Used {
         Used {
             rules: p.payers().map(|l| vec![false; l.rules.len()]).collect(),
             blocks: vec![false; p.settles.len()],
+            contributes: vec![false; p.contributes.len()],
             rows: p
                 .tables
                 .iter()
@@ -46,6 +49,7 @@ impl Used {
             .zip(&o.rules)
             .for_each(|(a, b)| or(a, b));
         or(&mut self.blocks, &o.blocks);
+        or(&mut self.contributes, &o.contributes);
         self.rows
             .iter_mut()
             .zip(&o.rows)
@@ -130,6 +134,12 @@ impl Tracer for Coverage<'_> {
         }
     }
 
+    fn begin_contribute(&self, block: usize, _person: &str, _month: Option<&str>, _f: &Frame) {
+        if let Some(b) = self.used.borrow_mut().contributes.get_mut(block) {
+            *b = true;
+        }
+    }
+
     fn begin_block(&self, block: usize, _unit: &str, _year: i32, _month: u32, _f: &Frame) {
         if let Some(b) = self.used.borrow_mut().blocks.get_mut(block) {
             *b = true;
@@ -173,6 +183,13 @@ pub fn items(p: &Program, file: &SourceFile, used: &Used) -> Vec<Item> {
             what: format!("settle block {}", s.name),
             line: line(s.span),
             used: used.blocks.get(b).copied().unwrap_or(false),
+        });
+    }
+    for (b, c) in p.contributes.iter().enumerate() {
+        out.push(Item {
+            what: format!("contribute block {}", c.name),
+            line: line(c.span),
+            used: used.contributes.get(b).copied().unwrap_or(false),
         });
     }
     for (ti, t) in p.tables.iter().enumerate() {

@@ -9,6 +9,7 @@
 //! settled again watched by a `Coverage` tracer, which records the
 //! rules, settle blocks, table rows and schedule segments used.
 
+mod contrib;
 pub mod coverage;
 mod expect;
 
@@ -33,6 +34,9 @@ struct TestFile {
     defaults: Defaults,
     #[serde(default)]
     institution: Vec<Spanned<toml::Table>>,
+    /// Insured persons for every test (contribution rules).
+    #[serde(default)]
+    person: Vec<Spanned<toml::Table>>,
     /// Assessment scores for every test that gives none of its own.
     #[serde(default)]
     assessment: Vec<toml::Table>,
@@ -47,6 +51,10 @@ struct Defaults {
     claim: toml::Table,
     #[serde(default)]
     institution: toml::Table,
+    #[serde(default)]
+    person: toml::Table,
+    #[serde(default)]
+    month: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -64,6 +72,13 @@ struct Case {
     assessment: Vec<toml::Table>,
     #[serde(default)]
     ledger: Vec<Spanned<LedgerExpect>>,
+    /// Contribution rules: persons, their months, and retirements expected.
+    #[serde(default)]
+    person: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    month: Vec<Spanned<toml::Table>>,
+    #[serde(default)]
+    retirement: Vec<Spanned<contrib::RetirementExpect>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -276,6 +291,20 @@ fn run_case(
             .map_err(|e| format!("set {k} = {v}: {e}"))?;
     }
     let prog = &prog;
+    if !case.month.is_empty() || !case.retirement.is_empty() {
+        let parts = contrib::Parts {
+            persons: &tf.person,
+            case_persons: &case.person,
+            months: &case.month,
+            retirements: &case.retirement,
+            defaults_person: &tf.defaults.person,
+            defaults_month: &tf.defaults.month,
+        };
+        contrib::run(prog, file, &parts, line, r, used)?;
+        if case.claim.is_empty() && case.ledger.is_empty() {
+            return Ok(());
+        }
+    }
 
     // Institutions: the file's, with the test's added or replacing them by id.
     let mut insts: Vec<(usize, toml::Table)> = tf

@@ -2,6 +2,7 @@
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
 pub mod compare;
+mod contrib;
 mod encoding;
 mod field;
 pub mod html;
@@ -12,6 +13,10 @@ mod results;
 pub mod rules;
 mod table;
 
+pub use contrib::{
+    band_text, contribution_lines, write_contributions, CONTRIBUTION_FILES,
+    CONTRIBUTION_TOTAL_COLUMNS, PERSON_MONTH_COLUMNS,
+};
 pub use encoding::{Encoded, Encoding};
 pub use field::Field;
 pub use kept::{resolve_kept, Kept};

@@ -85,6 +85,23 @@ pub enum Item {
     Fee(LayerDecl),
     /// `enum NAME { "a", "b" }` — a type: a text that is one of the values.
     Enum(EnumDecl),
+    /// `contribute NAME ["title"] per month|at retirement [from ..] { stmts }`
+    Contribute(ContributeDecl),
+}
+
+/// `contribute NAME ["title"] per month|at retirement [from ..] [cite ..] { stmts }`:
+/// contribution rules, run per person and month, or once at retirement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContributeDecl {
+    pub name: Ident,
+    pub title: Option<Text>,
+    /// `at WHEN` (true) or `per WHEN` (false).
+    pub at: bool,
+    pub when: Ident,
+    pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
 }
 
 /// `enum 档次 { "高档", "低档" }`

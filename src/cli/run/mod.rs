@@ -4,6 +4,7 @@
 //! the data and the overrides, so that a run is reproducible from one file.
 //! Flags given on the command line win over the run file.
 
+use super::contrib::ContribPlan;
 use super::files::{crash_point, Files, OutSet};
 use super::shared::{
     load_failed, load_inputs_within, memory_budget, parse_month, parse_years, report_eval_error,
@@ -92,6 +93,8 @@ struct RunFile {
     claims: Option<PathBuf>,
     institutions: Option<PathBuf>,
     assessments: Option<PathBuf>,
+    persons: Option<PathBuf>,
+    contributions: Option<PathBuf>,
     out: Option<PathBuf>,
     format: Option<Format>,
     reject_file: Option<PathBuf>,
@@ -112,8 +115,14 @@ struct RunFile {
 /// Everything a run needs, resolved from flags and the run file.
 struct Plan {
     policy: PathBuf,
+    /// Empty when not given: a policy of contribution rules alone reads no
+    /// claims (see `claims_missing`).
     claims: PathBuf,
     institutions: PathBuf,
+    /// Why the claims cannot be read, when the claims or institutions file is not given.
+    claims_missing: Option<&'static str>,
+    persons: Option<PathBuf>,
+    contributions: Option<PathBuf>,
     assessments: Option<PathBuf>,
     sets: Vec<(String, String)>,
     out: Option<PathBuf>,
@@ -164,16 +173,14 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
     for s in &args.set {
         sets.push(split_set(s)?);
     }
-    let claims = args
-        .data
-        .claims
-        .or(file.claims.map(rel))
-        .ok_or("no claims file: give --claims FILE")?;
-    let institutions = args
-        .data
-        .institutions
-        .or(file.institutions.map(rel))
-        .ok_or("no institutions file: give --institutions FILE")?;
+    let claims = args.data.claims.or(file.claims.map(rel));
+    let institutions = args.data.institutions.or(file.institutions.map(rel));
+    let claims_missing = match (&claims, &institutions) {
+        (None, _) => Some("no claims file: give --claims FILE"),
+        (_, None) => Some("no institutions file: give --institutions FILE"),
+        _ => None,
+    };
+    let (claims, institutions) = (claims.unwrap_or_default(), institutions.unwrap_or_default());
     let year = match (&args.data.year, &file.year) {
         (Some(y), _) => Some(parse_years(y)?),
         (None, Some(v)) => Some(parse_years(&toml_value(v.clone()))?),
@@ -215,6 +222,9 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         },
         claims,
         institutions,
+        claims_missing,
+        persons: args.data.persons.or(file.persons.map(rel)),
+        contributions: args.data.contributions.or(file.contributions.map(rel)),
         assessments: args.data.assessments.or(file.assessments.map(rel)),
         sets,
         out: args.out.or(file.out.map(rel)),
@@ -242,6 +252,27 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     for (k, v) in &plan.sets {
         if let Err(e) = crate::check::apply_override(&mut prog, k, v) {
             eprintln!("error: --set {k}={v}: {e}");
+            return Ok(Status::Usage);
+        }
+    }
+    let contrib_plan = ContribPlan {
+        policy: &plan.policy,
+        persons: plan.persons.as_deref(),
+        contributions: plan.contributions.as_deref(),
+        reject_file: plan.reject_file.as_deref(),
+        encoding: plan.encoding,
+    };
+    if prog.layers.is_empty() {
+        let out = (plan.out.as_deref(), plan.format, plan.durable);
+        return super::contrib::run_alone(&prog, &contrib_plan, out, describe(&plan));
+    }
+    if let Some(missing) = plan.claims_missing {
+        eprintln!("error: {missing}");
+        return Ok(Status::Usage);
+    }
+    if prog.has_contributions() {
+        if let Err(e) = super::contrib::inputs(&contrib_plan) {
+            eprintln!("error: {e}");
             return Ok(Status::Usage);
         }
     }
@@ -611,8 +642,8 @@ fn describe(plan: &Plan) -> serde_json::Value {
     let mut run = serde_json::json!({
         "policy": path(&plan.policy),
         "run_file": plan.run_file.as_deref().map(path),
-        "claims": path(&plan.claims),
-        "institutions": path(&plan.institutions),
+        "claims": plan.claims_missing.is_none().then(|| path(&plan.claims)),
+        "institutions": plan.claims_missing.is_none().then(|| path(&plan.institutions)),
         "assessments": plan.assessments.as_deref().map(path),
         "set": plan.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
         "threads": plan.threads,
@@ -624,8 +655,13 @@ fn describe(plan: &Plan) -> serde_json::Value {
     if let (Some(k), Some(o)) = (&plan.keep_columns, run.as_object_mut()) {
         o.insert("keep_columns".into(), k.as_str().into());
     }
-    // Only when given, so that manifests of runs without state stay as they were.
-    for (key, p) in [("state_in", &plan.state_in), ("state_out", &plan.state_out)] {
+    // Only when given, so that manifests of runs without them stay as they were.
+    for (key, p) in [
+        ("state_in", &plan.state_in),
+        ("state_out", &plan.state_out),
+        ("persons", &plan.persons),
+        ("contributions", &plan.contributions),
+    ] {
         if let (Some(p), Some(o)) = (p, run.as_object_mut()) {
             o.insert(key.into(), path(p).into());
         }

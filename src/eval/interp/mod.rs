@@ -17,7 +17,10 @@ use crate::source::Span;
 use crate::syntax::ast::{BinOp, CmpOp};
 use rust_decimal::Decimal;
 
+mod person;
 mod values;
+use person::shortfall;
+pub(crate) use person::{age_on, PersonCur};
 use values::claim_num;
 pub(crate) use values::enum_field;
 
@@ -120,6 +123,10 @@ pub(crate) struct Frame {
     pub ledger: Vec<Decimal>,
     /// The year's region values.
     pub region: Vec<Decimal>,
+    /// The standard amounts of the contribute block being run.
+    pub contrib: Vec<Decimal>,
+    /// Its `band` (absent where the block does not set it).
+    pub band: Option<super::value::Txt>,
 }
 
 impl Frame {
@@ -153,6 +160,8 @@ impl Frame {
                 crate::schema::ledger::COLUMNS.len() + p.ledger_extras.len()
             ],
             region: vec![Decimal::ZERO; p.region_values.len()],
+            contrib: vec![Decimal::ZERO; crate::schema::contrib::SLOTS],
+            band: None,
         }
     }
 }
@@ -190,6 +199,8 @@ pub(crate) struct Cur<'a> {
     pub inst: Option<&'a Institution>,
     pub epoch: usize,
     pub unit: Option<&'a UnitCtx<'a>>,
+    /// The person (and month) a contribute block is run for.
+    pub pm: Option<&'a PersonCur<'a>>,
 }
 
 /// A unit and period being settled.
@@ -254,6 +265,18 @@ impl<T: Tracer> Env<'_, T> {
             Stmt::SetBool(i, b, _) => f.bools[*i as usize] = self.boolean(b, cur, f)?,
             Stmt::SetDate(i, d, _) => f.dates[*i as usize] = self.date(d, cur, f)?,
             Stmt::SetText(i, t, _) => f.texts[*i as usize] = self.text_val(t, cur, f)?,
+            Stmt::SetContrib(i, n, _) => {
+                let v = self.num(n, cur, f)?;
+                if let Some(x) = f.contrib.get_mut(*i as usize) {
+                    *x = v;
+                }
+                if *i == crate::schema::contrib::REQUIRED_PAID_MONTHS
+                    || *i == crate::schema::contrib::REQUIRED_MONTHS
+                {
+                    f.contrib[crate::schema::contrib::SHORTFALL as usize] = shortfall(f, cur);
+                }
+            }
+            Stmt::SetBand(t, _) => f.band = Some(self.text_val(t, cur, f)?),
             Stmt::SetOutputVal(i, x, _) => {
                 use super::value::Val;
                 let v = match x {
@@ -548,6 +571,13 @@ impl<T: Tracer> Env<'_, T> {
                 }
             }
             Num::Neg(x) => -self.num(x, cur, f)?,
+            Num::Person(fld) => cur.pm.ok_or_else(no_claim)?.num(*fld),
+            Num::Contrib(i) => f.contrib.get(*i as usize).copied().unwrap_or_default(),
+            Num::Age(ab) => {
+                let birth = self.date(&ab.0, cur, f)?;
+                let day = self.date(&ab.1, cur, f)?;
+                Decimal::from(age_on(birth, day))
+            }
             Num::Min(xs) => self.fold(xs, cur, f, Decimal::min)?,
             Num::Max(xs) => self.fold(xs, cur, f, Decimal::max)?,
             Num::Clamp(args, span) => {

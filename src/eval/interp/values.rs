@@ -133,6 +133,8 @@ impl<T: Tracer> Env<'_, T> {
             EnumX::VisitType => cur.c.map_or(0, |c| c.visit_type),
             EnumX::Level => cur.inst.map_or(0, |i| i.level),
             EnumX::Grade => cur.inst.map_or(0, |i| i.grade),
+            EnumX::Sex => cur.pm.map_or(0, |p| p.person.sex),
+            EnumX::Category => cur.pm.and_then(|p| p.row).map_or(0, |r| r.category),
             EnumX::Const(c) => c,
         }
     }
@@ -145,6 +147,8 @@ impl<T: Tracer> Env<'_, T> {
             EnumX::VisitType => K::VisitType.name_of(code),
             EnumX::Level => K::Level.name_of(code),
             EnumX::Grade => K::Grade.name_of(code),
+            EnumX::Sex => K::Sex.name_of(code),
+            EnumX::Category => K::Category.name_of(code),
             EnumX::Const(_) => "?",
         }
     }
@@ -186,6 +190,18 @@ impl<T: Tracer> Env<'_, T> {
             TextX::Const(s) => s,
             TextX::Acc(i) => f.acc_texts[*i as usize].as_str(),
             TextX::Previous(p) => self.previous_text(p, cur, f)?,
+            TextX::Person(fld) => cur.pm.ok_or_else(no_claim)?.text(*fld),
+            TextX::Band => match f.band {
+                Some(Txt::Person(p)) => cur.pm.ok_or_else(no_claim)?.text(p),
+                Some(t) => t.resolve(self.prog, self.claims, self.insts, cur.inst),
+                None => "",
+            },
+            TextX::Local(i) if matches!(f.texts[*i as usize], Txt::Person(_)) => {
+                match (f.texts[*i as usize], cur.pm) {
+                    (Txt::Person(p), Some(pm)) => pm.text(p),
+                    _ => "",
+                }
+            }
             TextX::Pool(_)
             | TextX::Local(_)
             | TextX::Output(_)
@@ -237,6 +253,8 @@ impl<T: Tracer> Env<'_, T> {
                 ))
             }
             TextX::Pool(i) => Txt::Pool(*i),
+            TextX::Person(fld) => Txt::Person(*fld),
+            TextX::Band => f.band.unwrap_or(Txt::Empty),
             TextX::Local(i) => f.texts[*i as usize],
             TextX::Output(i) => match f.vals[*i as usize] {
                 Val::Text(t) => t,
@@ -273,6 +291,7 @@ impl<T: Tracer> Env<'_, T> {
         Ok(match d {
             DateX::Claim(ClaimField::AdmitDate) => cur.c.ok_or_else(no_claim)?.admit,
             DateX::Claim(_) => cur.c.ok_or_else(no_claim)?.discharge,
+            DateX::Person(fld) => cur.pm.ok_or_else(no_claim)?.date(*fld),
             DateX::ClaimExtra(i) => match self.claims.extras[*i as usize][cur.i] {
                 Extra::Date(d) => d,
                 _ => Date::default(),
@@ -468,6 +487,8 @@ pub(crate) fn enum_field(e: EnumX) -> &'static str {
         EnumX::VisitType => "claim.visit_type",
         EnumX::Level => "institution.level",
         EnumX::Grade => "institution.grade",
+        EnumX::Sex => "person.sex",
+        EnumX::Category => "contribution.category",
         EnumX::Const(_) => "a constant",
     }
 }

@@ -85,6 +85,7 @@ pub(super) fn run_group<T: Tracer>(
             score,
         };
         let cur = Cur {
+            pm: None,
             c: None,
             i: 0,
             inst,
@@ -154,6 +155,7 @@ pub(super) fn aggregate_values<T: Tracer>(
                     continue;
                 };
                 let cur = Cur {
+                    pm: None,
                     c: None,
                     i: 0,
                     inst: Some(inst),

@@ -343,6 +343,7 @@ fn run_patient<T: Tracer>(
             score: None,
         };
         let cur = Cur {
+            pm: None,
             c: None,
             i: 0,
             inst: None,

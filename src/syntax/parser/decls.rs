@@ -31,6 +31,7 @@ pub(super) fn policy(p: Node) -> Result<Policy, Diagnostic> {
             Rule::settle_decl => Item::Settle(settle_decl(item)?),
             Rule::fee_decl => Item::Fee(layer_decl(item)?),
             Rule::enum_decl => Item::Enum(enum_decl(item)?),
+            Rule::contribute_decl => Item::Contribute(contribute_decl(item)?),
             Rule::EOI => break,
             _ => return Err(bad(&item, "item")),
         });
@@ -124,6 +125,44 @@ pub(super) fn in_force(p: Node) -> Result<InForce, Diagnostic> {
     Ok(InForce {
         from,
         until,
+        span: s,
+    })
+}
+
+pub(super) fn contribute_decl(p: Node) -> Result<ContributeDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let mut title = None;
+    let mut when = None;
+    let mut force = None;
+    let mut cited = None;
+    let mut body = Vec::new();
+    for c in it {
+        match c.as_rule() {
+            Rule::cite => cited = Some(cite(c)?),
+            Rule::string => title = Some(string(c)?),
+            Rule::contribute_when => {
+                let cs = span(&c);
+                let mut w = c.into_inner();
+                let at = next(&mut w, cs)?.as_rule() == Rule::kw_at;
+                when = Some((at, ident(next(&mut w, cs)?)));
+            }
+            Rule::in_force => force = Some(in_force(c)?),
+            _ => body.push(stmt(c)?),
+        }
+    }
+    let (at, when) = when.ok_or_else(|| {
+        Diagnostic::error("internal: a contribute block without `per` or `at`").at(s)
+    })?;
+    Ok(ContributeDecl {
+        name,
+        title,
+        at,
+        when,
+        in_force: force,
+        cite: cited,
+        body,
         span: s,
     })
 }

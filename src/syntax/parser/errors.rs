@@ -126,6 +126,9 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::settle_decl | Rule::kw_settle => "`settle`",
         Rule::fee_decl | Rule::kw_fee => "`fee`",
         Rule::enum_decl | Rule::kw_enum => "`enum`",
+        Rule::contribute_decl | Rule::kw_contribute => "`contribute`",
+        Rule::contribute_when => "`per month` or `at retirement`",
+        Rule::kw_at => "`at`",
         Rule::kw_code => "`code`",
         Rule::kw_by => "`by`",
         Rule::kw_per | Rule::scope => "`per`",
@@ -510,5 +513,7 @@ pub(super) fn is_declaration(r: Rule) -> bool {
             | Rule::fee_decl
             | Rule::kw_enum
             | Rule::enum_decl
+            | Rule::kw_contribute
+            | Rule::contribute_decl
     )
 }

@@ -1,0 +1,302 @@
+//! Contribution settlement in `yibao run`: the persons and contributions
+//! files read, every person-month and retirement settled by the policy's
+//! `contribute` blocks, the contribution files written, the totals printed.
+//!
+//! A policy with contribution rules and no layers runs on these files
+//! alone ([`run_alone`]: no claims or institutions); one with both settles
+//! the claims as usual and the contributions beside them ([`settle`], then
+//! [`write`] into the same out folder).
+
+use super::files::{Files, OutSet};
+use super::shared::{print_row_errors, report_eval_error, write_rejects};
+use super::stdout::{self, outln, Printed};
+use super::Status;
+use crate::data::{load_contributions, load_persons, Contributions, Input, Persons, RowError};
+use crate::eval::contrib::{settle_contributions, ContribSettlement};
+use crate::ir::Program;
+use crate::report::{contribution_lines, write_contributions, Encoding, Field, Format};
+use std::path::{Path, PathBuf};
+
+/// What a run needs to settle contributions.
+pub(crate) struct ContribPlan<'a> {
+    pub policy: &'a Path,
+    pub persons: Option<&'a Path>,
+    pub contributions: Option<&'a Path>,
+    /// Where bad contribution rows go (a run of contributions alone).
+    pub reject_file: Option<&'a Path>,
+    pub encoding: Encoding,
+}
+
+/// The contributions read and settled.
+pub(crate) struct ContribRun {
+    pub persons: Persons,
+    pub contribs: Contributions,
+    pub settled: ContribSettlement,
+    pub rejects: Vec<RowError>,
+}
+
+/// The persons and contributions files a policy with contribution rules
+/// needs; the error names the missing one.
+pub(crate) fn inputs<'a>(p: &ContribPlan<'a>) -> Result<(&'a Path, &'a Path), String> {
+    let rules = "the policy has contribution rules (`contribute` blocks)";
+    let persons = p.persons.ok_or_else(|| {
+        format!(
+            "{rules} but no persons file: give --persons FILE (persons.csv of the data contract)"
+        )
+    })?;
+    let contributions = p.contributions.ok_or_else(|| {
+        format!("{rules} but no contributions file: give --contributions FILE (contributions.csv of the data contract)")
+    })?;
+    Ok((persons, contributions))
+}
+
+/// Reads and settles the contributions. Bad rows of the persons file stop
+/// the run; bad rows of the contributions file (and months no block is in
+/// force for) go to the reject file when there is one, else stop it.
+pub(crate) fn settle(prog: &Program, p: &ContribPlan) -> Result<ContribRun, Status> {
+    let (persons_path, contributions) = inputs(p).map_err(|e| {
+        eprintln!("error: {e}");
+        Status::Usage
+    })?;
+    let failed = |e: crate::data::DataError| {
+        eprintln!("error: {e}");
+        if matches!(e, crate::data::DataError::Io { .. }) {
+            Status::Usage
+        } else {
+            Status::Problems
+        }
+    };
+    let (persons, bad) = load_persons(&Input::file(persons_path)).map_err(failed)?;
+    if !bad.is_empty() {
+        print_row_errors(&bad, 50);
+        eprintln!(
+            "error: {} of {} person rows cannot be read; fix them (every contribution of a person must find the person)",
+            bad.len(),
+            persons.rows_read
+        );
+        return Err(Status::Problems);
+    }
+    let (contribs, mut rejects) =
+        load_contributions(&Input::file(contributions), &persons).map_err(failed)?;
+    let settled = settle_contributions(prog, &persons, &contribs, contributions).map_err(|e| {
+        report_eval_error(contributions, p.policy, &e);
+        Status::Problems
+    })?;
+    rejects.extend(settled.rejected.iter().cloned());
+    rejects.sort_by_key(|r| r.line);
+    if !rejects.is_empty() {
+        match p.reject_file {
+            None => {
+                print_row_errors(&rejects, 50);
+                eprintln!(
+                    "error: {} of {} contribution rows cannot be settled; fix them, or settle the rest with --reject-file PATH",
+                    rejects.len(),
+                    contribs.rows_read
+                );
+                return Err(Status::Problems);
+            }
+            Some(path) => {
+                if let Err(e) = write_rejects(path, &contribs.header, &rejects, p.encoding) {
+                    eprintln!("error: cannot write `{}`: {e}", path.display());
+                    return Err(Status::Usage);
+                }
+            }
+        }
+    }
+    for (person, month) in &settled.unsettled_retirements {
+        let id = persons
+            .rows
+            .get(*person as usize)
+            .map_or("", |x| persons.text(x.id));
+        eprintln!(
+            "warning: person `{id}` retires in {month}, when no `contribute … at retirement` block is in force: not in retirements"
+        );
+    }
+    Ok(ContribRun {
+        persons,
+        contribs,
+        settled,
+        rejects,
+    })
+}
+
+/// Writes the contribution files into a staging folder.
+pub(crate) fn write(
+    stage: &Path,
+    fmt: (Format, Encoding),
+    prog: &Program,
+    run: &ContribRun,
+) -> std::io::Result<Vec<PathBuf>> {
+    write_contributions(stage, fmt, prog, &run.persons, &run.contribs, &run.settled)
+}
+
+/// The lines `yibao run` prints of the contributions.
+pub(crate) fn summary_lines(run: &ContribRun, reject_file: Option<&Path>) -> Vec<String> {
+    let rejected = match reject_file {
+        Some(p) if !run.rejects.is_empty() => {
+            format!(
+                "{} rejected (written to {})",
+                run.rejects.len(),
+                p.display()
+            )
+        }
+        _ => format!("{} rejected", run.rejects.len()),
+    };
+    let mut lines = vec![format!(
+        "contributions: {} read = {} settled + {rejected}; {} retirements",
+        run.contribs.rows_read,
+        run.settled.months.len(),
+        run.settled.retirements.len()
+    )];
+    lines.extend(contribution_lines(&run.settled.totals));
+    lines.push(
+        "contribution identity: employer + employee = to_pool + to_account, and to_pool = pool_in − retiree_credits, every year: holds".into(),
+    );
+    lines
+}
+
+/// The out files a contribution run may write, for the out folder's check.
+pub(crate) fn out_names() -> Vec<String> {
+    crate::report::CONTRIBUTION_FILES
+        .iter()
+        .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
+        .collect()
+}
+
+/// A run of a policy with contribution rules and no layers: no claims.
+pub(crate) fn run_alone(
+    prog: &Program,
+    p: &ContribPlan,
+    (out, format, durable): (Option<&Path>, Format, bool),
+    describe: serde_json::Value,
+) -> Printed<Status> {
+    let mut files = Files::default();
+    files.input("policy", p.policy);
+    match inputs(p) {
+        Ok((persons, contributions)) => {
+            files.input("persons file", persons);
+            files.input("contributions file", contributions);
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(Status::Usage);
+        }
+    }
+    let mut clash = Ok(());
+    if let Some(r) = p.reject_file {
+        clash = clash.and(files.check_output("--reject-file", r));
+    }
+    if let Some(dir) = out {
+        clash = clash.and(files.check_out_dir(dir, &out_names()));
+    }
+    if let Err(e) = clash {
+        eprintln!("error: {e}");
+        return Ok(Status::Usage);
+    }
+    let run = match settle(prog, p) {
+        Ok(r) => r,
+        Err(s) => return Ok(s),
+    };
+    if let Some(dir) = out {
+        let fmt = if format == Format::Json {
+            Format::Json
+        } else {
+            Format::Csv
+        };
+        let written = OutSet::begin(dir, durable).and_then(|set| {
+            write(set.staging(), (fmt, p.encoding), prog, &run)?;
+            set.commit(describe)
+        });
+        match written {
+            Ok(paths) => {
+                for path in paths {
+                    eprintln!("wrote {}", path.display());
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
+                    dir.display()
+                );
+                return Ok(Status::Usage);
+            }
+        }
+    }
+    print_alone(prog, p, &run, format)?;
+    Ok(Status::Ok)
+}
+
+fn print_alone(prog: &Program, p: &ContribPlan, run: &ContribRun, format: Format) -> Printed {
+    let header: Vec<String> = crate::report::CONTRIBUTION_TOTAL_COLUMNS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let rows: Vec<Vec<Field>> = run
+        .settled
+        .totals
+        .iter()
+        .map(|t| {
+            vec![
+                Field::count(t.year),
+                Field::count(t.persons),
+                Field::count(t.months),
+                Field::Money(t.base),
+                Field::Money(t.employer),
+                Field::Money(t.employee),
+                Field::Money(t.contributed),
+                Field::Money(t.to_pool),
+                Field::Money(t.to_account),
+                Field::Money(t.pool_in),
+                Field::Money(t.retiree_credits),
+                Field::count(t.retirements),
+                Field::Money(t.lump_sums),
+            ]
+        })
+        .collect();
+    match format {
+        Format::Table => {
+            let region = match (&prog.region, &prog.code) {
+                (Some(r), Some(c)) => format!("{r} ({c})"),
+                (Some(r), None) => r.clone(),
+                _ => p.policy.display().to_string(),
+            };
+            outln!("{region} — {}", p.policy.display())?;
+            for line in summary_lines(run, p.reject_file) {
+                outln!("{line}")?;
+            }
+        }
+        Format::Csv => {
+            let texts: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.iter().map(Field::text).collect())
+                .collect();
+            stdout::with(|out| crate::report::write_csv(out, &header, &texts))?;
+        }
+        Format::Json => {
+            let totals: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|r| {
+                    serde_json::Value::Object(
+                        header
+                            .iter()
+                            .cloned()
+                            .zip(r.iter().map(Field::json))
+                            .collect(),
+                    )
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "region": prog.region,
+                "code": prog.code,
+                "policy": p.policy.display().to_string(),
+                "contribution_rows_read": run.contribs.rows_read,
+                "person_months": run.settled.months.len(),
+                "rejected": run.rejects.len(),
+                "retirements": run.settled.retirements.len(),
+                "contribution_totals": totals,
+            });
+            outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,464 @@
+//! Contributions settled: every person-month of the contributions file run
+//! through the `contribute … per month` block in force on the month's first
+//! day, and every person with a retired month through the `contribute … at
+//! retirement` block in force on the retirement month's first day.
+//!
+//! Per month the block sets `base`, `employer`, `employee` and `to_account`;
+//! `to_pool` is employer + employee − to_account, so every yuan contributed
+//! is in the pool or an account and a retiree's credit comes out of the pool
+//! (a negative `to_pool`). The totals are added up by year and checked
+//! against that identity on every run ([`ContribTotals::check`]).
+
+use super::interp::{Cur, Env, EvalError, Frame, PersonCur, R};
+use super::trace::{NoTrace, Tracer};
+use crate::data::{Claims, Contributions, Institutions, Month, PersonMonth, Persons, RowError};
+use crate::ir::{Program, Stmt};
+use crate::schema::contrib as C;
+use rust_decimal::Decimal;
+
+/// One person-month settled.
+#[derive(Debug, Clone)]
+pub struct MonthResult {
+    /// Index into [`Contributions::rows`].
+    pub row: u32,
+    pub base: Decimal,
+    pub employer: Decimal,
+    pub employee: Decimal,
+    pub to_account: Decimal,
+    pub to_pool: Decimal,
+    /// Where the block sets `age` (and `band`).
+    pub age: Option<Decimal>,
+    pub band: Option<super::value::Txt>,
+    /// Index into [`Program::contributes`].
+    pub block: u16,
+}
+
+impl MonthResult {
+    /// employer + employee.
+    pub fn contributed(&self) -> Decimal {
+        self.employer + self.employee
+    }
+}
+
+/// One person at the retirement month.
+#[derive(Debug, Clone)]
+pub struct RetirementResult {
+    /// Index into [`Persons::rows`].
+    pub person: u32,
+    pub month: Month,
+    /// employee and flexible months in the file before the retirement month.
+    pub months_in_file: u32,
+    pub required_months: Decimal,
+    pub required_paid_months: Decimal,
+    pub shortfall: Decimal,
+    pub lump_sum: Decimal,
+    pub block: u16,
+}
+
+impl RetirementResult {
+    pub fn eligible(&self) -> bool {
+        self.shortfall.is_zero()
+    }
+}
+
+/// One year's region totals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct YearTotals {
+    pub year: i32,
+    pub persons: u64,
+    pub months: u64,
+    pub base: Decimal,
+    pub employer: Decimal,
+    pub employee: Decimal,
+    /// employer + employee.
+    pub contributed: Decimal,
+    pub to_pool: Decimal,
+    pub to_account: Decimal,
+    /// What the pool takes in: everything contributed less the account
+    /// credits of months not retired.
+    pub pool_in: Decimal,
+    /// Σ to_account over retired months: what the pool credits retirees.
+    pub retiree_credits: Decimal,
+    /// Retirements in the year, and the lump sums they owe.
+    pub retirements: u64,
+    pub lump_sums: Decimal,
+}
+
+/// Everything a contribution run settles.
+#[derive(Debug, Default)]
+pub struct ContribSettlement {
+    /// In the contributions' order: by person id, then month.
+    pub months: Vec<MonthResult>,
+    pub retirements: Vec<RetirementResult>,
+    /// Rows no `per month` block is in force for, with their line and reason.
+    pub rejected: Vec<RowError>,
+    /// Persons whose retirement month no `at retirement` block is in force for.
+    pub unsettled_retirements: Vec<(u32, Month)>,
+    pub totals: Vec<YearTotals>,
+}
+
+/// Settles every person-month and retirement; `file` names the
+/// contributions file in rejections.
+pub fn settle_contributions(
+    prog: &Program,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+) -> Result<ContribSettlement, Box<EvalError>> {
+    let (claims, insts) = (Claims::default(), Institutions::default());
+    let env = Env {
+        prog,
+        claims: &claims,
+        insts: &insts,
+        t: NoTrace,
+        carry: super::carry::Carry {
+            opening: None,
+            keep: false,
+        },
+    };
+    settle_contributions_with(&env, persons, contribs, file)
+}
+
+/// [`settle_contributions`] watched by the environment's tracer.
+pub(crate) fn settle_contributions_with<T: Tracer>(
+    env: &Env<T>,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+) -> Result<ContribSettlement, Box<EvalError>> {
+    let prog = env.prog;
+    let mut f = Frame::new(prog);
+    let mut out = ContribSettlement::default();
+    let retired = crate::schema::EnumKind::Category.code_of("retired");
+    let mut next = 0usize;
+    for rows in contribs
+        .rows
+        .chunk_by(|a: &PersonMonth, b| a.person == b.person)
+    {
+        let first = next;
+        next += rows.len();
+        let person = rows[0].person;
+        let Some(p) = persons.rows.get(person as usize) else {
+            return Err(EvalError::internal("a contribution of an unknown person"));
+        };
+        let mut retirement = None;
+        let mut worked = 0u32;
+        for (k, row) in rows.iter().enumerate() {
+            let index = u32::try_from(first + k).unwrap_or(u32::MAX);
+            let is_retired = Some(row.category) == retired;
+            if is_retired && retirement.is_none() {
+                retirement = Some((row.month, worked));
+            }
+            if !is_retired && retirement.is_none() {
+                worked += 1;
+            }
+            let Some(day) = row.month.first_day() else {
+                return Err(EvalError::internal(
+                    "a contribution month without a first day",
+                ));
+            };
+            let Some((b, block)) = find_block(prog, false, day) else {
+                out.rejected.push(RowError {
+                    file: file.to_path_buf(),
+                    line: row.line,
+                    reason: format!(
+                        "month {}: no `contribute … per month` block is in force on {day}",
+                        row.month
+                    ),
+                    raw: vec![
+                        persons.text(p.id).to_string(),
+                        row.month.to_string(),
+                        crate::schema::EnumKind::Category
+                            .name_of(row.category)
+                            .to_string(),
+                        Decimal::new(row.wage_fen, 2).to_string(),
+                        contribs.text(row.employer).to_string(),
+                    ],
+                });
+                continue;
+            };
+            let pm = PersonCur {
+                persons,
+                person: p,
+                contribs,
+                row: Some(row),
+                retirement: None,
+            };
+            let cur = Cur {
+                c: None,
+                i: 0,
+                inst: None,
+                epoch: prog.epoch(day),
+                unit: None,
+                pm: Some(&pm),
+            };
+            if T::ON {
+                let month = row.month.to_string();
+                env.t
+                    .begin_contribute(usize::from(b), persons.text(p.id), Some(&month), &f);
+            }
+            run_block(env, block, &cur, &mut f)
+                .map_err(|e| locate(e, &block.name, persons.text(p.id), &row.month.to_string()))?;
+            if T::ON {
+                env.t.end_contribute(&f);
+            }
+            let v = |i: u16| f.contrib[i as usize];
+            let r = MonthResult {
+                row: index,
+                base: v(C::BASE),
+                employer: v(C::EMPLOYER),
+                employee: v(C::EMPLOYEE),
+                to_account: v(C::TO_ACCOUNT),
+                to_pool: v(C::TO_POOL),
+                age: sets(block, C::AGE).then(|| v(C::AGE)),
+                band: if sets(block, C::BAND) { f.band } else { None },
+                block: b,
+            };
+            check_month(&r).map_err(|m| {
+                let e = EvalError::at(m, block.span);
+                locate(e, &block.name, persons.text(p.id), &row.month.to_string())
+            })?;
+            out.months.push(r);
+        }
+        let Some((month, months_in_file)) = retirement else {
+            continue;
+        };
+        let Some(day) = month.first_day() else {
+            continue;
+        };
+        let Some((b, block)) = find_block(prog, true, day) else {
+            if prog.contributes.iter().any(|c| c.at_retirement) {
+                out.unsettled_retirements.push((person, month));
+            }
+            continue;
+        };
+        let pm = PersonCur {
+            persons,
+            person: p,
+            contribs,
+            row: None,
+            retirement: Some((month, months_in_file)),
+        };
+        let cur = Cur {
+            c: None,
+            i: 0,
+            inst: None,
+            epoch: prog.epoch(day),
+            unit: None,
+            pm: Some(&pm),
+        };
+        if T::ON {
+            env.t
+                .begin_contribute(usize::from(b), persons.text(p.id), None, &f);
+        }
+        run_block(env, block, &cur, &mut f).map_err(|e| {
+            locate(
+                e,
+                &block.name,
+                persons.text(p.id),
+                &format!("retirement {month}"),
+            )
+        })?;
+        if T::ON {
+            env.t.end_contribute(&f);
+        }
+        let v = |i: u16| f.contrib[i as usize];
+        let r = RetirementResult {
+            person,
+            month,
+            months_in_file,
+            required_months: v(C::REQUIRED_MONTHS),
+            required_paid_months: v(C::REQUIRED_PAID_MONTHS),
+            shortfall: v(C::SHORTFALL),
+            lump_sum: v(C::LUMP_SUM),
+            block: b,
+        };
+        let bad = if r.lump_sum.is_sign_negative() && !r.lump_sum.is_zero() {
+            Some(format!("`lump_sum` is negative ({})", r.lump_sum))
+        } else {
+            [
+                ("required_months", r.required_months),
+                ("required_paid_months", r.required_paid_months),
+            ]
+            .into_iter()
+            .find(|(_, v)| !v.fract().is_zero() || v.is_sign_negative() && !v.is_zero())
+            .map(|(n, v)| format!("`{n}` is {v}, not a whole number of months (0 or more)"))
+        };
+        if let Some(m) = bad {
+            let e = EvalError::at(m, block.span);
+            return Err(locate(
+                e,
+                &block.name,
+                persons.text(p.id),
+                &format!("retirement {month}"),
+            ));
+        }
+        out.retirements.push(r);
+    }
+    out.totals = totals(contribs, &out.months, &out.retirements)?;
+    for t in &out.totals {
+        t.check().map_err(|m| {
+            EvalError::internal(&format!("the contribution identity is broken: {m}"))
+        })?;
+    }
+    Ok(out)
+}
+
+fn find_block(
+    prog: &Program,
+    at_retirement: bool,
+    day: crate::date::Date,
+) -> Option<(u16, &crate::ir::Contribute)> {
+    prog.contributes
+        .iter()
+        .enumerate()
+        .find(|(_, c)| {
+            c.at_retirement == at_retirement && c.in_force.is_none_or(|p| p.contains(day))
+        })
+        .map(|(i, c)| (u16::try_from(i).unwrap_or(u16::MAX), c))
+}
+
+/// Whether the block sets amount `i`.
+fn sets(block: &crate::ir::Contribute, i: u16) -> bool {
+    block.body.iter().any(|s| match s {
+        Stmt::SetContrib(j, ..) => *j == i,
+        Stmt::SetBand(..) => i == C::BAND,
+        _ => false,
+    })
+}
+
+fn run_block<T: Tracer>(
+    env: &Env<T>,
+    block: &crate::ir::Contribute,
+    cur: &Cur,
+    f: &mut Frame,
+) -> R<()> {
+    f.contrib.iter_mut().for_each(|x| *x = Decimal::ZERO);
+    f.band = None;
+    for s in &block.body {
+        env.stmt(s, cur, f, None)?;
+    }
+    if !block.at_retirement {
+        let paid = f.contrib[C::EMPLOYER as usize]
+            .checked_add(f.contrib[C::EMPLOYEE as usize])
+            .and_then(|x| x.checked_sub(f.contrib[C::TO_ACCOUNT as usize]));
+        f.contrib[C::TO_POOL as usize] =
+            paid.ok_or_else(|| EvalError::at("arithmetic overflow in to_pool", block.span))?;
+    }
+    Ok(())
+}
+
+/// Amounts that cannot be negative.
+fn check_month(r: &MonthResult) -> Result<(), String> {
+    for (name, v) in [
+        ("base", r.base),
+        ("employer", r.employer),
+        ("employee", r.employee),
+        ("to_account", r.to_account),
+    ] {
+        if v.is_sign_negative() && !v.is_zero() {
+            return Err(format!("`{name}` is negative ({v})"));
+        }
+    }
+    Ok(())
+}
+
+fn locate(mut e: Box<EvalError>, block: &str, person: &str, when: &str) -> Box<EvalError> {
+    if e.rule.is_none() {
+        e.rule = Some(block.into());
+    }
+    if e.unit.is_none() {
+        e.unit = Some(format!("person {person}, {when}").into());
+    }
+    e
+}
+
+/// The region totals by year, added up from the months and retirements.
+fn totals(
+    contribs: &Contributions,
+    months: &[MonthResult],
+    retirements: &[RetirementResult],
+) -> Result<Vec<YearTotals>, Box<EvalError>> {
+    let retired = crate::schema::EnumKind::Category.code_of("retired");
+    let mut by_year: std::collections::BTreeMap<i32, (YearTotals, Option<u32>)> =
+        Default::default();
+    let overflow = || EvalError::internal("arithmetic overflow adding up contributions");
+    let add = |a: &mut Decimal, b: Decimal| -> R<()> {
+        *a = a.checked_add(b).ok_or_else(overflow)?;
+        Ok(())
+    };
+    for m in months {
+        let Some(row) = contribs.rows.get(m.row as usize) else {
+            continue;
+        };
+        let year = row.month.year();
+        let (t, last) = by_year.entry(year).or_insert_with(|| {
+            (
+                YearTotals {
+                    year,
+                    ..YearTotals::default()
+                },
+                None,
+            )
+        });
+        // Rows are by person, then month: a person is counted once a year.
+        if *last != Some(row.person) {
+            t.persons += 1;
+            *last = Some(row.person);
+        }
+        t.months += 1;
+        add(&mut t.base, m.base)?;
+        add(&mut t.employer, m.employer)?;
+        add(&mut t.employee, m.employee)?;
+        add(&mut t.contributed, m.contributed())?;
+        add(&mut t.to_pool, m.to_pool)?;
+        add(&mut t.to_account, m.to_account)?;
+        if Some(row.category) == retired {
+            add(&mut t.retiree_credits, m.to_account)?;
+            add(&mut t.pool_in, m.contributed())?;
+        } else {
+            add(&mut t.pool_in, m.to_pool)?;
+        }
+    }
+    for r in retirements {
+        let year = r.month.year();
+        let (t, _) = by_year.entry(year).or_insert_with(|| {
+            (
+                YearTotals {
+                    year,
+                    ..YearTotals::default()
+                },
+                None,
+            )
+        });
+        t.retirements += 1;
+        add(&mut t.lump_sums, r.lump_sum)?;
+    }
+    Ok(by_year.into_values().map(|(t, _)| t).collect())
+}
+
+impl YearTotals {
+    /// The identities every run checks: every yuan contributed is in the
+    /// pool or an account, and the pool is what working people put in less
+    /// what it credits retirees.
+    pub fn check(&self) -> Result<(), String> {
+        let y = self.year;
+        let split = self.to_pool.checked_add(self.to_account);
+        if self.employer.checked_add(self.employee) != Some(self.contributed)
+            || split != Some(self.contributed)
+        {
+            return Err(format!(
+                "contributions of {y}: employer {} + employee {} = contributed {}, but to_pool + to_account = {:?}",
+                self.employer, self.employee, self.contributed, split
+            ));
+        }
+        let pool = self.pool_in.checked_sub(self.retiree_credits);
+        if pool != Some(self.to_pool) {
+            return Err(format!(
+                "contributions of {y}: to_pool = {} but pool_in − retiree_credits = {:?}",
+                self.to_pool, pool
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,312 @@
+//! Contribution settlement: every figure of `tests/fixtures/contrib/<policy>/`
+//! computed independently (`oracle.py`, from the rules in words in
+//! `RULES.md`, never from the engine) must be what `yibao run` writes, and
+//! the check and run errors an author meets are the ones promised.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
+
+mod common;
+
+use common::{csv_rows, root, stderr, stdout, temp_dir, yibao};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+fn run(name: &str, tag: &str, extra: &[&str]) -> (PathBuf, std::process::Output) {
+    let dir = root().join("tests/fixtures/contrib").join(name);
+    let out = temp_dir(&format!("contrib-{tag}-{name}"));
+    let policy = format!("policies/{name}.policy");
+    let (persons, contributions) = (
+        dir.join("persons.csv").display().to_string(),
+        dir.join("contributions.csv").display().to_string(),
+    );
+    let mut args = vec![
+        "run",
+        policy.as_str(),
+        "--persons",
+        persons.as_str(),
+        "--contributions",
+        contributions.as_str(),
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ];
+    args.extend(extra);
+    let o = yibao(&args);
+    (out, o)
+}
+
+/// A written file as `key → column → value`, the key made of `keys` columns
+/// joined by a space (as `expected.csv` writes them).
+fn table(path: &Path, keys: &[&str]) -> HashMap<String, HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).expect("read");
+    let header: Vec<String> = r
+        .headers()
+        .expect("header")
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut out = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.expect("record");
+        let get = |c: &str| {
+            header
+                .iter()
+                .position(|h| h == c)
+                .and_then(|i| rec.get(i))
+                .unwrap_or_default()
+                .to_string()
+        };
+        let key = keys.iter().map(|k| get(k)).collect::<Vec<_>>().join(" ");
+        let row: HashMap<String, String> = header.iter().map(|h| (h.clone(), get(h))).collect();
+        out.insert(key, row);
+    }
+    out
+}
+
+#[test]
+fn every_independently_computed_figure_matches() {
+    for name in ["kunming", "beijing"] {
+        let (out, o) = run(name, "oracle", &[]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let tables = [
+            (
+                "person_months",
+                table(&out.join("person_months.csv"), &["person_id", "month"]),
+            ),
+            (
+                "person_years",
+                table(&out.join("person_years.csv"), &["person_id", "year"]),
+            ),
+            (
+                "employer_years",
+                table(&out.join("employer_years.csv"), &["employer_id", "year"]),
+            ),
+            (
+                "retirements",
+                table(&out.join("retirements.csv"), &["person_id"]),
+            ),
+            (
+                "totals",
+                table(&out.join("contribution_totals.csv"), &["year"]),
+            ),
+        ];
+        let expected = csv_rows(
+            &root()
+                .join("tests/fixtures/contrib")
+                .join(name)
+                .join("expected.csv"),
+        );
+        assert!(
+            expected.len() > 100,
+            "{name}: the oracle's figures are there"
+        );
+        let mut keys: HashMap<&str, std::collections::HashSet<String>> = HashMap::new();
+        for want in &expected {
+            let (t, key, column, value) = (&want[0], &want[1], &want[2], &want[3]);
+            keys.entry(t.as_str()).or_default().insert(key.clone());
+            // The oracle's `paid_months` is the months paid in the file.
+            let column = match (t.as_str(), column.as_str()) {
+                ("retirements", "paid_months") => "months_in_file",
+                (_, c) => c,
+            };
+            let got = tables
+                .iter()
+                .find(|(n, _)| n == t)
+                .and_then(|(_, rows)| rows.get(key))
+                .and_then(|row| row.get(column))
+                .unwrap_or_else(|| panic!("{name}: {t} has no {key} {column}"));
+            assert_eq!(got, value, "{name}: {t} {key} {column}");
+        }
+        // Nothing written that the oracle does not know of.
+        for (t, rows) in &tables {
+            let want = keys.get(t).cloned().unwrap_or_default();
+            let have: std::collections::HashSet<String> = rows.keys().cloned().collect();
+            assert_eq!(have, want, "{name}: the rows of {t}");
+        }
+    }
+}
+
+#[test]
+fn the_run_prints_the_totals_and_the_identity() {
+    let (_, o) = run("kunming", "print", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    // 2024 (oracle): contributed 9923.12 = pool 6972.34 + accounts 2950.78.
+    assert!(s.contains("contributions 2024: 22 months of 7 persons, contributed 9923.12 = pool 6972.34 + accounts 2950.78 (retirees credited 470.00)"), "{s}");
+    // Lump sums: K4 2899.68 + K6 414.24 + K7 49708.80 = 53022.72.
+    assert!(s.contains("4 retired, lump sums due 53022.72"), "{s}");
+    assert!(s.contains("contribution identity"), "{s}");
+    assert!(s.contains(": holds"), "{s}");
+}
+
+#[test]
+fn a_policy_with_contribution_rules_names_the_missing_file() {
+    let o = yibao(&[
+        "run",
+        "policies/kunming.policy",
+        "--persons",
+        "tests/fixtures/contrib/kunming/persons.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("no contributions file: give --contributions FILE"),
+        "{e}"
+    );
+    let o = yibao(&["run", "policies/kunming.policy"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no persons file: give --persons FILE"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn months_no_block_is_in_force_for_are_rejected_with_their_line() {
+    let dir = temp_dir("contrib-outside");
+    let persons = root().join("tests/fixtures/contrib/kunming/persons.csv");
+    let c = dir.join("contributions.csv");
+    std::fs::write(
+        &c,
+        "person_id,month,category,wage,employer_id\nK1,2023-12,employee,5000.00,E1\nK1,2024-01,employee,5000.00,E1\n",
+    )
+    .unwrap();
+    let (p, cs) = (persons.display().to_string(), c.display().to_string());
+    let o = yibao(&[
+        "run",
+        "policies/kunming.policy",
+        "--persons",
+        &p,
+        "--contributions",
+        &cs,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("contributions.csv:2: month 2023-12: no `contribute … per month` block is in force on 2023-12-01"), "{e}");
+    // With a reject file the rest is settled and the row kept with its reason.
+    let rejects = dir.join("rejects.csv");
+    let r = rejects.display().to_string();
+    let out = dir.join("out");
+    let o = yibao(&[
+        "run",
+        "policies/kunming.policy",
+        "--persons",
+        &p,
+        "--contributions",
+        &cs,
+        "--reject-file",
+        &r,
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("contributions: 2 read = 1 settled + 1 rejected"),
+        "{s}"
+    );
+    let rows = csv_rows(&rejects);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][0], "2");
+    // 5000 is within 3107–15537: employer 5000 × 6% = 300.00.
+    let months = table(&out.join("person_months.csv"), &["person_id", "month"]);
+    assert_eq!(months["K1 2024-01"]["employer"], "300.00");
+}
+
+fn check_err(src: &str) -> String {
+    let dir = temp_dir("contrib-check");
+    let p = dir.join("p.policy");
+    std::fs::write(&p, src).unwrap();
+    let o = yibao(&["check", p.to_str().unwrap()]);
+    assert!(!o.status.success(), "expected an error:\n{src}");
+    stderr(&o)
+}
+
+const HEAD: &str = "region \"测试\"\nparam 费率: ratio = 6%\n";
+
+#[test]
+fn the_checker_refuses_what_cannot_be_meant() {
+    // An amount left out.
+    let e = check_err(&format!(
+        "{HEAD}contribute 缴费 per month {{\n  base = contribution.wage\n  employer = base * 费率 round\n  employee = 0元\n}}\n"
+    ));
+    assert!(
+        e.contains("contribute block `缴费` does not set `to_account`"),
+        "{e}"
+    );
+    // to_pool is computed.
+    let e = check_err(&format!(
+        "{HEAD}contribute 缴费 per month {{\n  base = contribution.wage\n  employer = 0元\n  employee = 0元\n  to_account = 0元\n  to_pool = 1元\n}}\n"
+    ));
+    assert!(e.contains("`to_pool` is computed by yibao"), "{e}");
+    // Unrounded money.
+    let e = check_err(&format!(
+        "{HEAD}contribute 缴费 per month {{\n  base = contribution.wage\n  employer = base * 费率\n  employee = 0元\n  to_account = 0元\n}}\n"
+    ));
+    assert!(
+        e.contains("`employer` must be a whole number of fen"),
+        "{e}"
+    );
+    // Read before set.
+    let e = check_err(&format!(
+        "{HEAD}contribute 缴费 per month {{\n  employer = base * 费率 round\n  base = contribution.wage\n  employee = 0元\n  to_account = 0元\n}}\n"
+    ));
+    assert!(
+        e.contains("`base` is read before this block sets `base`"),
+        "{e}"
+    );
+    // Dates not on a month boundary.
+    let e = check_err(&format!(
+        "{HEAD}contribute 缴费 per month from 2024-01-15 {{\n  base = contribution.wage\n  employer = 0元\n  employee = 0元\n  to_account = 0元\n}}\n"
+    ));
+    assert!(
+        e.contains("must come into and go out of force with a month"),
+        "{e}"
+    );
+    // A month's value at retirement.
+    let e = check_err(&format!(
+        "{HEAD}contribute 终身 at retirement {{\n  required_months = 300个月\n  required_paid_months = 180个月\n  lump_sum = contribution.wage\n}}\n"
+    ));
+    assert!(
+        e.contains("`contribution.wage` is not known in a `at retirement` block"),
+        "{e}"
+    );
+    // A person's value in a claim rule.
+    let e = check_err(&format!(
+        "{HEAD}layer fund_paid {{\n  rule r {{ pay person.deemed_months * 1元 }}\n}}\n"
+    ));
+    assert!(
+        e.contains("`person.deemed_months` is a value of an insured person"),
+        "{e}"
+    );
+    // A declaration named like a standard amount.
+    let e = check_err(&format!(
+        "{HEAD}param 缴费基数: money = 3000元\ncontribute 缴费 per month {{\n  base = 缴费基数\n  employer = 0元\n  employee = 0元\n  to_account = 0元\n}}\n"
+    ));
+    assert!(
+        e.contains("`缴费基数` is a standard amount of contribute blocks"),
+        "{e}"
+    );
+    // Two month blocks in force on one day.
+    let e = check_err(&format!(
+        "{HEAD}contribute a per month {{\n  base = 0元\n  employer = 0元\n  employee = 0元\n  to_account = 0元\n}}\ncontribute b per month from 2024-01-01 {{\n  base = 0元\n  employer = 0元\n  employee = 0元\n  to_account = 0元\n}}\n"
+    ));
+    assert!(
+        e.contains("two `contribute … per month` blocks are in force on the same day"),
+        "{e}"
+    );
+}
+
+#[test]
+fn ages_turn_on_the_birthday() {
+    // B1 is born 1989-03-15: on 2024-03-01 she is 34, on 2024-04-01 35, so
+    // the account rate goes from 2.8% (280.00 of 10000) to 3% (300.00) in
+    // April, not in March. B2 (1979-05-01) is 45 on 2024-05-01 itself: 4%.
+    let (out, o) = run("beijing", "ages", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let m = table(&out.join("person_months.csv"), &["person_id", "month"]);
+    assert_eq!(m["B1 2024-03"]["age"], "34");
+    assert_eq!(m["B1 2024-03"]["to_account"], "280.00");
+    assert_eq!(m["B1 2024-04"]["age"], "35");
+    assert_eq!(m["B1 2024-04"]["to_account"], "300.00");
+    assert_eq!(m["B2 2024-05"]["band"], "45岁及以上");
+}
