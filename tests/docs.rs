@@ -233,3 +233,65 @@ fn the_scale_notes_name_tests_that_exist() {
         );
     }
 }
+
+#[test]
+fn every_contribution_column_is_documented() {
+    let doc = reference();
+    let dir = temp_dir("docs-contrib");
+    for format in ["csv", "json"] {
+        let out = dir.join(format!("out-{format}"));
+        let o = yibao(&[
+            "run",
+            "policies/kunming.policy",
+            "--persons",
+            "tests/fixtures/contrib/kunming/persons.csv",
+            "--contributions",
+            "tests/fixtures/contrib/kunming/contributions.csv",
+            "--format",
+            format,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        for file in yibao::report::CONTRIBUTION_FILES {
+            let path = out.join(format!("{file}.{format}"));
+            let columns: Vec<String> = if format == "csv" {
+                let mut r = csv::Reader::from_path(&path).unwrap();
+                r.headers().unwrap().iter().map(String::from).collect()
+            } else {
+                let v: serde_json::Value =
+                    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+                let first = v.as_array().and_then(|a| a.first()).expect("rows");
+                first.as_object().unwrap().keys().cloned().collect()
+            };
+            let names = documented(section(&doc, &format!("### `{file}.csv`")));
+            for c in &columns {
+                assert!(names.contains(c), "{file}: column `{c}` is not in docs/language.md");
+            }
+            for n in &names {
+                assert!(columns.contains(n), "{file}: docs/language.md has `{n}`, which is not written");
+            }
+        }
+    }
+}
+
+/// The example of "Contributions and personal accounts" checks and runs.
+#[test]
+fn the_contribution_example_runs() {
+    let doc = reference();
+    let s = section(&doc, "## Contributions and personal accounts");
+    let start = s.find("```text").expect("example") + "```text".len();
+    let end = start + s[start..].find("```").expect("end");
+    let dir = temp_dir("docs-contrib-example");
+    let p = dir.join("p.policy");
+    std::fs::write(&p, format!("region \"文档\"\n{}", &s[start..end])).unwrap();
+    let o = yibao(&[
+        "run",
+        p.to_str().unwrap(),
+        "--persons",
+        "tests/fixtures/contrib/beijing/persons.csv",
+        "--contributions",
+        "tests/fixtures/contrib/beijing/contributions.csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}

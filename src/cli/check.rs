@@ -58,7 +58,7 @@ pub fn run(args: &CheckArgs) -> Printed<Status> {
                 }
                 let rules: usize = prog.layers.iter().map(|l| l.rules.len()).sum();
                 outln!(
-                    "{}: ok ({} layer{}, {rules} rule{}, {} parameter{}, {} table{}, {} schedule{})",
+                    "{}: ok ({} layer{}, {rules} rule{}, {} parameter{}, {} table{}, {} schedule{}{})",
                     file.name(),
                     prog.layers.len(),
                     plural(prog.layers.len()),
@@ -69,6 +69,10 @@ pub fn run(args: &CheckArgs) -> Printed<Status> {
                     plural(prog.tables.len()),
                     prog.schedules.len(),
                     plural(prog.schedules.len()),
+                    match prog.contributes.len() {
+                        0 => String::new(),
+                        n => format!(", {n} contribute block{}", plural(n)),
+                    },
                 )?;
             }
             Err(diags) => {

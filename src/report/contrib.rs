@@ -315,11 +315,12 @@ pub fn contribution_lines(t: &[YearTotals]) -> Vec<String> {
     t.iter()
         .map(|t| {
             let m = |d: Decimal| Field::Money(d).text();
+            let n = |k: u64, w: &str| format!("{k} {w}{}", if k == 1 { "" } else { "s" });
             let mut line = format!(
-                "contributions {}: {} months of {} persons, contributed {} = pool {} + accounts {} (retirees credited {})",
+                "contributions {}: {} of {}, contributed {} = pool {} + accounts {} (retirees credited {})",
                 t.year,
-                t.months,
-                t.persons,
+                n(t.months, "month"),
+                n(t.persons, "person"),
                 m(t.contributed),
                 m(t.to_pool),
                 m(t.to_account),
