@@ -310,3 +310,127 @@ fn ages_turn_on_the_birthday() {
     assert_eq!(m["B1 2024-04"]["to_account"], "300.00");
     assert_eq!(m["B2 2024-05"]["band"], "45岁及以上");
 }
+
+mod identity {
+    //! The property: for any simulated population and any rates, floors and
+    //! caps, the five files reconcile — every month's to_pool is employer +
+    //! employee − to_account, the person-years, employer-years and totals
+    //! are the months added up, and the totals' identities hold.
+    use super::*;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    fn money(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn sums(path: &Path, group: &[&str], cols: &[&str]) -> HashMap<String, Vec<Decimal>> {
+        let mut out: HashMap<String, Vec<Decimal>> = HashMap::new();
+        let mut r = csv::Reader::from_path(path).unwrap();
+        let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+        let at = |c: &str| h.iter().position(|x| x == c).unwrap();
+        for rec in r.records() {
+            let rec = rec.unwrap();
+            let key = group
+                .iter()
+                .map(|g| {
+                    let v = &rec[at(g)];
+                    if *g == "month" {
+                        v[..4].to_string()
+                    } else {
+                        v.to_string()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" ");
+            let e = out
+                .entry(key)
+                .or_insert_with(|| vec![Decimal::ZERO; cols.len()]);
+            for (i, c) in cols.iter().enumerate() {
+                e[i] += money(&rec[at(c)]);
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        #[test]
+        fn contribution_files_reconcile(
+            seed in 1u64..1_000_000,
+            claims in 200u64..3_000,
+            years in 1u32..3,
+            employer_pct in 0u32..1_200,
+            floor in 1_000u32..5_000,
+            span in 0u32..30_000,
+            beijing in any::<bool>(),
+        ) {
+            let dir = temp_dir(&format!("contrib-prop-{seed}-{claims}"));
+            let mut opts = yibao::synth::Options::for_claims(claims);
+            opts.seed = seed;
+            opts.first_year = 2024;
+            opts.years = years;
+            let (mut p, mut c) = (Vec::new(), Vec::new());
+            yibao::synth::generate_contributors(&opts, &mut p, &mut c).unwrap();
+            std::fs::write(dir.join("persons.csv"), p).unwrap();
+            std::fs::write(dir.join("contributions.csv"), c).unwrap();
+            let policy = if beijing { "policies/beijing.policy" } else { "policies/kunming.policy" };
+            let rate = format!("单位费率={}.{:02}%", employer_pct / 100, employer_pct % 100);
+            let lo = format!("缴费基数下限={floor}元");
+            let hi = format!("缴费基数上限={}元", floor + span);
+            let out = dir.join("out");
+            let (pp, cc) = (dir.join("persons.csv"), dir.join("contributions.csv"));
+            let o = yibao(&[
+                "run", policy, "--persons", pp.to_str().unwrap(), "--contributions", cc.to_str().unwrap(),
+                "--set", &rate, "--set", &lo, "--set", &hi, "--out", out.to_str().unwrap(),
+            ]);
+            prop_assert!(o.status.success(), "{}", stderr(&o));
+            let cols = ["employer", "employee", "to_pool", "to_account"];
+            // Every month: to_pool = employer + employee − to_account; base within the bounds.
+            let mut r = csv::Reader::from_path(out.join("person_months.csv")).unwrap();
+            for rec in r.records() {
+                let rec = rec.unwrap();
+                let v = |i: usize| money(&rec[i]);
+                let (base, er, ee, pool, acct) = (v(5), v(6), v(7), v(8), v(9));
+                prop_assert_eq!(pool, er + ee - acct);
+                if &rec[2] == "retired" {
+                    prop_assert_eq!(base, Decimal::ZERO);
+                } else {
+                    prop_assert!(base >= Decimal::from(floor) && base <= Decimal::from(floor + span));
+                }
+            }
+            let by_year = sums(&out.join("person_months.csv"), &["month"], &cols);
+            let person_years = sums(&out.join("person_years.csv"), &["year"], &cols);
+            let totals = sums(&out.join("contribution_totals.csv"), &["year"], &cols);
+            prop_assert_eq!(&by_year, &person_years);
+            prop_assert_eq!(&by_year, &totals);
+            let months_of_persons = sums(&out.join("person_months.csv"), &["person_id", "month"], &cols);
+            let years_of_persons = sums(&out.join("person_years.csv"), &["person_id", "year"], &cols);
+            prop_assert_eq!(months_of_persons, years_of_persons);
+            // Employers: their months added up, by employer and year.
+            let mut r = csv::Reader::from_path(out.join("person_months.csv")).unwrap();
+            let mut want: HashMap<String, Vec<Decimal>> = HashMap::new();
+            for rec in r.records() {
+                let rec = rec.unwrap();
+                if rec[3].is_empty() {
+                    continue;
+                }
+                let e = want.entry(format!("{} {}", &rec[3], &rec[1][..4])).or_insert_with(|| vec![Decimal::ZERO; 4]);
+                for (i, k) in [6, 7, 8, 9].into_iter().enumerate() {
+                    e[i] += money(&rec[k]);
+                }
+            }
+            let employers = sums(&out.join("employer_years.csv"), &["employer_id", "year"], &cols);
+            prop_assert_eq!(want, employers);
+            // The totals' own identities.
+            let mut r = csv::Reader::from_path(out.join("contribution_totals.csv")).unwrap();
+            for rec in r.records() {
+                let rec = rec.unwrap();
+                let v = |i: usize| money(&rec[i]);
+                prop_assert_eq!(v(6), v(4) + v(5));
+                prop_assert_eq!(v(6), v(7) + v(8));
+                prop_assert_eq!(v(7), v(9) - v(10));
+            }
+        }
+    }
+}

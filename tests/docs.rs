@@ -266,10 +266,16 @@ fn every_contribution_column_is_documented() {
             };
             let names = documented(section(&doc, &format!("### `{file}.csv`")));
             for c in &columns {
-                assert!(names.contains(c), "{file}: column `{c}` is not in docs/language.md");
+                assert!(
+                    names.contains(c),
+                    "{file}: column `{c}` is not in docs/language.md"
+                );
             }
             for n in &names {
-                assert!(columns.contains(n), "{file}: docs/language.md has `{n}`, which is not written");
+                assert!(
+                    columns.contains(n),
+                    "{file}: docs/language.md has `{n}`, which is not written"
+                );
             }
         }
     }
