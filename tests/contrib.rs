@@ -434,3 +434,61 @@ mod identity {
         }
     }
 }
+
+#[test]
+fn a_policy_with_claims_and_contributions_settles_both_into_one_folder() {
+    // kunming's contribution rules beside a layer that pays 50% of every claim.
+    let dir = temp_dir("contrib-both");
+    let mut text = std::fs::read_to_string(root().join("policies/kunming.policy")).unwrap();
+    text.push_str("\nlayer fund_paid \"统筹基金\" {\n  rule 全部 {\n    pay claim.total_cost * 50% round\n  }\n}\n");
+    let p = dir.join("both.policy");
+    std::fs::write(&p, text).unwrap();
+    let out = dir.join("out");
+    let o = yibao(&[
+        "run",
+        p.to_str().unwrap(),
+        "--claims",
+        "tests/fixtures/hand/r1/claims.csv",
+        "--institutions",
+        "tests/fixtures/hand/r1/institutions.csv",
+        "--persons",
+        "tests/fixtures/contrib/kunming/persons.csv",
+        "--contributions",
+        "tests/fixtures/contrib/kunming/contributions.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("contributions 2024: 22 months of 7 persons, contributed 9923.12"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(out.join("claims.csv").exists());
+    let (alone, a) = run("kunming", "both", &[]);
+    assert!(a.status.success());
+    for f in [
+        "person_months.csv",
+        "person_years.csv",
+        "employer_years.csv",
+        "retirements.csv",
+        "contribution_totals.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(alone.join(f)).unwrap(),
+            "{f}: the same as a run of the contributions alone"
+        );
+    }
+    // Without the persons file the run is refused before anything is read.
+    let o = yibao(&[
+        "run",
+        p.to_str().unwrap(),
+        "--claims",
+        "tests/fixtures/hand/r1/claims.csv",
+        "--institutions",
+        "tests/fixtures/hand/r1/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no persons file"), "{}", stderr(&o));
+}

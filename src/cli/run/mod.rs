@@ -310,6 +310,12 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     if let Some(a) = &plan.assessments {
         files.input("assessments file", a);
     }
+    if let Some(p) = &plan.persons {
+        files.input("persons file", p);
+    }
+    if let Some(c) = &plan.contributions {
+        files.input("contributions file", c);
+    }
     if let Some(s) = &plan.state_in {
         files.input("state file", s);
     }
@@ -510,6 +516,24 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         }
     };
 
+    // Contributions beside the claims: their bad rows stop the run (the
+    // reject file holds the claims' rows).
+    let contributions = if prog.has_contributions() {
+        let alone = ContribPlan {
+            reject_file: None,
+            ..contrib_plan
+        };
+        match super::contrib::settle(&prog, &alone) {
+            Ok(r) => Some(r),
+            Err(s) => {
+                clock.clear();
+                return Ok(s);
+            }
+        }
+    } else {
+        None
+    };
+
     let patients = match crate::eval::settle_patients(&prog, &claims, &insts, &settlement) {
         Ok(l) => l,
         Err(e) => {
@@ -553,6 +577,9 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             if let Some(l) = &patients {
                 crate::report::write_patient_ledger(stage, fmt, &prog, l)?;
             }
+            if let Some(c) = &contributions {
+                super::contrib::write(stage, fmt, &prog, c)?;
+            }
             set.commit(describe(&plan))
         });
         match written {
@@ -578,6 +605,12 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         &settlement,
         (ledger.as_ref(), patients.as_ref()),
     )?;
+    if let (Some(c), Format::Table) = (&contributions, plan.format) {
+        super::stdout::outln!()?;
+        for line in super::contrib::summary_lines(c, None) {
+            super::stdout::outln!("{line}")?;
+        }
+    }
     Ok(Status::Ok)
 }
 
@@ -633,6 +666,7 @@ fn out_names() -> Vec<String> {
     ]
     .iter()
     .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
+    .chain(super::contrib::out_names())
     .collect()
 }
 
