@@ -492,3 +492,75 @@ fn a_policy_with_claims_and_contributions_settles_both_into_one_folder() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no persons file"), "{}", stderr(&o));
 }
+
+fn explain(name: &str, person: &str, what: &[&str]) -> std::process::Output {
+    let dir = root().join("tests/fixtures/contrib").join(name);
+    let policy = format!("policies/{name}.policy");
+    let (p, c) = (
+        dir.join("persons.csv").display().to_string(),
+        dir.join("contributions.csv").display().to_string(),
+    );
+    let mut args = vec![
+        "explain",
+        policy.as_str(),
+        "--persons",
+        p.as_str(),
+        "--contributions",
+        c.as_str(),
+        "--person",
+        person,
+    ];
+    args.extend(what);
+    yibao(&args)
+}
+
+#[test]
+fn explain_shows_a_person_month_and_a_retirement() {
+    let o = explain("beijing", "B1", &["--month", "2024-04"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    // 35 on 2024-04-01 (born 1989-03-15): the 35–45 band, 3% of 10000.
+    assert!(s.contains("age(1989-03-15, 2024-04-01) = 35"), "{s}");
+    assert!(s.contains("rate(划入比例, 35) = 3%"), "{s}");
+    assert!(s.contains("to_account  300.00"), "{s}");
+    assert!(s.contains("to_pool     800.00"), "{s}");
+    let o = explain("kunming", "K7", &["--retirement"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    // 240 + 60 counted of 300; 60 paid of 180: 120 short, 120 × 5178 × 8%.
+    assert!(s.contains("counted_months     300"), "{s}");
+    assert!(s.contains("shortfall = 120个月"), "{s}");
+    assert!(s.contains("lump_sum              49708.80"), "{s}");
+    let o = explain("kunming", "K7", &["--month", "2023-01"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "person `K7` has no contribution in 2023-01; their months are 2024-12, 2025-01"
+        ),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn every_explained_month_is_the_runs() {
+    for name in ["kunming", "beijing"] {
+        let (out, o) = run(name, "explain-all", &[]);
+        assert!(o.status.success());
+        let months = table(&out.join("person_months.csv"), &["person_id", "month"]);
+        for (key, row) in &months {
+            let (person, month) = key.split_once(' ').unwrap();
+            let o = explain(name, person, &["--month", month, "--format", "json"]);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+            for f in v["result"].as_array().unwrap() {
+                let n = f["name"].as_str().unwrap();
+                let value = match &f["value"] {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                assert_eq!(&value, &row[n], "{name} {key} {n}");
+            }
+        }
+    }
+}

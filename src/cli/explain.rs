@@ -1,5 +1,6 @@
 //! `yibao explain POLICY --claims … --institutions … (--claim ID | --institution ID --year Y |
-//! --alliance ID --year Y)`: how one figure was reached, as a tree or JSON.
+//! --alliance ID --year Y)`, or `--persons … --contributions … --person ID (--month YYYY-MM |
+//! --retirement)`: how one figure was reached, as a tree or JSON.
 
 use super::shared::{load_failed, load_inputs, split_set, Stages};
 use super::stdout::{out, outln, Printed};
@@ -12,17 +13,38 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  \
     yibao explain policies/r1.policy --claims examples/claims.csv --institutions examples/institutions.csv --claim C000547\n  \
-    yibao explain policies/r1.policy --claims examples/claims.csv --institutions examples/institutions.csv --institution H001 --year 2025 --format json")]
+    yibao explain policies/r1.policy --claims examples/claims.csv --institutions examples/institutions.csv --institution H001 --year 2025 --format json\n  \
+    yibao explain policies/beijing.policy --persons tests/fixtures/contrib/beijing/persons.csv --contributions tests/fixtures/contrib/beijing/contributions.csv --person B1 --month 2024-04")]
 pub struct ExplainArgs {
     /// The policy file
     #[arg(value_name = "POLICY")]
     pub policy: PathBuf,
-    /// Claims file (CSV)
+    /// Claims file (CSV), to explain a claim or a unit
     #[arg(long, value_name = "CSV")]
-    pub claims: PathBuf,
-    /// Institutions file (CSV)
+    pub claims: Option<PathBuf>,
+    /// Institutions file (CSV), to explain a claim or a unit
     #[arg(long, value_name = "CSV")]
-    pub institutions: PathBuf,
+    pub institutions: Option<PathBuf>,
+    /// Persons file (CSV), to explain a person's contributions
+    #[arg(long, value_name = "CSV")]
+    pub persons: Option<PathBuf>,
+    /// Contributions file (CSV), to explain a person's contributions
+    #[arg(long, value_name = "CSV")]
+    pub contributions: Option<PathBuf>,
+    /// Explain this person's contribution --month, or their --retirement
+    #[arg(long, value_name = "ID", conflicts_with_all = ["claim", "institution", "alliance"])]
+    pub person: Option<String>,
+    /// The contribution month, with --person
+    #[arg(
+        long,
+        value_name = "YYYY-MM",
+        requires = "person",
+        conflicts_with = "retirement"
+    )]
+    pub month: Option<String>,
+    /// The person's retirement (months counted, shortfall, lump sum), with --person
+    #[arg(long, requires = "person")]
+    pub retirement: bool,
     /// Assessment scores (CSV), for settle blocks that read `assessment.score`
     #[arg(long, value_name = "CSV")]
     pub assessments: Option<PathBuf>,
@@ -58,14 +80,21 @@ pub enum ExplainFormat {
 }
 
 pub fn run(args: ExplainArgs) -> Printed<Status> {
+    if let Some(id) = &args.person {
+        return person(&args, id);
+    }
     let subject = match (&args.claim, &args.institution, &args.alliance, args.year) {
         (Some(c), None, None, _) => Subject::Claim(c.clone()),
         (None, Some(i), None, Some(y)) => Subject::Unit(UnitKind::Institution, i.clone(), y),
         (None, None, Some(a), Some(y)) => Subject::Unit(UnitKind::Alliance, a.clone(), y),
         _ => {
-            eprintln!("error: say what to explain: --claim ID, or --institution ID --year YYYY, or --alliance ID --year YYYY");
+            eprintln!("error: say what to explain: --claim ID, or --institution ID --year YYYY, or --alliance ID --year YYYY, or --person ID --month YYYY-MM (or --retirement)");
             return Ok(Status::Usage);
         }
+    };
+    let (Some(claims_path), Some(insts_path)) = (&args.claims, &args.institutions) else {
+        eprintln!("error: give --claims FILE and --institutions FILE");
+        return Ok(Status::Usage);
     };
     let (mut prog, file) = match super::load_policy(&args.policy, true) {
         Ok(x) => x,
@@ -80,11 +109,11 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
         }
     }
     let mut clock = Stages::new(false);
-    let (insts, claims, _) =
-        match load_inputs(&args.claims, &args.institutions, &prog, None, 0, &mut clock) {
-            Ok(x) => x,
-            Err(s) => return Ok(s),
-        };
+    let (insts, claims, _) = match load_inputs(claims_path, insts_path, &prog, None, 0, &mut clock)
+    {
+        Ok(x) => x,
+        Err(s) => return Ok(s),
+    };
     let assessments = match &args.assessments {
         None => None,
         Some(path) => match load_assessments(path) {
@@ -107,6 +136,59 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
         ),
     };
     match explained {
+        Ok(e) => {
+            match args.format {
+                ExplainFormat::Text => out!("{}", crate::explain::render_text(&e))?,
+                ExplainFormat::Json => outln!("{}", crate::explain::render_json(&e))?,
+            }
+            Ok(Status::Ok)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(Status::Problems)
+        }
+    }
+}
+
+/// `--person ID --month M` or `--person ID --retirement`.
+fn person(args: &ExplainArgs, id: &str) -> Printed<Status> {
+    if args.month.is_none() && !args.retirement {
+        eprintln!("error: with --person, say which: --month YYYY-MM, or --retirement");
+        return Ok(Status::Usage);
+    }
+    let (Some(persons_path), Some(contributions_path)) = (&args.persons, &args.contributions)
+    else {
+        eprintln!("error: give --persons FILE and --contributions FILE to explain a person");
+        return Ok(Status::Usage);
+    };
+    let (mut prog, file) = match super::load_policy(&args.policy, true) {
+        Ok(x) => x,
+        Err(s) => return Ok(s),
+    };
+    for s in &args.set {
+        let applied =
+            split_set(s).and_then(|(k, v)| crate::check::apply_override(&mut prog, &k, &v));
+        if let Err(e) = applied {
+            eprintln!("error: --set {s}: {e}");
+            return Ok(Status::Usage);
+        }
+    }
+    let failed = |e: crate::data::DataError| {
+        eprintln!("error: {e}");
+        Ok(Status::Problems)
+    };
+    let (persons, _) = match crate::data::load_persons(&crate::data::Input::file(persons_path)) {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    let (contribs, _) = match crate::data::load_contributions(
+        &crate::data::Input::file(contributions_path),
+        &persons,
+    ) {
+        Ok(x) => x,
+        Err(e) => return failed(e),
+    };
+    match crate::explain::person(&prog, &file, &persons, &contribs, id, args.month.as_deref()) {
         Ok(e) => {
             match args.format {
                 ExplainFormat::Text => out!("{}", crate::explain::render_text(&e))?,

@@ -104,8 +104,19 @@ impl Recorder<'_> {
                 node.what = schema::contrib::AMOUNTS
                     .get(*i as usize)
                     .map_or("?".into(), |a| a.0.to_string());
+                node.note = match *i {
+                    schema::contrib::SHORTFALL => Some("max(required_months − counted_months, required_paid_months − paid_months, 0)".into()),
+                    schema::contrib::TO_POOL => Some("employer + employee − to_account".into()),
+                    _ => None,
+                };
             }
-            Num::Age(_) => node.what = format!("age({})", vals.join(", ")),
+            Num::Age(_) => {
+                node.what = match o.dates.as_slice() {
+                    [b, d] => format!("age({b}, {d})"),
+                    _ => "age".into(),
+                };
+                node.note = Some("whole years completed on the day (周岁)".into());
+            }
             Num::Fee => {
                 node.what = p.fee.as_ref().map_or("?".into(), |l| l.name.clone());
                 node.note = Some("the fee this claim is paid at".into());

@@ -10,10 +10,12 @@
 //! the run's results.
 
 mod label;
+mod person;
 pub(crate) mod record;
 mod render;
 mod show;
 
+pub use person::person;
 pub use render::{render_json, render_text};
 
 use crate::check::types::Ty;

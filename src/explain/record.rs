@@ -18,6 +18,8 @@ use std::cell::{Cell, RefCell};
 pub(crate) enum Target {
     /// One claim, by its index in settlement order.
     Claim(usize),
+    /// A person's contribution month (`Some("2024-03")`) or retirement (`None`).
+    Person { id: String, month: Option<String> },
     /// The blocks run for these units (`(kind, id)`) in one year.
     Units {
         year: i32,
@@ -98,7 +100,14 @@ impl<'a> Recorder<'a> {
     fn txt(&self, t: crate::eval::value::Txt) -> String {
         match self.data {
             Some(d) => t.resolve(self.prog, d.claims, d.insts, d.inst).to_string(),
-            None => String::new(),
+            // The policy's own texts need no data.
+            None => {
+                let (claims, insts) = (
+                    crate::data::Claims::default(),
+                    crate::data::Institutions::default(),
+                );
+                t.resolve(self.prog, &claims, &insts, None).to_string()
+            }
         }
     }
 
@@ -545,6 +554,20 @@ impl Tracer for Recorder<'_> {
     fn end_block(&self, f: &Frame) {
         self.finish(f);
         self.block.set(None);
+    }
+
+    fn begin_contribute(&self, block: usize, person: &str, month: Option<&str>, f: &Frame) {
+        if matches!(&self.target, Target::Person { id, month: m } if id == person && m.as_deref() == month)
+        {
+            self.start(f);
+            if let Some(r) = self.current.borrow_mut().as_mut() {
+                r.block = Some((block, person.to_string(), 0, 0));
+            }
+        }
+    }
+
+    fn end_contribute(&self, f: &Frame) {
+        self.finish(f);
     }
 
     fn skipped_block(&self, block: usize, unit: &str, year: i32, month: u32) {

@@ -576,6 +576,9 @@ impl<T: Tracer> Env<'_, T> {
             Num::Age(ab) => {
                 let birth = self.date(&ab.0, cur, f)?;
                 let day = self.date(&ab.1, cur, f)?;
+                if T::ON {
+                    self.t.dates(&[birth, day]);
+                }
                 Decimal::from(age_on(birth, day))
             }
             Num::Min(xs) => self.fold(xs, cur, f, Decimal::min)?,
