@@ -564,3 +564,47 @@ fn every_explained_month_is_the_runs() {
         }
     }
 }
+
+#[test]
+fn compare_shows_who_pays_more_under_another_regions_rules() {
+    let o = yibao(&[
+        "compare",
+        "policies/kunming.policy",
+        "policies/beijing.policy",
+        "--persons",
+        "tests/fixtures/contrib/kunming/persons.csv",
+        "--contributions",
+        "tests/fixtures/contrib/kunming/contributions.csv",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let a = &v["against_baseline"][0];
+    // K7 is retired in both (0 paid; 110 a month credited at 84 in both);
+    // everyone else pays more under beijing's 9% + 2% on a floor of 6821.
+    assert_eq!(a["pay_more"], 6);
+    assert_eq!(a["pay_same"], 1);
+    assert_eq!(a["account_same"], 1);
+    // K1: kunming 3 × (3107 × 8%: 186.42 + 62.14) = 745.68;
+    //     beijing 3 × (6821: 613.89 + 136.42) = 2250.93.
+    let k1 = a["largest_contribution_changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["person_id"] == "K1")
+        .expect("K1 among the largest changes");
+    assert_eq!(k1["baseline"], "745.68");
+    assert_eq!(k1["policy"], "2250.93");
+    // The totals are each policy's run's: kunming 2024 contributed 9923.12.
+    let t = v["totals"].as_array().unwrap();
+    assert_eq!(t[0]["policy"], "kunming");
+    assert_eq!(t[0]["contributed"], "9923.12");
+    // beijing's rules on kunming's persons, by the oracle's functions
+    // (oracle.beijing_month over kunming/contributions.csv): 2024 contributed
+    // 16511.55, credited 5621.49; so Δ 16511.55 − 9923.12 = 6588.43.
+    assert_eq!(t[1]["policy"], "beijing");
+    assert_eq!(t[1]["contributed"], "16511.55");
+    assert_eq!(t[1]["to_account"], "5621.49");
+    assert_eq!(t[1]["Δ contributed"], "6588.43");
+}

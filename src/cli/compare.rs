@@ -67,6 +67,8 @@ struct CompareFile {
     claims: Option<PathBuf>,
     institutions: Option<PathBuf>,
     assessments: Option<PathBuf>,
+    persons: Option<PathBuf>,
+    contributions: Option<PathBuf>,
     top: Option<usize>,
     format: Option<Format>,
     report: Option<PathBuf>,
@@ -111,6 +113,8 @@ struct Plan {
     claims: Option<PathBuf>,
     institutions: Option<PathBuf>,
     assessments: Option<PathBuf>,
+    persons: Option<PathBuf>,
+    contributions: Option<PathBuf>,
     top: usize,
     format: Format,
     report: Option<PathBuf>,
@@ -203,6 +207,8 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             claims: None,
             institutions: None,
             assessments: None,
+            persons: None,
+            contributions: None,
             top: 10,
             format: Format::Table,
             report: None,
@@ -241,6 +247,8 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
     plan.claims = args.data.claims.or(plan.claims);
     plan.institutions = args.data.institutions.or(plan.institutions);
     plan.assessments = args.data.assessments.or(plan.assessments);
+    plan.persons = args.data.persons.or(plan.persons);
+    plan.contributions = args.data.contributions.or(plan.contributions);
     plan.top = args.top.unwrap_or(plan.top);
     plan.format = args.format.unwrap_or(plan.format);
     plan.report = args.report.or(plan.report);
@@ -309,6 +317,8 @@ fn plan_of_file(path: &Path) -> Result<Plan, String> {
         claims: f.claims.map(rel),
         institutions: f.institutions.map(rel),
         assessments: f.assessments.map(rel),
+        persons: f.persons.map(rel),
+        contributions: f.contributions.map(rel),
         top: f.top.unwrap_or(10),
         format: f.format.unwrap_or(Format::Table),
         report: f.report.map(rel),
@@ -399,6 +409,8 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         ("claims file", &plan.claims),
         ("institutions file", &plan.institutions),
         ("assessments file", &plan.assessments),
+        ("persons file", &plan.persons),
+        ("contributions file", &plan.contributions),
     ] {
         if let Some(p) = p {
             files.input(what, p);
@@ -438,6 +450,15 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
     if plan.rules {
         print_rules(&plan, &rules)?;
         return Ok(write_report(&plan, None, &rules));
+    }
+    // Contribution rules alone: the persons' months under each policy.
+    if compiled.iter().all(|c| c.prog.layers.is_empty()) {
+        let policies: Vec<(&str, &Program)> = compiled
+            .iter()
+            .map(|c| (c.label.as_str(), &c.prog))
+            .collect();
+        let files = (plan.persons.as_deref(), plan.contributions.as_deref());
+        return super::compare_contrib::run(&policies, files, plan.top, plan.format);
     }
     let comparison = match settle_all(&plan, &compiled) {
         Ok(c) => c,

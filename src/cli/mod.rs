@@ -5,6 +5,7 @@
 
 mod check;
 mod compare;
+mod compare_contrib;
 mod contrib;
 mod explain;
 mod files;

@@ -11,6 +11,7 @@
 //!
 //! [`rules`] compares the policies' rules themselves.
 
+pub mod contrib;
 pub mod rules;
 
 use crate::data::{Claims, Institutions};
