@@ -2,7 +2,7 @@
 //! persons and months settled by each, their totals side by side with the
 //! baseline's, and who pays more and whose account gets more.
 
-use super::contrib::{inputs, settle, ContribPlan};
+use super::contrib::{inputs, settle, ContribPlan, Into};
 use super::stdout::{self, out, outln, Printed};
 use super::Status;
 use crate::compare::contrib::{compare, ContribComparison};
@@ -34,9 +34,9 @@ pub(crate) fn run(
             eprintln!("error: {e}");
             return Ok(Status::Usage);
         }
-        match settle(prog, &plan) {
+        match settle(prog, &plan, Into::Keep) {
             Ok(run) => {
-                settled.push(run.settled);
+                settled.push(run.kept);
                 if loaded.is_none() {
                     loaded = Some((run.persons, run.contribs));
                 }

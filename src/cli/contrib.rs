@@ -12,10 +12,10 @@ use super::shared::{print_row_errors, report_eval_error, write_rejects};
 use super::stdout::{self, outln, Printed};
 use super::Status;
 use crate::data::{load_contributions, load_persons, Contributions, Input, Persons, RowError};
-use crate::eval::contrib::{settle_contributions, ContribSettlement};
+use crate::eval::contrib::{settle_contributions_into, ContribSettlement};
 use crate::ir::Program;
-use crate::report::{contribution_lines, write_contributions, Encoding, Field, Format};
-use std::path::{Path, PathBuf};
+use crate::report::{contribution_lines, ContribWriter, Encoding, Field, Format};
+use std::path::Path;
 
 /// What a run needs to settle contributions.
 pub(crate) struct ContribPlan<'a> {
@@ -27,12 +27,52 @@ pub(crate) struct ContribPlan<'a> {
     pub encoding: Encoding,
 }
 
+/// Where a settlement's months go.
+pub(crate) enum Into<'a> {
+    /// Nowhere: only the totals are wanted.
+    Nothing,
+    /// Kept in memory (a comparison).
+    Keep,
+    /// Written into this folder as they are settled (a run's `--out`).
+    Write(&'a Path, (Format, Encoding)),
+}
+
 /// The contributions read and settled.
 pub(crate) struct ContribRun {
     pub persons: Persons,
     pub contribs: Contributions,
-    pub settled: ContribSettlement,
+    /// The months and retirements, with [`Into::Keep`].
+    pub kept: ContribSettlement,
     pub rejects: Vec<RowError>,
+    pub totals: Vec<crate::eval::contrib::YearTotals>,
+}
+
+impl ContribRun {
+    fn months(&self) -> u64 {
+        self.totals.iter().map(|t| t.months).sum()
+    }
+
+    fn retirements(&self) -> u64 {
+        self.totals.iter().map(|t| t.retirements).sum()
+    }
+}
+
+/// A sink that drops what it is given.
+struct Drop;
+
+impl crate::eval::contrib::ContribSink for Drop {
+    fn month(
+        &mut self,
+        _: &crate::eval::contrib::MonthResult,
+    ) -> Result<(), Box<crate::eval::EvalError>> {
+        Ok(())
+    }
+    fn retirement(
+        &mut self,
+        _: &crate::eval::contrib::RetirementResult,
+    ) -> Result<(), Box<crate::eval::EvalError>> {
+        Ok(())
+    }
 }
 
 /// The persons and contributions files a policy with contribution rules
@@ -50,10 +90,11 @@ pub(crate) fn inputs<'a>(p: &ContribPlan<'a>) -> Result<(&'a Path, &'a Path), St
     Ok((persons, contributions))
 }
 
-/// Reads and settles the contributions. Bad rows of the persons file stop
-/// the run; bad rows of the contributions file (and months no block is in
-/// force for) go to the reject file when there is one, else stop it.
-pub(crate) fn settle(prog: &Program, p: &ContribPlan) -> Result<ContribRun, Status> {
+/// Reads and settles the contributions, into `into`. Bad rows of the
+/// persons file stop the run; bad rows of the contributions file (and
+/// months no block is in force for) go to the reject file when there is
+/// one, else stop it.
+pub(crate) fn settle(prog: &Program, p: &ContribPlan, into: Into) -> Result<ContribRun, Status> {
     let (persons_path, contributions) = inputs(p).map_err(|e| {
         eprintln!("error: {e}");
         Status::Usage
@@ -78,11 +119,36 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan) -> Result<ContribRun, Stat
     }
     let (contribs, mut rejects) =
         load_contributions(&Input::file(contributions), &persons).map_err(failed)?;
-    let settled = settle_contributions(prog, &persons, &contribs, contributions).map_err(|e| {
+    let mut kept = ContribSettlement::default();
+    let eval_failed = |e: Box<crate::eval::EvalError>| {
         report_eval_error(contributions, p.policy, &e);
         Status::Problems
-    })?;
-    rejects.extend(settled.rejected.iter().cloned());
+    };
+    let (rejected, unsettled, totals) = match into {
+        Into::Nothing => {
+            settle_contributions_into(prog, &persons, &contribs, contributions, &mut Drop)
+        }
+        Into::Keep => {
+            settle_contributions_into(prog, &persons, &contribs, contributions, &mut kept)
+        }
+        Into::Write(dir, fmt) => {
+            let mut w =
+                ContribWriter::create(dir, fmt, prog, &persons, &contribs).map_err(|e| {
+                    eprintln!("error: cannot write results to `{}`: {e}", dir.display());
+                    Status::Usage
+                })?;
+            let settled =
+                settle_contributions_into(prog, &persons, &contribs, contributions, &mut w)
+                    .map_err(eval_failed)?;
+            w.finish(&settled.2).map_err(|e| {
+                eprintln!("error: cannot write results to `{}`: {e}", dir.display());
+                Status::Usage
+            })?;
+            Ok(settled)
+        }
+    }
+    .map_err(eval_failed)?;
+    rejects.extend(rejected);
     rejects.sort_by_key(|r| r.line);
     if !rejects.is_empty() {
         match p.reject_file {
@@ -103,7 +169,7 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan) -> Result<ContribRun, Stat
             }
         }
     }
-    for (person, month) in &settled.unsettled_retirements {
+    for (person, month) in &unsettled {
         let id = persons
             .rows
             .get(*person as usize)
@@ -112,22 +178,14 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan) -> Result<ContribRun, Stat
             "warning: person `{id}` retires in {month}, when no `contribute … at retirement` block is in force: not in retirements"
         );
     }
+    kept.totals.clone_from(&totals);
     Ok(ContribRun {
         persons,
         contribs,
-        settled,
+        kept,
         rejects,
+        totals,
     })
-}
-
-/// Writes the contribution files into a staging folder.
-pub(crate) fn write(
-    stage: &Path,
-    fmt: (Format, Encoding),
-    prog: &Program,
-    run: &ContribRun,
-) -> std::io::Result<Vec<PathBuf>> {
-    write_contributions(stage, fmt, prog, &run.persons, &run.contribs, &run.settled)
 }
 
 /// The lines `yibao run` prints of the contributions.
@@ -145,10 +203,10 @@ pub(crate) fn summary_lines(run: &ContribRun, reject_file: Option<&Path>) -> Vec
     let mut lines = vec![format!(
         "contributions: {} read = {} settled + {rejected}; {} retirements",
         run.contribs.rows_read,
-        run.settled.months.len(),
-        run.settled.retirements.len()
+        run.months(),
+        run.retirements()
     )];
-    lines.extend(contribution_lines(&run.settled.totals));
+    lines.extend(contribution_lines(&run.totals));
     lines.push(
         "contribution identity: employer + employee = to_pool + to_account, and to_pool = pool_in − retiree_credits, every year: holds".into(),
     );
@@ -193,21 +251,31 @@ pub(crate) fn run_alone(
         eprintln!("error: {e}");
         return Ok(Status::Usage);
     }
-    let run = match settle(prog, p) {
+    let fmt = if format == Format::Json {
+        Format::Json
+    } else {
+        Format::Csv
+    };
+    let set = match out.map(|dir| OutSet::begin(dir, durable)).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!(
+                "error: cannot write results to `{}`: {e}; the folder keeps its previous results",
+                out.map_or(String::new(), |d| d.display().to_string())
+            );
+            return Ok(Status::Usage);
+        }
+    };
+    let into = match &set {
+        Some(s) => Into::Write(s.staging(), (fmt, p.encoding)),
+        None => Into::Nothing,
+    };
+    let run = match settle(prog, p, into) {
         Ok(r) => r,
         Err(s) => return Ok(s),
     };
-    if let Some(dir) = out {
-        let fmt = if format == Format::Json {
-            Format::Json
-        } else {
-            Format::Csv
-        };
-        let written = OutSet::begin(dir, durable).and_then(|set| {
-            write(set.staging(), (fmt, p.encoding), prog, &run)?;
-            set.commit(describe)
-        });
-        match written {
+    if let (Some(dir), Some(set)) = (out, set) {
+        match set.commit(describe) {
             Ok(paths) => {
                 for path in paths {
                     eprintln!("wrote {}", path.display());
@@ -232,7 +300,6 @@ fn print_alone(prog: &Program, p: &ContribPlan, run: &ContribRun, format: Format
         .map(|s| s.to_string())
         .collect();
     let rows: Vec<Vec<Field>> = run
-        .settled
         .totals
         .iter()
         .map(|t| {
@@ -290,9 +357,9 @@ fn print_alone(prog: &Program, p: &ContribPlan, run: &ContribRun, format: Format
                 "code": prog.code,
                 "policy": p.policy.display().to_string(),
                 "contribution_rows_read": run.contribs.rows_read,
-                "person_months": run.settled.months.len(),
+                "person_months": run.months(),
                 "rejected": run.rejects.len(),
-                "retirements": run.settled.retirements.len(),
+                "retirements": run.retirements(),
                 "contribution_totals": totals,
             });
             outln!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default())?;

@@ -53,7 +53,7 @@ pub(crate) fn find<'a>(
 
 /// "duplicate claim_id `A`: also on lines 4 and 9"; past six other lines,
 /// the first five and how many more.
-fn reason(what: &str, id: &str, others: impl Iterator<Item = u64>, n: usize) -> String {
+pub(crate) fn reason(what: &str, id: &str, others: impl Iterator<Item = u64>, n: usize) -> String {
     let listed = if n > LISTED + 1 { LISTED } else { n };
     let lines: Vec<String> = others.take(listed).map(|l| l.to_string()).collect();
     let list = if n > listed {

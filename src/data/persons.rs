@@ -217,15 +217,39 @@ pub fn load_contributions(
     }
     out.rows_read = file.rows_read();
     out.line_count = file.finish()?;
-    let rows = std::mem::take(&mut out.rows);
-    out.rows = reject_copies(input, rows, &mut errors, "person_id and month", |c| {
-        let p = persons
-            .rows
-            .get(c.person as usize)
-            .map_or("", |p| persons.text(p.id));
-        (format!("{p} {}", c.month), c.line)
-    })?;
-    out.rows.sort_by_key(|c| (c.person, c.month));
+    // Duplicates by the numeric key (person, month): no text per row, so a
+    // province's file costs its rows and nothing more.
+    out.rows
+        .sort_unstable_by_key(|c| (c.person, c.month, c.line));
+    let mut copies: Vec<(u64, String)> = Vec::new();
+    for run in out
+        .rows
+        .chunk_by(|a, b| (a.person, a.month) == (b.person, b.month))
+        .filter(|r| r.len() > 1)
+    {
+        let key = format!(
+            "{} {}",
+            persons
+                .rows
+                .get(run[0].person as usize)
+                .map_or("", |p| persons.text(p.id)),
+            run[0].month
+        );
+        for c in run {
+            let others = run.iter().filter(|o| o.line != c.line).map(|o| o.line);
+            copies.push((
+                c.line,
+                super::duplicates::reason("person_id and month", &key, others, run.len() - 1),
+            ));
+        }
+    }
+    if !copies.is_empty() {
+        let dup: std::collections::HashSet<u64> = copies.iter().map(|c| c.0).collect();
+        out.rows.retain(|c| !dup.contains(&c.line));
+        copies.sort_by_key(|a| a.0);
+        errors.extend(super::claims::reread(input, &copies)?);
+        errors.sort_by_key(|e| e.line);
+    }
     Ok((out, errors))
 }
 

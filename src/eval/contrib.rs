@@ -97,6 +97,25 @@ pub struct ContribSettlement {
     pub totals: Vec<YearTotals>,
 }
 
+/// Where settled months and retirements go: kept ([`ContribSettlement`]),
+/// or written as they come (a run: nothing per month is held).
+pub trait ContribSink {
+    fn month(&mut self, m: &MonthResult) -> Result<(), Box<EvalError>>;
+    fn retirement(&mut self, r: &RetirementResult) -> Result<(), Box<EvalError>>;
+}
+
+impl ContribSink for ContribSettlement {
+    fn month(&mut self, m: &MonthResult) -> Result<(), Box<EvalError>> {
+        self.months.push(m.clone());
+        Ok(())
+    }
+
+    fn retirement(&mut self, r: &RetirementResult) -> Result<(), Box<EvalError>> {
+        self.retirements.push(r.clone());
+        Ok(())
+    }
+}
+
 /// Settles every person-month and retirement; `file` names the
 /// contributions file in rejections.
 pub fn settle_contributions(
@@ -119,6 +138,29 @@ pub fn settle_contributions(
     settle_contributions_with(&env, persons, contribs, file)
 }
 
+/// Settles into `sink` (see [`settle_into`]): a run writes each month as it
+/// is settled, holding none.
+pub fn settle_contributions_into(
+    prog: &Program,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+    sink: &mut dyn ContribSink,
+) -> Result<Settled, Box<EvalError>> {
+    let (claims, insts) = (Claims::default(), Institutions::default());
+    let env = Env {
+        prog,
+        claims: &claims,
+        insts: &insts,
+        t: NoTrace,
+        carry: super::carry::Carry {
+            opening: None,
+            keep: false,
+        },
+    };
+    settle_into(&env, persons, contribs, file, sink)
+}
+
 /// [`settle_contributions`] watched by the environment's tracer.
 pub(crate) fn settle_contributions_with<T: Tracer>(
     env: &Env<T>,
@@ -126,9 +168,33 @@ pub(crate) fn settle_contributions_with<T: Tracer>(
     contribs: &Contributions,
     file: &std::path::Path,
 ) -> Result<ContribSettlement, Box<EvalError>> {
+    let mut out = ContribSettlement::default();
+    let (rejected, unsettled, totals) = settle_into(env, persons, contribs, file, &mut out)?;
+    out.rejected = rejected;
+    out.unsettled_retirements = unsettled;
+    out.totals = totals;
+    Ok(out)
+}
+
+/// What a settlement returns besides what went to the sink: the months
+/// rejected, the retirements no block was in force for, the yearly totals.
+pub type Settled = (Vec<RowError>, Vec<(u32, Month)>, Vec<YearTotals>);
+
+/// Settles every month and retirement into `sink`, in the contributions'
+/// order (person, then month); adds the totals up on the way and checks
+/// their identities.
+pub(crate) fn settle_into<T: Tracer>(
+    env: &Env<T>,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+    sink: &mut dyn ContribSink,
+) -> Result<Settled, Box<EvalError>> {
     let prog = env.prog;
     let mut f = Frame::new(prog);
-    let mut out = ContribSettlement::default();
+    let mut rejected = Vec::new();
+    let mut unsettled = Vec::new();
+    let mut totals = Totals::default();
     let retired = crate::schema::EnumKind::Category.code_of("retired");
     let mut next = 0usize;
     for rows in contribs
@@ -158,7 +224,7 @@ pub(crate) fn settle_contributions_with<T: Tracer>(
                 ));
             };
             let Some((b, block)) = find_block(prog, false, day) else {
-                out.rejected.push(RowError {
+                rejected.push(RowError {
                     file: file.to_path_buf(),
                     line: row.line,
                     reason: format!(
@@ -218,7 +284,8 @@ pub(crate) fn settle_contributions_with<T: Tracer>(
                 let e = EvalError::at(m, block.span);
                 locate(e, &block.name, persons.text(p.id), &row.month.to_string())
             })?;
-            out.months.push(r);
+            totals.month(row, &r)?;
+            sink.month(&r)?;
         }
         let Some((month, months_in_file)) = retirement else {
             continue;
@@ -228,7 +295,7 @@ pub(crate) fn settle_contributions_with<T: Tracer>(
         };
         let Some((b, block)) = find_block(prog, true, day) else {
             if prog.contributes.iter().any(|c| c.at_retirement) {
-                out.unsettled_retirements.push((person, month));
+                unsettled.push((person, month));
             }
             continue;
         };
@@ -293,15 +360,16 @@ pub(crate) fn settle_contributions_with<T: Tracer>(
                 &format!("retirement {month}"),
             ));
         }
-        out.retirements.push(r);
+        totals.retirement(&r)?;
+        sink.retirement(&r)?;
     }
-    out.totals = totals(contribs, &out.months, &out.retirements)?;
-    for t in &out.totals {
+    let totals: Vec<YearTotals> = totals.years.into_values().map(|(t, _)| t).collect();
+    for t in &totals {
         t.check().map_err(|m| {
             EvalError::internal(&format!("the contribution identity is broken: {m}"))
         })?;
     }
-    Ok(out)
+    Ok((rejected, unsettled, totals))
 }
 
 fn find_block(
@@ -373,26 +441,24 @@ fn locate(mut e: Box<EvalError>, block: &str, person: &str, when: &str) -> Box<E
     e
 }
 
-/// The region totals by year, added up from the months and retirements.
-fn totals(
-    contribs: &Contributions,
-    months: &[MonthResult],
-    retirements: &[RetirementResult],
-) -> Result<Vec<YearTotals>, Box<EvalError>> {
-    let retired = crate::schema::EnumKind::Category.code_of("retired");
-    let mut by_year: std::collections::BTreeMap<i32, (YearTotals, Option<u32>)> =
-        Default::default();
-    let overflow = || EvalError::internal("arithmetic overflow adding up contributions");
-    let add = |a: &mut Decimal, b: Decimal| -> R<()> {
-        *a = a.checked_add(b).ok_or_else(overflow)?;
-        Ok(())
-    };
-    for m in months {
-        let Some(row) = contribs.rows.get(m.row as usize) else {
-            continue;
-        };
-        let year = row.month.year();
-        let (t, last) = by_year.entry(year).or_insert_with(|| {
+/// The region totals by year, added up as months and retirements come.
+#[derive(Default)]
+struct Totals {
+    /// Each year's totals, and the last person counted in it (months come
+    /// by person, so a person is counted once a year).
+    years: std::collections::BTreeMap<i32, (YearTotals, Option<u32>)>,
+}
+
+fn add(a: &mut Decimal, b: Decimal) -> R<()> {
+    *a = a
+        .checked_add(b)
+        .ok_or_else(|| EvalError::internal("arithmetic overflow adding up contributions"))?;
+    Ok(())
+}
+
+impl Totals {
+    fn year(&mut self, year: i32) -> &mut (YearTotals, Option<u32>) {
+        self.years.entry(year).or_insert_with(|| {
             (
                 YearTotals {
                     year,
@@ -400,8 +466,12 @@ fn totals(
                 },
                 None,
             )
-        });
-        // Rows are by person, then month: a person is counted once a year.
+        })
+    }
+
+    fn month(&mut self, row: &PersonMonth, m: &MonthResult) -> R<()> {
+        let retired = crate::schema::EnumKind::Category.code_of("retired");
+        let (t, last) = self.year(row.month.year());
         if *last != Some(row.person) {
             t.persons += 1;
             *last = Some(row.person);
@@ -419,22 +489,14 @@ fn totals(
         } else {
             add(&mut t.pool_in, m.to_pool)?;
         }
+        Ok(())
     }
-    for r in retirements {
-        let year = r.month.year();
-        let (t, _) = by_year.entry(year).or_insert_with(|| {
-            (
-                YearTotals {
-                    year,
-                    ..YearTotals::default()
-                },
-                None,
-            )
-        });
+
+    fn retirement(&mut self, r: &RetirementResult) -> R<()> {
+        let (t, _) = self.year(r.month.year());
         t.retirements += 1;
-        add(&mut t.lump_sums, r.lump_sum)?;
+        add(&mut t.lump_sums, r.lump_sum)
     }
-    Ok(by_year.into_values().map(|(t, _)| t).collect())
 }
 
 impl YearTotals {

@@ -5,7 +5,7 @@
 use super::results::Rows;
 use super::{Field, Format};
 use crate::data::{Contributions, Persons};
-use crate::eval::contrib::{ContribSettlement, MonthResult, YearTotals};
+use crate::eval::contrib::{ContribSettlement, MonthResult, RetirementResult, YearTotals};
 use crate::eval::value::Txt;
 use crate::ir::{ParamValue, Program};
 use crate::schema::{EnumKind, PersonField};
@@ -130,77 +130,141 @@ fn add(a: &mut Decimal, b: Decimal) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes the five contribution files into `dir`; returns their paths.
-pub fn write_contributions(
-    dir: &Path,
-    (format, enc): (Format, super::Encoding),
-    prog: &Program,
-    persons: &Persons,
-    c: &Contributions,
-    s: &ContribSettlement,
-) -> std::io::Result<Vec<PathBuf>> {
-    let json = format == Format::Json;
-    let ext = if json { "json" } else { "csv" };
-    let open = |name: &str, cols: &[&str]| -> std::io::Result<(PathBuf, Rows)> {
-        let path = dir.join(format!("{name}.{ext}"));
-        let w = Rows::new(
-            &path,
-            (json, enc),
-            cols.iter().map(|x| x.to_string()).collect(),
-        )?;
-        Ok((path, w))
-    };
-    let person_id = |i: u32| {
+/// Writes the five contribution files into `dir` as months are settled:
+/// nothing per month is held (person-years are written as each ends,
+/// employer-years kept by employer and year, the totals written last).
+pub struct ContribWriter<'a> {
+    prog: &'a Program,
+    persons: &'a Persons,
+    c: &'a Contributions,
+    months: Rows,
+    years: Rows,
+    retirements: Option<Rows>,
+    paths: Vec<PathBuf>,
+    dir: PathBuf,
+    fmt: (bool, super::Encoding),
+    /// The person-year being added up: person, year, sums, months.
+    year: Option<(u32, i32, [Decimal; 4], u64)>,
+    employers: BTreeMap<(&'a str, i32), EmployerYear>,
+    rec: Vec<Field>,
+}
+
+impl<'a> ContribWriter<'a> {
+    pub fn create(
+        dir: &Path,
+        (format, enc): (Format, super::Encoding),
+        prog: &'a Program,
+        persons: &'a Persons,
+        c: &'a Contributions,
+    ) -> std::io::Result<ContribWriter<'a>> {
+        let json = format == Format::Json;
+        let mut paths = Vec::new();
+        let mut open = |name: &str, cols: &[&str]| -> std::io::Result<Rows> {
+            let path = dir.join(format!("{name}.{}", if json { "json" } else { "csv" }));
+            let w = Rows::new(
+                &path,
+                (json, enc),
+                cols.iter().map(|x| x.to_string()).collect(),
+            )?;
+            paths.push(path);
+            Ok(w)
+        };
+        let months = open("person_months", PERSON_MONTH_COLUMNS)?;
+        let years = open("person_years", PERSON_YEAR_COLUMNS)?;
+        let retirements = if prog.contributes.iter().any(|b| b.at_retirement) {
+            Some(open("retirements", RETIREMENT_COLUMNS)?)
+        } else {
+            None
+        };
+        Ok(ContribWriter {
+            prog,
+            persons,
+            c,
+            months,
+            years,
+            retirements,
+            paths,
+            dir: dir.to_path_buf(),
+            fmt: (json, enc),
+            year: None,
+            employers: BTreeMap::new(),
+            rec: Vec::with_capacity(16),
+        })
+    }
+
+    fn person_id(&self, i: u32) -> &'a str {
+        let persons = self.persons;
         persons
             .rows
             .get(i as usize)
             .map_or("", |p| persons.text(p.id))
-    };
-    let block = |b: u16| {
+    }
+
+    fn block(&self, b: u16) -> &'a str {
+        let prog = self.prog;
         prog.contributes
             .get(usize::from(b))
             .map_or("", |x| x.name.as_str())
-    };
-    let mut paths = Vec::new();
-    let mut rec: Vec<Field> = Vec::with_capacity(16);
+    }
 
-    // Per person-month, and the person-year and employer-year sums on the way.
-    let (path, mut w) = open("person_months", PERSON_MONTH_COLUMNS)?;
-    let mut years: Vec<(u32, i32, [Decimal; 4], u64)> = Vec::new();
-    let mut employers: BTreeMap<(&str, i32), EmployerYear> = BTreeMap::new();
-    for m in &s.months {
-        let Some(row) = c.rows.get(m.row as usize) else {
-            continue;
+    /// Writes the person-year added up so far.
+    fn end_year(&mut self) -> std::io::Result<()> {
+        let Some((p, year, [er, ee, pool, acct], n)) = self.year.take() else {
+            return Ok(());
         };
-        rec.clear();
-        rec.push(person_id(row.person).into());
-        rec.push(row.month.to_string().into());
-        rec.push(EnumKind::Category.name_of(row.category).into());
-        rec.push(c.text(row.employer).into());
-        rec.push(Field::Money(Decimal::new(row.wage_fen, 2)));
-        for v in [m.base, m.employer, m.employee, m.to_pool, m.to_account] {
-            rec.push(Field::Money(v));
+        let contributed = er
+            .checked_add(ee)
+            .ok_or_else(|| std::io::Error::other("arithmetic overflow adding up contributions"))?;
+        self.rec.clear();
+        self.rec.push(self.person_id(p).into());
+        self.rec.push(Field::count(year));
+        self.rec.push(Field::count(n));
+        for v in [er, ee, contributed, pool, acct] {
+            self.rec.push(Field::Money(v));
         }
-        rec.push(m.age.map_or(Field::Absent, |a| {
+        self.years.write(&self.rec)
+    }
+
+    pub fn month(&mut self, m: &MonthResult) -> std::io::Result<()> {
+        let c = self.c;
+        let Some(row) = c.rows.get(m.row as usize) else {
+            return Ok(());
+        };
+        self.rec.clear();
+        self.rec.push(self.person_id(row.person).into());
+        self.rec.push(row.month.to_string().into());
+        self.rec
+            .push(EnumKind::Category.name_of(row.category).into());
+        self.rec.push(c.text(row.employer).into());
+        self.rec.push(Field::Money(Decimal::new(row.wage_fen, 2)));
+        for v in [m.base, m.employer, m.employee, m.to_pool, m.to_account] {
+            self.rec.push(Field::Money(v));
+        }
+        self.rec.push(m.age.map_or(Field::Absent, |a| {
             Field::of(crate::check::types::Ty::Count, a)
         }));
-        rec.push(band_text(prog, persons, c, m).map_or(Field::Absent, Into::into));
-        rec.push(block(m.block).into());
-        w.write(&rec)?;
+        self.rec
+            .push(band_text(self.prog, self.persons, c, m).map_or(Field::Absent, Into::into));
+        self.rec.push(self.block(m.block).into());
+        self.months.write(&self.rec)?;
         let year = row.month.year();
         let sums = [m.employer, m.employee, m.to_pool, m.to_account];
-        match years.last_mut() {
+        match &mut self.year {
             Some((p, y, acc, n)) if *p == row.person && *y == year => {
                 for (a, v) in acc.iter_mut().zip(sums) {
                     add(a, v)?;
                 }
                 *n += 1;
             }
-            _ => years.push((row.person, year, sums, 1)),
+            _ => {
+                self.end_year()?;
+                self.year = Some((row.person, year, sums, 1));
+            }
         }
         let employer = c.text(row.employer);
         if !employer.is_empty() {
-            let e = employers
+            let e = self
+                .employers
                 .entry((employer, year))
                 .or_insert_with(|| ([Decimal::ZERO; 5], 0, Vec::new()));
             for (a, v) in
@@ -214,99 +278,146 @@ pub fn write_contributions(
                 e.2.push(row.person);
             }
         }
+        Ok(())
     }
-    w.finish()?;
-    paths.push(path);
 
-    let (path, mut w) = open("person_years", PERSON_YEAR_COLUMNS)?;
-    for (p, year, [er, ee, pool, acct], n) in &years {
+    pub fn retirement(&mut self, r: &RetirementResult) -> std::io::Result<()> {
+        let persons = self.persons;
+        let Some(p) = persons.rows.get(r.person as usize) else {
+            return Ok(());
+        };
+        let paid = u64::from(p.prior_paid_months) + u64::from(r.months_in_file);
+        let months = crate::check::types::Ty::Months;
+        let block = self.block(r.block);
+        let rec = &mut self.rec;
         rec.clear();
-        rec.push(person_id(*p).into());
-        rec.push(Field::count(*year));
-        rec.push(Field::count(*n));
-        let contributed = er
-            .checked_add(*ee)
-            .ok_or_else(|| std::io::Error::other("arithmetic overflow adding up contributions"))?;
-        for v in [*er, *ee, contributed, *pool, *acct] {
-            rec.push(Field::Money(v));
+        rec.push(persons.text(p.id).into());
+        rec.push(EnumKind::Sex.name_of(p.sex).into());
+        rec.push(p.birth.to_string().into());
+        rec.push(r.month.to_string().into());
+        rec.push(Field::count(p.deemed_months));
+        rec.push(Field::count(p.prior_paid_months));
+        rec.push(Field::count(r.months_in_file));
+        rec.push(Field::count(paid));
+        rec.push(Field::count(paid + u64::from(p.deemed_months)));
+        rec.push(Field::of(months, r.required_months));
+        rec.push(Field::of(months, r.required_paid_months));
+        rec.push(Field::of(months, r.shortfall));
+        rec.push(Field::Bool(r.eligible()));
+        rec.push(Field::Money(r.lump_sum));
+        rec.push(block.into());
+        match &mut self.retirements {
+            Some(w) => w.write(rec),
+            None => Ok(()),
         }
-        w.write(&rec)?;
     }
-    w.finish()?;
-    paths.push(path);
 
-    let (path, mut w) = open("employer_years", EMPLOYER_YEAR_COLUMNS)?;
-    for ((id, year), (sums, n, people)) in &mut employers {
-        people.sort_unstable();
-        people.dedup();
-        rec.clear();
-        rec.push((*id).into());
-        rec.push(Field::count(*year));
-        rec.push(Field::count(people.len()));
-        rec.push(Field::count(*n));
-        for v in sums.iter() {
-            rec.push(Field::Money(*v));
+    /// Writes the employer-years and the totals, and closes every file;
+    /// returns their paths.
+    pub fn finish(mut self, totals: &[YearTotals]) -> std::io::Result<Vec<PathBuf>> {
+        self.end_year()?;
+        let ext = if self.fmt.0 { "json" } else { "csv" };
+        let mut paths = std::mem::take(&mut self.paths);
+        self.months.finish()?;
+        self.years.finish()?;
+        if let Some(w) = self.retirements.take() {
+            w.finish()?;
         }
-        w.write(&rec)?;
-    }
-    w.finish()?;
-    paths.push(path);
-
-    if prog.contributes.iter().any(|b| b.at_retirement) {
-        let (path, mut w) = open("retirements", RETIREMENT_COLUMNS)?;
-        for r in &s.retirements {
-            let Some(p) = persons.rows.get(r.person as usize) else {
-                continue;
-            };
-            let paid = u64::from(p.prior_paid_months) + u64::from(r.months_in_file);
+        let path = self.dir.join(format!("employer_years.{ext}"));
+        let mut w = Rows::new(
+            &path,
+            self.fmt,
+            EMPLOYER_YEAR_COLUMNS
+                .iter()
+                .map(|x| x.to_string())
+                .collect(),
+        )?;
+        let mut rec: Vec<Field> = Vec::with_capacity(16);
+        for ((id, year), (sums, n, people)) in &mut self.employers {
+            people.sort_unstable();
+            people.dedup();
             rec.clear();
-            rec.push(persons.text(p.id).into());
-            rec.push(EnumKind::Sex.name_of(p.sex).into());
-            rec.push(p.birth.to_string().into());
-            rec.push(r.month.to_string().into());
-            rec.push(Field::count(p.deemed_months));
-            rec.push(Field::count(p.prior_paid_months));
-            rec.push(Field::count(r.months_in_file));
-            rec.push(Field::count(paid));
-            rec.push(Field::count(paid + u64::from(p.deemed_months)));
-            let months = crate::check::types::Ty::Months;
-            rec.push(Field::of(months, r.required_months));
-            rec.push(Field::of(months, r.required_paid_months));
-            rec.push(Field::of(months, r.shortfall));
-            rec.push(Field::Bool(r.eligible()));
-            rec.push(Field::Money(r.lump_sum));
-            rec.push(block(r.block).into());
+            rec.push((*id).into());
+            rec.push(Field::count(*year));
+            rec.push(Field::count(people.len()));
+            rec.push(Field::count(*n));
+            for v in sums.iter() {
+                rec.push(Field::Money(*v));
+            }
             w.write(&rec)?;
         }
         w.finish()?;
         paths.push(path);
+        let path = self.dir.join(format!("contribution_totals.{ext}"));
+        let mut w = Rows::new(
+            &path,
+            self.fmt,
+            CONTRIBUTION_TOTAL_COLUMNS
+                .iter()
+                .map(|x| x.to_string())
+                .collect(),
+        )?;
+        for t in totals {
+            rec.clear();
+            rec.push(Field::count(t.year));
+            rec.push(Field::count(t.persons));
+            rec.push(Field::count(t.months));
+            for v in [
+                t.base,
+                t.employer,
+                t.employee,
+                t.contributed,
+                t.to_pool,
+                t.to_account,
+                t.pool_in,
+                t.retiree_credits,
+            ] {
+                rec.push(Field::Money(v));
+            }
+            rec.push(Field::count(t.retirements));
+            rec.push(Field::Money(t.lump_sums));
+            w.write(&rec)?;
+        }
+        w.finish()?;
+        paths.push(path);
+        paths.sort();
+        Ok(paths)
+    }
+}
+
+impl crate::eval::contrib::ContribSink for ContribWriter<'_> {
+    fn month(&mut self, m: &MonthResult) -> Result<(), Box<crate::eval::EvalError>> {
+        ContribWriter::month(self, m).map_err(|e| {
+            crate::eval::EvalError::internal(&format!("cannot write the contribution results: {e}"))
+        })
     }
 
-    let (path, mut w) = open("contribution_totals", CONTRIBUTION_TOTAL_COLUMNS)?;
-    for t in &s.totals {
-        rec.clear();
-        rec.push(Field::count(t.year));
-        rec.push(Field::count(t.persons));
-        rec.push(Field::count(t.months));
-        for v in [
-            t.base,
-            t.employer,
-            t.employee,
-            t.contributed,
-            t.to_pool,
-            t.to_account,
-            t.pool_in,
-            t.retiree_credits,
-        ] {
-            rec.push(Field::Money(v));
-        }
-        rec.push(Field::count(t.retirements));
-        rec.push(Field::Money(t.lump_sums));
-        w.write(&rec)?;
+    fn retirement(&mut self, r: &RetirementResult) -> Result<(), Box<crate::eval::EvalError>> {
+        ContribWriter::retirement(self, r).map_err(|e| {
+            crate::eval::EvalError::internal(&format!("cannot write the contribution results: {e}"))
+        })
     }
-    w.finish()?;
-    paths.push(path);
-    Ok(paths)
+}
+
+/// Writes a kept settlement's five files into `dir` (see [`ContribWriter`]).
+pub fn write_contributions(
+    dir: &Path,
+    fmt: (Format, super::Encoding),
+    prog: &Program,
+    persons: &Persons,
+    c: &Contributions,
+    s: &ContribSettlement,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut w = ContribWriter::create(dir, fmt, prog, persons, c)?;
+    let mut retirements = s.retirements.iter().peekable();
+    // Each person's retirement after their months, as a run writes them.
+    for m in &s.months {
+        w.month(m)?;
+    }
+    for r in retirements.by_ref() {
+        w.retirement(r)?;
+    }
+    w.finish(&s.totals)
 }
 
 /// One line per year for the terminal:

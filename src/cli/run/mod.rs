@@ -523,7 +523,11 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             reject_file: None,
             ..contrib_plan
         };
-        match super::contrib::settle(&prog, &alone) {
+        let into = match &out {
+            Some((set, _)) => super::contrib::Into::Write(set.staging(), (fmt, plan.encoding)),
+            None => super::contrib::Into::Nothing,
+        };
+        match super::contrib::settle(&prog, &alone, into) {
             Ok(r) => Some(r),
             Err(s) => {
                 clock.clear();
@@ -576,9 +580,6 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             }
             if let Some(l) = &patients {
                 crate::report::write_patient_ledger(stage, fmt, &prog, l)?;
-            }
-            if let Some(c) = &contributions {
-                super::contrib::write(stage, fmt, &prog, c)?;
             }
             set.commit(describe(&plan))
         });
