@@ -608,3 +608,104 @@ fn compare_shows_who_pays_more_under_another_regions_rules() {
     assert_eq!(t[1]["to_account"], "5621.49");
     assert_eq!(t[1]["Δ contributed"], "6588.43");
 }
+
+#[test]
+fn a_file_read_in_parts_gives_the_same_bytes_as_read_whole() {
+    // The kunming fixture, a generated population, and a file with a
+    // duplicated person-month and a month no block covers (rejected with
+    // their lines, under --reject-file).
+    let dir = temp_dir("contrib-spill");
+    let gen = dir.join("gen");
+    let o = yibao(&[
+        "gen",
+        "--claims",
+        "3000",
+        "--years",
+        "2",
+        "--first-year",
+        "2024",
+        "--contributions",
+        "--out",
+        gen.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let k = root().join("tests/fixtures/contrib/kunming");
+    let mut text = std::fs::read_to_string(k.join("contributions.csv")).unwrap();
+    text.push_str("K3,2024-01,flexible,5000.00,\nK1,2023-06,employee,4000.00,E1\n");
+    std::fs::write(dir.join("bad.csv"), text).unwrap();
+    let cases = [
+        (
+            k.join("persons.csv"),
+            k.join("contributions.csv"),
+            "kunming",
+        ),
+        (
+            gen.join("persons.csv"),
+            gen.join("contributions.csv"),
+            "beijing",
+        ),
+        (k.join("persons.csv"), dir.join("bad.csv"), "kunming"),
+    ];
+    let mut spilled = 0;
+    for (n, (persons, contributions, policy)) in cases.iter().enumerate() {
+        let go = |tag: &str, memory: Option<&str>| {
+            let out = dir.join(format!("out-{n}-{tag}"));
+            let rejects = dir.join(format!("rejects-{n}-{tag}.csv"));
+            let policy = format!("policies/{policy}.policy");
+            let mut args = vec![
+                "run".to_string(),
+                policy,
+                "--persons".into(),
+                persons.display().to_string(),
+                "--contributions".into(),
+                contributions.display().to_string(),
+                "--reject-file".into(),
+                rejects.display().to_string(),
+                "--out".into(),
+                out.display().to_string(),
+                "--spill-dir".into(),
+                dir.join("spill").display().to_string(),
+            ];
+            if let Some(m) = memory {
+                args.extend(["--memory".to_string(), m.to_string()]);
+            }
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let o = yibao(&args);
+            assert!(o.status.success(), "{}", stderr(&o));
+            (out, rejects, stderr(&o), stdout(&o))
+        };
+        let (whole, whole_rejects, e, s) = go("whole", None);
+        assert!(!e.contains("parts by person"), "{e}");
+        for memory in ["1K", "3K", "16K"] {
+            let (parts, parts_rejects, e, s2) = go(memory, Some(memory));
+            if e.contains("parts by person") {
+                spilled += 1;
+            }
+            let s2 = s2.replace(&format!("rejects-{n}-{memory}"), &format!("rejects-{n}-whole"));
+            assert_eq!(s, s2, "{n} {memory}: the summary");
+            for f in yibao::report::CONTRIBUTION_FILES {
+                let f = format!("{f}.csv");
+                assert_eq!(
+                    std::fs::read(whole.join(&f)).unwrap(),
+                    std::fs::read(parts.join(&f)).unwrap(),
+                    "case {n}, --memory {memory}: {f}"
+                );
+            }
+            assert_eq!(
+                std::fs::read(&whole_rejects).ok(),
+                std::fs::read(&parts_rejects).ok(),
+                "case {n}, --memory {memory}: the rejects"
+            );
+        }
+    }
+    // 1K: all three; 3K and 16K: the generated population only.
+    assert_eq!(spilled, 5, "the runs read in parts");
+    // The duplicated K3 2024-01 is rejected on both lines, the 2023 month once.
+    let rows = csv_rows(&dir.join("rejects-2-1K.csv"));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    // Nothing is left in the spill folder.
+    let left = std::fs::read_dir(dir.join("spill"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0);
+}

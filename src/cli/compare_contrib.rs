@@ -29,6 +29,7 @@ pub(crate) fn run(
             contributions,
             reject_file: None,
             encoding: crate::report::Encoding::default(),
+            budget: None,
         };
         if let Err(e) = inputs(&plan) {
             eprintln!("error: {e}");

@@ -11,8 +11,11 @@ use super::files::{Files, OutSet};
 use super::shared::{print_row_errors, report_eval_error, write_rejects};
 use super::stdout::{self, outln, Printed};
 use super::Status;
+use crate::data::spill_contributions;
 use crate::data::{load_contributions, load_persons, Contributions, Input, Persons, RowError};
-use crate::eval::contrib::{settle_contributions_into, ContribSettlement};
+use crate::eval::contrib::{
+    settle_contributions_into, settle_part_of, ContribSettlement, Progress,
+};
 use crate::ir::Program;
 use crate::report::{contribution_lines, ContribWriter, Encoding, Field, Format};
 use std::path::Path;
@@ -25,9 +28,12 @@ pub(crate) struct ContribPlan<'a> {
     /// Where bad contribution rows go (a run of contributions alone).
     pub reject_file: Option<&'a Path>,
     pub encoding: Encoding,
+    /// The memory a run may take: a larger file is read in parts.
+    pub budget: Option<&'a crate::data::Budget>,
 }
 
 /// Where a settlement's months go.
+#[derive(Clone, Copy)]
 pub(crate) enum Into<'a> {
     /// Nowhere: only the totals are wanted.
     Nothing,
@@ -63,6 +69,7 @@ struct Drop;
 impl crate::eval::contrib::ContribSink for Drop {
     fn month(
         &mut self,
+        _: &Contributions,
         _: &crate::eval::contrib::MonthResult,
     ) -> Result<(), Box<crate::eval::EvalError>> {
         Ok(())
@@ -117,37 +124,79 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan, into: Into) -> Result<Cont
         );
         return Err(Status::Problems);
     }
-    let (contribs, mut rejects) =
-        load_contributions(&Input::file(contributions), &persons).map_err(failed)?;
     let mut kept = ContribSettlement::default();
     let eval_failed = |e: Box<crate::eval::EvalError>| {
         report_eval_error(contributions, p.policy, &e);
         Status::Problems
     };
-    let (rejected, unsettled, totals) = match into {
-        Into::Nothing => {
-            settle_contributions_into(prog, &persons, &contribs, contributions, &mut Drop)
+    let cannot_write = |dir: &Path, e: std::io::Error| {
+        eprintln!("error: cannot write results to `{}`: {e}", dir.display());
+        Status::Usage
+    };
+    let mut writer = match into {
+        Into::Write(dir, fmt) => Some((
+            ContribWriter::create(dir, fmt, prog, &persons).map_err(|e| cannot_write(dir, e))?,
+            dir,
+        )),
+        _ => None,
+    };
+    let mut drop = Drop;
+    let sink: &mut dyn crate::eval::contrib::ContribSink = match (&mut writer, into) {
+        (Some((w, _)), _) => w,
+        (None, Into::Keep) => &mut kept,
+        (None, _) => &mut drop,
+    };
+    let input = Input::file(contributions);
+    let size = input.size().unwrap_or(0);
+    let spill = !matches!(into, Into::Keep) && p.budget.is_some_and(|b| b.spills(size));
+    let (contribs, mut rejects, settled) = match p.budget.filter(|_| spill) {
+        None => {
+            let (contribs, rejects) = load_contributions(&input, &persons).map_err(failed)?;
+            let settled = settle_contributions_into(prog, &persons, &contribs, contributions, sink)
+                .map_err(eval_failed)?;
+            (contribs, rejects, settled)
         }
-        Into::Keep => {
-            settle_contributions_into(prog, &persons, &contribs, contributions, &mut kept)
-        }
-        Into::Write(dir, fmt) => {
-            let mut w =
-                ContribWriter::create(dir, fmt, prog, &persons, &contribs).map_err(|e| {
-                    eprintln!("error: cannot write results to `{}`: {e}", dir.display());
-                    Status::Usage
-                })?;
-            let settled =
-                settle_contributions_into(prog, &persons, &contribs, contributions, &mut w)
+        Some(budget) => {
+            // Too large to hold: in parts by person, one at a time.
+            let (parts, mut rejects) =
+                spill_contributions(&input, &persons, budget).map_err(failed)?;
+            let size_of = |b: u64| {
+                if b < 1 << 20 {
+                    format!("{} KiB", b.div_ceil(1024))
+                } else {
+                    format!("{} MiB", b >> 20)
+                }
+            };
+            eprintln!(
+                "note: `{}` would take about {} of memory, more than --memory {}: read in {} parts by person ({} written to {}), settled one at a time",
+                contributions.display(),
+                size_of(crate::data::Budget::needed(size)),
+                size_of(budget.bytes),
+                parts.len(),
+                size_of(parts.spilled),
+                budget.dir.display()
+            );
+            let mut progress = Progress::default();
+            for k in 0..parts.len() {
+                let (part, errors) = parts.load(k, &input, &persons).map_err(failed)?;
+                rejects.extend(errors);
+                settle_part_of(prog, &persons, &part, contributions, sink, &mut progress)
                     .map_err(eval_failed)?;
-            w.finish(&settled.2).map_err(|e| {
-                eprintln!("error: cannot write results to `{}`: {e}", dir.display());
-                Status::Usage
-            })?;
-            Ok(settled)
+            }
+            let meta = Contributions {
+                rows_read: parts.rows_read,
+                line_count: parts.line_count,
+                header: parts.header.clone(),
+                decoded_from: parts.decoded_from,
+                ..Contributions::default()
+            };
+            (meta, rejects, progress.finish().map_err(eval_failed)?)
         }
+    };
+    if let Some((w, dir)) = writer {
+        w.finish(&settled.2).map_err(|e| cannot_write(dir, e))?;
     }
-    .map_err(eval_failed)?;
+    let (rejected, unsettled, totals) = settled;
     rejects.extend(rejected);
     rejects.sort_by_key(|r| r.line);
     if !rejects.is_empty() {

@@ -10,6 +10,7 @@ mod agreements;
 mod assessments;
 mod blocks;
 pub(crate) mod claims;
+mod contrib_spill;
 mod duplicates;
 mod input;
 pub(crate) mod institutions;
@@ -24,6 +25,7 @@ pub use claims::{
     load_claims, load_claims_from, load_claims_with, load_claims_within, Budget, Claim, Claims,
     Loaded, Reading, Spill,
 };
+pub use contrib_spill::{spill_contributions, ContribParts};
 pub use input::Input;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 pub use persons::{
@@ -69,6 +71,11 @@ impl Arena {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Empties the arena, keeping its buffer.
+    pub fn clear(&mut self) {
+        self.0.clear();
     }
 
     pub fn get(&self, r: TextRef) -> &str {

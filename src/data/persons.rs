@@ -217,8 +217,19 @@ pub fn load_contributions(
     }
     out.rows_read = file.rows_read();
     out.line_count = file.finish()?;
-    // Duplicates by the numeric key (person, month): no text per row, so a
-    // province's file costs its rows and nothing more.
+    dedupe(input, persons, &mut out, &mut errors)?;
+    Ok((out, errors))
+}
+
+/// Puts the rows in (person, month) order and rejects every copy of a
+/// person+month, by the numeric key: no text per row, so a province's file
+/// costs its rows and nothing more.
+pub(super) fn dedupe(
+    input: &super::Input,
+    persons: &Persons,
+    out: &mut Contributions,
+    errors: &mut Vec<RowError>,
+) -> Result<(), DataError> {
     out.rows
         .sort_unstable_by_key(|c| (c.person, c.month, c.line));
     let mut copies: Vec<(u64, String)> = Vec::new();
@@ -250,7 +261,7 @@ pub fn load_contributions(
         errors.extend(super::claims::reread(input, &copies)?);
         errors.sort_by_key(|e| e.line);
     }
-    Ok((out, errors))
+    Ok(())
 }
 
 /// Rejects every copy of a key more than one row has (see
@@ -318,7 +329,7 @@ fn person_row(
     })
 }
 
-fn contribution_row(
+pub(super) fn contribution_row(
     rec: &Record,
     idx: &[usize],
     width: usize,

@@ -100,12 +100,14 @@ pub struct ContribSettlement {
 /// Where settled months and retirements go: kept ([`ContribSettlement`]),
 /// or written as they come (a run: nothing per month is held).
 pub trait ContribSink {
-    fn month(&mut self, m: &MonthResult) -> Result<(), Box<EvalError>>;
+    /// A month settled; `m.row` indexes `c` (one part of the file, when
+    /// the file is read in parts).
+    fn month(&mut self, c: &Contributions, m: &MonthResult) -> Result<(), Box<EvalError>>;
     fn retirement(&mut self, r: &RetirementResult) -> Result<(), Box<EvalError>>;
 }
 
 impl ContribSink for ContribSettlement {
-    fn month(&mut self, m: &MonthResult) -> Result<(), Box<EvalError>> {
+    fn month(&mut self, _: &Contributions, m: &MonthResult) -> Result<(), Box<EvalError>> {
         self.months.push(m.clone());
         Ok(())
     }
@@ -190,11 +192,72 @@ pub(crate) fn settle_into<T: Tracer>(
     file: &std::path::Path,
     sink: &mut dyn ContribSink,
 ) -> Result<Settled, Box<EvalError>> {
+    let mut progress = Progress::default();
+    settle_part(env, persons, contribs, file, sink, &mut progress)?;
+    progress.finish()
+}
+
+/// What a settlement in parts has found so far.
+#[derive(Default)]
+pub struct Progress {
+    rejected: Vec<RowError>,
+    unsettled: Vec<(u32, Month)>,
+    totals: Totals,
+}
+
+impl Progress {
+    /// The rejections, the retirements no block was in force for, and the
+    /// yearly totals, their identities checked.
+    pub fn finish(self) -> Result<Settled, Box<EvalError>> {
+        let totals: Vec<YearTotals> = self.totals.years.into_values().map(|(t, _)| t).collect();
+        for t in &totals {
+            t.check().map_err(|m| {
+                EvalError::internal(&format!("the contribution identity is broken: {m}"))
+            })?;
+        }
+        Ok((self.rejected, self.unsettled, totals))
+    }
+}
+
+/// Settles one part of a contributions file (every row of a person is in
+/// one part, and parts come in person order) into `sink`.
+pub fn settle_part_of(
+    prog: &Program,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+    sink: &mut dyn ContribSink,
+    progress: &mut Progress,
+) -> Result<(), Box<EvalError>> {
+    let (claims, insts) = (Claims::default(), Institutions::default());
+    let env = Env {
+        prog,
+        claims: &claims,
+        insts: &insts,
+        t: NoTrace,
+        carry: super::carry::Carry {
+            opening: None,
+            keep: false,
+        },
+    };
+    settle_part(&env, persons, contribs, file, sink, progress)
+}
+
+fn settle_part<T: Tracer>(
+    env: &Env<T>,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+    sink: &mut dyn ContribSink,
+    progress: &mut Progress,
+) -> Result<(), Box<EvalError>> {
     let prog = env.prog;
     let mut f = Frame::new(prog);
-    let mut rejected = Vec::new();
-    let mut unsettled = Vec::new();
-    let mut totals = Totals::default();
+    let Progress {
+        rejected,
+        unsettled,
+        totals,
+    } = progress;
     let retired = crate::schema::EnumKind::Category.code_of("retired");
     let mut next = 0usize;
     for rows in contribs
@@ -285,7 +348,7 @@ pub(crate) fn settle_into<T: Tracer>(
                 locate(e, &block.name, persons.text(p.id), &row.month.to_string())
             })?;
             totals.month(row, &r)?;
-            sink.month(&r)?;
+            sink.month(contribs, &r)?;
         }
         let Some((month, months_in_file)) = retirement else {
             continue;
@@ -363,13 +426,7 @@ pub(crate) fn settle_into<T: Tracer>(
         totals.retirement(&r)?;
         sink.retirement(&r)?;
     }
-    let totals: Vec<YearTotals> = totals.years.into_values().map(|(t, _)| t).collect();
-    for t in &totals {
-        t.check().map_err(|m| {
-            EvalError::internal(&format!("the contribution identity is broken: {m}"))
-        })?;
-    }
-    Ok((rejected, unsettled, totals))
+    Ok(())
 }
 
 fn find_block(

@@ -136,7 +136,6 @@ fn add(a: &mut Decimal, b: Decimal) -> std::io::Result<()> {
 pub struct ContribWriter<'a> {
     prog: &'a Program,
     persons: &'a Persons,
-    c: &'a Contributions,
     months: Rows,
     years: Rows,
     retirements: Option<Rows>,
@@ -145,7 +144,9 @@ pub struct ContribWriter<'a> {
     fmt: (bool, super::Encoding),
     /// The person-year being added up: person, year, sums, months.
     year: Option<(u32, i32, [Decimal; 4], u64)>,
-    employers: BTreeMap<(&'a str, i32), EmployerYear>,
+    /// Employer ids, interned: a new id costs one allocation, a month none.
+    employer_ids: rustc_hash::FxHashMap<String, u32>,
+    employers: BTreeMap<(u32, i32), EmployerYear>,
     rec: Vec<Field>,
 }
 
@@ -155,7 +156,6 @@ impl<'a> ContribWriter<'a> {
         (format, enc): (Format, super::Encoding),
         prog: &'a Program,
         persons: &'a Persons,
-        c: &'a Contributions,
     ) -> std::io::Result<ContribWriter<'a>> {
         let json = format == Format::Json;
         let mut paths = Vec::new();
@@ -179,7 +179,6 @@ impl<'a> ContribWriter<'a> {
         Ok(ContribWriter {
             prog,
             persons,
-            c,
             months,
             years,
             retirements,
@@ -187,6 +186,7 @@ impl<'a> ContribWriter<'a> {
             dir: dir.to_path_buf(),
             fmt: (json, enc),
             year: None,
+            employer_ids: Default::default(),
             employers: BTreeMap::new(),
             rec: Vec::with_capacity(16),
         })
@@ -225,8 +225,7 @@ impl<'a> ContribWriter<'a> {
         self.years.write(&self.rec)
     }
 
-    pub fn month(&mut self, m: &MonthResult) -> std::io::Result<()> {
-        let c = self.c;
+    pub fn month(&mut self, c: &Contributions, m: &MonthResult) -> std::io::Result<()> {
         let Some(row) = c.rows.get(m.row as usize) else {
             return Ok(());
         };
@@ -263,9 +262,17 @@ impl<'a> ContribWriter<'a> {
         }
         let employer = c.text(row.employer);
         if !employer.is_empty() {
+            let next = u32::try_from(self.employer_ids.len()).unwrap_or(u32::MAX);
+            let id = match self.employer_ids.get(employer) {
+                Some(&id) => id,
+                None => {
+                    self.employer_ids.insert(employer.to_string(), next);
+                    next
+                }
+            };
             let e = self
                 .employers
-                .entry((employer, year))
+                .entry((id, year))
                 .or_insert_with(|| ([Decimal::ZERO; 5], 0, Vec::new()));
             for (a, v) in
                 e.0.iter_mut()
@@ -333,11 +340,27 @@ impl<'a> ContribWriter<'a> {
                 .collect(),
         )?;
         let mut rec: Vec<Field> = Vec::with_capacity(16);
-        for ((id, year), (sums, n, people)) in &mut self.employers {
+        let mut names: Vec<&str> = vec![""; self.employer_ids.len()];
+        for (name, &id) in &self.employer_ids {
+            if let Some(n) = names.get_mut(id as usize) {
+                *n = name;
+            }
+        }
+        let mut keys: Vec<(u32, i32)> = self.employers.keys().copied().collect();
+        keys.sort_by(|a, b| {
+            names[a.0 as usize]
+                .cmp(names[b.0 as usize])
+                .then(a.1.cmp(&b.1))
+        });
+        for key in keys {
+            let Some((sums, n, people)) = self.employers.get_mut(&key) else {
+                continue;
+            };
+            let (id, year) = (names[key.0 as usize], &key.1);
             people.sort_unstable();
             people.dedup();
             rec.clear();
-            rec.push((*id).into());
+            rec.push(id.into());
             rec.push(Field::count(*year));
             rec.push(Field::count(people.len()));
             rec.push(Field::count(*n));
@@ -386,8 +409,12 @@ impl<'a> ContribWriter<'a> {
 }
 
 impl crate::eval::contrib::ContribSink for ContribWriter<'_> {
-    fn month(&mut self, m: &MonthResult) -> Result<(), Box<crate::eval::EvalError>> {
-        ContribWriter::month(self, m).map_err(|e| {
+    fn month(
+        &mut self,
+        c: &Contributions,
+        m: &MonthResult,
+    ) -> Result<(), Box<crate::eval::EvalError>> {
+        ContribWriter::month(self, c, m).map_err(|e| {
             crate::eval::EvalError::internal(&format!("cannot write the contribution results: {e}"))
         })
     }
@@ -408,13 +435,11 @@ pub fn write_contributions(
     c: &Contributions,
     s: &ContribSettlement,
 ) -> std::io::Result<Vec<PathBuf>> {
-    let mut w = ContribWriter::create(dir, fmt, prog, persons, c)?;
-    let mut retirements = s.retirements.iter().peekable();
-    // Each person's retirement after their months, as a run writes them.
+    let mut w = ContribWriter::create(dir, fmt, prog, persons)?;
     for m in &s.months {
-        w.month(m)?;
+        w.month(c, m)?;
     }
-    for r in retirements.by_ref() {
+    for r in &s.retirements {
         w.retirement(r)?;
     }
     w.finish(&s.totals)

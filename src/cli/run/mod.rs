@@ -261,6 +261,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         contributions: plan.contributions.as_deref(),
         reject_file: plan.reject_file.as_deref(),
         encoding: plan.encoding,
+        budget: Some(&plan.budget),
     };
     if prog.layers.is_empty() {
         let out = (plan.out.as_deref(), plan.format, plan.durable);
