@@ -91,8 +91,14 @@ impl Checker {
                 Diagnostic::error(format!("`{name}` is a standard amount of contribute blocks"))
                     .at(span)
                     .label("reserved")
-                    .help(format!("in a contribute block `{name}` is the amount `{a}`: give this declaration another name")),
+                    .help(if a == name {
+                        "in a contribute block this name is the block's amount: give the declaration another name".to_string()
+                    } else {
+                        format!("in a contribute block `{name}` is the amount `{a}`: give this declaration another name")
+                    }),
             );
+            // Its uses are not reported again (as amounts read before set).
+            self.broken.entry(name).or_insert(span);
         }
         (self.n_num, self.n_bool, self.n_date) = self.lets_base;
         for item in &policy.items {

@@ -85,7 +85,8 @@ impl Checker {
         let Ok([a, b]) = <[TExpr; 2]>::try_from(vals) else {
             self.error(
                 Diagnostic::error(format!(
-                    "`age` takes a birth date and a day, not {n} values"
+                    "`age` takes a birth date and a day, not {n} value{}",
+                    if n == 1 { "" } else { "s" }
                 ))
                 .at(span)
                 .help(help),

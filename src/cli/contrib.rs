@@ -250,10 +250,11 @@ pub(crate) fn summary_lines(run: &ContribRun, reject_file: Option<&Path>) -> Vec
         _ => format!("{} rejected", run.rejects.len()),
     };
     let mut lines = vec![format!(
-        "contributions: {} read = {} settled + {rejected}; {} retirements",
+        "contributions: {} read = {} settled + {rejected}; {} retirement{}",
         run.contribs.rows_read,
         run.months(),
-        run.retirements()
+        run.retirements(),
+        if run.retirements() == 1 { "" } else { "s" }
     )];
     lines.extend(contribution_lines(&run.totals));
     lines.push(
@@ -365,6 +366,7 @@ fn print_alone(prog: &Program, p: &ContribPlan, run: &ContribRun, format: Format
                 Field::Money(t.pool_in),
                 Field::Money(t.retiree_credits),
                 Field::count(t.retirements),
+                Field::count(t.retired_before_file),
                 Field::Money(t.lump_sums),
             ]
         })

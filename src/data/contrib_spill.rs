@@ -155,10 +155,11 @@ pub fn spill_contributions(
     let mut arena = Arena::default();
     let persons_n = persons.rows.len().max(1) as u64;
     let mut buf = Vec::with_capacity(64);
+    let mut last = None;
     while file.next(&mut rec, &mut errors).map_err(|(e, _)| e)? {
         // One row's employer at a time: the arena is emptied for each.
         arena.clear();
-        match contribution_row(&rec, &file.idx, file.width, persons, &mut arena) {
+        match contribution_row(&rec, &file.idx, file.width, persons, &mut arena, &mut last) {
             Ok(c) => {
                 let k = (u64::from(c.person) * n / persons_n).min(n - 1) as usize;
                 let employer = arena.get(c.employer).as_bytes();

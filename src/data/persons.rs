@@ -209,8 +209,16 @@ pub fn load_contributions(
     };
     let mut errors = Vec::new();
     let mut rec = Record::default();
+    let mut last = None;
     while file.next(&mut rec, &mut errors).map_err(|(e, _)| e)? {
-        match contribution_row(&rec, &file.idx, file.width, persons, &mut out.arena) {
+        match contribution_row(
+            &rec,
+            &file.idx,
+            file.width,
+            persons,
+            &mut out.arena,
+            &mut last,
+        ) {
             Ok(c) => out.rows.push(c),
             Err(reason) => errors.push(row_error(path, &rec, reason)),
         }
@@ -335,6 +343,7 @@ pub(super) fn contribution_row(
     width: usize,
     persons: &Persons,
     arena: &mut Arena,
+    last: &mut Option<u32>,
 ) -> Result<PersonMonth, String> {
     if rec.len() != width {
         return Err(format!("has {} fields, the header has {width}", rec.len()));
@@ -354,9 +363,21 @@ pub(super) fn contribution_row(
     if id.is_empty() {
         return Err("person_id is empty".into());
     }
-    let person = persons
-        .index_of(id)
-        .ok_or_else(|| format!("person_id `{}` is not in the persons file", shown(0)))?;
+    // Files come grouped by person: the last person found is tried first.
+    let person = match *last {
+        Some(i)
+            if persons
+                .rows
+                .get(i as usize)
+                .is_some_and(|p| persons.text(p.id) == id) =>
+        {
+            i
+        }
+        _ => persons
+            .index_of(id)
+            .ok_or_else(|| format!("person_id `{}` is not in the persons file", shown(0)))?,
+    };
+    *last = Some(person);
     let month = Month::parse(field(1))
         .ok_or_else(|| format!("month `{}` is not a month (YYYY-MM)", shown(1)))?;
     let kind = EnumKind::Category;

@@ -48,6 +48,8 @@ pub struct RetirementResult {
     pub month: Month,
     /// employee and flexible months in the file before the retirement month.
     pub months_in_file: u32,
+    /// The person's first month in the file is already retired.
+    pub before_file: bool,
     pub required_months: Decimal,
     pub required_paid_months: Decimal,
     pub shortfall: Decimal,
@@ -79,8 +81,10 @@ pub struct YearTotals {
     pub pool_in: Decimal,
     /// Σ to_account over retired months: what the pool credits retirees.
     pub retiree_credits: Decimal,
-    /// Retirements in the year, and the lump sums they owe.
+    /// Retirements in the year, and the lump sums they owe; of them, those
+    /// of persons already retired when the file begins.
     pub retirements: u64,
+    pub retired_before_file: u64,
     pub lump_sums: Decimal,
 }
 
@@ -271,12 +275,14 @@ fn settle_part<T: Tracer>(
             return Err(EvalError::internal("a contribution of an unknown person"));
         };
         let mut retirement = None;
+        let mut before_file = false;
         let mut worked = 0u32;
         for (k, row) in rows.iter().enumerate() {
             let index = u32::try_from(first + k).unwrap_or(u32::MAX);
             let is_retired = Some(row.category) == retired;
             if is_retired && retirement.is_none() {
                 retirement = Some((row.month, worked));
+                before_file = k == 0;
             }
             if !is_retired && retirement.is_none() {
                 worked += 1;
@@ -397,6 +403,7 @@ fn settle_part<T: Tracer>(
             person,
             month,
             months_in_file,
+            before_file,
             required_months: v(C::REQUIRED_MONTHS),
             required_paid_months: v(C::REQUIRED_PAID_MONTHS),
             shortfall: v(C::SHORTFALL),
@@ -552,6 +559,7 @@ impl Totals {
     fn retirement(&mut self, r: &RetirementResult) -> R<()> {
         let (t, _) = self.year(r.month.year());
         t.retirements += 1;
+        t.retired_before_file += u64::from(r.before_file);
         add(&mut t.lump_sums, r.lump_sum)
     }
 }

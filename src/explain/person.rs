@@ -147,6 +147,14 @@ pub fn person(
                 "required_paid_months",
                 Field::of(Ty::Months, r.required_paid_months),
             ));
+            let counted = paid + u64::from(p.deemed_months);
+            result.push(fact(
+                "shortfall from",
+                format!(
+                    "max({} − {counted} counted, {} − {paid} paid, 0)",
+                    r.required_months, r.required_paid_months
+                ),
+            ));
             result.push(typed("shortfall", Field::of(Ty::Months, r.shortfall)));
             result.push(typed("eligible", Field::Bool(r.eligible())));
             result.push(typed("lump_sum", Field::Money(r.lump_sum)));

@@ -60,6 +60,7 @@ pub const RETIREMENT_COLUMNS: &[&str] = &[
     "deemed_months",
     "prior_paid_months",
     "months_in_file",
+    "retired_before_file",
     "paid_months",
     "counted_months",
     "required_months",
@@ -83,6 +84,7 @@ pub const CONTRIBUTION_TOTAL_COLUMNS: &[&str] = &[
     "pool_in",
     "retiree_credits",
     "retirements",
+    "retired_before_file",
     "lump_sums",
 ];
 
@@ -122,6 +124,21 @@ pub fn band_text<'a>(
 /// summed; months; the persons (in person order, each once).
 type EmployerYear = ([Decimal; 5], u64, Vec<u32>);
 
+/// `YYYY-MM` as bytes (years 0–9999, as months are read).
+fn format_args_month(y: i32, m: u32) -> [u8; 7] {
+    let y = y.clamp(0, 9999) as u32;
+    let d = |n: u32| b'0' + (n % 10) as u8;
+    [
+        d(y / 1000),
+        d(y / 100),
+        d(y / 10),
+        d(y),
+        b'-',
+        d(m / 10),
+        d(m),
+    ]
+}
+
 /// `a += b`, an overflow an error (never a panic).
 fn add(a: &mut Decimal, b: Decimal) -> std::io::Result<()> {
     *a = a
@@ -148,6 +165,8 @@ pub struct ContribWriter<'a> {
     employer_ids: rustc_hash::FxHashMap<String, u32>,
     employers: BTreeMap<(u32, i32), EmployerYear>,
     rec: Vec<Field>,
+    /// A CSV line being formatted.
+    line: Vec<u8>,
 }
 
 impl<'a> ContribWriter<'a> {
@@ -189,6 +208,7 @@ impl<'a> ContribWriter<'a> {
             employer_ids: Default::default(),
             employers: BTreeMap::new(),
             rec: Vec::with_capacity(16),
+            line: Vec::with_capacity(256),
         })
     }
 
@@ -229,6 +249,56 @@ impl<'a> ContribWriter<'a> {
         let Some(row) = c.rows.get(m.row as usize) else {
             return Ok(());
         };
+        if self.months.is_json() {
+            self.month_fields(c, row, m)?;
+        } else {
+            // Straight into bytes: the file's bulk, a line a month.
+            use super::results::{push_csv_text, push_money};
+            let mut line = std::mem::take(&mut self.line);
+            line.clear();
+            push_csv_text(&mut line, self.person_id(row.person));
+            line.push(b',');
+            let (y, mo) = (row.month.year(), row.month.month());
+            line.extend_from_slice(format_args_month(y, mo).as_slice());
+            line.push(b',');
+            line.extend_from_slice(EnumKind::Category.name_of(row.category).as_bytes());
+            line.push(b',');
+            push_csv_text(&mut line, c.text(row.employer));
+            line.push(b',');
+            push_money(&mut line, Decimal::new(row.wage_fen, 2));
+            for v in [m.base, m.employer, m.employee, m.to_pool, m.to_account] {
+                line.push(b',');
+                push_money(&mut line, v);
+            }
+            line.push(b',');
+            if let Some(a) = m.age {
+                line.extend_from_slice(
+                    Field::of(crate::check::types::Ty::Count, a)
+                        .text()
+                        .as_bytes(),
+                );
+            }
+            line.push(b',');
+            if let Some(b) = band_text(self.prog, self.persons, c, m) {
+                push_csv_text(&mut line, b);
+            }
+            line.push(b',');
+            push_csv_text(&mut line, self.block(m.block));
+            line.push(b'\n');
+            let written = self.months.write_csv_bytes(&line);
+            self.line = line;
+            written?;
+        }
+        self.add_up(c, row, m)
+    }
+
+    /// A month's fields, for JSON.
+    fn month_fields(
+        &mut self,
+        c: &Contributions,
+        row: &crate::data::PersonMonth,
+        m: &MonthResult,
+    ) -> std::io::Result<()> {
         self.rec.clear();
         self.rec.push(self.person_id(row.person).into());
         self.rec.push(row.month.to_string().into());
@@ -245,7 +315,16 @@ impl<'a> ContribWriter<'a> {
         self.rec
             .push(band_text(self.prog, self.persons, c, m).map_or(Field::Absent, Into::into));
         self.rec.push(self.block(m.block).into());
-        self.months.write(&self.rec)?;
+        self.months.write(&self.rec)
+    }
+
+    /// The month into its person-year and employer-year.
+    fn add_up(
+        &mut self,
+        c: &Contributions,
+        row: &crate::data::PersonMonth,
+        m: &MonthResult,
+    ) -> std::io::Result<()> {
         let year = row.month.year();
         let sums = [m.employer, m.employee, m.to_pool, m.to_account];
         match &mut self.year {
@@ -305,6 +384,7 @@ impl<'a> ContribWriter<'a> {
         rec.push(Field::count(p.deemed_months));
         rec.push(Field::count(p.prior_paid_months));
         rec.push(Field::count(r.months_in_file));
+        rec.push(Field::Bool(r.before_file));
         rec.push(Field::count(paid));
         rec.push(Field::count(paid + u64::from(p.deemed_months)));
         rec.push(Field::of(months, r.required_months));
@@ -398,6 +478,7 @@ impl<'a> ContribWriter<'a> {
                 rec.push(Field::Money(v));
             }
             rec.push(Field::count(t.retirements));
+            rec.push(Field::count(t.retired_before_file));
             rec.push(Field::Money(t.lump_sums));
             w.write(&rec)?;
         }
@@ -463,8 +544,12 @@ pub fn contribution_lines(t: &[YearTotals]) -> Vec<String> {
                 m(t.retiree_credits)
             );
             if t.retirements > 0 {
+                let before = match t.retired_before_file {
+                    0 => String::new(),
+                    k => format!(" ({k} of them retired before the file)"),
+                };
                 line.push_str(&format!(
-                    "; {} retired, lump sums due {}",
+                    "; {} retired{before}, lump sums due {}",
                     t.retirements,
                     m(t.lump_sums)
                 ));

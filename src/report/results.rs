@@ -464,6 +464,8 @@ pub(crate) struct Rows {
     header: Vec<String>,
     json: bool,
     first: bool,
+    /// A CSV line being formatted (reused: no allocation per row).
+    buf: Vec<u8>,
 }
 
 impl Rows {
@@ -485,18 +487,51 @@ impl Rows {
             header,
             json,
             first: true,
+            buf: Vec::with_capacity(256),
         })
+    }
+
+    /// Whether the file is JSON (else CSV).
+    pub(crate) fn is_json(&self) -> bool {
+        self.json
     }
 
     pub(crate) fn write(&mut self, rec: &[Field]) -> std::io::Result<()> {
         if self.json {
             json_record(&mut self.out, &self.header, rec, self.first)?;
         } else {
-            let text: Vec<String> = rec.iter().map(Field::text).collect();
-            write_csv_line(&mut self.out, &text)?;
+            // Each field straight into bytes, as `Field::text` writes it.
+            let buf = &mut self.buf;
+            buf.clear();
+            for (i, f) in rec.iter().enumerate() {
+                if i > 0 {
+                    buf.push(b',');
+                }
+                match f {
+                    Field::Text(s) => push_csv_text(buf, s),
+                    Field::Money(d) => push_money(buf, *d),
+                    Field::Int(n) => {
+                        if *n < 0 {
+                            buf.push(b'-');
+                        }
+                        push_digits(buf, u128::from(n.unsigned_abs()));
+                    }
+                    Field::Exact(d) => push_csv_text(buf, &super::number(*d)),
+                    Field::Bool(b) => buf.extend_from_slice(if *b { b"true" } else { b"false" }),
+                    Field::Absent => {}
+                }
+            }
+            buf.push(b'\n');
+            self.out.write_all(buf)?;
         }
         self.first = false;
         Ok(())
+    }
+
+    /// A CSV line formatted by the caller (ending in `\n`).
+    pub(crate) fn write_csv_bytes(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.first = false;
+        self.out.write_all(line)
     }
 
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
@@ -523,6 +558,24 @@ fn json_record(
     out.write_all(if first { b"\n" } else { b",\n" })?;
     serde_json::to_writer(out, &obj)?;
     Ok(())
+}
+
+/// A CSV field into bytes, quoted only when it holds a comma, a quote or a
+/// line break.
+pub(crate) fn push_csv_text(buf: &mut Vec<u8>, f: &str) {
+    // A byte scan: every character that needs quoting is ASCII.
+    if f.bytes().any(|b| matches!(b, b',' | b'"' | b'\n' | b'\r')) {
+        buf.push(b'"');
+        for &b in f.as_bytes() {
+            if b == b'"' {
+                buf.push(b'"');
+            }
+            buf.push(b);
+        }
+        buf.push(b'"');
+    } else {
+        buf.extend_from_slice(f.as_bytes());
+    }
 }
 
 /// One CSV line, quoting only fields that need it.
