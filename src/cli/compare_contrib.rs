@@ -63,10 +63,7 @@ pub(crate) fn run(
         Format::Table => out!("{}", text(&c, top))?,
         Format::Csv => {
             let (header, rows) = c.total_rows();
-            let texts: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| r.iter().map(Field::text).collect())
-                .collect();
+            let texts = crate::report::text_rows(&rows);
             stdout::with(|o| crate::report::write_csv(o, &header, &texts))?;
         }
         Format::Json => outln!(
@@ -135,18 +132,7 @@ fn text(c: &ContribComparison, top: usize) -> String {
 
 fn json(c: &ContribComparison, top: usize) -> serde_json::Value {
     let (header, rows) = c.total_rows();
-    let totals: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            serde_json::Value::Object(
-                header
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(Field::json))
-                    .collect(),
-            )
-        })
-        .collect();
+    let totals: Vec<serde_json::Value> = crate::report::json_rows(&header, &rows);
     let against: Vec<serde_json::Value> = c
         .counts
         .iter()

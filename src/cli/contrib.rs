@@ -384,25 +384,11 @@ fn print_alone(prog: &Program, p: &ContribPlan, run: &ContribRun, format: Format
             }
         }
         Format::Csv => {
-            let texts: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| r.iter().map(Field::text).collect())
-                .collect();
+            let texts = crate::report::text_rows(&rows);
             stdout::with(|out| crate::report::write_csv(out, &header, &texts))?;
         }
         Format::Json => {
-            let totals: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    serde_json::Value::Object(
-                        header
-                            .iter()
-                            .cloned()
-                            .zip(r.iter().map(Field::json))
-                            .collect(),
-                    )
-                })
-                .collect();
+            let totals: Vec<serde_json::Value> = crate::report::json_rows(&header, &rows);
             let doc = serde_json::json!({
                 "region": prog.region,
                 "code": prog.code,

@@ -96,18 +96,10 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
         eprintln!("error: give --claims FILE and --institutions FILE");
         return Ok(Status::Usage);
     };
-    let (mut prog, file) = match super::load_policy(&args.policy, true) {
+    let (prog, file) = match policy(&args) {
         Ok(x) => x,
         Err(s) => return Ok(s),
     };
-    for s in &args.set {
-        let applied =
-            split_set(s).and_then(|(k, v)| crate::check::apply_override(&mut prog, &k, &v));
-        if let Err(e) = applied {
-            eprintln!("error: --set {s}: {e}");
-            return Ok(Status::Usage);
-        }
-    }
     let mut clock = Stages::new(false);
     let (insts, claims, _) = match load_inputs(claims_path, insts_path, &prog, None, 0, &mut clock)
     {
@@ -150,6 +142,20 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
     }
 }
 
+/// The policy, with the `--set` overrides applied.
+fn policy(args: &ExplainArgs) -> Result<(crate::ir::Program, crate::source::SourceFile), Status> {
+    let (mut prog, file) = super::load_policy(&args.policy, true)?;
+    for s in &args.set {
+        let applied =
+            split_set(s).and_then(|(k, v)| crate::check::apply_override(&mut prog, &k, &v));
+        if let Err(e) = applied {
+            eprintln!("error: --set {s}: {e}");
+            return Err(Status::Usage);
+        }
+    }
+    Ok((prog, file))
+}
+
 /// `--person ID --month M` or `--person ID --retirement`.
 fn person(args: &ExplainArgs, id: &str) -> Printed<Status> {
     if args.month.is_none() && !args.retirement {
@@ -161,18 +167,10 @@ fn person(args: &ExplainArgs, id: &str) -> Printed<Status> {
         eprintln!("error: give --persons FILE and --contributions FILE to explain a person");
         return Ok(Status::Usage);
     };
-    let (mut prog, file) = match super::load_policy(&args.policy, true) {
+    let (prog, file) = match policy(args) {
         Ok(x) => x,
         Err(s) => return Ok(s),
     };
-    for s in &args.set {
-        let applied =
-            split_set(s).and_then(|(k, v)| crate::check::apply_override(&mut prog, &k, &v));
-        if let Err(e) = applied {
-            eprintln!("error: --set {s}: {e}");
-            return Ok(Status::Usage);
-        }
-    }
     let failed = |e: crate::data::DataError| {
         eprintln!("error: {e}");
         Ok(Status::Problems)

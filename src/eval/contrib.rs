@@ -122,16 +122,11 @@ impl ContribSink for ContribSettlement {
     }
 }
 
-/// Settles every person-month and retirement; `file` names the
-/// contributions file in rejections.
-pub fn settle_contributions(
-    prog: &Program,
-    persons: &Persons,
-    contribs: &Contributions,
-    file: &std::path::Path,
-) -> Result<ContribSettlement, Box<EvalError>> {
+/// Runs `f` with an environment of no claims, watched by nobody: what
+/// contribution rules need.
+fn plain<R>(prog: &Program, f: impl FnOnce(&Env<NoTrace>) -> R) -> R {
     let (claims, insts) = (Claims::default(), Institutions::default());
-    let env = Env {
+    f(&Env {
         prog,
         claims: &claims,
         insts: &insts,
@@ -140,8 +135,20 @@ pub fn settle_contributions(
             opening: None,
             keep: false,
         },
-    };
-    settle_contributions_with(&env, persons, contribs, file)
+    })
+}
+
+/// Settles every person-month and retirement; `file` names the
+/// contributions file in rejections.
+pub fn settle_contributions(
+    prog: &Program,
+    persons: &Persons,
+    contribs: &Contributions,
+    file: &std::path::Path,
+) -> Result<ContribSettlement, Box<EvalError>> {
+    plain(prog, |env| {
+        settle_contributions_with(env, persons, contribs, file)
+    })
 }
 
 /// Settles into `sink` (see [`settle_into`]): a run writes each month as it
@@ -153,18 +160,7 @@ pub fn settle_contributions_into(
     file: &std::path::Path,
     sink: &mut dyn ContribSink,
 ) -> Result<Settled, Box<EvalError>> {
-    let (claims, insts) = (Claims::default(), Institutions::default());
-    let env = Env {
-        prog,
-        claims: &claims,
-        insts: &insts,
-        t: NoTrace,
-        carry: super::carry::Carry {
-            opening: None,
-            keep: false,
-        },
-    };
-    settle_into(&env, persons, contribs, file, sink)
+    plain(prog, |env| settle_into(env, persons, contribs, file, sink))
 }
 
 /// [`settle_contributions`] watched by the environment's tracer.
@@ -233,18 +229,9 @@ pub fn settle_part_of(
     sink: &mut dyn ContribSink,
     progress: &mut Progress,
 ) -> Result<(), Box<EvalError>> {
-    let (claims, insts) = (Claims::default(), Institutions::default());
-    let env = Env {
-        prog,
-        claims: &claims,
-        insts: &insts,
-        t: NoTrace,
-        carry: super::carry::Carry {
-            opening: None,
-            keep: false,
-        },
-    };
-    settle_part(&env, persons, contribs, file, sink, progress)
+    plain(prog, |env| {
+        settle_part(env, persons, contribs, file, sink, progress)
+    })
 }
 
 fn settle_part<T: Tracer>(

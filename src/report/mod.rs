@@ -72,6 +72,29 @@ pub enum Format {
     Json,
 }
 
+/// Rows of fields as JSON objects keyed by the header: what `--format json`
+/// prints of a table.
+pub fn json_rows(header: &[String], rows: &[Vec<Field>]) -> Vec<serde_json::Value> {
+    rows.iter()
+        .map(|r| {
+            serde_json::Value::Object(
+                header
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(Field::json))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+/// Rows of fields as their texts (CSV cells).
+pub fn text_rows(rows: &[Vec<Field>]) -> Vec<Vec<String>> {
+    rows.iter()
+        .map(|r| r.iter().map(Field::text).collect())
+        .collect()
+}
+
 /// Writes a header and rows as CSV.
 pub fn write_csv(
     out: &mut impl std::io::Write,

@@ -125,18 +125,7 @@ pub(super) fn print_summary<R>(
             if let Some(note) = fresh_state_note(plan, prog) {
                 eprintln!("{note}");
             }
-            let table: Vec<serde_json::Value> = rows
-                .iter()
-                .map(|r| {
-                    serde_json::Value::Object(
-                        header
-                            .iter()
-                            .cloned()
-                            .zip(r.iter().map(Field::json))
-                            .collect(),
-                    )
-                })
-                .collect();
+            let table: Vec<serde_json::Value> = crate::report::json_rows(&header, &rows);
             let doc = serde_json::json!({
                 "region": prog.region,
                 "code": prog.code,
