@@ -35,11 +35,11 @@ pub(crate) fn run(
             eprintln!("error: {e}");
             return Ok(Status::Usage);
         }
-        match settle(prog, &plan, Into::Keep) {
+        match settle(prog, &plan, Into::Persons) {
             Ok(run) => {
-                settled.push(run.kept);
+                settled.push((run.sums, run.totals));
                 if loaded.is_none() {
-                    loaded = Some((run.persons, run.contribs));
+                    loaded = Some(run.persons);
                 }
             }
             Err(s) => {
@@ -48,17 +48,12 @@ pub(crate) fn run(
             }
         }
     }
-    let Some((persons, contribs)) = loaded else {
+    let Some(persons) = loaded else {
         return Ok(Status::Usage);
     };
     let labels = policies.iter().map(|(l, _)| l.to_string()).collect();
-    let c = match compare(labels, &persons, &contribs, &settled) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return Ok(Status::Problems);
-        }
-    };
+    let (sums, totals): (Vec<_>, Vec<_>) = settled.into_iter().unzip();
+    let c = compare(labels, &persons, &sums, totals);
     match format {
         Format::Table => out!("{}", text(&c, top))?,
         Format::Csv => {

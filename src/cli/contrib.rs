@@ -11,11 +11,10 @@ use super::files::{Files, OutSet};
 use super::shared::{print_row_errors, report_eval_error, write_rejects};
 use super::stdout::{self, outln, Printed};
 use super::Status;
+use crate::compare::contrib::PersonSums;
 use crate::data::spill_contributions;
 use crate::data::{load_contributions, load_persons, Contributions, Input, Persons, RowError};
-use crate::eval::contrib::{
-    settle_contributions_into, settle_part_of, ContribSettlement, Progress,
-};
+use crate::eval::contrib::{settle_contributions_into, settle_part_of, Progress};
 use crate::ir::Program;
 use crate::report::{contribution_lines, ContribWriter, Encoding, Field, Format};
 use std::path::Path;
@@ -37,8 +36,8 @@ pub(crate) struct ContribPlan<'a> {
 pub(crate) enum Into<'a> {
     /// Nowhere: only the totals are wanted.
     Nothing,
-    /// Kept in memory (a comparison).
-    Keep,
+    /// Added up by person (a comparison).
+    Persons,
     /// Written into this folder as they are settled (a run's `--out`).
     Write(&'a Path, (Format, Encoding)),
 }
@@ -47,8 +46,8 @@ pub(crate) enum Into<'a> {
 pub(crate) struct ContribRun {
     pub persons: Persons,
     pub contribs: Contributions,
-    /// The months and retirements, with [`Into::Keep`].
-    pub kept: ContribSettlement,
+    /// Each person's sums, with [`Into::Persons`].
+    pub sums: PersonSums,
     pub rejects: Vec<RowError>,
     pub totals: Vec<crate::eval::contrib::YearTotals>,
 }
@@ -124,7 +123,11 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan, into: Into) -> Result<Cont
         );
         return Err(Status::Problems);
     }
-    let mut kept = ContribSettlement::default();
+    let mut sums = PersonSums::new(if matches!(into, Into::Persons) {
+        persons.rows.len()
+    } else {
+        0
+    });
     let eval_failed = |e: Box<crate::eval::EvalError>| {
         report_eval_error(contributions, p.policy, &e);
         Status::Problems
@@ -143,12 +146,12 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan, into: Into) -> Result<Cont
     let mut drop = Drop;
     let sink: &mut dyn crate::eval::contrib::ContribSink = match (&mut writer, into) {
         (Some((w, _)), _) => w,
-        (None, Into::Keep) => &mut kept,
+        (None, Into::Persons) => &mut sums,
         (None, _) => &mut drop,
     };
     let input = Input::file(contributions);
     let size = input.size().unwrap_or(0);
-    let spill = !matches!(into, Into::Keep) && p.budget.is_some_and(|b| b.spills(size));
+    let spill = p.budget.is_some_and(|b| b.spills(size));
     let (contribs, mut rejects, settled) = match p.budget.filter(|_| spill) {
         None => {
             let (contribs, rejects) = load_contributions(&input, &persons).map_err(failed)?;
@@ -227,11 +230,10 @@ pub(crate) fn settle(prog: &Program, p: &ContribPlan, into: Into) -> Result<Cont
             "warning: person `{id}` retires in {month}, when no `contribute … at retirement` block is in force: not in retirements"
         );
     }
-    kept.totals.clone_from(&totals);
     Ok(ContribRun {
         persons,
         contribs,
-        kept,
+        sums,
         rejects,
         totals,
     })

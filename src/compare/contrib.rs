@@ -4,7 +4,8 @@
 //! credited over the run — who pays more, whose account gets more.
 
 use crate::data::{Contributions, Persons};
-use crate::eval::contrib::{ContribSettlement, YearTotals};
+use crate::eval::contrib::{ContribSink, MonthResult, RetirementResult, YearTotals};
+use crate::eval::EvalError;
 use crate::report::Field;
 use rust_decimal::Decimal;
 
@@ -41,53 +42,88 @@ pub struct ContribComparison {
     pub counts: Vec<Counts>,
 }
 
-/// Compares settlements of the same persons and months (one per policy,
-/// the first the baseline). Each settlement must have settled every month
-/// (the caller refuses rejections).
+/// What a comparison keeps of one policy's settlement: each person's
+/// months, contributions, account credits and lump sum (by person index),
+/// not the months themselves — a province compares in the memory of its
+/// persons.
+#[derive(Debug, Default)]
+pub struct PersonSums {
+    pub months: Vec<u64>,
+    pub contributed: Vec<Decimal>,
+    pub to_account: Vec<Decimal>,
+    pub lump_sum: Vec<Decimal>,
+}
+
+impl PersonSums {
+    pub fn new(persons: usize) -> PersonSums {
+        PersonSums {
+            months: vec![0; persons],
+            contributed: vec![Decimal::ZERO; persons],
+            to_account: vec![Decimal::ZERO; persons],
+            lump_sum: vec![Decimal::ZERO; persons],
+        }
+    }
+}
+
+impl ContribSink for PersonSums {
+    fn month(&mut self, c: &Contributions, m: &MonthResult) -> Result<(), Box<EvalError>> {
+        let Some(p) = c.rows.get(m.row as usize).map(|r| r.person as usize) else {
+            return Ok(());
+        };
+        let overflow =
+            || EvalError::internal("arithmetic overflow adding up a person's contributions");
+        if let (Some(n), Some(paid), Some(acct)) = (
+            self.months.get_mut(p),
+            self.contributed.get_mut(p),
+            self.to_account.get_mut(p),
+        ) {
+            *n += 1;
+            *paid = paid.checked_add(m.contributed()).ok_or_else(overflow)?;
+            *acct = acct.checked_add(m.to_account).ok_or_else(overflow)?;
+        }
+        Ok(())
+    }
+
+    fn retirement(&mut self, r: &RetirementResult) -> Result<(), Box<EvalError>> {
+        if let Some(l) = self.lump_sum.get_mut(r.person as usize) {
+            *l = r.lump_sum;
+        }
+        Ok(())
+    }
+}
+
+/// Compares the same persons settled by each policy (the first the
+/// baseline): `sums` and `totals` per policy, in order.
 pub fn compare(
     labels: Vec<String>,
     persons: &Persons,
-    contribs: &Contributions,
-    settled: &[ContribSettlement],
-) -> Result<ContribComparison, String> {
-    let n = settled.len();
-    let mut sides: Vec<PersonSide> = persons
-        .rows
-        .iter()
-        .map(|p| PersonSide {
+    sums: &[PersonSums],
+    totals: Vec<Vec<YearTotals>>,
+) -> ContribComparison {
+    let n = sums.len();
+    let mut sides: Vec<PersonSide> = Vec::new();
+    for (i, p) in persons.rows.iter().enumerate() {
+        let months = sums
+            .first()
+            .and_then(|s| s.months.get(i))
+            .copied()
+            .unwrap_or(0);
+        if months == 0 {
+            continue;
+        }
+        let col = |f: fn(&PersonSums) -> &Vec<Decimal>| -> Vec<Decimal> {
+            sums.iter()
+                .map(|s| f(s).get(i).copied().unwrap_or_default())
+                .collect()
+        };
+        sides.push(PersonSide {
             person_id: persons.text(p.id).to_string(),
-            months: 0,
-            contributed: vec![Decimal::ZERO; n],
-            to_account: vec![Decimal::ZERO; n],
-            lump_sum: vec![Decimal::ZERO; n],
-        })
-        .collect();
-    let overflow = || "arithmetic overflow adding up a person's contributions".to_string();
-    for (k, s) in settled.iter().enumerate() {
-        for m in &s.months {
-            let Some(row) = contribs.rows.get(m.row as usize) else {
-                continue;
-            };
-            let Some(side) = sides.get_mut(row.person as usize) else {
-                continue;
-            };
-            if k == 0 {
-                side.months += 1;
-            }
-            side.contributed[k] = side.contributed[k]
-                .checked_add(m.contributed())
-                .ok_or_else(overflow)?;
-            side.to_account[k] = side.to_account[k]
-                .checked_add(m.to_account)
-                .ok_or_else(overflow)?;
-        }
-        for r in &s.retirements {
-            if let Some(side) = sides.get_mut(r.person as usize) {
-                side.lump_sum[k] = r.lump_sum;
-            }
-        }
+            months,
+            contributed: col(|s| &s.contributed),
+            to_account: col(|s| &s.to_account),
+            lump_sum: col(|s| &s.lump_sum),
+        });
     }
-    sides.retain(|s| s.months > 0);
     let counts = (1..n)
         .map(|k| {
             let mut c = Counts::default();
@@ -106,12 +142,12 @@ pub fn compare(
             c
         })
         .collect();
-    Ok(ContribComparison {
+    ContribComparison {
         labels,
-        totals: settled.iter().map(|s| s.totals.clone()).collect(),
+        totals,
         persons: sides,
         counts,
-    })
+    }
 }
 
 impl ContribComparison {
