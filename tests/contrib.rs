@@ -716,3 +716,97 @@ fn a_file_read_in_parts_gives_the_same_bytes_as_read_whole() {
         .unwrap_or(0);
     assert_eq!(left, 0);
 }
+
+mod reading {
+    //! For any contributions file: every row read is settled or rejected
+    //! (with a reason, on a line of its own), whole or in parts, and the
+    //! totals' identities hold; never a panic.
+    use super::*;
+    use proptest::prelude::*;
+    use yibao::data::{load_contributions, load_persons, Input};
+
+    const PERSONS: &str = "person_id,sex,birth_date,deemed_months,prior_paid_months\nA,male,1960-02-29,120,100\nB,female,1990-12-31,0,0\nC,男,1950-01-01,0,10\n";
+
+    fn field() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("A".to_string()),
+            Just("B".to_string()),
+            Just("C".to_string()),
+            Just("Z".to_string()),
+            Just("2024-01".to_string()),
+            Just("2024-13".to_string()),
+            Just("2023-12".to_string()),
+            Just("2025-02".to_string()),
+            Just("employee".to_string()),
+            Just("retired".to_string()),
+            Just("灵活就业人员".to_string()),
+            Just("0.00".to_string()),
+            Just("3107.005".to_string()),
+            Just("99999999999999.99".to_string()),
+            Just("-5".to_string()),
+            Just("E1".to_string()),
+            Just(String::new()),
+            Just("\"a,b\"".to_string()),
+            "[0-9]{1,6}(\\.[0-9]{2})?",
+        ]
+    }
+
+    /// Mostly well-formed rows (a person, a month, a category, a wage, an
+    /// employer, each sometimes wrong), some of any shape.
+    fn row() -> impl Strategy<Value = String> {
+        let pick =
+            |xs: &'static [&'static str]| proptest::sample::select(xs).prop_map(String::from);
+        let good = (
+            pick(&["A", "B", "C", "Z"]),
+            pick(&[
+                "2024-01", "2024-02", "2024-03", "2025-01", "2023-12", "2024-13",
+            ]),
+            pick(&["employee", "flexible", "retired", "退休人员", "boss"]),
+            prop_oneof![
+                pick(&["0.00", "0", "3107.00", "15537.01", "3107.005", "-1"]),
+                "[0-9]{1,6}(\\.[0-9]{2})?"
+            ],
+            pick(&["E1", "", "E2"]),
+        )
+            .prop_map(|(a, b, c, d, e)| format!("{a},{b},{c},{d},{e}"));
+        prop_oneof![
+            4 => good,
+            1 => proptest::collection::vec(field(), 3..7).prop_map(|f| f.join(",")),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn every_contribution_row_is_settled_or_rejected(rows in proptest::collection::vec(row(), 0..25)) {
+            let text = format!("person_id,month,category,wage,employer_id\n{}\n", rows.join("\n"));
+            let (persons, bad) = load_persons(&Input::bytes("persons.csv", PERSONS.as_bytes().to_vec())).unwrap();
+            prop_assert!(bad.is_empty());
+            let input = Input::bytes("contributions.csv", text.into_bytes());
+            let (contribs, rejects) = load_contributions(&input, &persons).unwrap();
+            for name in ["kunming", "beijing"] {
+                let file = yibao::source::SourceFile::read(&root().join(format!("policies/{name}.policy"))).unwrap();
+                let (prog, _) = yibao::compile(&file).unwrap();
+                let s = yibao::eval::contrib::settle_contributions(&prog, &persons, &contribs, Path::new("c.csv"));
+                let s = match s {
+                    Ok(s) => s,
+                    // A run error names the person and month; never a panic.
+                    Err(e) => { prop_assert!(e.unit.is_some(), "{}", e.message); continue; }
+                };
+                prop_assert_eq!(contribs.rows_read as usize, s.months.len() + s.rejected.len() + rejects.len());
+                let mut lines: Vec<u64> = s.rejected.iter().chain(&rejects).map(|r| r.line).collect();
+                lines.extend(s.months.iter().map(|m| contribs.rows[m.row as usize].line));
+                let n = lines.len();
+                lines.sort_unstable();
+                lines.dedup();
+                prop_assert_eq!(lines.len(), n, "a line counted twice");
+                for r in s.rejected.iter().chain(&rejects) {
+                    prop_assert!(!r.reason.is_empty());
+                }
+                for t in &s.totals {
+                    prop_assert_eq!(t.contributed, t.to_pool + t.to_account);
+                }
+            }
+        }
+    }
+}
