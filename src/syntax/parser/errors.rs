@@ -325,6 +325,21 @@ pub(super) fn convert_error(file: &SourceFile, e: pest::error::Error<Rule>) -> D
     if name_then_nothing {
         let back = text[..pos].trim_end().len();
         if let Some((start, w)) = word_before(back) {
+            // `15年`, `60岁`: a number with a word that is not a unit.
+            let unit = w.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '_');
+            if unit.len() < w.len() && !unit.is_empty() {
+                let years = if unit.starts_with('年') {
+                    " (15 years: `180个月`)"
+                } else {
+                    ""
+                };
+                return Diagnostic::error(format!("`{unit}` after a number is not a unit"))
+                    .at(Span::new(start, back))
+                    .label("not a unit")
+                    .help(format!(
+                        "the units are `元`, `万元`, `%`, `天` and `个月`{years}; an age or a count is a bare number"
+                    ));
+            }
             let mut help = "a rule's statements are `pay AMOUNT`, `let NAME = ...`, `NAME = ...` (an output) and `NAME += ...` (an accumulator)".to_string();
             if w.starts_with("half") || w.contains("round") {
                 help.push_str(
