@@ -810,3 +810,24 @@ mod reading {
         }
     }
 }
+
+#[test]
+fn a_missing_column_names_the_columns_the_file_needs() {
+    let dir = temp_dir("contrib-columns");
+    let c = dir.join("c.csv");
+    std::fs::write(
+        &c,
+        "person_id,month,category,employer_id\nK1,2024-01,employee,E1\n",
+    )
+    .unwrap();
+    let o = yibao(&[
+        "run",
+        "policies/kunming.policy",
+        "--persons",
+        "tests/fixtures/contrib/kunming/persons.csv",
+        "--contributions",
+        c.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("the header has no column `wage`; the file needs the columns `person_id`, `month`, `category`, `wage` and `employer_id`"), "{}", stderr(&o));
+}

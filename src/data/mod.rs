@@ -192,7 +192,10 @@ pub(crate) fn header_index(
             names.iter().position(|n| n == w).ok_or_else(|| {
                 let hint = crate::diagnostic::suggest(w, names.iter().map(String::as_str))
                     .map(|s| format!(" (is `{}` meant?)", escape(s)))
-                    .unwrap_or_default();
+                    .unwrap_or_else(|| {
+                        let all: Vec<String> = wanted.iter().map(|c| format!("`{c}`")).collect();
+                        format!("; the file needs the columns {}", and_list(&all))
+                    });
                 format(format!("the header has no column `{w}`{hint}"))
             })
         })
