@@ -212,6 +212,7 @@ impl Checker {
             at_retirement: block == Block::Retirement,
             in_force,
             body,
+            sets_age: set.contains(&C::AGE),
             cite: c.cite.as_ref().map(|x| x.value.clone()),
             span: c.name.span,
         });

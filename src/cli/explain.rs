@@ -127,19 +127,7 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
             *year,
         ),
     };
-    match explained {
-        Ok(e) => {
-            match args.format {
-                ExplainFormat::Text => out!("{}", crate::explain::render_text(&e))?,
-                ExplainFormat::Json => outln!("{}", crate::explain::render_json(&e))?,
-            }
-            Ok(Status::Ok)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            Ok(Status::Problems)
-        }
-    }
+    print(explained, args.format)
 }
 
 /// The policy, with the `--set` overrides applied.
@@ -186,9 +174,19 @@ fn person(args: &ExplainArgs, id: &str) -> Printed<Status> {
         Ok(x) => x,
         Err(e) => return failed(e),
     };
-    match crate::explain::person(&prog, &file, &persons, &contribs, id, args.month.as_deref()) {
+    let explained =
+        crate::explain::person(&prog, &file, &persons, &contribs, id, args.month.as_deref());
+    print(explained, args.format)
+}
+
+/// An explanation as a tree or JSON, or its error.
+fn print(
+    explained: Result<crate::explain::Explanation, String>,
+    format: ExplainFormat,
+) -> Printed<Status> {
+    match explained {
         Ok(e) => {
-            match args.format {
+            match format {
                 ExplainFormat::Text => out!("{}", crate::explain::render_text(&e))?,
                 ExplainFormat::Json => outln!("{}", crate::explain::render_json(&e))?,
             }

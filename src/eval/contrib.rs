@@ -12,7 +12,7 @@
 use super::interp::{Cur, Env, EvalError, Frame, PersonCur, R};
 use super::trace::{NoTrace, Tracer};
 use crate::data::{Claims, Contributions, Institutions, Month, PersonMonth, Persons, RowError};
-use crate::ir::{Program, Stmt};
+use crate::ir::Program;
 use crate::schema::contrib as C;
 use rust_decimal::Decimal;
 
@@ -279,7 +279,7 @@ fn settle_part<T: Tracer>(
                     "a contribution month without a first day",
                 ));
             };
-            let Some((b, block)) = find_block(prog, false, day) else {
+            let Some((b, block)) = prog.contribute_on(false, day) else {
                 rejected.push(RowError {
                     file: file.to_path_buf(),
                     line: row.line,
@@ -306,24 +306,7 @@ fn settle_part<T: Tracer>(
                 row: Some(row),
                 retirement: None,
             };
-            let cur = Cur {
-                c: None,
-                i: 0,
-                inst: None,
-                epoch: prog.epoch(day),
-                unit: None,
-                pm: Some(&pm),
-            };
-            if T::ON {
-                let month = row.month.to_string();
-                env.t
-                    .begin_contribute(usize::from(b), persons.text(p.id), Some(&month), &f);
-            }
-            run_block(env, block, &cur, &mut f)
-                .map_err(|e| locate(e, &block.name, persons.text(p.id), &row.month.to_string()))?;
-            if T::ON {
-                env.t.end_contribute(&f);
-            }
+            run_for(env, (b, block), &pm, day, &mut f)?;
             let v = |i: u16| f.contrib[i as usize];
             let r = MonthResult {
                 row: index,
@@ -332,15 +315,16 @@ fn settle_part<T: Tracer>(
                 employee: v(C::EMPLOYEE),
                 to_account: v(C::TO_ACCOUNT),
                 to_pool: v(C::TO_POOL),
-                age: sets(block, C::AGE).then(|| v(C::AGE)),
-                band: if sets(block, C::BAND) { f.band } else { None },
+                age: block.sets_age.then(|| v(C::AGE)),
+                // `run_block` empties it: absent unless the block sets it.
+                band: f.band,
                 block: b,
             };
             check_month(&r).map_err(|m| {
                 let e = EvalError::at(m, block.span);
                 locate(e, &block.name, persons.text(p.id), &row.month.to_string())
             })?;
-            totals.month(row, &r)?;
+            totals.month(row, &r, retired)?;
             sink.month(contribs, &r)?;
         }
         let Some((month, months_in_file)) = retirement else {
@@ -349,7 +333,7 @@ fn settle_part<T: Tracer>(
         let Some(day) = month.first_day() else {
             continue;
         };
-        let Some((b, block)) = find_block(prog, true, day) else {
+        let Some((b, block)) = prog.contribute_on(true, day) else {
             if prog.contributes.iter().any(|c| c.at_retirement) {
                 unsettled.push((person, month));
             }
@@ -362,29 +346,7 @@ fn settle_part<T: Tracer>(
             row: None,
             retirement: Some((month, months_in_file)),
         };
-        let cur = Cur {
-            c: None,
-            i: 0,
-            inst: None,
-            epoch: prog.epoch(day),
-            unit: None,
-            pm: Some(&pm),
-        };
-        if T::ON {
-            env.t
-                .begin_contribute(usize::from(b), persons.text(p.id), None, &f);
-        }
-        run_block(env, block, &cur, &mut f).map_err(|e| {
-            locate(
-                e,
-                &block.name,
-                persons.text(p.id),
-                &format!("retirement {month}"),
-            )
-        })?;
-        if T::ON {
-            env.t.end_contribute(&f);
-        }
+        run_for(env, (b, block), &pm, day, &mut f)?;
         let v = |i: u16| f.contrib[i as usize];
         let r = RetirementResult {
             person,
@@ -423,27 +385,40 @@ fn settle_part<T: Tracer>(
     Ok(())
 }
 
-fn find_block(
-    prog: &Program,
-    at_retirement: bool,
+/// Runs `block` for the person (and month) of `pm`, watched by the
+/// environment's tracer; an error names the block, the person and the month.
+fn run_for<T: Tracer>(
+    env: &Env<T>,
+    (b, block): (u16, &crate::ir::Contribute),
+    pm: &PersonCur,
     day: crate::date::Date,
-) -> Option<(u16, &crate::ir::Contribute)> {
-    prog.contributes
-        .iter()
-        .enumerate()
-        .find(|(_, c)| {
-            c.at_retirement == at_retirement && c.in_force.is_none_or(|p| p.contains(day))
-        })
-        .map(|(i, c)| (u16::try_from(i).unwrap_or(u16::MAX), c))
-}
-
-/// Whether the block sets amount `i`.
-fn sets(block: &crate::ir::Contribute, i: u16) -> bool {
-    block.body.iter().any(|s| match s {
-        Stmt::SetContrib(j, ..) => *j == i,
-        Stmt::SetBand(..) => i == C::BAND,
-        _ => false,
-    })
+    f: &mut Frame,
+) -> R<()> {
+    let cur = Cur {
+        c: None,
+        i: 0,
+        inst: None,
+        epoch: env.prog.epoch(day),
+        unit: None,
+        pm: Some(pm),
+    };
+    let person = pm.persons.text(pm.person.id);
+    if T::ON {
+        let month = pm.row.map(|r| r.month.to_string());
+        env.t
+            .begin_contribute(usize::from(b), person, month.as_deref(), f);
+    }
+    // Only for an error: nothing is formatted per month.
+    let when = || match (pm.row, pm.retirement) {
+        (Some(r), _) => r.month.to_string(),
+        (None, Some((r, _))) => format!("retirement {r}"),
+        (None, None) => String::new(),
+    };
+    run_block(env, block, &cur, f).map_err(|e| locate(e, &block.name, person, &when()))?;
+    if T::ON {
+        env.t.end_contribute(f);
+    }
+    Ok(())
 }
 
 fn run_block<T: Tracer>(
@@ -520,8 +495,8 @@ impl Totals {
         })
     }
 
-    fn month(&mut self, row: &PersonMonth, m: &MonthResult) -> R<()> {
-        let retired = crate::schema::EnumKind::Category.code_of("retired");
+    /// `retired`: the code of the `retired` category.
+    fn month(&mut self, row: &PersonMonth, m: &MonthResult, retired: Option<u8>) -> R<()> {
         let (t, last) = self.year(row.month.year());
         if *last != Some(row.person) {
             t.persons += 1;

@@ -237,6 +237,9 @@ pub struct Contribute {
     /// The block applies to a month when it is in force on the month's first day.
     pub in_force: Option<Period>,
     pub body: Vec<Stmt>,
+    /// Whether the block sets `age` (for the output; `band` is absent
+    /// unless set).
+    pub sets_age: bool,
     pub cite: Option<String>,
     pub span: Span,
 }
@@ -247,11 +250,15 @@ impl Program {
         !self.contributes.is_empty()
     }
 
-    /// The block of the kind that is in force on `day`.
-    pub fn contribute_on(&self, at_retirement: bool, day: Date) -> Option<&Contribute> {
-        self.contributes.iter().find(|c| {
-            c.at_retirement == at_retirement && c.in_force.is_none_or(|p| p.contains(day))
-        })
+    /// The block of the kind that is in force on `day`, and its index.
+    pub fn contribute_on(&self, at_retirement: bool, day: Date) -> Option<(u16, &Contribute)> {
+        self.contributes
+            .iter()
+            .enumerate()
+            .find(|(_, c)| {
+                c.at_retirement == at_retirement && c.in_force.is_none_or(|p| p.contains(day))
+            })
+            .map(|(i, c)| (u16::try_from(i).unwrap_or(u16::MAX), c))
     }
 }
 

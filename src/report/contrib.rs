@@ -5,7 +5,7 @@
 use super::results::Rows;
 use super::{Field, Format};
 use crate::data::{Contributions, Persons};
-use crate::eval::contrib::{ContribSettlement, MonthResult, RetirementResult, YearTotals};
+use crate::eval::contrib::{MonthResult, RetirementResult, YearTotals};
 use crate::eval::value::Txt;
 use crate::ir::{ParamValue, Program};
 use crate::schema::{EnumKind, PersonField};
@@ -124,6 +124,22 @@ pub fn band_text<'a>(
 /// summed; months; the persons (in person order, each once).
 type EmployerYear = ([Decimal; 5], u64, Vec<u32>);
 
+/// `NAME.csv` (or `.json`) in `dir`, its header written.
+fn open_rows(
+    dir: &Path,
+    name: &str,
+    (json, enc): (bool, super::Encoding),
+    cols: &[&str],
+) -> std::io::Result<(PathBuf, Rows)> {
+    let path = dir.join(format!("{name}.{}", if json { "json" } else { "csv" }));
+    let w = Rows::new(
+        &path,
+        (json, enc),
+        cols.iter().map(|x| x.to_string()).collect(),
+    )?;
+    Ok((path, w))
+}
+
 /// `YYYY-MM` as bytes (years 0–9999, as months are read).
 fn format_args_month(y: i32, m: u32) -> [u8; 7] {
     let y = y.clamp(0, 9999) as u32;
@@ -179,12 +195,7 @@ impl<'a> ContribWriter<'a> {
         let json = format == Format::Json;
         let mut paths = Vec::new();
         let mut open = |name: &str, cols: &[&str]| -> std::io::Result<Rows> {
-            let path = dir.join(format!("{name}.{}", if json { "json" } else { "csv" }));
-            let w = Rows::new(
-                &path,
-                (json, enc),
-                cols.iter().map(|x| x.to_string()).collect(),
-            )?;
+            let (path, w) = open_rows(dir, name, (json, enc), cols)?;
             paths.push(path);
             Ok(w)
         };
@@ -403,22 +414,14 @@ impl<'a> ContribWriter<'a> {
     /// returns their paths.
     pub fn finish(mut self, totals: &[YearTotals]) -> std::io::Result<Vec<PathBuf>> {
         self.end_year()?;
-        let ext = if self.fmt.0 { "json" } else { "csv" };
         let mut paths = std::mem::take(&mut self.paths);
         self.months.finish()?;
         self.years.finish()?;
         if let Some(w) = self.retirements.take() {
             w.finish()?;
         }
-        let path = self.dir.join(format!("employer_years.{ext}"));
-        let mut w = Rows::new(
-            &path,
-            self.fmt,
-            EMPLOYER_YEAR_COLUMNS
-                .iter()
-                .map(|x| x.to_string())
-                .collect(),
-        )?;
+        let (path, mut w) =
+            open_rows(&self.dir, "employer_years", self.fmt, EMPLOYER_YEAR_COLUMNS)?;
         let mut rec: Vec<Field> = Vec::with_capacity(16);
         let mut names: Vec<&str> = vec![""; self.employer_ids.len()];
         for (name, &id) in &self.employer_ids {
@@ -451,14 +454,11 @@ impl<'a> ContribWriter<'a> {
         }
         w.finish()?;
         paths.push(path);
-        let path = self.dir.join(format!("contribution_totals.{ext}"));
-        let mut w = Rows::new(
-            &path,
+        let (path, mut w) = open_rows(
+            &self.dir,
+            "contribution_totals",
             self.fmt,
-            CONTRIBUTION_TOTAL_COLUMNS
-                .iter()
-                .map(|x| x.to_string())
-                .collect(),
+            CONTRIBUTION_TOTAL_COLUMNS,
         )?;
         for t in totals {
             rec.clear();
@@ -505,25 +505,6 @@ impl crate::eval::contrib::ContribSink for ContribWriter<'_> {
             crate::eval::EvalError::internal(&format!("cannot write the contribution results: {e}"))
         })
     }
-}
-
-/// Writes a kept settlement's five files into `dir` (see [`ContribWriter`]).
-pub fn write_contributions(
-    dir: &Path,
-    fmt: (Format, super::Encoding),
-    prog: &Program,
-    persons: &Persons,
-    c: &Contributions,
-    s: &ContribSettlement,
-) -> std::io::Result<Vec<PathBuf>> {
-    let mut w = ContribWriter::create(dir, fmt, prog, persons)?;
-    for m in &s.months {
-        w.month(c, m)?;
-    }
-    for r in &s.retirements {
-        w.retirement(r)?;
-    }
-    w.finish(&s.totals)
 }
 
 /// One line per year for the terminal:

@@ -14,8 +14,7 @@ pub mod rules;
 mod table;
 
 pub use contrib::{
-    band_text, contribution_lines, write_contributions, ContribWriter, CONTRIBUTION_FILES,
-    CONTRIBUTION_TOTAL_COLUMNS, PERSON_MONTH_COLUMNS,
+    band_text, contribution_lines, ContribWriter, CONTRIBUTION_FILES, CONTRIBUTION_TOTAL_COLUMNS,
 };
 pub use encoding::{Encoded, Encoding};
 pub use field::Field;
