@@ -66,6 +66,8 @@ pub fn load_agreement_actions(
     }
     file.finish().map_err(|e| (e, vec![]))?;
     out.rows.sort_by_key(|a| (a.institution, a.from, a.line));
+    errors.extend(consistency(path, &out.rows, insts));
+    errors.sort_by_key(|e| e.line);
     all_or_nothing(path, out, errors, "agreement action")
 }
 
@@ -99,6 +101,11 @@ fn parse_row(
     if let Some(u) = until.filter(|u| *u < from) {
         return Err(format!("until {u} is before from {from}"));
     }
+    if let (TERMINATE, Some(u)) = (action, until) {
+        return Err(format!(
+            "a termination has no last day (until {u}): leave until empty"
+        ));
+    }
     let reason = std::str::from_utf8(field(4))
         .map_err(|_| format!("reason: {}", encoding_message(field(4))))?
         .to_string();
@@ -110,6 +117,154 @@ fn parse_row(
         reason,
         line: rec.line,
     })
+}
+
+const SUSPEND: u8 = 1;
+const TERMINATE: u8 = 2;
+
+/// What one institution's actions are, read together: its suspensions do
+/// not overlap, nor share a month (a month's held money belongs to one
+/// suspension); it is terminated at most once, and nothing is suspended
+/// from the termination on.
+fn consistency(
+    path: &std::path::Path,
+    rows: &[AgreementAction],
+    insts: &Institutions,
+) -> Vec<RowError> {
+    let mut out = Vec::new();
+    let name = |i: u32| insts.rows.get(i as usize).map_or("?", |r| r.id.as_str());
+    let mut err = |line: u64, reason: String| {
+        out.push(RowError {
+            file: path.to_path_buf(),
+            line,
+            reason,
+            raw: Vec::new(),
+        })
+    };
+    let mut i = 0;
+    while i < rows.len() {
+        let inst = rows[i].institution;
+        let end = i + rows[i..].partition_point(|a| a.institution == inst);
+        let mine = &rows[i..end];
+        let terminations: Vec<&AgreementAction> =
+            mine.iter().filter(|a| a.action == TERMINATE).collect();
+        for t in terminations.iter().skip(1) {
+            err(
+                t.line,
+                format!(
+                    "{} is terminated a second time (first on line {}); nothing records it being designated again",
+                    name(inst),
+                    terminations[0].line
+                ),
+            );
+        }
+        let mut last: Option<&AgreementAction> = None;
+        for s in mine.iter().filter(|a| a.action == SUSPEND) {
+            if let Some(t) = terminations.first().filter(|t| s.from >= t.from) {
+                err(
+                    s.line,
+                    format!(
+                        "a suspension of {} from {}, after its termination on {} (line {})",
+                        name(inst),
+                        s.from,
+                        t.from,
+                        t.line
+                    ),
+                );
+            }
+            if let Some(p) = last {
+                match p.until {
+                    None => err(s.line, format!("{}'s suspension on line {} is open-ended, so this one overlaps it; give that one its `until`", name(inst), p.line)),
+                    Some(u) if u >= s.from => err(s.line, format!("overlaps {}'s suspension on line {} ({} to {u})", name(inst), p.line, p.from)),
+                    Some(u) if u.year_month() == s.from.year_month() => err(s.line, format!("starts in the month {}'s suspension on line {} ends ({u}): a month's held money is released with one suspension; merge them", name(inst), p.line)),
+                    _ => {}
+                }
+            }
+            last = Some(s);
+        }
+        i = end;
+    }
+    out
+}
+
+/// The actions of every institution as the engine reads them while
+/// settling: empty when the run has no agreement actions.
+#[derive(Debug, Clone, Default)]
+pub struct AgreementBook {
+    /// By institution index.
+    pub by_inst: Vec<InstAgreement>,
+}
+
+/// One institution's suspensions, termination and interviews.
+#[derive(Debug, Clone, Default)]
+pub struct InstAgreement {
+    /// By first day; they neither overlap nor share a month.
+    pub suspensions: Vec<Suspension>,
+    /// The day the agreement ends, and the line of the action.
+    pub terminated: Option<(Date, u64)>,
+    /// The interviews' first days, in order.
+    pub interviews: Vec<Date>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suspension {
+    pub from: Date,
+    pub until: Option<Date>,
+    pub line: u64,
+}
+
+impl AgreementBook {
+    pub fn new(actions: &AgreementActions, n_insts: usize) -> AgreementBook {
+        let mut by_inst = vec![InstAgreement::default(); n_insts];
+        for a in &actions.rows {
+            let Some(b) = by_inst.get_mut(a.institution as usize) else {
+                continue;
+            };
+            match a.action {
+                SUSPEND => b.suspensions.push(Suspension {
+                    from: a.from,
+                    until: a.until,
+                    line: a.line,
+                }),
+                TERMINATE => {
+                    b.terminated.get_or_insert((a.from, a.line));
+                }
+                _ => b.interviews.push(a.from),
+            }
+        }
+        AgreementBook { by_inst }
+    }
+
+    /// Whether the institution's payments are suspended on `day`.
+    pub fn suspended(&self, inst: u32, day: Date) -> bool {
+        self.by_inst.get(inst as usize).is_some_and(|b| {
+            b.suspensions
+                .iter()
+                .any(|s| s.from <= day && s.until.is_none_or(|u| day <= u))
+        })
+    }
+
+    /// The day the institution's agreement ends, if it is terminated.
+    pub fn terminated_on(&self, inst: u32) -> Option<Date> {
+        self.by_inst
+            .get(inst as usize)
+            .and_then(|b| b.terminated.map(|t| t.0))
+    }
+
+    /// Whether care at the institution on `day` is no longer paid by the fund.
+    pub fn terminated(&self, inst: u32, day: Date) -> bool {
+        self.terminated_on(inst).is_some_and(|t| day >= t)
+    }
+
+    /// The institution's interviews in `year`.
+    pub fn interviews_in(&self, inst: u32, year: i32) -> u32 {
+        self.by_inst.get(inst as usize).map_or(0, |b| {
+            b.interviews
+                .iter()
+                .filter(|d| d.year_month().0 == year)
+                .count() as u32
+        })
+    }
 }
 
 #[cfg(test)]

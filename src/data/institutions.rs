@@ -35,6 +35,8 @@ pub struct Institutions {
     pub decoded_from: Option<&'static str>,
     /// The file's physical lines: the header, the rows, blank lines.
     pub line_count: LineCount,
+    /// The agreement actions (`--agreements`), by institution; empty without them.
+    pub agreement: super::AgreementBook,
 }
 
 impl Institutions {

@@ -19,7 +19,10 @@ mod persons;
 mod records;
 mod shown;
 
-pub use agreements::{load_agreement_actions, AgreementAction, AgreementActions};
+pub use agreements::{
+    load_agreement_actions, AgreementAction, AgreementActions, AgreementBook, InstAgreement,
+    Suspension, COLUMNS as AGREEMENT_COLUMNS,
+};
 pub use assessments::{load_assessments, load_assessments_from, Assessments};
 pub use claims::{
     load_claims, load_claims_from, load_claims_with, load_claims_within, Budget, Claim, Claims,

@@ -150,8 +150,11 @@ pub fn generate_agreement_actions(opts: &super::Options, out: &mut dyn Write) ->
                 writeln!(w, "{id},interview,{day},{day},费用增长过快")?;
                 rows += 1;
             }
-            if rng.chance(50) {
+            // The second institution's first year has its April–May suspension.
+            let mut suspended_from = None;
+            if rng.chance(50) && !(few && k == 2 && y == 0) {
                 let from = rng.range(1, 10) as u32;
+                suspended_from = Some(from);
                 let to = from + rng.range(0, 2) as u32;
                 let end = date(year, to + 1, 1)?;
                 writeln!(
@@ -165,6 +168,9 @@ pub fn generate_agreement_actions(opts: &super::Options, out: &mut dyn Write) ->
             let forced = few && k == n_inst && year == last_year;
             if forced || rng.chance(10) {
                 let m = if forced { 7 } else { rng.range(1, 12) as u32 };
+                // Nothing is suspended from a termination on: it comes after
+                // the start of the year's suspension.
+                let m = suspended_from.map_or(m, |s| m.max(s + 1));
                 writeln!(w, "{id},terminate,{},,欺诈骗保", date(year, m, 1)?)?;
                 rows += 1;
                 break;
