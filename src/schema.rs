@@ -202,6 +202,17 @@ pub mod ledger {
     pub const RESERVE_USED: u16 = 13;
     pub const RESERVE_OPENING: u16 = 14;
     pub const RESERVE_CLOSING: u16 = 15;
+    /// 暂停拨付暂扣: what a month block holds back from an institution
+    /// under suspension (set by the policy, month rows; the year sums them).
+    pub const HELD: u16 = 16;
+    /// Held money paid out in the month the agreement block says (computed).
+    pub const RELEASED: u16 = 17;
+    /// Held money kept by the fund at a termination (computed).
+    pub const FORFEITED: u16 = 18;
+    /// Held money neither released nor forfeited at the period's end (computed).
+    pub const HELD_CLOSING: u16 = 19;
+    /// The agreement columns: written only for a policy with `agreement` blocks.
+    pub const AGREEMENT: [u16; 4] = [HELD, RELEASED, FORFEITED, HELD_CLOSING];
 
     /// What `clearing_balance` is computed from: `withhold_returned +
     /// retained − institution_share − deductions − prepaid`.
@@ -218,21 +229,28 @@ pub mod ledger {
     pub const RESERVE_CLOSING_INPUTS: [u16; 2] = [RESERVE, RESERVE_USED];
 
     /// The amounts yibao computes, which no statement may set.
-    pub const COMPUTED: [u16; 3] = [CLEARING_BALANCE, RESERVE_OPENING, RESERVE_CLOSING];
+    pub const COMPUTED: [u16; 6] = [
+        CLEARING_BALANCE,
+        RESERVE_OPENING,
+        RESERVE_CLOSING,
+        RELEASED,
+        FORFEITED,
+        HELD_CLOSING,
+    ];
 
     /// The amounts `col` is computed from (within its period), if computed.
     pub fn computed_from(col: u16) -> Option<&'static [u16]> {
         match col {
             CLEARING_BALANCE => Some(&CLEARING_INPUTS),
             RESERVE_CLOSING => Some(&RESERVE_CLOSING_INPUTS),
-            RESERVE_OPENING => Some(&[]),
+            RESERVE_OPENING | RELEASED | FORFEITED | HELD_CLOSING => Some(&[]),
             _ => None,
         }
     }
 
     /// Amounts paid month by month when a month block sets them: a year row
     /// must then be the sum of its months.
-    pub const MONTHLY_CASH: [u16; 2] = [ROUTINE_PAID, WITHHELD];
+    pub const MONTHLY_CASH: [u16; 3] = [ROUTINE_PAID, WITHHELD, HELD];
 
     /// `(name, 中文, meaning)`, in column order; the index is the constant above.
     pub const COLUMNS: &[(&str, &str, &str)] = &[
@@ -315,6 +333,26 @@ pub mod ledger {
             "reserve_closing",
             "期末风险金",
             "the risk reserve carried to the next year: reserve_opening + reserve − reserve_used",
+        ),
+        (
+            "held",
+            "暂停拨付",
+            "payment held back from an institution while its payments are suspended",
+        ),
+        (
+            "released",
+            "暂扣返还",
+            "held money paid out, in the month the agreement block says",
+        ),
+        (
+            "forfeited",
+            "暂扣没收",
+            "held money the fund keeps because the agreement was terminated first",
+        ),
+        (
+            "held_closing",
+            "期末暂扣",
+            "held money neither released nor forfeited at the period's end, carried on",
         ),
     ];
 }

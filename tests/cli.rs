@@ -784,6 +784,7 @@ fn spilling_gives_the_same_bytes_as_reading_whole() {
         "3000",
         "--seed",
         "11",
+        "--agreements",
         "--out",
         data.to_str().unwrap(),
     ]);
@@ -837,6 +838,13 @@ fn spilling_gives_the_same_bytes_as_reading_whole() {
             "--spill-dir",
             spill_dir.to_str().unwrap(),
         ];
+        let actions = data.join("agreement_actions.csv");
+        if std::fs::read_to_string(policy)
+            .unwrap()
+            .contains("\nagreement ")
+        {
+            args.extend(["--agreements", actions.to_str().unwrap()]);
+        }
         args.extend_from_slice(extra);
         let o = yibao(&args);
         (o, out, rejects)

@@ -15,10 +15,11 @@ fn run(name: &str, dir: &Path, tag: &str) -> std::path::PathBuf {
     let out = temp_dir(&format!("settle-{tag}-{name}"));
     let rel = |f: &str| dir.join(f).to_str().unwrap_or_default().to_string();
     let policy = format!("policies/{name}.policy");
-    let (claims, insts, assess) = (
+    let (claims, insts, assess, actions) = (
         rel("claims.csv"),
         rel("institutions.csv"),
         rel("assessments.csv"),
+        rel("agreement_actions.csv"),
     );
     let mut args = vec![
         "run",
@@ -32,6 +33,9 @@ fn run(name: &str, dir: &Path, tag: &str) -> std::path::PathBuf {
     ];
     if dir.join("assessments.csv").exists() {
         args.extend(["--assessments", assess.as_str()]);
+    }
+    if dir.join("agreement_actions.csv").exists() {
+        args.extend(["--agreements", actions.as_str()]);
     }
     let o = yibao(&args);
     assert!(o.status.success(), "{name}: {}", common::stderr(&o));

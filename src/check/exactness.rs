@@ -183,7 +183,8 @@ impl Taint {
             | Num::Age(_)
             | Num::Person(_)
             | Num::Contrib(_)
-            | Num::Score(_) => false,
+            | Num::Score(_)
+            | Num::Interviews => false,
         }
     }
 

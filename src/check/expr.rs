@@ -99,6 +99,9 @@ impl Checker {
                 if let Some(t) = self.person_field(object, field) {
                     return t;
                 }
+                if let Some(t) = self.agreement_field(object, field) {
+                    return t;
+                }
                 if let Some(t) = self.unit_field(object, field) {
                     return t;
                 }
@@ -392,6 +395,9 @@ impl Checker {
                     );
                     return TExpr::Poison;
                 }
+                if self.held_read_refused(col, name, span) {
+                    return TExpr::Poison;
+                }
                 *self.used.entry(name.to_string()).or_insert(0) += 1;
                 self.ledger_reads.push((col, span));
                 if let Some(c) = self.settle.as_mut() {
@@ -650,7 +656,7 @@ impl Checker {
     }
 
     /// Whether a claim or institution field may be read here; reports why not.
-    fn field_allowed(&mut self, r: FieldRef, span: Span) -> bool {
+    pub(crate) fn field_allowed(&mut self, r: FieldRef, span: Span) -> bool {
         let Some(c) = self.settle.as_mut() else {
             return true;
         };

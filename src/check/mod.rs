@@ -5,6 +5,7 @@
 //! that the data contract does not have. Every error of a file is reported
 //! at once; warnings (unused parameters, ...) do not stop a run.
 
+mod agreement;
 mod calls;
 mod cond;
 mod contrib;
@@ -42,6 +43,7 @@ const RESERVED: &[&str] = &[
     "claim",
     "institution",
     "assessment",
+    "agreement",
     "sum",
     "count",
     "claims",
@@ -103,6 +105,7 @@ pub fn check(policy: &ast::Policy) -> Result<(Program, Vec<Diagnostic>), Vec<Dia
     c.output_defs(policy);
     c.settles(policy);
     c.contributes(policy);
+    c.agreements(policy);
     c.settle_order();
     c.epochs();
     c.prog.quotient_ops = exactness::may_round(&c.prog);
@@ -155,6 +158,8 @@ pub(crate) struct Checker {
     pub(crate) contrib: Option<contrib::ContribCtx>,
     /// Contribute blocks seen so far, by name, with when they are in force.
     contribute_names: HashMap<String, Vec<Option<Period>>>,
+    /// Agreement blocks seen, with when they are in force.
+    agreement_periods: Vec<Option<Period>>,
     /// `(region block, let name)` → region value slot.
     pub(crate) region_lets: HashMap<(String, String), (u16, Ty)>,
     /// Local slots in use after the top-level `let`s.
@@ -516,6 +521,7 @@ impl Checker {
                 Item::Fee(l) => self.declare_fee(l, policy),
                 Item::Enum(_) => {}
                 Item::Contribute(c) => self.declare_contribute(c),
+                Item::Agreement(a) => self.declare_agreement(a),
             }
         }
         if !policy

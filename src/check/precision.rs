@@ -98,6 +98,7 @@ impl Checker {
             Num::If(x) => self.places(&x.1).max(self.places(&x.2)),
             Num::Round(_, r, _) => r.step.normalize().scale(),
             Num::Schedule(..) | Num::Rate(..) | Num::Score(_) => ANY,
+            Num::Interviews => 0,
             Num::DateDiff(_) | Num::DatePart(..) | Num::Age(_) => 0,
             Num::Person(f) => crate::schema::PERSON_FIELDS
                 .iter()

@@ -310,6 +310,12 @@ impl Checker {
                     return;
                 };
                 self.ledger_assigned.push(col);
+                if col == ledger::HELD {
+                    let period = self.settle.as_ref().map_or(PeriodKind::Year, |c| c.period);
+                    if !self.check_held_set(unit, period, name.span) {
+                        return;
+                    }
+                }
                 if unit == UnitKind::Patient && (col as usize) < ledger::COLUMNS.len() {
                     self.error(
                         Diagnostic::error(format!(
@@ -329,6 +335,7 @@ impl Checker {
                     let help = match col {
                         ledger::CLEARING_BALANCE => "it is withhold_returned + retained − institution_share − deductions − prepaid; set those instead",
                         ledger::RESERVE_OPENING => "it is the unit's `reserve_closing` of the previous year (0 in the run's first year); set `reserve` (set aside) or `reserve_used` (drawn on) instead",
+                        ledger::RELEASED | ledger::FORFEITED | ledger::HELD_CLOSING => "yibao follows held money from the months that hold it (`held`) to the month the agreement block releases it, or to a termination",
                         _ => "it is reserve_opening + reserve − reserve_used; set `reserve` (set aside) or `reserve_used` (drawn on) instead",
                     };
                     self.error(

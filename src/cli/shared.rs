@@ -32,6 +32,10 @@ pub struct DataArgs {
     /// employer_id), for a policy with contribution rules
     #[arg(long, value_name = "CSV")]
     pub contributions: Option<PathBuf>,
+    /// Agreement actions (CSV: institution_id, action, from, until, reason:
+    /// interview, suspend, terminate), for a policy with an `agreement` block
+    #[arg(long, value_name = "CSV")]
+    pub agreements: Option<PathBuf>,
     /// Settle the good rows and write the bad ones here with their reasons,
     /// instead of failing the run
     #[arg(long, value_name = "CSV")]
@@ -222,6 +226,50 @@ pub(crate) fn report_eval_error(claims: &Path, policy: &Path, e: &EvalError) {
         ));
     }
     eprintln!("{msg}");
+}
+
+/// Reads the agreement actions into `insts` (what claims and settle blocks
+/// read of them) and returns them, for agreements.csv. A policy with an
+/// `agreement` block needs the file; one without refuses it, since the
+/// actions would change nothing.
+pub(crate) fn attach_agreements(
+    prog: &crate::ir::Program,
+    path: Option<&Path>,
+    insts: &mut Institutions,
+    clock: &mut Stages,
+) -> Result<Option<crate::data::AgreementActions>, Status> {
+    match (prog.agreements.first(), path) {
+        (None, None) => Ok(None),
+        (Some(a), None) => {
+            clock.clear();
+            eprintln!(
+                "error: the policy's `agreement {}` block says what agreement actions do to payment, but no actions were given\n  help: give agreement_actions.csv with --agreements FILE (a file with only its header when there were none)",
+                a.name
+            );
+            Err(Status::Usage)
+        }
+        (None, Some(p)) => {
+            clock.clear();
+            eprintln!(
+                "error: --agreements `{}`: the policy has no `agreement` block, so the actions would change nothing\n  help: leave out --agreements, or add `agreement 协议管理 {{ release_after = 1个月  reapply_after = 36个月 }}` and a month block that sets `held`",
+                p.display()
+            );
+            Err(Status::Usage)
+        }
+        (Some(_), Some(p)) => {
+            let input = crate::data::Input::file(p);
+            match crate::data::load_agreement_actions(&input, insts) {
+                Ok(actions) => {
+                    insts.agreement = crate::data::AgreementBook::new(&actions, insts.rows.len());
+                    Ok(Some(actions))
+                }
+                Err((e, rows)) => {
+                    clock.clear();
+                    Err(load_failed(&e, &rows))
+                }
+            }
+        }
+    }
 }
 
 /// A small file (institutions, assessments) that did not load: every bad

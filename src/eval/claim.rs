@@ -121,7 +121,11 @@ impl<T: Tracer> Env<'_, T> {
             self.t.close(Ev::Lets);
         }
         let n_layers = self.prog.layers.len();
-        if let Some(fee) = &self.prog.fee {
+        // 解除协议: from the termination day the fund pays nothing there; the
+        // patient pays the whole cost (the claim is flagged in claims.csv).
+        let c = cur.c.ok_or_else(no_claim)?;
+        let terminated = self.insts.agreement.terminated(c.institution, c.discharge);
+        if let (true, Some(fee)) = (!terminated, &self.prog.fee) {
             if T::ON {
                 self.t.open();
             }
@@ -145,7 +149,13 @@ impl<T: Tracer> Env<'_, T> {
                 });
             }
         }
+        if terminated {
+            applied.iter_mut().for_each(|a| *a = 0);
+        }
         for (li, layer) in self.prog.layers.iter().enumerate() {
+            if terminated {
+                break;
+            }
             let left = f.remaining;
             if T::ON {
                 self.t.open();

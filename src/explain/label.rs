@@ -235,6 +235,10 @@ impl Recorder<'_> {
                 node.what = "assessment.score".into();
                 node.kind = "data";
             }
+            Num::Interviews => {
+                node.what = "agreement.interviews".into();
+                node.kind = "data";
+            }
             Num::Previous(x) => {
                 node.what = self.previous_what(x.slot);
                 node.note = self.previous_note(o.prev);
@@ -357,6 +361,9 @@ impl Recorder<'_> {
                 v.to_string()
             }
             Bool::Retired => "claim.retired".into(),
+            Bool::Suspended => "claim.suspended".into(),
+            Bool::ClaimTerminated => "claim.terminated".into(),
+            Bool::UnitTerminated => "agreement.terminated".into(),
             Bool::FeeApplied => match &self.prog.fee {
                 Some(fee) => format!("applied({})", fee.name),
                 None => "applied(fee)".into(),

@@ -149,7 +149,7 @@ impl Types<'_> {
                     AggKind::Sum | AggKind::Avg => agg.arg.as_ref().and_then(|a| self.of(a)),
                 }
             }
-            Num::Region(_) | Num::Score(_) => None,
+            Num::Region(_) | Num::Score(_) | Num::Interviews => None,
         }
     }
 }

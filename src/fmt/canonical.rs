@@ -79,6 +79,11 @@ pub fn policy_text(file: &SourceFile) -> Option<PolicyText> {
                 when: None,
                 body: body(&p, &s.body),
             }),
+            Item::Agreement(s) => blocks.push(BlockText {
+                name_at: s.name.span.start,
+                when: None,
+                body: body(&p, &s.body),
+            }),
             _ => {}
         }
     }

@@ -392,6 +392,31 @@ impl<'s> Printer<'s> {
                 let end = self.stmts(&s.body, self.after(header_end as usize, b'{'));
                 self.close(end);
             }
+            Item::Agreement(s) => {
+                let title = s
+                    .title
+                    .as_ref()
+                    .map_or(String::new(), |t| format!(" {}", self.text(t.span)));
+                let header = format!(
+                    "agreement {}{title}{}{}",
+                    s.name.name,
+                    Self::in_force(&s.in_force),
+                    self.cite(&s.cite)
+                );
+                let header_end = [
+                    Some(s.name.span.end),
+                    s.title.as_ref().map(|t| t.span.end),
+                    s.in_force.as_ref().map(|f| f.span.end),
+                    s.cite.as_ref().map(|c| c.span.end),
+                ]
+                .into_iter()
+                .flatten()
+                .max()
+                .unwrap_or(0);
+                self.open(s.span.start as usize, header_end as usize, &header);
+                let end = self.stmts(&s.body, self.after(header_end as usize, b'{'));
+                self.close(end);
+            }
             Item::Settle(s) => {
                 let scope: Vec<String> =
                     s.scope.iter().map(|x| format!(" per {}", x.name)).collect();

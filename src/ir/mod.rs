@@ -13,8 +13,10 @@ use crate::source::Span;
 use crate::syntax::ast::{BinOp, CmpOp, RoundMode};
 use rust_decimal::Decimal;
 
+mod agreement;
 mod contrib;
 mod walk;
+pub use agreement::Agreement;
 pub use contrib::Contribute;
 pub use walk::{Part, Slot};
 
@@ -79,6 +81,8 @@ pub struct Program {
     /// `contribute` blocks, in file order: the `per month` ones and the
     /// `at retirement` ones (see [`Contribute::at_retirement`]).
     pub contributes: Vec<Contribute>,
+    /// `agreement` blocks, in file order (no two in force on one day).
+    pub agreements: Vec<Agreement>,
     /// The policy's enumerations (`enum 档次 { … }`), by id: what
     /// `choice: Some(id)` on a parameter, output, accumulator, ledger amount
     /// or extra field, and [`Dim::Choice`], refer to.
@@ -611,6 +615,8 @@ pub enum Num {
     Prior(u16, Box<Num>),
     /// `assessment.score` of the unit and year.
     Score(Span),
+    /// `agreement.interviews`: the institution's interviews (约谈) in the year.
+    Interviews,
     /// `previous(claim.x, fallback)` of a number.
     Previous(Box<Prev<Num>>),
     /// `person.x`, `contribution.x`, `retirement.x` of a number.
@@ -767,4 +773,10 @@ pub enum Bool {
     FeeApplied,
     /// `prior(amount, fallback)` of a bool ledger amount.
     Prior(u16, Box<Bool>),
+    /// `claim.suspended`: discharged while its institution's payments were suspended.
+    Suspended,
+    /// `claim.terminated`: discharged on or after its institution's termination.
+    ClaimTerminated,
+    /// `agreement.terminated`: the unit's agreement ended on or before the period's last day.
+    UnitTerminated,
 }

@@ -195,7 +195,8 @@ impl Num {
             | Num::Region(_)
             | Num::Person(_)
             | Num::Contrib(_)
-            | Num::Score(_) => {}
+            | Num::Score(_)
+            | Num::Interviews => {}
         }
     }
 
@@ -233,6 +234,9 @@ impl Bool {
             }
             Bool::Const(_)
             | Bool::Retired
+            | Bool::Suspended
+            | Bool::ClaimTerminated
+            | Bool::UnitTerminated
             | Bool::FeeApplied
             | Bool::ClaimExtra(_)
             | Bool::InstExtra(_)

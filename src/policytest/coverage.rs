@@ -17,6 +17,9 @@ pub struct Used {
     pub blocks: Vec<bool>,
     /// Contribute blocks, by index in `Program::contributes`.
     pub contributes: Vec<bool>,
+    /// Agreement blocks, by index in `Program::agreements`: used when one
+    /// governed a suspension or termination.
+    pub agreements: Vec<bool>,
     /// `[table][written row]`
     pub rows: Vec<Vec<bool>>,
     /// `[schedule][segment]`
@@ -29,6 +32,7 @@ impl Used {
             rules: p.payers().map(|l| vec![false; l.rules.len()]).collect(),
             blocks: vec![false; p.settles.len()],
             contributes: vec![false; p.contributes.len()],
+            agreements: vec![false; p.agreements.len()],
             rows: p
                 .tables
                 .iter()
@@ -50,6 +54,7 @@ impl Used {
             .for_each(|(a, b)| or(a, b));
         or(&mut self.blocks, &o.blocks);
         or(&mut self.contributes, &o.contributes);
+        or(&mut self.agreements, &o.agreements);
         self.rows
             .iter_mut()
             .zip(&o.rows)
@@ -190,6 +195,13 @@ pub fn items(p: &Program, file: &SourceFile, used: &Used) -> Vec<Item> {
             what: format!("contribute block {}", c.name),
             line: line(c.span),
             used: used.contributes.get(b).copied().unwrap_or(false),
+        });
+    }
+    for (b, a) in p.agreements.iter().enumerate() {
+        out.push(Item {
+            what: format!("agreement block {}", a.name),
+            line: line(a.span),
+            used: used.agreements.get(b).copied().unwrap_or(false),
         });
     }
     for (ti, t) in p.tables.iter().enumerate() {

@@ -9,6 +9,7 @@
 //! settled again watched by a `Coverage` tracer, which records the
 //! rules, settle blocks, table rows and schedule segments used.
 
+mod agreement;
 mod contrib;
 pub mod coverage;
 mod expect;
@@ -79,6 +80,10 @@ struct Case {
     month: Vec<Spanned<toml::Table>>,
     #[serde(default)]
     retirement: Vec<Spanned<contrib::RetirementExpect>>,
+    /// Agreement actions (as agreement_actions.csv rows), each with what
+    /// is expected to come of it (`expect = { held = …, released = … }`).
+    #[serde(default)]
+    action: Vec<Spanned<toml::Table>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -344,7 +349,7 @@ fn run_case(
         INST_COLUMNS,
         &builtin_inst,
     )?;
-    let institutions =
+    let mut institutions =
         load_institutions_from(&Input::bytes("institutions", bytes), &prog.inst_extras).map_err(
             |(e, rows)| {
                 let mut msg = vec![e.to_string()];
@@ -358,6 +363,8 @@ fn run_case(
                 msg.join("; ")
             },
         )?;
+
+    let actions = agreement::actions(prog, &case.action, &mut institutions)?;
 
     // Claims, with ids and patients filled in when not given.
     let mut claim_rows = Vec::new();
@@ -567,7 +574,7 @@ fn run_case(
     }
 
     // Ledger expectations.
-    let ledger = if case.ledger.is_empty() {
+    let ledger = if case.ledger.is_empty() && case.action.is_empty() {
         None
     } else {
         crate::eval::settle_institutions(
@@ -686,6 +693,10 @@ fn run_case(
         }
     }
 
+    if let (Some(a), Some(l)) = (&actions, &ledger) {
+        agreement::expect(r, &institutions, a, &l.agreements, &case.action, line);
+    }
+
     // Coverage: the same data again, watched.
     let env = Env {
         prog,
@@ -696,8 +707,16 @@ fn run_case(
     };
     crate::eval::settle_watched(&env, 0..claims.rows.len()).map_err(|e| describe(&e))?;
     if !prog.settles.is_empty() {
-        crate::eval::ledger::settle_institutions_with(&env, &settlement, assessments.as_ref())
-            .map_err(|e| describe(&e))?;
+        let l =
+            crate::eval::ledger::settle_institutions_with(&env, &settlement, assessments.as_ref())
+                .map_err(|e| describe(&e))?;
+        let mut u = env.t.used.borrow_mut();
+        for o in l.iter().flat_map(|l| &l.agreements) {
+            if let Some(x) = o.block.and_then(|b| u.agreements.get_mut(b as usize)) {
+                *x = true;
+            }
+        }
+        drop(u);
         crate::eval::ledger::settle_patients_with(&env, &settlement).map_err(|e| describe(&e))?;
     }
     used.merge(&env.t.used.borrow());

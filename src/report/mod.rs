@@ -1,6 +1,7 @@
 //! Results out: the column layout every policy shares, amounts written
 //! exactly, aligned terminal tables (CJK-width aware), CSV and JSON.
 
+mod agreements;
 pub mod compare;
 mod contrib;
 mod encoding;
@@ -13,6 +14,7 @@ mod results;
 pub mod rules;
 mod table;
 
+pub use agreements::{write_agreements, AGREEMENT_COLUMNS};
 pub use contrib::{
     band_text, contribution_lines, ContribWriter, CONTRIBUTION_FILES, CONTRIBUTION_TOTAL_COLUMNS,
 };

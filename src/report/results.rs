@@ -109,6 +109,9 @@ impl<'a> ClaimLines<'a> {
         ]);
         header.extend(cols.fee.iter().cloned());
         header.extend(cols.outputs.iter().map(|(n, _)| n.clone()));
+        if prog.has_agreements() {
+            header.push("agreement".into());
+        }
         ClaimLines {
             prog,
             cols,
@@ -202,6 +205,16 @@ impl<'a> ClaimLines<'a> {
                 let v = vals.get(j).copied().unwrap_or_default();
                 let shown = crate::eval::value::shown(v, j, prog, claims, insts, inst);
                 out.field(Field::shown(shown));
+            }
+        }
+        if prog.has_agreements() {
+            let book = &insts.agreement;
+            if book.terminated(c.institution, c.discharge) {
+                out.text("terminated");
+            } else if book.suspended(c.institution, c.discharge) {
+                out.text("suspended");
+            } else {
+                out.field(Field::Absent);
             }
         }
         for &kc in &self.kept {

@@ -87,6 +87,20 @@ pub enum Item {
     Enum(EnumDecl),
     /// `contribute NAME ["title"] per month|at retirement [from ..] { stmts }`
     Contribute(ContributeDecl),
+    /// `agreement NAME ["title"] [from ..] [cite ..] { settings }`
+    Agreement(AgreementDecl),
+}
+
+/// `agreement NAME ["title"] [from ..] [cite ..] { release_after = 1个月 … }`:
+/// what agreement actions (暂停拨付, 解除协议) do to payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgreementDecl {
+    pub name: Ident,
+    pub title: Option<Text>,
+    pub in_force: Option<InForce>,
+    pub cite: Option<Text>,
+    pub body: Vec<Stmt>,
+    pub span: Span,
 }
 
 /// `contribute NAME ["title"] per month|at retirement [from ..] [cite ..] { stmts }`:

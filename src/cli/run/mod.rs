@@ -95,6 +95,7 @@ struct RunFile {
     assessments: Option<PathBuf>,
     persons: Option<PathBuf>,
     contributions: Option<PathBuf>,
+    agreements: Option<PathBuf>,
     out: Option<PathBuf>,
     format: Option<Format>,
     reject_file: Option<PathBuf>,
@@ -124,6 +125,7 @@ struct Plan {
     persons: Option<PathBuf>,
     contributions: Option<PathBuf>,
     assessments: Option<PathBuf>,
+    agreements: Option<PathBuf>,
     sets: Vec<(String, String)>,
     out: Option<PathBuf>,
     format: Format,
@@ -226,6 +228,7 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
         persons: args.data.persons.or(file.persons.map(rel)),
         contributions: args.data.contributions.or(file.contributions.map(rel)),
         assessments: args.data.assessments.or(file.assessments.map(rel)),
+        agreements: args.data.agreements.or(file.agreements.map(rel)),
         sets,
         out: args.out.or(file.out.map(rel)),
         format,
@@ -317,6 +320,9 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     if let Some(c) = &plan.contributions {
         files.input("contributions file", c);
     }
+    if let Some(a) = &plan.agreements {
+        files.input("agreements file", a);
+    }
     if let Some(s) = &plan.state_in {
         files.input("state file", s);
     }
@@ -335,6 +341,10 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         return Ok(Status::Usage);
     }
 
+    if prog.has_agreements() && (plan.state_in.is_some() || plan.state_out.is_some()) {
+        eprintln!("error: a state file does not yet carry held agreement money, so a policy with an `agreement` block cannot read or write one\n  help: settle the years in one run (`--year 2024-2025`), leaving out --state-in and --state-out");
+        return Ok(Status::Usage);
+    }
     // Refused before a file is spilled, not after.
     if plan.budget.spills(claims_size(&plan)) {
         if let Err(e) = spill_allowed(&plan, &prog) {
@@ -344,7 +354,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
     }
     let mut clock = Stages::new(plan.timings);
     clock.begin("reading claims");
-    let (insts, loaded, rejects) = match load_inputs_within(
+    let (mut insts, loaded, rejects) = match load_inputs_within(
         &plan.claims,
         &plan.institutions,
         &prog,
@@ -353,6 +363,15 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         &mut clock,
     ) {
         Ok(x) => x,
+        Err(s) => return Ok(s),
+    };
+    let actions = match super::shared::attach_agreements(
+        &prog,
+        plan.agreements.as_deref(),
+        &mut insts,
+        &mut clock,
+    ) {
+        Ok(a) => a,
         Err(s) => return Ok(s),
     };
     // Read whole, the claims are settled as one set; spilled, a partition
@@ -578,6 +597,9 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             crash_point("write");
             if let Some(l) = &ledger {
                 write_ledger(stage, fmt, &prog, l)?;
+                if let Some(a) = &actions {
+                    crate::report::write_agreements(stage, fmt, &prog, &insts, a, &l.agreements)?;
+                }
             }
             if let Some(l) = &patients {
                 crate::report::write_patient_ledger(stage, fmt, &prog, l)?;
@@ -665,6 +687,7 @@ fn out_names() -> Vec<String> {
         "ledger",
         "ledger_months",
         "patient_ledger",
+        "agreements",
     ]
     .iter()
     .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
@@ -684,6 +707,9 @@ fn describe(plan: &Plan) -> serde_json::Value {
         "set": plan.sets.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
         "threads": plan.threads,
     });
+    if let (Some(a), Some(o)) = (&plan.agreements, run.as_object_mut()) {
+        o.insert("agreements".into(), path(a).into());
+    }
     // Only when not the default, so that other manifests stay as they were.
     if let (Encoding::Utf8Bom | Encoding::Gb18030, Some(o)) = (plan.encoding, run.as_object_mut()) {
         o.insert("encoding".into(), plan.encoding.name().into());

@@ -210,6 +210,10 @@ pub(crate) struct UnitCtx<'a> {
     /// The unit's ledger row of the previous year, if the data has one.
     pub prior: Option<&'a [Decimal]>,
     pub score: Option<Decimal>,
+    /// `agreement.interviews` (year blocks) and `agreement.terminated` of
+    /// an institution in the period.
+    pub interviews: u32,
+    pub terminated: bool,
 }
 
 /// The error for a sum, difference or product that cannot be had exactly.
@@ -655,6 +659,7 @@ impl<T: Tracer> Env<'_, T> {
                 Some(row) => row.get(*col as usize).copied().unwrap_or_default(),
                 None => self.num(fallback, cur, f)?,
             },
+            Num::Interviews => Decimal::from(cur.unit.map_or(0, |u| u.interviews)),
             Num::Score(span) => cur.unit.and_then(|u| u.score).ok_or_else(|| {
                 EvalError::at(
                     "no assessment score for this unit and year (give one in the assessments file, `--assessments`)",

@@ -395,6 +395,15 @@ impl<T: Tracer> Env<'_, T> {
         Ok(match b {
             Bool::Const(v) => *v,
             Bool::Retired => cur.c.ok_or_else(no_claim)?.retired,
+            Bool::Suspended => {
+                let c = cur.c.ok_or_else(no_claim)?;
+                self.insts.agreement.suspended(c.institution, c.discharge)
+            }
+            Bool::ClaimTerminated => {
+                let c = cur.c.ok_or_else(no_claim)?;
+                self.insts.agreement.terminated(c.institution, c.discharge)
+            }
+            Bool::UnitTerminated => cur.unit.is_some_and(|u| u.terminated),
             Bool::FeeApplied => f.fee_applied,
             Bool::Previous(x) => self.previous_bool(x, cur, f)?,
             Bool::ClaimExtra(i) => {

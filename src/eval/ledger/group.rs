@@ -47,6 +47,21 @@ pub(super) fn run_group<T: Tracer>(
         UnitKind::Institution => env.insts.rows.get(at.u),
         _ => None,
     };
+    let (interviews, terminated) = match (group.unit, u32::try_from(at.u)) {
+        (UnitKind::Institution, Ok(i)) => {
+            let book = &env.insts.agreement;
+            let end = if at.month == 0 {
+                Date::month_end(at.year, 12)
+            } else {
+                Date::month_end(at.year, at.month)
+            };
+            (
+                book.interviews_in(i, at.year),
+                end.is_some_and(|d| book.terminated(i, d)),
+            )
+        }
+        _ => (0, false),
+    };
     let applies = |b: usize| plan.applies[b].get(at.p).copied().unwrap_or(false);
     if T::ON {
         for (b, s) in prog.settles.iter().enumerate() {
@@ -83,6 +98,8 @@ pub(super) fn run_group<T: Tracer>(
                 .unwrap_or(&[]),
             prior: at.prior,
             score,
+            interviews,
+            terminated,
         };
         let cur = Cur {
             pm: None,

@@ -27,8 +27,10 @@ use crate::schema::ledger::{self as L, COLUMNS};
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 
+mod agreement;
 mod group;
 mod patient;
+pub use agreement::ActionOutcome;
 pub mod typed;
 pub use group::kind_name;
 use group::{aggregate_values, run_group, Place};
@@ -49,6 +51,9 @@ pub struct Ledger {
     pub unit_amount: Vec<bool>,
     pub years: Vec<LedgerRow>,
     pub months: Vec<LedgerRow>,
+    /// What came of each suspension and termination, by line (policies
+    /// with `agreement` blocks).
+    pub agreements: Vec<ActionOutcome>,
 }
 
 #[derive(Debug, Clone)]
@@ -429,7 +434,20 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
         }
     }
 
-    // Year rows start as the sum of their months.
+    // Held money, followed from the months that hold it.
+    let outcomes = if prog.has_agreements() {
+        agreement::follow_held(
+            prog,
+            &env.insts.agreement,
+            env.insts,
+            periods,
+            &mut month_rows[0],
+        )?
+    } else {
+        Vec::new()
+    };
+
+    // Year rows start as the sum of their months (a balance: the last month's).
     for (k, rows) in month_rows.iter().enumerate() {
         let n = units[k].ids.len();
         for (p, (y, _)) in periods.months.iter().enumerate() {
@@ -441,6 +459,10 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
                 for (c, (d, s)) in dst.iter_mut().zip(src).enumerate() {
                     // A year row's text, bool or date is what a year block sets.
                     if typed::val_type(prog, c).is_some() {
+                        continue;
+                    }
+                    if c == L::HELD_CLOSING as usize {
+                        *d = *s;
                         continue;
                     }
                     *d = d
@@ -522,6 +544,7 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
         unit_amount: unit_amounts(prog),
         years: Vec::new(),
         months: Vec::new(),
+        agreements: outcomes,
     };
     let mut problems = Vec::new();
     for (k, kind) in KINDS.iter().enumerate() {
@@ -559,6 +582,11 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
             let complete = periods.complete.get(yi).copied().unwrap_or(false);
             for u in 0..n {
                 let i = yi * n + u;
+                let opening = yi
+                    .checked_sub(1)
+                    .filter(|&pi| periods.years[pi] == y - 1)
+                    .and_then(|pi| year_rows[k].get(pi * n + u))
+                    .map_or(Decimal::ZERO, |r| r[L::HELD_CLOSING as usize]);
                 let row = &mut year_rows[k][i];
                 let mut sums = vec![Decimal::ZERO; width];
                 for (p, (my, _)) in periods.months.iter().enumerate() {
@@ -568,7 +596,14 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
                         }
                     }
                 }
-                for p in check_row(row, Some((&sums, &monthly))) {
+                let mut found = check_row(row, Some((&sums, &monthly)));
+                if *kind == UnitKind::Institution && prog.has_agreements() {
+                    let t = u32::try_from(u)
+                        .ok()
+                        .and_then(|x| env.insts.agreement.terminated_on(x));
+                    found.extend(agreement::check_year(row, opening, t, y));
+                }
+                for p in found {
                     problems.push(format!("{} {} {y}: {p}", kind_name(*kind), units[k].ids[u]));
                 }
                 ledger.years.push(LedgerRow {
@@ -620,6 +655,10 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
 /// [`Ledger::unit_amount`] of a program.
 fn unit_amounts(prog: &Program) -> Vec<bool> {
     let mut set = vec![true; COLUMNS.len()];
+    // The agreement columns only where the policy manages agreements.
+    for c in L::AGREEMENT {
+        set[c as usize] = prog.has_agreements();
+    }
     set.extend((0..prog.ledger_extras.len()).map(|e| {
         let c = COLUMNS.len() + e;
         prog.settle_order

@@ -341,6 +341,8 @@ fn run_patient<T: Tracer>(
             aggs: aggs.get(base..base + block.aggregates.len()).unwrap_or(&[]),
             prior: None,
             score: None,
+            interviews: 0,
+            terminated: false,
         };
         let cur = Cur {
             pm: None,

@@ -32,6 +32,7 @@ pub(super) fn policy(p: Node) -> Result<Policy, Diagnostic> {
             Rule::fee_decl => Item::Fee(layer_decl(item)?),
             Rule::enum_decl => Item::Enum(enum_decl(item)?),
             Rule::contribute_decl => Item::Contribute(contribute_decl(item)?),
+            Rule::agreement_decl => Item::Agreement(agreement_decl(item)?),
             Rule::EOI => break,
             _ => return Err(bad(&item, "item")),
         });
@@ -160,6 +161,29 @@ pub(super) fn contribute_decl(p: Node) -> Result<ContributeDecl, Diagnostic> {
         title,
         at,
         when,
+        in_force: force,
+        cite: cited,
+        body,
+        span: s,
+    })
+}
+
+pub(super) fn agreement_decl(p: Node) -> Result<AgreementDecl, Diagnostic> {
+    let s = span(&p);
+    let mut it = p.into_inner().skip(1);
+    let name = ident(next(&mut it, s)?);
+    let (mut title, mut force, mut cited, mut body) = (None, None, None, Vec::new());
+    for c in it {
+        match c.as_rule() {
+            Rule::cite => cited = Some(cite(c)?),
+            Rule::string => title = Some(string(c)?),
+            Rule::in_force => force = Some(in_force(c)?),
+            _ => body.push(stmt(c)?),
+        }
+    }
+    Ok(AgreementDecl {
+        name,
+        title,
         in_force: force,
         cite: cited,
         body,

@@ -127,6 +127,7 @@ pub(super) fn rule_words(rule: &Rule) -> Option<&'static str> {
         Rule::fee_decl | Rule::kw_fee => "`fee`",
         Rule::enum_decl | Rule::kw_enum => "`enum`",
         Rule::contribute_decl | Rule::kw_contribute => "`contribute`",
+        Rule::agreement_decl | Rule::kw_agreement => "`agreement`",
         Rule::contribute_when => "`per month` or `at retirement`",
         Rule::kw_at => "`at`",
         Rule::kw_code => "`code`",
@@ -530,5 +531,7 @@ pub(super) fn is_declaration(r: Rule) -> bool {
             | Rule::enum_decl
             | Rule::kw_contribute
             | Rule::contribute_decl
+            | Rule::kw_agreement
+            | Rule::agreement_decl
     )
 }

@@ -1,0 +1,217 @@
+//! Agreement management (协议管理) end to end: the fixture's figures from
+//! an independent oracle (tests/fixtures/settle/agreement/oracle.py), the
+//! claims flagged, and the runs refused with a reason.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code
+
+mod common;
+
+use common::{csv_rows, stderr, temp_dir, yibao};
+
+const DIR: &str = "tests/fixtures/settle/agreement";
+
+fn run(tag: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
+    let out = temp_dir(&format!("agreement-{tag}"));
+    let mut args = vec![
+        "run".to_string(),
+        "policies/agreement.policy".into(),
+        "--claims".into(),
+        format!("{DIR}/claims.csv"),
+        "--institutions".into(),
+        format!("{DIR}/institutions.csv"),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    (yibao(&args), out)
+}
+
+fn actions_arg() -> [&'static str; 2] {
+    [
+        "--agreements",
+        "tests/fixtures/settle/agreement/agreement_actions.csv",
+    ]
+}
+
+#[test]
+fn month_rows_and_actions_match_the_oracle() {
+    let (o, out) = run("oracle", &actions_arg());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = csv_rows(&out.join("ledger_months.csv"));
+    let header: Vec<String> = csv::Reader::from_path(out.join("ledger_months.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
+    let mut checked = 0;
+    for want in csv_rows(&std::path::Path::new(DIR).join("expected_months.csv")) {
+        let c = header.iter().position(|h| *h == want[3]).unwrap();
+        let row = rows
+            .iter()
+            .find(|r| r[1] == want[0] && r[2] == want[1] && r[3] == want[2])
+            .unwrap_or_else(|| panic!("no month row {want:?}"));
+        assert_eq!(row[c], want[4], "{want:?}");
+        checked += 1;
+    }
+    assert_eq!(checked, 5 * 12 * 4);
+    let got = csv_rows(&out.join("agreements.csv"));
+    let cols = [
+        "held",
+        "released",
+        "release_month",
+        "forfeited",
+        "carried",
+        "reapply_from",
+    ];
+    let at = |name: &str| {
+        [
+            "institution_id",
+            "action",
+            "from",
+            "until",
+            "reason",
+            "line",
+            "held",
+            "released",
+            "release_month",
+            "forfeited",
+            "carried",
+            "reapply_from",
+            "block",
+        ]
+        .iter()
+        .position(|c| *c == name)
+        .unwrap()
+    };
+    let want = csv_rows(&std::path::Path::new(DIR).join("expected_actions.csv"));
+    assert_eq!(want.len(), 5);
+    for w in want {
+        let g = got.iter().find(|g| g[at("line")] == w[0]).unwrap();
+        for (k, c) in cols.iter().enumerate() {
+            assert_eq!(g[at(c)], w[3 + k], "line {} {c}", w[0]);
+        }
+    }
+    // Every action is listed, interviews too (they move no money).
+    assert_eq!(got.len(), 8);
+}
+
+#[test]
+fn claims_are_flagged_and_terminated_ones_are_not_paid() {
+    let (o, out) = run("flags", &actions_arg());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let rows = csv_rows(&out.join("claims.csv"));
+    let find = |id: &str| rows.iter().find(|r| r[0] == id).unwrap().clone();
+    // columns: … fund_paid 8, serious_paid 9, patient_paid 10, institution_borne 11, agreement 12
+    for r in &rows {
+        let (inst, day) = (r[2].as_str(), r[4].as_str());
+        let terminated =
+            (inst == "A3" && day >= "2025-11-01") || (inst == "A5" && day >= "2025-04-01");
+        let suspended = (inst == "A2" && ("2025-03-16"..="2025-05-15").contains(&day))
+            || (inst == "A3" && day >= "2025-09-01")
+            || (inst == "A4" && day >= "2025-10-01");
+        let flag = if terminated {
+            "terminated"
+        } else if suspended {
+            "suspended"
+        } else {
+            ""
+        };
+        assert_eq!(r[12], flag, "{r:?}");
+        if terminated {
+            assert_eq!(
+                (r[8].as_str(), r[10].as_str()),
+                ("0.00", r[7].as_str()),
+                "{r:?}"
+            );
+        }
+    }
+    // A2's claims the day before and the day after the suspension are not held.
+    let before: Vec<String> = rows
+        .iter()
+        .filter(|r| r[2] == "A2" && r[4] == "2025-03-15")
+        .map(|r| r[12].clone())
+        .collect();
+    assert!(!before.is_empty() && before.iter().all(|f| f.is_empty()));
+    assert_eq!(find("AG-01")[12], "");
+}
+
+#[test]
+fn a_run_without_the_actions_or_with_them_for_another_policy_is_refused() {
+    let (o, _) = run("missing", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--agreements FILE"), "{}", stderr(&o));
+    let out = temp_dir("agreement-other");
+    let o = yibao(&[
+        "run",
+        "policies/qingdao.policy",
+        "--claims",
+        "tests/fixtures/settle/qingdao/claims.csv",
+        "--institutions",
+        "tests/fixtures/settle/qingdao/institutions.csv",
+        "--agreements",
+        "tests/fixtures/settle/agreement/agreement_actions.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no `agreement` block"),
+        "{}",
+        stderr(&o)
+    );
+    let (o, _) = run(
+        "state",
+        &[
+            "--agreements",
+            &format!("{DIR}/agreement_actions.csv"),
+            "--state-out",
+            "target/tmp/agreement-state.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("does not yet carry held agreement money"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn actions_that_contradict_each_other_fail_the_load_with_their_lines() {
+    let dir = temp_dir("agreement-bad-data");
+    let bad = dir.join("actions.csv");
+    std::fs::write(
+        &bad,
+        "institution_id,action,from,until,reason\n\
+         A1,suspend,2025-03-01,2025-04-30,\n\
+         A1,suspend,2025-04-15,2025-05-31,\n\
+         A2,suspend,2025-03-01,2025-03-10,\n\
+         A2,suspend,2025-03-20,2025-03-31,\n\
+         A3,terminate,2025-06-01,,\n\
+         A3,terminate,2025-08-01,,\n\
+         A4,terminate,2025-06-01,2025-06-30,\n\
+         A5,terminate,2025-06-01,,\n\
+         A5,suspend,2025-07-01,,\n",
+    )
+    .unwrap();
+    let (o, _) = run("bad", &["--agreements", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    for (line, says) in [
+        (3, "overlaps A1's suspension on line 2"),
+        (5, "starts in the month A2's suspension on line 4 ends"),
+        (7, "A3 is terminated a second time (first on line 6)"),
+        (8, "a termination has no last day"),
+        (
+            10,
+            "a suspension of A5 from 2025-07-01, after its termination on 2025-06-01 (line 9)",
+        ),
+    ] {
+        assert!(
+            e.contains(&format!("actions.csv:{line}: ")) && e.contains(says),
+            "line {line}: {e}"
+        );
+    }
+}
