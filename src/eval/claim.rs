@@ -124,7 +124,8 @@ impl<T: Tracer> Env<'_, T> {
         // 解除协议: from the termination day the fund pays nothing there; the
         // patient pays the whole cost (the claim is flagged in claims.csv).
         let c = cur.c.ok_or_else(no_claim)?;
-        let terminated = self.insts.agreement.terminated(c.institution, c.discharge);
+        let terminated = self.prog.has_agreements()
+            && self.insts.agreement.terminated(c.institution, c.discharge);
         if let (true, Some(fee)) = (!terminated, &self.prog.fee) {
             if T::ON {
                 self.t.open();
