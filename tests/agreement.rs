@@ -215,3 +215,35 @@ fn actions_that_contradict_each_other_fail_the_load_with_their_lines() {
         );
     }
 }
+
+#[test]
+fn compare_and_explain_say_they_do_not_yet_read_agreement_actions() {
+    let data = [
+        "--claims",
+        "tests/fixtures/settle/agreement/claims.csv",
+        "--institutions",
+        "tests/fixtures/settle/agreement/institutions.csv",
+    ];
+    let mut args = vec![
+        "compare",
+        "policies/qingdao.policy",
+        "policies/agreement.policy",
+    ];
+    args.extend(data);
+    let o = yibao(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("compare does not yet read agreement actions"),
+        "{}",
+        stderr(&o)
+    );
+    let mut args = vec!["explain", "policies/agreement.policy", "--claim", "AG-22"];
+    args.extend(data);
+    let o = yibao(&args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("explain does not yet read agreement actions"),
+        "{}",
+        stderr(&o)
+    );
+}

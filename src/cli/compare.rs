@@ -249,6 +249,12 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
     plan.assessments = args.data.assessments.or(plan.assessments);
     plan.persons = args.data.persons.or(plan.persons);
     plan.contributions = args.data.contributions.or(plan.contributions);
+    if let Some(a) = &args.data.agreements {
+        return Err(format!(
+            "--agreements `{}`: compare does not yet read agreement actions; run each policy with `yibao run … --agreements` instead",
+            a.display()
+        ));
+    }
     plan.top = args.top.unwrap_or(plan.top);
     plan.format = args.format.unwrap_or(plan.format);
     plan.report = args.report.or(plan.report);
@@ -532,6 +538,13 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
         return Err(Status::Usage);
     };
     let first = &compiled[0];
+    if let Some(c) = compiled.iter().find(|c| c.prog.has_agreements()) {
+        eprintln!(
+            "error: `{}` has an `agreement` block, and compare does not yet read agreement actions\n  help: run each policy with `yibao run … --agreements FILE`",
+            c.label
+        );
+        return Err(Status::Usage);
+    }
     for c in &compiled[1..] {
         let names = |p: &Program| {
             let f = |x: &[crate::ir::ExtraField]| {

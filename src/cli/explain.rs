@@ -100,6 +100,10 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
         Ok(x) => x,
         Err(s) => return Ok(s),
     };
+    if prog.has_agreements() {
+        eprintln!("error: the policy has an `agreement` block, and explain does not yet read agreement actions\n  help: agreements.csv and the ledger columns of `yibao run … --agreements FILE` show what each action held, released or forfeited");
+        return Ok(Status::Usage);
+    }
     let mut clock = Stages::new(false);
     let (insts, claims, _) = match load_inputs(claims_path, insts_path, &prog, None, 0, &mut clock)
     {
