@@ -11,16 +11,16 @@ const DIR: &str = "tests/fixtures/settle/agreement";
 
 fn run(tag: &str, extra: &[&str]) -> (std::process::Output, std::path::PathBuf) {
     let out = temp_dir(&format!("agreement-{tag}"));
-    let mut args = vec![
-        "run".to_string(),
-        "policies/agreement.policy".into(),
-        "--claims".into(),
-        format!("{DIR}/claims.csv"),
+    let mut args = vec!["run".to_string(), "policies/agreement.policy".into()];
+    if !extra.contains(&"--claims") {
+        args.extend(["--claims".into(), format!("{DIR}/claims.csv")]);
+    }
+    args.extend([
         "--institutions".into(),
         format!("{DIR}/institutions.csv"),
         "--out".into(),
         out.display().to_string(),
-    ];
+    ]);
     args.extend(extra.iter().map(|s| s.to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     (yibao(&args), out)
@@ -73,6 +73,7 @@ fn month_rows_and_actions_match_the_oracle() {
             "until",
             "reason",
             "line",
+            "carried_in",
             "held",
             "released",
             "release_month",
@@ -161,21 +162,6 @@ fn a_run_without_the_actions_or_with_them_for_another_policy_is_refused() {
         "{}",
         stderr(&o)
     );
-    let (o, _) = run(
-        "state",
-        &[
-            "--agreements",
-            &format!("{DIR}/agreement_actions.csv"),
-            "--state-out",
-            "target/tmp/agreement-state.json",
-        ],
-    );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("does not yet carry held agreement money"),
-        "{}",
-        stderr(&o)
-    );
 }
 
 #[test]
@@ -246,4 +232,107 @@ fn compare_and_explain_say_they_do_not_yet_read_agreement_actions() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Held money not yet released at a run's end is carried in the state
+/// file: two one-year runs give the second year's ledger rows of one
+/// two-year run. A4's suspension ends 2025-12-31, so its 4,887.76 (the
+/// oracle's `carried`) is paid in January 2026.
+#[test]
+fn held_money_carries_through_a_state_file() {
+    let dir = temp_dir("agreement-state-data");
+    let mut claims = std::fs::read_to_string(format!("{DIR}/claims.csv")).unwrap();
+    claims.push_str(
+        "AG-90,P90,employee,false,50,A4,inpatient,2026-01-15,2026-01-15,1800.00,0.00,0.00,,\n",
+    );
+    claims.push_str(
+        "AG-91,P91,employee,false,50,A2,inpatient,2026-03-10,2026-03-10,1800.00,0.00,0.00,,\n",
+    );
+    let both = dir.join("claims.csv");
+    std::fs::write(&both, claims).unwrap();
+    let state = dir.join("state-2025.json");
+    let c = both.to_str().unwrap();
+    let a = format!("{DIR}/agreement_actions.csv");
+    let (o, whole) = run(
+        "state-whole",
+        &["--claims", c, "--agreements", &a, "--year", "2025-2026"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let (o, _) = run(
+        "state-2025",
+        &[
+            "--claims",
+            c,
+            "--agreements",
+            &a,
+            "--year",
+            "2025",
+            "--state-out",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&state).unwrap()).unwrap();
+    assert_eq!(
+        s["held"],
+        serde_json::json!([{ "institution_id": "A4", "suspension_from": "2025-10-01", "amount": "4887.76" }])
+    );
+    let (o, next) = run(
+        "state-2026",
+        &[
+            "--claims",
+            c,
+            "--agreements",
+            &a,
+            "--year",
+            "2026",
+            "--state-in",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    for file in ["ledger.csv", "ledger_months.csv"] {
+        let of = |out: &std::path::Path| -> Vec<Vec<String>> {
+            csv_rows(&out.join(file))
+                .into_iter()
+                .filter(|r| r[2] == "2026")
+                .collect()
+        };
+        assert_eq!(of(&whole), of(&next), "{file}");
+        assert!(!of(&next).is_empty());
+    }
+    let months = csv_rows(&next.join("ledger_months.csv"));
+    let jan = months.iter().find(|r| r[1] == "A4" && r[3] == "1").unwrap();
+    // held, released, forfeited, held_closing are the last four columns
+    let n = jan.len();
+    assert_eq!(&jan[n - 4..], ["0.00", "4887.76", "0.00", "0.00"]);
+    let acts = csv_rows(&next.join("agreements.csv"));
+    let a4 = acts.iter().find(|r| r[0] == "A4").unwrap();
+    // carried_in, held, released, release_month, forfeited, carried
+    assert_eq!(
+        &a4[6..12],
+        ["4887.76", "0.00", "4887.76", "2026-01", "0.00", "0.00"]
+    );
+
+    // The next run's actions must still list the suspension the money is of.
+    let fewer = dir.join("fewer.csv");
+    let text = std::fs::read_to_string(&a).unwrap();
+    let kept: Vec<&str> = text.lines().filter(|l| !l.starts_with("A4,")).collect();
+    std::fs::write(&fewer, kept.join("\n") + "\n").unwrap();
+    let (o, _) = run(
+        "state-fewer",
+        &[
+            "--claims",
+            c,
+            "--agreements",
+            fewer.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--state-in",
+            state.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("holds 4887.76 of A4's suspension from 2025-10-01, but the actions file has no such suspension"), "{}", stderr(&o));
 }

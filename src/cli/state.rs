@@ -39,6 +39,20 @@ pub(crate) struct StateFile {
     /// The claim fields `previous` reads, with their types.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     previous: Vec<AccDecl>,
+    /// Held agreement money not yet released, by suspension.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    held: Vec<HeldState>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HeldState {
+    institution_id: String,
+    /// The suspension's first day, `YYYY-MM-DD`: the next run's actions
+    /// file (cumulative) lists it again.
+    suspension_from: String,
+    /// Exact amount, as a string.
+    amount: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -298,6 +312,26 @@ impl StateFile {
             }
             o.ledger.insert((kind, r.unit_id.clone()), row);
         }
+        if !self.held.is_empty() && !prog.has_agreements() {
+            return Err(
+                "the state holds agreement money, but the policy has no `agreement` block".into(),
+            );
+        }
+        for h in &self.held {
+            let from = Date::parse(h.suspension_from.as_bytes()).ok_or_else(|| {
+                format!(
+                    "the state's held money of `{}`: `{}` is not a date",
+                    h.institution_id, h.suspension_from
+                )
+            })?;
+            let amount = h.amount.parse::<Decimal>().map_err(|_| {
+                format!(
+                    "the state's held money of `{}`: `{}` is not an exact amount",
+                    h.institution_id, h.amount
+                )
+            })?;
+            o.held.push((h.institution_id.clone(), from, amount));
+        }
         Ok(o)
     }
 }
@@ -332,6 +366,7 @@ pub(crate) fn closing<R>(
     settlement: &Settlement<R>,
     ledger: Option<&Ledger>,
     opening: Option<&StateFile>,
+    insts: &crate::data::Institutions,
 ) -> Result<StateFile, String> {
     let (y, m) = settlement
         .periods
@@ -391,8 +426,22 @@ pub(crate) fn closing<R>(
             });
         }
     }
+    let held = ledger
+        .iter()
+        .flat_map(|l| &l.agreements)
+        .filter(|o| o.carried > Decimal::ZERO)
+        .map(|o| HeldState {
+            institution_id: insts
+                .rows
+                .get(o.institution as usize)
+                .map_or(String::new(), |i| i.id.clone()),
+            suspension_from: o.from.to_string(),
+            amount: o.carried.to_string(),
+        })
+        .collect();
     Ok(StateFile {
         yibao_state: VERSION,
+        held,
         policy: id,
         through: format!("{y}-{m:02}"),
         accumulators: prog

@@ -36,6 +36,9 @@ pub struct Opening {
     pub ledger: HashMap<(UnitKind, String), Vec<Decimal>>,
     /// The year those rows are of.
     pub ledger_year: i32,
+    /// Held agreement money not yet released: (institution_id, the
+    /// suspension's first day, amount).
+    pub held: Vec<(String, Date, Decimal)>,
 }
 
 /// What a settlement carries in and out.

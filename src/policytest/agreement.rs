@@ -81,13 +81,14 @@ pub(super) fn expect(
                 "released" => o.released.to_string(),
                 "forfeited" => o.forfeited.to_string(),
                 "carried" => o.carried.to_string(),
+                "carried_in" => o.carried_in.to_string(),
                 "release_month" => o
                     .release_month
                     .map_or(String::new(), |(y, m)| format!("{y}-{m:02}")),
                 "reapply_from" => o.reapply_from.map_or(String::new(), |d| d.to_string()),
                 _ => {
                     r.failures.push(format!(
-                        "action at line {at}: `{name}` is not expected of an action (held, released, release_month, forfeited, carried, reapply_from)"
+                        "action at line {at}: `{name}` is not expected of an action (held, released, release_month, forfeited, carried, carried_in, reapply_from)"
                     ));
                     continue;
                 }

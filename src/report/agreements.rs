@@ -1,5 +1,5 @@
 //! `agreements.csv|json`: every agreement action with what came of it —
-//! a suspension's held, released (and when), forfeited and carried money,
+//! a suspension's held money carried in from a state file, held, released (and when), forfeited and carried money,
 //! a termination's forfeited money and the first day the institution may
 //! apply again, an interview's year (interviews move no money).
 
@@ -18,6 +18,7 @@ pub const AGREEMENT_COLUMNS: &[&str] = &[
     "until",
     "reason",
     "line",
+    "carried_in",
     "held",
     "released",
     "release_month",
@@ -68,6 +69,11 @@ pub fn write_agreements(
             when(a.until),
             a.reason.clone().into(),
             Field::count(a.line),
+            if suspension {
+                money(|o| o.carried_in)
+            } else {
+                Field::Absent
+            },
             if suspension {
                 money(|o| o.held)
             } else {

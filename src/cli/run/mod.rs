@@ -341,10 +341,6 @@ pub fn run(args: RunArgs) -> Printed<Status> {
         return Ok(Status::Usage);
     }
 
-    if prog.has_agreements() && (plan.state_in.is_some() || plan.state_out.is_some()) {
-        eprintln!("error: a state file does not yet carry held agreement money, so a policy with an `agreement` block cannot read or write one\n  help: settle the years in one run (`--year 2024-2025`), leaving out --state-in and --state-out");
-        return Ok(Status::Usage);
-    }
     // Refused before a file is spilled, not after.
     if plan.budget.spills(claims_size(&plan)) {
         if let Err(e) = spill_allowed(&plan, &prog) {
@@ -576,6 +572,7 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             &settlement,
             ledger.as_ref(),
             state_in.as_ref().map(|(s, _)| s),
+            &insts,
         )
         .and_then(|s| super::state::to_bytes(&s))
         .and_then(|b| {

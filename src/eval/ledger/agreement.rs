@@ -25,6 +25,10 @@ use crate::data::AgreementBook;
 pub struct ActionOutcome {
     /// Index into the institutions.
     pub institution: u32,
+    /// The action's first day.
+    pub from: Date,
+    /// Held money carried in from the opening state.
+    pub carried_in: Decimal,
     /// The action's line in agreement_actions.csv.
     pub line: u64,
     pub held: Decimal,
@@ -58,6 +62,7 @@ pub(super) fn follow_held(
     insts: &Institutions,
     periods: &Periods,
     rows: &mut [Vec<Decimal>],
+    opening: &[(String, Date, Decimal)],
 ) -> Result<Vec<ActionOutcome>, Box<EvalError>> {
     let n = insts.rows.len();
     let span = prog.agreements.first().map(|a| a.span);
@@ -99,6 +104,8 @@ pub(super) fn follow_held(
             };
             sus.push(ActionOutcome {
                 institution: u as u32,
+                from: s.from,
+                carried_in: Decimal::ZERO,
                 line: s.line,
                 held: Decimal::ZERO,
                 released: Decimal::ZERO,
@@ -119,6 +126,8 @@ pub(super) fn follow_held(
                 let after = prog.agreements[b as usize].reapply_after;
                 Some(ActionOutcome {
                     institution: u as u32,
+                    from: t,
+                    carried_in: Decimal::ZERO,
                     line,
                     held: Decimal::ZERO,
                     released: Decimal::ZERO,
@@ -133,6 +142,26 @@ pub(super) fn follow_held(
         };
         let term_key = ia.terminated.map(|(t, _)| month_key(t.year_month()));
         let mut balance = vec![Decimal::ZERO; sus.len()];
+        // Held money carried in belongs to its suspension, which the
+        // (cumulative) actions file still lists.
+        let first = periods.months.first().map(|&m| month_key(m));
+        for (_, from, amount) in opening.iter().filter(|(i, ..)| i == id) {
+            let Some(s) = ia.suspensions.iter().position(|s| s.from == *from) else {
+                return Err(fail(format!(
+                    "the opening state holds {amount} of {id}'s suspension from {from}, but the actions file has no such suspension; give the whole actions file, earlier years included"
+                )));
+            };
+            if let (Some(r), Some(f)) = (sus[s].release_month, first) {
+                if month_key(r) < f {
+                    let (y, m) = r;
+                    return Err(fail(format!(
+                        "the opening state holds {amount} of {id}'s suspension from {from}, due in {y}-{m:02}, before this run's first month"
+                    )));
+                }
+            }
+            balance[s] = add(balance[s], *amount)?;
+            sus[s].carried_in = add(sus[s].carried_in, *amount)?;
+        }
         for (p, &(y, m)) in periods.months.iter().enumerate() {
             let Some(row) = rows.get_mut(p * n + u) else {
                 continue;

@@ -436,12 +436,23 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
 
     // Held money, followed from the months that hold it.
     let outcomes = if prog.has_agreements() {
+        let carried_in = env
+            .carry
+            .opening
+            .filter(|o| {
+                periods
+                    .years
+                    .first()
+                    .is_some_and(|&y| o.ledger_year == y - 1)
+            })
+            .map_or(&[][..], |o| o.held.as_slice());
         agreement::follow_held(
             prog,
             &env.insts.agreement,
             env.insts,
             periods,
             &mut month_rows[0],
+            carried_in,
         )?
     } else {
         Vec::new()
@@ -582,11 +593,19 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
             let complete = periods.complete.get(yi).copied().unwrap_or(false);
             for u in 0..n {
                 let i = yi * n + u;
-                let opening = yi
-                    .checked_sub(1)
-                    .filter(|&pi| periods.years[pi] == y - 1)
-                    .and_then(|pi| year_rows[k].get(pi * n + u))
-                    .map_or(Decimal::ZERO, |r| r[L::HELD_CLOSING as usize]);
+                // Held money carried in: the previous year's closing, or in
+                // the run's first year what the opening state holds.
+                let opening = match yi.checked_sub(1).filter(|&pi| periods.years[pi] == y - 1) {
+                    Some(pi) => year_rows[k]
+                        .get(pi * n + u)
+                        .map_or(Decimal::ZERO, |r| r[L::HELD_CLOSING as usize]),
+                    None => ledger
+                        .agreements
+                        .iter()
+                        .filter(|o| o.institution as usize == u)
+                        .try_fold(Decimal::ZERO, |a, o| a.checked_add(o.carried_in))
+                        .ok_or_else(|| EvalError::internal("held money too large to add up"))?,
+                };
                 let row = &mut year_rows[k][i];
                 let mut sums = vec![Decimal::ZERO; width];
                 for (p, (my, _)) in periods.months.iter().enumerate() {
