@@ -69,6 +69,7 @@ struct CompareFile {
     assessments: Option<PathBuf>,
     persons: Option<PathBuf>,
     contributions: Option<PathBuf>,
+    agreements: Option<PathBuf>,
     top: Option<usize>,
     format: Option<Format>,
     report: Option<PathBuf>,
@@ -115,6 +116,7 @@ struct Plan {
     assessments: Option<PathBuf>,
     persons: Option<PathBuf>,
     contributions: Option<PathBuf>,
+    agreements: Option<PathBuf>,
     top: usize,
     format: Format,
     report: Option<PathBuf>,
@@ -209,6 +211,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             assessments: None,
             persons: None,
             contributions: None,
+            agreements: None,
             top: 10,
             format: Format::Table,
             report: None,
@@ -249,12 +252,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
     plan.assessments = args.data.assessments.or(plan.assessments);
     plan.persons = args.data.persons.or(plan.persons);
     plan.contributions = args.data.contributions.or(plan.contributions);
-    if let Some(a) = &args.data.agreements {
-        return Err(format!(
-            "--agreements `{}`: compare does not yet read agreement actions; run each policy with `yibao run … --agreements` instead",
-            a.display()
-        ));
-    }
+    plan.agreements = args.data.agreements.or(plan.agreements);
     plan.top = args.top.unwrap_or(plan.top);
     plan.format = args.format.unwrap_or(plan.format);
     plan.report = args.report.or(plan.report);
@@ -325,6 +323,7 @@ fn plan_of_file(path: &Path) -> Result<Plan, String> {
         assessments: f.assessments.map(rel),
         persons: f.persons.map(rel),
         contributions: f.contributions.map(rel),
+        agreements: f.agreements.map(rel),
         top: f.top.unwrap_or(10),
         format: f.format.unwrap_or(Format::Table),
         report: f.report.map(rel),
@@ -417,6 +416,7 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         ("assessments file", &plan.assessments),
         ("persons file", &plan.persons),
         ("contributions file", &plan.contributions),
+        ("agreements file", &plan.agreements),
     ] {
         if let Some(p) = p {
             files.input(what, p);
@@ -538,13 +538,6 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
         return Err(Status::Usage);
     };
     let first = &compiled[0];
-    if let Some(c) = compiled.iter().find(|c| c.prog.has_agreements()) {
-        eprintln!(
-            "error: `{}` has an `agreement` block, and compare does not yet read agreement actions\n  help: run each policy with `yibao run … --agreements FILE`",
-            c.label
-        );
-        return Err(Status::Usage);
-    }
     for c in &compiled[1..] {
         let names = |p: &Program| {
             let f = |x: &[crate::ir::ExtraField]| {
@@ -564,7 +557,7 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
     }
     let mut clock = Stages::new(false);
     clock.begin("reading claims");
-    let (insts, mut claims, rejects) = load_inputs(
+    let (mut insts, mut claims, rejects) = load_inputs(
         claims_path,
         inst_path,
         &first.prog,
@@ -572,6 +565,13 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
         plan.threads,
         &mut clock,
     )?;
+    // The actions are data: read once, for every policy; a policy without
+    // an agreement block does not act on them (it pays as if none were taken).
+    let managing = compiled
+        .iter()
+        .find(|c| c.prog.has_agreements())
+        .map_or(&first.prog, |c| &c.prog);
+    super::shared::attach_agreements(managing, plan.agreements.as_deref(), &mut insts, &mut clock)?;
     let (periods, outside) = scope_claims(&mut claims, &plan.scope).map_err(|e| {
         clock.clear();
         eprintln!("error: {e}");

@@ -317,6 +317,9 @@ impl Outcome {
                             (L::DEDUCTIONS, false),
                             (L::WITHHELD, false),
                             (L::WITHHOLD_RETURNED, true),
+                            // Held agreement money is paid when released.
+                            (L::HELD, false),
+                            (L::RELEASED, true),
                         ]
                         .iter()
                         .try_fold(Decimal::ZERO, |acc, &(c, plus)| {

@@ -275,7 +275,10 @@ pub fn sections(c: &Comparison) -> Vec<Section> {
             for (col, (name, _, _)) in COLUMNS.iter().enumerate() {
                 // Balances carried from year to year do not add up over
                 // unit-years (each year's closing is the next one's opening).
-                if matches!(*name, "reserve_opening" | "reserve_closing") {
+                if matches!(
+                    *name,
+                    "reserve_opening" | "reserve_closing" | "held_closing"
+                ) {
                     continue;
                 }
                 let cells: Vec<Cell> = ts
@@ -455,7 +458,7 @@ pub fn top_lists(c: &Comparison, p: usize, top: usize) -> [TopList; 2] {
     let (b, o) = (&c.outcomes[0].label, &c.outcomes[p].label);
     let insts = TopList {
         title: format!(
-            "{o} vs {b}: institutions whose outcome changes most (net = layers paid on its claims + clearing: retained − institution_share − deductions − withheld + withhold_returned)"
+            "{o} vs {b}: institutions whose outcome changes most (net = layers paid on its claims + clearing: retained − institution_share − deductions − withheld + withhold_returned − held + released)"
         ),
         none: "no institution's outcome changes",
         header: [
