@@ -226,7 +226,11 @@ pub(super) fn deep(p: Node) -> Result<(Expr, usize), Diagnostic> {
         }
         Rule::add_expr | Rule::mul_expr => {
             let mut it = p.into_inner();
-            let (mut lhs, mut depth) = deep(next(&mut it, s)?)?;
+            // The operands' own text, parentheses included: `a - (b round)`
+            // spans to its `)`, though the inner expression does not.
+            let first = next(&mut it, s)?;
+            let mut whole = span(&first);
+            let (mut lhs, mut depth) = deep(first)?;
             while let Some(op) = it.next() {
                 let op_span = span(&op);
                 let bin = match op.as_str() {
@@ -235,9 +239,11 @@ pub(super) fn deep(p: Node) -> Result<(Expr, usize), Diagnostic> {
                     "*" => BinOp::Mul,
                     _ => BinOp::Div,
                 };
-                let (rhs, dr) = deep(next(&mut it, s)?)?;
+                let right = next(&mut it, s)?;
+                whole = whole.to(span(&right));
+                let (rhs, dr) = deep(right)?;
                 depth = level(depth.max(dr), op_span)?;
-                let span = lhs.span.to(rhs.span);
+                let span = whole;
                 lhs = Expr {
                     kind: ExprKind::Binary {
                         op: bin,
