@@ -287,24 +287,54 @@ fn compare_shows_what_agreement_management_changes() {
     assert!(seen >= 4 && insts.iter().all(|i| i["institution_id"] != "A2"));
 }
 
+/// explain says why a claim is not paid, and what an institution's
+/// suspensions and termination did, with the actions file's lines.
 #[test]
-fn explain_says_it_does_not_yet_read_agreement_actions() {
-    let o = yibao(&[
-        "explain",
-        "policies/agreement.policy",
-        "--claim",
-        "AG-22",
+fn explain_tells_a_claims_standing_and_an_institutions_actions() {
+    let data = [
         "--claims",
         "tests/fixtures/settle/agreement/claims.csv",
         "--institutions",
         "tests/fixtures/settle/agreement/institutions.csv",
-    ]);
+    ];
+    let explain = |what: &[&str], actions: bool| {
+        let mut a = vec!["explain", "policies/agreement.policy"];
+        a.extend(what);
+        a.extend(data);
+        if actions {
+            a.extend([
+                "--agreements",
+                "tests/fixtures/settle/agreement/agreement_actions.csv",
+            ]);
+        }
+        yibao(&a)
+    };
+    let o = explain(&["--claim", "AG-22"], false);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--agreements FILE"), "{}", stderr(&o));
+    let o = explain(&["--claim", "AG-22"], true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = common::stdout(&o);
     assert!(
-        stderr(&o).contains("explain does not yet read agreement actions"),
-        "{}",
-        stderr(&o)
+        text.contains("terminated on 2025-11-01 (agreement actions line 6)"),
+        "{text}"
     );
+    assert!(text.contains("patient_paid  2568.27"), "{text}");
+    let o = explain(&["--claim", "AG-09"], true);
+    assert!(common::stdout(&o)
+        .contains("payments suspended from 2025-03-16 to 2025-05-15 (agreement actions line 3)"));
+    let o = explain(&["--institution", "A3", "--year", "2025"], true);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = common::stdout(&o);
+    for says in [
+        "suspension from 2025-09-01, open-ended (agreement actions line 5): carried in 0.00, held 8685.76, open-ended: never released, forfeited 8685.76, still held 0.00",
+        "termination from 2025-11-01 (agreement actions line 6): forfeited 8685.76, may apply again from 2028-11-01",
+        "agreement.terminated = true",
+        // The statement as written, its closing parenthesis too.
+        "held = 暂停期间 - (暂停期间 * 质量保证金比例 round) = 0.00",
+    ] {
+        assert!(text.contains(says), "{says}\n{text}");
+    }
 }
 
 /// Held money not yet released at a run's end is carried in the state

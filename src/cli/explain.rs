@@ -48,6 +48,9 @@ pub struct ExplainArgs {
     /// Assessment scores (CSV), for settle blocks that read `assessment.score`
     #[arg(long, value_name = "CSV")]
     pub assessments: Option<PathBuf>,
+    /// Agreement actions (CSV), for a policy with an `agreement` block
+    #[arg(long, value_name = "CSV")]
+    pub agreements: Option<PathBuf>,
     /// Explain this claim's payments (its claim_id)
     #[arg(long, value_name = "ID", conflicts_with_all = ["institution", "alliance"])]
     pub claim: Option<String>,
@@ -100,16 +103,17 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
         Ok(x) => x,
         Err(s) => return Ok(s),
     };
-    if prog.has_agreements() {
-        eprintln!("error: the policy has an `agreement` block, and explain does not yet read agreement actions\n  help: agreements.csv and the ledger columns of `yibao run … --agreements FILE` show what each action held, released or forfeited");
-        return Ok(Status::Usage);
-    }
     let mut clock = Stages::new(false);
-    let (insts, claims, _) = match load_inputs(claims_path, insts_path, &prog, None, 0, &mut clock)
+    let (mut insts, claims, _) =
+        match load_inputs(claims_path, insts_path, &prog, None, 0, &mut clock) {
+            Ok(x) => x,
+            Err(s) => return Ok(s),
+        };
+    if let Err(s) =
+        super::shared::attach_agreements(&prog, args.agreements.as_deref(), &mut insts, &mut clock)
     {
-        Ok(x) => x,
-        Err(s) => return Ok(s),
-    };
+        return Ok(s);
+    }
     let assessments = match &args.assessments {
         None => None,
         Some(path) => match load_assessments(path) {

@@ -9,6 +9,7 @@
 //! no-op tracer, so they pay nothing for this. An explanation's results are
 //! the run's results.
 
+mod agreement;
 mod label;
 mod person;
 pub(crate) mod record;
@@ -239,6 +240,7 @@ pub fn claim(
         s.push(')');
         data.push(fact("institution", s));
     }
+    data.extend(agreement::claim_fact(prog, insts, c));
     data.push(fact(
         "earlier claims",
         format!("{earlier} of this patient in {year}, settled before this one"),
@@ -473,6 +475,13 @@ pub fn unit(
                 crate::report::money(row.counts.total_cost)
             ),
         ));
+        if let (UnitKind::Institution, true, Some(i)) =
+            (k, prog.has_agreements(), insts.by_id.get(uid.as_str()))
+        {
+            let (facts, node) = agreement::unit_steps(prog, file, insts, &ledger, *i, year);
+            data.extend(facts);
+            steps.extend(node);
+        }
         if let (UnitKind::Institution, Some(i)) = (k, insts.rows.iter().find(|i| i.id == *uid)) {
             data.push(typed("annual_budget", Field::Money(i.annual_budget)));
             data.push(typed(
