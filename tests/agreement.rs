@@ -78,6 +78,7 @@ fn month_rows_and_actions_match_the_oracle() {
             "released",
             "release_month",
             "forfeited",
+            "deposit_forfeited",
             "carried",
             "reapply_from",
             "block",
@@ -96,6 +97,22 @@ fn month_rows_and_actions_match_the_oracle() {
     }
     // Every action is listed, interviews too (they move no money).
     assert_eq!(got.len(), 8);
+    // A termination forfeits its year's deposit: withheld − withhold_returned
+    // of the oracle's year row (A3 504.81 − 0, A5 240.34 − 0).
+    let oracle = csv_rows(&std::path::Path::new(DIR).join("expected.csv"));
+    let year = |id: &str, col: &str| -> rust_decimal::Decimal {
+        oracle.iter().find(|r| r[0] == id && r[2] == col).unwrap()[3]
+            .parse()
+            .unwrap()
+    };
+    for id in ["A3", "A5"] {
+        let t = got
+            .iter()
+            .find(|g| g[0] == id && g[1] == "terminate")
+            .unwrap();
+        let want = year(id, "withheld") - year(id, "withhold_returned");
+        assert_eq!(t[at("deposit_forfeited")], want.to_string(), "{id}");
+    }
 }
 
 #[test]
@@ -328,7 +345,7 @@ fn explain_tells_a_claims_standing_and_an_institutions_actions() {
     let text = common::stdout(&o);
     for says in [
         "suspension from 2025-09-01, open-ended (agreement actions line 5): carried in 0.00, held 8685.76, open-ended: never released, forfeited 8685.76, still held 0.00",
-        "termination from 2025-11-01 (agreement actions line 6): forfeited 8685.76, may apply again from 2028-11-01",
+        "termination from 2025-11-01 (agreement actions line 6): forfeited 8685.76 held and the deposit of 504.81 withheld that year, may apply again from 2028-11-01",
         "agreement.terminated = true",
         // The statement as written, its closing parenthesis too.
         "held = 暂停期间 - (暂停期间 * 质量保证金比例 round) = 0.00",
@@ -412,11 +429,12 @@ fn held_money_carries_through_a_state_file() {
     assert_eq!(&jan[n - 4..], ["0.00", "4887.76", "0.00", "0.00"]);
     let acts = csv_rows(&next.join("agreements.csv"));
     let a4 = acts.iter().find(|r| r[0] == "A4").unwrap();
-    // carried_in, held, released, release_month, forfeited, carried
+    // carried_in, held, released, release_month, forfeited, (deposit_forfeited), carried
     assert_eq!(
-        &a4[6..12],
-        ["4887.76", "0.00", "4887.76", "2026-01", "0.00", "0.00"]
+        &a4[6..11],
+        ["4887.76", "0.00", "4887.76", "2026-01", "0.00"]
     );
+    assert_eq!((a4[11].as_str(), a4[12].as_str()), ("", "0.00"));
 
     // The next run's actions must still list the suspension the money is of.
     let fewer = dir.join("fewer.csv");
@@ -438,4 +456,91 @@ fn held_money_carries_through_a_state_file() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert!(stderr(&o).contains("holds 4887.76 of A4's suspension from 2025-10-01, but the actions file has no such suspension"), "{}", stderr(&o));
+}
+
+/// What an author sees when a figure or a test is wrong: the held money's
+/// errors point at the `held =` statement, a failing test's message keeps
+/// its lines, and an expectation that does not apply to the action says so.
+#[test]
+fn authors_mistakes_are_reported_where_they_are() {
+    let dir = temp_dir("agreement-mistakes");
+    let text = std::fs::read_to_string("policies/agreement.policy").unwrap();
+    // Holding the whole payment, the deposit too: more than the month pays.
+    let greedy = dir.join("greedy.policy");
+    std::fs::write(
+        &greedy,
+        text.replace(
+            "held = 暂停期间 - (暂停期间 * 质量保证金比例 round)",
+            "held = 暂停期间",
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let o = yibao(&[
+        "run",
+        greedy.to_str().unwrap(),
+        "--claims",
+        &format!("{DIR}/claims.csv"),
+        "--institutions",
+        &format!("{DIR}/institutions.csv"),
+        "--agreements",
+        &format!("{DIR}/agreement_actions.csv"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let line = text
+        .lines()
+        .position(|l| l.contains("held = 暂停期间"))
+        .unwrap()
+        + 1;
+    // It holds the deposit too, so a month whose payment is all suspended
+    // claims (A3 September) holds more than routine_paid − withheld.
+    assert!(
+        stderr(&o).contains("is more than the month's payment"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(&format!("greedy.policy:{line}:3: held = 暂停期间")),
+        "{}",
+        stderr(&o)
+    );
+
+    // A test whose policy returns a terminated institution's deposit.
+    let lenient = dir.join("lenient.policy");
+    std::fs::write(
+        &lenient,
+        text.replace("if agreement.terminated then 0元", "if false then 0元"),
+    )
+    .unwrap();
+    let tests = std::fs::read_to_string("policies/agreement.test.toml").unwrap();
+    std::fs::write(dir.join("lenient.test.toml"), &tests).unwrap();
+    let o = yibao(&["test", lenient.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = common::stdout(&o);
+    assert!(!out.contains("\\u{a}"), "{out}");
+    assert!(
+        out.contains("\n          institution H2 2025: withhold_returned 80.00, but the agreement was terminated on 2025-07-01"),
+        "{out}"
+    );
+
+    // A suspension's figure expected of a termination.
+    let strict = dir.join("strict.policy");
+    std::fs::write(&strict, &text).unwrap();
+    std::fs::write(
+        dir.join("strict.test.toml"),
+        tests.replace(
+            "expect = { forfeited = \"760.00\", deposit_forfeited",
+            "expect = { held = 0, forfeited = \"760.00\", deposit_forfeited",
+        ),
+    )
+    .unwrap();
+    let o = yibao(&["test", strict.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = common::stdout(&o);
+    assert!(
+        out.contains("`held` is not expected of a termination (expect forfeited, deposit_forfeited, reapply_from)"),
+        "{out}"
+    );
 }

@@ -121,7 +121,11 @@ pub fn render(r: &Report) -> String {
         } else {
             s.push_str(&format!("  FAIL  {} (line {})\n", escape(&c.name), c.line));
             for f in &c.failures {
-                s.push_str(&format!("        {}\n", escape(f)));
+                // A message of several lines keeps them, each escaped.
+                for (k, line) in f.lines().enumerate() {
+                    let indent = if k == 0 { "        " } else { "          " };
+                    s.push_str(&format!("{indent}{}\n", escape(line.trim_start())));
+                }
             }
         }
     }

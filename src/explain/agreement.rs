@@ -110,10 +110,11 @@ pub(super) fn unit_steps(
         } else {
             Node::new(
                 format!(
-                    "termination from {} (agreement actions line {}): forfeited {}, may apply again from {} (`reapply_after` {} months)",
+                    "termination from {} (agreement actions line {}): forfeited {} held and the deposit of {} withheld that year, may apply again from {} (`reapply_after` {} months)",
                     o.from,
                     o.line,
                     money(o.forfeited),
+                    money(o.deposit_forfeited),
                     o.reapply_from.map_or("?".into(), |d| d.to_string()),
                     block.map_or(0, |b| b.reapply_after)
                 ),

@@ -66,7 +66,7 @@ pub(super) fn expect(
         let csv_line = k as u64 + 2;
         let Some(o) = outcomes.iter().find(|o| o.line == csv_line) else {
             r.failures.push(format!(
-                "action at line {at}: an interview moves no money; it has nothing to expect"
+                "action at line {at}: an interview moves no money, so it has nothing to expect; read `agreement.interviews` in a year block and expect what that block sets"
             ));
             continue;
         };
@@ -74,45 +74,74 @@ pub(super) fn expect(
             .rows
             .get(o.institution as usize)
             .map_or("?", |i| i.id.as_str());
+        const SUSPENSION: &[&str] = &[
+            "carried_in",
+            "held",
+            "released",
+            "release_month",
+            "forfeited",
+            "carried",
+        ];
+        const TERMINATION: &[&str] = &["forfeited", "deposit_forfeited", "reapply_from"];
+        let (kind, keys) = if o.termination {
+            ("a termination", TERMINATION)
+        } else {
+            ("a suspension", SUSPENSION)
+        };
         for (name, v) in want {
             r.checks += 1;
+            if !keys.contains(&name.as_str()) {
+                r.failures.push(format!(
+                    "action at line {at}: `{name}` is not expected of {kind} (expect {})",
+                    keys.join(", ")
+                ));
+                continue;
+            }
+            let money = |d: rust_decimal::Decimal| crate::report::money(d);
             let got: String = match name.as_str() {
-                "held" => o.held.to_string(),
-                "released" => o.released.to_string(),
-                "forfeited" => o.forfeited.to_string(),
-                "carried" => o.carried.to_string(),
-                "carried_in" => o.carried_in.to_string(),
+                "held" => money(o.held),
+                "released" => money(o.released),
+                "forfeited" => money(o.forfeited),
+                "deposit_forfeited" => money(o.deposit_forfeited),
+                "carried" => money(o.carried),
+                "carried_in" => money(o.carried_in),
                 "release_month" => o
                     .release_month
                     .map_or(String::new(), |(y, m)| format!("{y}-{m:02}")),
-                "reapply_from" => o.reapply_from.map_or(String::new(), |d| d.to_string()),
-                _ => {
-                    r.failures.push(format!(
-                        "action at line {at}: `{name}` is not expected of an action (held, released, release_month, forfeited, carried, carried_in, reapply_from)"
-                    ));
-                    continue;
-                }
+                _ => o.reapply_from.map_or(String::new(), |d| d.to_string()),
             };
-            let ok = match name.as_str() {
-                "release_month" | "reapply_from" => {
-                    let want = match v {
-                        toml::Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    want == got
-                }
-                _ => {
-                    amount(v).is_some_and(|w| got.parse::<rust_decimal::Decimal>().ok() == Some(w))
-                }
+            // A month or a day as a string (or a TOML date); amounts as for ledgers.
+            let wanted = match (name.as_str(), v) {
+                ("release_month" | "reapply_from", toml::Value::String(s)) => Some(s.clone()),
+                ("release_month" | "reapply_from", toml::Value::Datetime(d)) => Some(d.to_string()),
+                ("release_month" | "reapply_from", _) => None,
+                (_, v) => amount(v).map(money),
             };
-            if !ok {
+            let Some(wanted) = wanted else {
                 r.failures.push(format!(
-                    "action at line {at} ({inst}): {name} expected {v}, got {}",
-                    if got.is_empty() {
-                        "(none)"
+                    "action at line {at}: expected {name} is not {}: {v}",
+                    if name == "release_month" {
+                        "a month, \"YYYY-MM\""
+                    } else if name == "reapply_from" {
+                        "a date"
                     } else {
-                        got.as_str()
+                        "an amount"
                     }
+                ));
+                continue;
+            };
+            if wanted != got {
+                let shown = |x: &str| {
+                    if x.is_empty() {
+                        "(none)".to_string()
+                    } else {
+                        x.to_string()
+                    }
+                };
+                r.failures.push(format!(
+                    "action at line {at} ({inst}): {name} expected {}, got {}",
+                    shown(&wanted),
+                    shown(&got)
                 ));
             }
         }

@@ -679,10 +679,44 @@ fn run_case(
                     })
                     .map(|s| format!("settle block {} ({}:{})", s.name, file.name(), file.line_col(s.span.start as usize).0))
                     .collect();
-                let why = if by.is_empty() {
-                    "no block of this unit and period sets it".to_string()
-                } else {
-                    format!("set by {}", by.join(", "))
+                let computed = u16::try_from(col)
+                    .ok()
+                    .filter(|c| crate::schema::ledger::COMPUTED.contains(c));
+                let why = match computed {
+                    Some(c) => format!(
+                        "computed by yibao ({})",
+                        crate::schema::ledger::COLUMNS[c as usize].2
+                    ),
+                    None if by.is_empty() && l.month.is_none() => {
+                        let monthly: Vec<String> = prog
+                            .settles
+                            .iter()
+                            .filter(|s| s.unit == kind && s.period == PeriodKind::Month)
+                            .filter(|s| {
+                                s.body
+                                    .iter()
+                                    .any(|st| st.ledger_write().map(usize::from) == Some(col))
+                            })
+                            .map(|s| {
+                                format!(
+                                    "settle block {} ({}:{})",
+                                    s.name,
+                                    file.name(),
+                                    file.line_col(s.span.start as usize).0
+                                )
+                            })
+                            .collect();
+                        if monthly.is_empty() {
+                            "no block of this unit and period sets it".to_string()
+                        } else {
+                            format!(
+                                "the year row holds the sum of its months, set by {}",
+                                monthly.join(", ")
+                            )
+                        }
+                    }
+                    None if by.is_empty() => "no block of this unit and period sets it".to_string(),
+                    None => format!("set by {}", by.join(", ")),
                 };
                 r.failures.push(format!(
                     "ledger {who} {period} (line {at}): {name} expected {}, got {} — {why}",

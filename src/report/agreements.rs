@@ -23,6 +23,7 @@ pub const AGREEMENT_COLUMNS: &[&str] = &[
     "released",
     "release_month",
     "forfeited",
+    "deposit_forfeited",
     "carried",
     "reapply_from",
     "block",
@@ -89,6 +90,11 @@ pub fn write_agreements(
                 _ => Field::Absent,
             },
             money(|o| o.forfeited),
+            if kind == "terminate" {
+                money(|o| o.deposit_forfeited)
+            } else {
+                Field::Absent
+            },
             if suspension {
                 money(|o| o.carried)
             } else {

@@ -42,6 +42,10 @@ pub struct ActionOutcome {
     pub reapply_from: Option<Date>,
     /// The agreement block that governed it.
     pub block: Option<u16>,
+    /// A termination (else a suspension).
+    pub termination: bool,
+    /// A termination: the deposit withheld in its year and not returned.
+    pub deposit_forfeited: Decimal,
 }
 
 fn month_key((y, m): (i32, u32)) -> i64 {
@@ -65,6 +69,19 @@ pub(super) fn follow_held(
     opening: &[(String, Date, Decimal)],
 ) -> Result<Vec<ActionOutcome>, Box<EvalError>> {
     let n = insts.rows.len();
+    // Errors about held money point at the statement that sets it; those
+    // about release and re-application at the agreement block.
+    let held_at = prog
+        .settles
+        .iter()
+        .filter(|s| s.unit == crate::ir::UnitKind::Institution && s.period == PeriodKind::Month)
+        .flat_map(|s| &s.body)
+        .find(|st| st.ledger_write() == Some(L::HELD))
+        .map(|st| st.span());
+    let held_fail = |m: String| match held_at {
+        Some(s) => EvalError::at(m, s),
+        None => EvalError::internal(&m),
+    };
     let span = prog.agreements.first().map(|a| a.span);
     let fail = |m: String| match span {
         Some(s) => EvalError::at(m, s),
@@ -114,6 +131,8 @@ pub(super) fn follow_held(
                 carried: Decimal::ZERO,
                 reapply_from: None,
                 block,
+                termination: false,
+                deposit_forfeited: Decimal::ZERO,
             });
         }
         let mut term = match ia.terminated {
@@ -136,6 +155,8 @@ pub(super) fn follow_held(
                     carried: Decimal::ZERO,
                     reapply_from: t.add_months(i64::from(after)),
                     block: Some(b),
+                    termination: true,
+                    deposit_forfeited: Decimal::ZERO,
                 })
             }
             None => None,
@@ -174,7 +195,7 @@ pub(super) fn follow_held(
                     Date::month_end(y, m).unwrap_or_default(),
                 );
                 if term_key.is_some_and(|t| key > t) {
-                    return Err(fail(format!(
+                    return Err(held_fail(format!(
                         "{id} {y}-{m:02}: held {held}, after the termination of its agreement"
                     )));
                 }
@@ -183,7 +204,7 @@ pub(super) fn follow_held(
                     .iter()
                     .position(|s| s.from <= end && s.until.is_none_or(|x| x >= start))
                 else {
-                    return Err(fail(format!(
+                    return Err(held_fail(format!(
                         "{id} {y}-{m:02}: held {held}, but no suspension of {id} is in force in {y}-{m:02}"
                     )));
                 };
@@ -191,7 +212,7 @@ pub(super) fn follow_held(
                     .checked_sub(row[L::WITHHELD as usize])
                     .ok_or_else(|| EvalError::internal("ledger overflow"))?;
                 if held > due {
-                    return Err(fail(format!(
+                    return Err(held_fail(format!(
                         "{id} {y}-{m:02}: held {held} is more than the month's payment, routine_paid − withheld = {due}"
                     )));
                 }
@@ -233,6 +254,27 @@ pub(super) fn follow_held(
     }
     out.sort_by_key(|o| o.line);
     Ok(out)
+}
+
+/// Each termination's forfeited deposit: what its year's row withheld and
+/// did not return (`rows`: the institutions' year rows, `[year][institution]`).
+pub(super) fn deposits_forfeited(
+    outcomes: &mut [ActionOutcome],
+    periods: &Periods,
+    rows: &[Vec<Decimal>],
+    n: usize,
+) -> Result<(), Box<EvalError>> {
+    for o in outcomes.iter_mut().filter(|o| o.termination) {
+        let Some(yi) = periods.year_index(o.from.year_month().0) else {
+            continue;
+        };
+        if let Some(r) = rows.get(yi * n + o.institution as usize) {
+            o.deposit_forfeited = r[L::WITHHELD as usize]
+                .checked_sub(r[L::WITHHOLD_RETURNED as usize])
+                .ok_or_else(|| EvalError::internal("ledger overflow"))?;
+        }
+    }
+    Ok(())
 }
 
 /// A year row's held balance: its last month's, and the identities it

@@ -545,6 +545,9 @@ pub(crate) fn settle_institutions_with<T: Tracer, R>(
         }
     }
 
+    let mut outcomes = outcomes;
+    agreement::deposits_forfeited(&mut outcomes, periods, &year_rows[0], units[0].ids.len())?;
+
     // Clearing, invariant, rows out.
     let mut ledger = Ledger {
         columns: COLUMNS
