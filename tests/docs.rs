@@ -301,3 +301,59 @@ fn the_contribution_example_runs() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// The input tables of docs/language.md list exactly the columns the
+/// loaders read.
+#[test]
+fn every_input_column_is_documented() {
+    let doc = reference();
+    let inputs = section(&doc, "## Input files");
+    let tables: Vec<Vec<String>> = inputs
+        .split("\n\n")
+        .filter(|b| b.contains("| column |"))
+        .map(documented)
+        .collect();
+    let want: Vec<Vec<String>> = [
+        yibao::data::CLAIM_COLUMNS,
+        yibao::data::INSTITUTION_COLUMNS,
+        yibao::data::ASSESSMENT_COLUMNS,
+        yibao::data::AGREEMENT_COLUMNS,
+    ]
+    .iter()
+    .map(|c| c.iter().map(|s| s.to_string()).collect())
+    .collect();
+    assert_eq!(tables, want);
+}
+
+/// agreements.csv, and the agreement columns of claims.csv and the ledgers,
+/// are documented, and nothing documented is left unwritten.
+#[test]
+fn every_agreement_column_is_documented() {
+    let doc = reference();
+    let out = temp_dir("docs-agreements");
+    let o = yibao(&[
+        "run",
+        "policies/agreement.policy",
+        "--claims",
+        "tests/fixtures/settle/agreement/claims.csv",
+        "--institutions",
+        "tests/fixtures/settle/agreement/institutions.csv",
+        "--agreements",
+        "tests/fixtures/settle/agreement/agreement_actions.csv",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let header = |f: &str| -> Vec<String> {
+        let mut r = csv::Reader::from_path(out.join(f)).unwrap();
+        r.headers().unwrap().iter().map(String::from).collect()
+    };
+    let names = documented(section(&doc, "### `agreements.csv`"));
+    assert_eq!(header("agreements.csv"), names);
+    assert!(documented(section(&doc, "### `claims.csv`")).contains(&"agreement".to_string()));
+    let ledger = documented(section(&doc, "### `ledger.csv`"));
+    for c in ["held", "released", "forfeited", "held_closing"] {
+        assert!(header("ledger.csv").contains(&c.to_string()));
+        assert!(ledger.contains(&c.to_string()), "{c}");
+    }
+}

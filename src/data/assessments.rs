@@ -23,7 +23,7 @@ impl Assessments {
     }
 }
 
-const COLUMNS: &[&str] = &["institution_id", "year", "score"];
+pub const COLUMNS: &[&str] = &["institution_id", "year", "score"];
 
 pub fn load_assessments(path: &Path) -> Result<Assessments, (DataError, Vec<RowError>)> {
     load_assessments_from(&super::Input::file(path))

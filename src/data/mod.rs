@@ -23,13 +23,17 @@ pub use agreements::{
     load_agreement_actions, AgreementAction, AgreementActions, AgreementBook, InstAgreement,
     Suspension, COLUMNS as AGREEMENT_COLUMNS,
 };
-pub use assessments::{load_assessments, load_assessments_from, Assessments};
+pub use assessments::{
+    load_assessments, load_assessments_from, Assessments, COLUMNS as ASSESSMENT_COLUMNS,
+};
+pub use claims::COLUMNS as CLAIM_COLUMNS;
 pub use claims::{
     load_claims, load_claims_from, load_claims_with, load_claims_within, Budget, Claim, Claims,
     Loaded, Reading, Spill,
 };
 pub use contrib_spill::{spill_contributions, ContribParts};
 pub use input::Input;
+pub use institutions::COLUMNS as INSTITUTION_COLUMNS;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 pub use persons::{
     load_contributions, load_persons, Contributions, Month, Person, PersonMonth, Persons,
