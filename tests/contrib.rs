@@ -613,6 +613,57 @@ fn compare_shows_who_pays_more_under_another_regions_rules() {
     assert_eq!(t[1]["Δ contributed"], "6588.43");
 }
 
+/// compare reads a contributions file beyond --memory in parts, as run
+/// does, and gives the same comparison.
+#[test]
+fn compare_in_parts_gives_the_same_comparison() {
+    let dir = temp_dir("contrib-compare-parts");
+    let gen = dir.join("gen");
+    let o = yibao(&[
+        "gen",
+        "--claims",
+        "3000",
+        "--years",
+        "2",
+        "--first-year",
+        "2024",
+        "--contributions",
+        "--out",
+        gen.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let compare = |extra: &[&str]| {
+        let mut a = vec![
+            "compare",
+            "policies/kunming.policy",
+            "policies/beijing.policy",
+            "--persons",
+        ];
+        let (p, c) = (gen.join("persons.csv"), gen.join("contributions.csv"));
+        let (p, c) = (
+            p.to_str().unwrap().to_string(),
+            c.to_str().unwrap().to_string(),
+        );
+        let mut owned = vec![
+            p,
+            "--contributions".to_string(),
+            c,
+            "--format".into(),
+            "json".into(),
+        ];
+        owned.extend(extra.iter().map(|s| s.to_string()));
+        a.extend(owned.iter().map(String::as_str));
+        let o = yibao(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (stdout(&o), stderr(&o))
+    };
+    let (whole, _) = compare(&[]);
+    let spill = dir.join("spill");
+    let (parts, note) = compare(&["--memory", "20K", "--spill-dir", spill.to_str().unwrap()]);
+    assert!(note.contains("parts by person"), "{note}");
+    assert_eq!(whole, parts);
+}
+
 #[test]
 fn a_file_read_in_parts_gives_the_same_bytes_as_read_whole() {
     // The kunming fixture, a generated population, and a file with a

@@ -58,6 +58,13 @@ pub struct CompareArgs {
     /// Also write one self-contained HTML file with the tables and charts
     #[arg(long, value_name = "HTML")]
     pub report: Option<PathBuf>,
+    /// Contribution rules: a contributions file needing more memory than this (default: half
+    /// the machine's) is read in parts by person, as by `run` (claims are compared read whole)
+    #[arg(long, value_name = "SIZE")]
+    pub memory: Option<String>,
+    /// Where those parts are written (default: the system's temporary folder)
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// A TOML compare file; relative paths are relative to it.
@@ -393,6 +400,7 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         .filter(|p| p.ends_with(".toml"))
         .map(PathBuf::from)
         .collect();
+    let (memory, spill_dir) = (args.memory.clone(), args.spill_dir.clone());
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
@@ -464,7 +472,14 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
             .map(|c| (c.label.as_str(), &c.prog))
             .collect();
         let files = (plan.persons.as_deref(), plan.contributions.as_deref());
-        return super::compare_contrib::run(&policies, files, plan.top, plan.format);
+        let budget = match super::shared::memory_budget(memory.as_deref(), spill_dir.as_deref()) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(Status::Usage);
+            }
+        };
+        return super::compare_contrib::run(&policies, files, &budget, plan.top, plan.format);
     }
     let comparison = match settle_all(&plan, &compiled) {
         Ok(c) => c,

@@ -13,6 +13,7 @@ use std::path::Path;
 pub(crate) fn run(
     policies: &[(&str, &Program)],
     (persons, contributions): (Option<&Path>, Option<&Path>),
+    budget: &crate::data::Budget,
     top: usize,
     format: Format,
 ) -> Printed<Status> {
@@ -29,7 +30,7 @@ pub(crate) fn run(
             contributions,
             reject_file: None,
             encoding: crate::report::Encoding::default(),
-            budget: None,
+            budget: Some(budget),
         };
         if let Err(e) = inputs(&plan) {
             eprintln!("error: {e}");
