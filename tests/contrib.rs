@@ -613,11 +613,8 @@ fn compare_shows_who_pays_more_under_another_regions_rules() {
     assert_eq!(t[1]["Δ contributed"], "6588.43");
 }
 
-/// compare reads a contributions file beyond --memory in parts, as run
-/// does, and gives the same comparison.
-#[test]
-fn compare_in_parts_gives_the_same_comparison() {
-    let dir = temp_dir("contrib-compare-parts");
+/// `yibao gen --contributions` for 3,000 claims over 2024–2025, in `dir/gen`.
+fn generated_population(dir: &std::path::Path) -> std::path::PathBuf {
     let gen = dir.join("gen");
     let o = yibao(&[
         "gen",
@@ -632,6 +629,15 @@ fn compare_in_parts_gives_the_same_comparison() {
         gen.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
+    gen
+}
+
+/// compare reads a contributions file beyond --memory in parts, as run
+/// does, and gives the same comparison.
+#[test]
+fn compare_in_parts_gives_the_same_comparison() {
+    let dir = temp_dir("contrib-compare-parts");
+    let gen = generated_population(&dir);
     let compare = |extra: &[&str]| {
         let mut a = vec![
             "compare",
@@ -670,20 +676,7 @@ fn a_file_read_in_parts_gives_the_same_bytes_as_read_whole() {
     // duplicated person-month and a month no block covers (rejected with
     // their lines, under --reject-file).
     let dir = temp_dir("contrib-spill");
-    let gen = dir.join("gen");
-    let o = yibao(&[
-        "gen",
-        "--claims",
-        "3000",
-        "--years",
-        "2",
-        "--first-year",
-        "2024",
-        "--contributions",
-        "--out",
-        gen.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let gen = generated_population(&dir);
     let k = root().join("tests/fixtures/contrib/kunming");
     let mut text = std::fs::read_to_string(k.join("contributions.csv")).unwrap();
     text.push_str("K3,2024-01,flexible,5000.00,\nK1,2023-06,employee,4000.00,E1\n");
