@@ -651,3 +651,31 @@ fn fee_rules_are_compared() {
         )]
     );
 }
+
+/// Comparing a policy that clears institutions at the year end with one
+/// that does not warns that their institution nets are unlike; two that
+/// both clear do not.
+#[test]
+fn an_unlike_institution_net_is_warned_of() {
+    let data = [
+        "--claims",
+        "examples/claims.csv",
+        "--institutions",
+        "examples/institutions.csv",
+    ];
+    let run = |policies: &[&str]| {
+        let mut a = vec!["compare"];
+        a.extend(policies);
+        a.extend(data);
+        let o = yibao(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stderr(&o)
+    };
+    let e = run(&["policies/r1.policy", "policies/bazhong.policy"]);
+    assert!(
+        e.contains("warning: `r1` clears institutions at the year end and `bazhong` does not"),
+        "{e}"
+    );
+    let e = run(&["policies/r1.policy", "policies/perdisease.policy"]);
+    assert!(!e.contains("clears institutions"), "{e}");
+}

@@ -17,7 +17,9 @@ const HAND: [&str; 4] = [
     "tests/fixtures/hand/r1/institutions.csv",
 ];
 
-/// Every command that prints on stdout, in each of its output formats.
+/// Every command that prints on stdout, in each of its output formats
+/// (compare on two policies that both clear at the year end: comparing one
+/// that does not warns on stderr).
 fn printing_commands() -> Vec<Vec<&'static str>> {
     let with_hand = |args: &[&'static str]| {
         let mut v = args.to_vec();
@@ -40,18 +42,22 @@ fn printing_commands() -> Vec<Vec<&'static str>> {
             "--format",
             "json",
         ]),
-        with_hand(&["compare", "policies/r1.policy", "policies/bazhong.policy"]),
         with_hand(&[
             "compare",
             "policies/r1.policy",
-            "policies/bazhong.policy",
+            "policies/perdisease.policy",
+        ]),
+        with_hand(&[
+            "compare",
+            "policies/r1.policy",
+            "policies/perdisease.policy",
             "--format",
             "csv",
         ]),
         with_hand(&[
             "compare",
             "policies/r1.policy",
-            "policies/bazhong.policy",
+            "policies/perdisease.policy",
             "--format",
             "json",
         ]),
@@ -138,7 +144,7 @@ fn a_reader_that_stops_after_one_line_ends_the_command_with_141() {
     let mut child = yibao(&[
         "compare",
         "policies/r1.policy",
-        "policies/bazhong.policy",
+        "policies/perdisease.policy",
         "--claims",
         &claims,
         "--institutions",

@@ -17,7 +17,7 @@ use super::Status;
 use crate::compare::{rules, Comparison, Data, Outcome};
 use crate::data::load_assessments;
 use crate::eval::{settle_institutions, settle_periods};
-use crate::ir::Program;
+use crate::ir::{Program, UnitKind};
 use crate::report::{compare as out, rules as rules_out, Format};
 use clap::Args;
 use serde::Deserialize;
@@ -485,6 +485,9 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         Ok(c) => c,
         Err(s) => return Ok(s),
     };
+    if let Some(w) = lopsided(&compiled) {
+        eprintln!("{w}");
+    }
     match plan.format {
         Format::Table => out!("{}", out::compare_text(&comparison, plan.top))?,
         Format::Csv => {
@@ -541,6 +544,37 @@ fn write_report(plan: &Plan, c: Option<&Comparison>, rules: &rules::RulesDiff) -
             Status::Usage
         }
     }
+}
+
+/// Whether an institution's net compares unlike things: some policies
+/// clear institutions at the year end (a year block of an institution or
+/// its alliance) and others do not, so one net holds a clearing and the
+/// other only routine payments.
+fn lopsided(compiled: &[Compiled]) -> Option<String> {
+    let clears = |p: &Program| {
+        p.settles.iter().any(|s| {
+            s.period == crate::ir::PeriodKind::Year
+                && matches!(s.unit, UnitKind::Institution | UnitKind::Alliance)
+        })
+    };
+    let (with, without): (Vec<&Compiled>, Vec<&Compiled>) =
+        compiled.iter().partition(|c| clears(&c.prog));
+    if with.is_empty() || without.is_empty() {
+        return None;
+    }
+    let names = |v: &[&Compiled]| {
+        v.iter()
+            .map(|c| format!("`{}`", c.label))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Some(format!(
+        "warning: {} clear{} institutions at the year end and {} do{} not: their institution net compares a year-end clearing with none (compare the `paid` columns, or give every policy its year-end blocks)",
+        names(&with),
+        if with.len() == 1 { "s" } else { "" },
+        names(&without),
+        if without.len() == 1 { "es" } else { "" },
+    ))
 }
 
 /// Loads the data once and settles it with every policy, keeping only each
