@@ -679,3 +679,97 @@ fn an_unlike_institution_net_is_warned_of() {
     let e = run(&["policies/r1.policy", "policies/perdisease.policy"]);
     assert!(!e.contains("clears institutions"), "{e}");
 }
+
+/// `--out DIR` writes the full change tables, tidy, with the README's hand
+/// figures (tests/fixtures/compare/tiny/README.md): every patient-year,
+/// institution-year and group, under each policy, numbers as numbers.
+#[test]
+fn the_change_tables_hold_every_unit_with_the_hand_figures() {
+    let out = temp_dir("compare-out");
+    let o = tiny(&["--out", out.to_str().unwrap()]);
+    // a clears institutions at the year end, b does not.
+    assert!(
+        stderr(&o).contains("warning: `a` clears institutions at the year end and `b` does not")
+    );
+    let rows = |f: &str| csv_of(&std::fs::read_to_string(out.join(f)).unwrap());
+    let py = rows("patient_years.csv");
+    assert_eq!(
+        py[0],
+        [
+            "patient_id",
+            "year",
+            "claims",
+            "policy",
+            "patient_paid",
+            "baseline_patient_paid",
+            "delta"
+        ]
+    );
+    // 3 patient-years × 2 policies.
+    assert_eq!(py.len(), 1 + 6);
+    let find = |t: &[Vec<String>], k: &[&str]| -> Vec<String> {
+        t.iter()
+            .find(|r| {
+                k.iter()
+                    .enumerate()
+                    .all(|(i, v)| v.is_empty() || r[i] == *v)
+            })
+            .unwrap_or_else(|| panic!("no row {k:?}"))
+            .clone()
+    };
+    // P1: a 280 + 80 = 360.00, b 335 + 59 = 394.00; P3: a 350.11, b 330.16.
+    assert_eq!(
+        find(&py, &["P1", "2025", "2", "b"])[4..],
+        ["394.00", "360.00", "34.00"]
+    );
+    assert_eq!(
+        find(&py, &["P3", "2025", "2", "b"])[4..],
+        ["330.16", "350.11", "-19.95"]
+    );
+    assert_eq!(
+        find(&py, &["P2", "2025", "1", "a"])[4..],
+        ["840.00", "840.00", "0.00"]
+    );
+    // The deltas add up to the change in patient_paid: 34.00 + 55.00 − 19.95 = 69.05.
+    let sum: rust_decimal::Decimal = py
+        .iter()
+        .skip(1)
+        .filter(|r| r[3] == "b")
+        .map(|r| r[6].parse::<rust_decimal::Decimal>().unwrap())
+        .sum();
+    assert_eq!(sum.to_string(), "69.05");
+
+    let iy = rows("institution_years.csv");
+    assert_eq!(
+        iy[0],
+        [
+            "institution_id",
+            "name",
+            "level",
+            "year",
+            "policy",
+            "paid",
+            "clearing",
+            "net",
+            "baseline_net",
+            "delta_net"
+        ]
+    );
+    // H1: a 840.44 + 143.60 = 984.04; b 826.39 (no clearing): Δ −157.65.
+    let h1b = find(&iy, &["H1", "", "", "2025", "b"]);
+    assert_eq!(h1b[5..], ["826.39", "0.00", "826.39", "984.04", "-157.65"]);
+    // H2 under a: 2440.00 paid, −340.00 institution_share.
+    let h2a = find(&iy, &["H2", "", "3", "2025", "a"]);
+    assert_eq!(h2a[5..8], ["2440.00", "-340.00", "2100.00"]);
+
+    let g = rows("groups.csv");
+    let all_b = find(&g, &["all", "", "b"]);
+    // fund 3031.39 (Δ −249.05), patient 1619.16 (Δ +69.05), share 1369.16 / 4580.55.
+    assert_eq!(all_b[6], "3031.39");
+    assert_eq!(all_b[9], "1619.16");
+    assert_eq!(all_b[12..], ["-249.05", "69.05"]);
+    assert!(all_b[11].starts_with("0.2989"), "{}", all_b[11]);
+    assert_eq!(find(&g, &["level", "3", "a"])[6], "2440.00");
+    assert_eq!(find(&g, &["insured_type", "employee", "b"])[9], "394.00");
+    assert!(out.join("manifest.json").exists());
+}

@@ -65,6 +65,13 @@ pub struct CompareArgs {
     /// Where those parts are written (default: the system's temporary folder)
     #[arg(long, value_name = "DIR")]
     pub spill_dir: Option<PathBuf>,
+    /// Write the full change tables into DIR: patient_years, institution_years and groups
+    /// (CSV; JSON with --format json), one row per unit and policy, with Δ against the baseline
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// The encoding of the --out CSV files: utf-8, utf-8-bom (for Excel) or gb18030
+    #[arg(long, value_enum)]
+    pub encoding: Option<crate::report::Encoding>,
 }
 
 /// A TOML compare file; relative paths are relative to it.
@@ -401,6 +408,7 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         .map(PathBuf::from)
         .collect();
     let (memory, spill_dir) = (args.memory.clone(), args.spill_dir.clone());
+    let (out_dir, encoding) = (args.out.clone(), args.encoding.unwrap_or_default());
     let plan = match plan(args) {
         Ok(p) => p,
         Err(e) => {
@@ -428,6 +436,23 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
     ] {
         if let Some(p) = p {
             files.input(what, p);
+        }
+    }
+    if let Some(dir) = &out_dir {
+        let names: Vec<String> = crate::report::COMPARE_FILES
+            .iter()
+            .flat_map(|n| [format!("{n}.csv"), format!("{n}.json")])
+            .collect();
+        if let Err(e) = files.check_out_dir(dir, &names) {
+            eprintln!("error: {e}");
+            return Ok(Status::Usage);
+        }
+        if plan.format == Format::Json && encoding != crate::report::Encoding::Utf8 {
+            eprintln!(
+                "error: --encoding {} is for CSV files; JSON is always UTF-8",
+                encoding.name()
+            );
+            return Ok(Status::Usage);
         }
     }
     for (what, p) in [
@@ -467,6 +492,10 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
     }
     // Contribution rules alone: the persons' months under each policy.
     if compiled.iter().all(|c| c.prog.layers.is_empty()) {
+        if out_dir.is_some() {
+            eprintln!("error: --out writes the change tables of claims; contribution rules are compared on the terminal (or --format csv|json) for now");
+            return Ok(Status::Usage);
+        }
         let policies: Vec<(&str, &Program)> = compiled
             .iter()
             .map(|c| (c.label.as_str(), &c.prog))
@@ -487,6 +516,37 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
     };
     if let Some(w) = lopsided(&compiled) {
         eprintln!("{w}");
+    }
+    if let Some(dir) = &out_dir {
+        let fmt = match plan.format {
+            Format::Json => Format::Json,
+            _ => Format::Csv,
+        };
+        let written = super::files::OutSet::begin(dir, false).and_then(|set| {
+            crate::report::write_change_tables(set.staging(), (fmt, encoding), &comparison)?;
+            set.commit(serde_json::json!({
+                "command": "compare",
+                "policies": compiled.iter().map(|c| serde_json::json!({ "label": c.label, "path": c.file.display().to_string() })).collect::<Vec<_>>(),
+                "claims": plan.claims.as_ref().map(|p| p.display().to_string()),
+                "institutions": plan.institutions.as_ref().map(|p| p.display().to_string()),
+                "agreements": plan.agreements.as_ref().map(|p| p.display().to_string()),
+                "encoding": encoding.name(),
+            }))
+        });
+        match written {
+            Ok(paths) => {
+                for p in paths {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+            Err(e) => {
+                eprintln!(
+                    "error: cannot write the change tables to `{}`: {e}; the folder keeps its previous files",
+                    dir.display()
+                );
+                return Ok(Status::Usage);
+            }
+        }
     }
     match plan.format {
         Format::Table => out!("{}", out::compare_text(&comparison, plan.top))?,

@@ -160,6 +160,12 @@ pub struct Outcome {
     pub inst_clearing: Vec<Decimal>,
     /// patient_paid per patient-year, in [`PatientYears`] order.
     pub patient_paid: Vec<i64>,
+    /// The run's years, and per year and institution (`[year][institution]`)
+    /// what the layers paid for its claims and its ledger row's effect (as
+    /// `inst_paid` and `inst_clearing`, by year).
+    pub years: Vec<i32>,
+    pub inst_year_paid: Vec<i128>,
+    pub inst_year_clearing: Vec<Decimal>,
     /// Per unit kind with ledger rows; empty without settle blocks.
     pub ledger: Vec<LedgerTotals>,
 }
@@ -231,6 +237,16 @@ impl Outcome {
             .map(|k| vec![Sums::default(); k.count()])
             .collect();
         let mut inst_paid = vec![0i128; insts.rows.len()];
+        let years = s.periods.years.clone();
+        let n_inst = insts.rows.len();
+        let mut inst_year_paid = vec![0i128; years.len() * n_inst];
+        let mut inst_year_clearing = vec![Decimal::ZERO; years.len() * n_inst];
+        let year_slot = |y: i32, i: usize| {
+            s.periods
+                .year_index(y)
+                .map(|yi| yi * n_inst + i)
+                .ok_or_else(|| CompareError(format!("{label}: {y} is not a year of the run")))
+        };
         let mut patient_paid = vec![0i64; pys.keys.len()];
         // The patient-year of the current claim: claims of one patient-year are a run.
         let mut py = 0usize;
@@ -271,6 +287,10 @@ impl Outcome {
                 }
             }
             if let Some(p) = inst_paid.get_mut(c.institution as usize) {
+                add(p, paid)?;
+            }
+            let slot = year_slot(c.discharge.year(), c.institution as usize)?;
+            if let Some(p) = inst_year_paid.get_mut(slot) {
                 add(p, paid)?;
             }
             let pp = patient_paid
@@ -332,6 +352,10 @@ impl Outcome {
                         .ok_or_else(overflow)?;
                         let slot = &mut inst_clearing[i as usize];
                         *slot = slot.checked_add(effect).ok_or_else(overflow)?;
+                        let ys = year_slot(r.year, i as usize)?;
+                        if let Some(slot) = inst_year_clearing.get_mut(ys) {
+                            *slot = slot.checked_add(effect).ok_or_else(overflow)?;
+                        }
                     }
                 }
             }
@@ -352,6 +376,9 @@ impl Outcome {
             inst_paid,
             inst_clearing,
             patient_paid,
+            years,
+            inst_year_paid,
+            inst_year_clearing,
             ledger: totals,
         })
     }
@@ -603,6 +630,9 @@ mod tests {
             groups: vec![],
             inst_paid: vec![],
             inst_clearing: vec![],
+            years: vec![],
+            inst_year_paid: vec![],
+            inst_year_clearing: vec![],
             // 0, 99.99, 100.00, 250, 100000, 150000 yuan
             patient_paid: vec![0, 9_999, 10_000, 25_000, 10_000_000, 15_000_000],
             ledger: vec![],

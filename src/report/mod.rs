@@ -3,6 +3,7 @@
 
 mod agreements;
 pub mod compare;
+mod compare_files;
 mod contrib;
 mod encoding;
 mod field;
@@ -15,6 +16,7 @@ pub mod rules;
 mod table;
 
 pub use agreements::{write_agreements, AGREEMENT_COLUMNS};
+pub use compare_files::{write_change_tables, COMPARE_FILES};
 pub use contrib::{
     band_text, contribution_lines, ContribWriter, CONTRIBUTION_FILES, CONTRIBUTION_TOTAL_COLUMNS,
 };

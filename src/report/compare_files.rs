@@ -1,0 +1,189 @@
+//! `compare --out DIR`: the full change tables, tidy — one row per unit
+//! and policy, every figure in a column of its own, numbers that load as
+//! numbers (money with two decimals, shares as exact ratios, no `%`):
+//!
+//! - `patient_years.csv`: each patient-year's patient_paid under each policy,
+//!   with the baseline's and the difference;
+//! - `institution_years.csv`: each institution-year's paid (what the layers
+//!   paid on its claims), clearing (its ledger row's effect) and net, with
+//!   the baseline's net and the difference;
+//! - `groups.csv`: the sums by visit type, level and insured type, and over
+//!   all claims, with the differences of what the fund and the patients pay.
+
+use super::results::Rows;
+use super::{Field, Format};
+use crate::compare::{yuan, Comparison, Outcome, Sums, BREAKDOWNS};
+use rust_decimal::Decimal;
+use std::path::{Path, PathBuf};
+
+pub const COMPARE_FILES: [&str; 3] = ["patient_years", "institution_years", "groups"];
+
+fn header(cols: &[&str]) -> Vec<String> {
+    cols.iter().map(|c| c.to_string()).collect()
+}
+
+/// Writes the change tables into `dir`; returns their paths.
+pub fn write_change_tables(
+    dir: &Path,
+    (format, enc): (Format, super::Encoding),
+    c: &Comparison,
+) -> std::io::Result<Vec<PathBuf>> {
+    let json = format == Format::Json;
+    let ext = if json { "json" } else { "csv" };
+    let path = |n: &str| dir.join(format!("{n}.{ext}"));
+    let Some(base) = c.baseline() else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+
+    let p = path("patient_years");
+    let mut w = Rows::new(
+        &p,
+        (json, enc),
+        header(&[
+            "patient_id",
+            "year",
+            "claims",
+            "policy",
+            "patient_paid",
+            "baseline_patient_paid",
+            "delta",
+        ]),
+    )?;
+    for (k, (id, year, claims)) in c.patient_years.iter().enumerate() {
+        let b = base.patient_paid.get(k).copied().unwrap_or(0);
+        for o in &c.outcomes {
+            let v = o.patient_paid.get(k).copied().unwrap_or(0);
+            w.write(&[
+                id.as_str().into(),
+                Field::count(*year),
+                Field::count(*claims),
+                o.label.as_str().into(),
+                Field::Money(yuan(i128::from(v))),
+                Field::Money(yuan(i128::from(b))),
+                Field::Money(yuan(i128::from(v) - i128::from(b))),
+            ])?;
+        }
+    }
+    w.finish()?;
+    out.push(p.clone());
+
+    let p = path("institution_years");
+    let mut w = Rows::new(
+        &p,
+        (json, enc),
+        header(&[
+            "institution_id",
+            "name",
+            "level",
+            "year",
+            "policy",
+            "paid",
+            "clearing",
+            "net",
+            "baseline_net",
+            "delta_net",
+        ]),
+    )?;
+    let n = c.institutions.len();
+    let side = |o: &Outcome, yi: usize, i: usize| -> (Decimal, Decimal) {
+        let paid = yuan(o.inst_year_paid.get(yi * n + i).copied().unwrap_or(0));
+        let clearing = o
+            .inst_year_clearing
+            .get(yi * n + i)
+            .copied()
+            .unwrap_or_default();
+        (paid, clearing)
+    };
+    // Sums of whole fen far inside Decimal's range: saturating keeps even
+    // absurd data panic-free.
+    let net = |(p, c): (Decimal, Decimal)| p.saturating_add(c);
+    for (yi, year) in base.years.iter().enumerate() {
+        for (i, (id, name, level)) in c.institutions.iter().enumerate() {
+            let b = net(side(base, yi, i));
+            for o in &c.outcomes {
+                let (paid, clearing) = side(o, yi, i);
+                let v = net((paid, clearing));
+                w.write(&[
+                    id.as_str().into(),
+                    name.as_str().into(),
+                    // The level as written (1, 2, 3), a number.
+                    crate::schema::EnumKind::Level
+                        .name_of(*level)
+                        .parse::<i64>()
+                        .map_or(Field::Absent, Field::Int),
+                    Field::count(*year),
+                    o.label.as_str().into(),
+                    Field::Money(paid),
+                    Field::Money(clearing),
+                    Field::Money(v),
+                    Field::Money(b),
+                    Field::Money(v.saturating_sub(b)),
+                ])?;
+            }
+        }
+    }
+    w.finish()?;
+    out.push(p.clone());
+
+    let p = path("groups");
+    let mut w = Rows::new(
+        &p,
+        (json, enc),
+        header(&[
+            "breakdown",
+            "value",
+            "policy",
+            "claims",
+            "total_cost",
+            "eligible_cost",
+            "fund_paid",
+            "serious_paid",
+            "other_paid",
+            "patient_paid",
+            "institution_borne",
+            "patient_share",
+            "delta_fund_paid",
+            "delta_patient_paid",
+        ]),
+    )?;
+    let mut group = |breakdown: &str, value: &str, pick: &dyn Fn(&Outcome) -> Sums| {
+        let b = pick(base);
+        for o in &c.outcomes {
+            let s = pick(o);
+            w.write(&[
+                breakdown.into(),
+                value.into(),
+                o.label.as_str().into(),
+                Field::count(s.claims),
+                Field::Money(yuan(s.total_cost)),
+                Field::Money(yuan(s.eligible())),
+                Field::Money(yuan(s.fund)),
+                Field::Money(yuan(s.serious)),
+                Field::Money(yuan(s.other)),
+                Field::Money(yuan(s.patient)),
+                Field::Money(yuan(s.borne)),
+                s.patient_share().map_or(Field::Absent, Field::Exact),
+                Field::Money(yuan(s.fund - b.fund)),
+                Field::Money(yuan(s.patient - b.patient)),
+            ])?;
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    group("all", "", &|o: &Outcome| o.all)?;
+    for (g, kind) in BREAKDOWNS.iter().enumerate() {
+        for code in 0..kind.count() {
+            let value = kind.name_of(code as u8);
+            group(kind.field_name(), value, &|o: &Outcome| {
+                o.groups
+                    .get(g)
+                    .and_then(|v| v.get(code))
+                    .copied()
+                    .unwrap_or_default()
+            })?;
+        }
+    }
+    w.finish()?;
+    out.push(p.clone());
+    Ok(out)
+}
