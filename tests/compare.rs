@@ -771,5 +771,38 @@ fn the_change_tables_hold_every_unit_with_the_hand_figures() {
     assert!(all_b[11].starts_with("0.2989"), "{}", all_b[11]);
     assert_eq!(find(&g, &["level", "3", "a"])[6], "2440.00");
     assert_eq!(find(&g, &["insured_type", "employee", "b"])[9], "394.00");
+    // Winners and losers (README: P1 +34.00, P2 +55.00, P3 −19.95; H1 −157.65, H2 +285.00).
+    let wl = rows("winners_losers.csv");
+    assert_eq!(
+        wl[0],
+        [
+            "policy",
+            "unit",
+            "breakdown",
+            "value",
+            "better_off",
+            "gained",
+            "worse_off",
+            "lost",
+            "unchanged"
+        ]
+    );
+    assert_eq!(
+        find(&wl, &["b", "patient_year", "all"])[4..],
+        ["1", "19.95", "2", "89.00", "0"]
+    );
+    assert_eq!(
+        find(&wl, &["b", "patient_year", "insured_type", "resident"])[4..],
+        ["1", "19.95", "1", "55.00", "0"]
+    );
+    assert_eq!(
+        find(&wl, &["b", "institution", "all"])[4..],
+        ["1", "285.00", "1", "157.65", "0"]
+    );
+    assert_eq!(
+        find(&wl, &["b", "institution", "level", "1"])[4..],
+        ["0", "0.00", "1", "157.65", "0"]
+    );
+    assert!(stdout(&o).contains("b vs a: who is better or worse off"));
     assert!(out.join("manifest.json").exists());
 }

@@ -13,6 +13,8 @@
 
 pub mod contrib;
 pub mod rules;
+mod winners;
+pub use winners::{winners_losers, Tally, TallyLine};
 
 use crate::data::{Claims, Institutions};
 use crate::eval::{fen, Ledger, Settlement};
@@ -437,6 +439,8 @@ pub struct Comparison {
     pub rejected: usize,
     /// (patient id, year, claims), the patient-years of the outcomes.
     pub patient_years: Vec<(String, i32, u32)>,
+    /// Each patient-year's insured type (of its first claim), as a code.
+    pub patient_year_insured: Vec<u8>,
     /// (id, name, level code).
     pub institutions: Vec<(String, String, u8)>,
 }
@@ -470,6 +474,19 @@ impl Comparison {
                 .iter()
                 .map(|i| (i.id.clone(), i.name.clone(), i.level))
                 .collect(),
+            patient_year_insured: {
+                // The claims of a patient-year are a run (settlement order).
+                let mut v = Vec::with_capacity(pys.keys.len());
+                let mut prev = None;
+                for c in &claims.rows {
+                    let key = (c.patient, c.discharge.year());
+                    if prev != Some(key) {
+                        v.push(c.insured_type);
+                        prev = Some(key);
+                    }
+                }
+                v
+            },
         }
     }
 
@@ -643,6 +660,7 @@ mod tests {
             rows_read: 6,
             rejected: 0,
             patient_years: vec![],
+            patient_year_insured: vec![],
             institutions: vec![],
         };
         // [0,100): 0 and 99.99; [100,500): 100 and 250; [100000, ∞): 100000 and 150000.

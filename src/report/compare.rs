@@ -436,6 +436,7 @@ pub fn compare_text(c: &Comparison, top: usize) -> String {
     }
     for p in 1..c.outcomes.len() {
         s.push_str(&top_text(c, p, top));
+        s.push_str(&super::compare_files::winners_text(c, p));
     }
     s
 }
@@ -689,7 +690,7 @@ pub fn compare_json(c: &Comparison, top: usize) -> serde_json::Value {
             .collect();
         tops.insert(
             label.to_string(),
-            json!({"institutions": insts, "patient_years": pats}),
+            json!({"institutions": insts, "patient_years": pats, "winners_losers": super::compare_files::winners_json(c, p)}),
         );
     }
     let policies: Vec<Value> = c

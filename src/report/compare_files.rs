@@ -8,7 +8,9 @@
 //!   paid on its claims), clearing (its ledger row's effect) and net, with
 //!   the baseline's net and the difference;
 //! - `groups.csv`: the sums by visit type, level and insured type, and over
-//!   all claims, with the differences of what the fund and the patients pay.
+//!   all claims, with the differences of what the fund and the patients pay;
+//! - `winners_losers.csv`: how many patient-years and institutions are
+//!   better off, worse off or unchanged, and by how much.
 
 use super::results::Rows;
 use super::{Field, Format};
@@ -16,7 +18,12 @@ use crate::compare::{yuan, Comparison, Outcome, Sums, BREAKDOWNS};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 
-pub const COMPARE_FILES: [&str; 3] = ["patient_years", "institution_years", "groups"];
+pub const COMPARE_FILES: [&str; 4] = [
+    "patient_years",
+    "institution_years",
+    "groups",
+    "winners_losers",
+];
 
 fn header(cols: &[&str]) -> Vec<String> {
     cols.iter().map(|c| c.to_string()).collect()
@@ -185,5 +192,118 @@ pub fn write_change_tables(
     }
     w.finish()?;
     out.push(p.clone());
+    out.push(write_winners(dir, (json, enc), c)?);
     Ok(out)
+}
+
+const WINNERS_HEADER: [&str; 9] = [
+    "policy",
+    "unit",
+    "breakdown",
+    "value",
+    "better_off",
+    "gained",
+    "worse_off",
+    "lost",
+    "unchanged",
+];
+
+/// `winners_losers.csv`: under each policy against the baseline, the
+/// patient-years paying less, more and the same, and the institutions
+/// getting more, less and the same net, with the amounts.
+fn write_winners(
+    dir: &Path,
+    (json, enc): (bool, super::Encoding),
+    c: &Comparison,
+) -> std::io::Result<PathBuf> {
+    let p = dir.join(if json {
+        "winners_losers.json"
+    } else {
+        "winners_losers.csv"
+    });
+    let mut w = Rows::new(&p, (json, enc), header(&WINNERS_HEADER))?;
+    for (k, o) in c.outcomes.iter().enumerate().skip(1) {
+        for l in crate::compare::winners_losers(c, k) {
+            let t = l.tally;
+            w.write(&[
+                o.label.as_str().into(),
+                l.unit.into(),
+                l.breakdown.into(),
+                l.value.into(),
+                Field::count(t.better),
+                Field::Money(t.gained),
+                Field::count(t.worse),
+                Field::Money(t.lost),
+                Field::count(t.same),
+            ])?;
+        }
+    }
+    w.finish()?;
+    Ok(p)
+}
+
+/// The winners and losers under policy `p`, for the terminal.
+pub fn winners_text(c: &Comparison, p: usize) -> String {
+    let (Some(b), Some(o)) = (c.outcomes.first(), c.outcomes.get(p)) else {
+        return String::new();
+    };
+    let mut t = super::Table::new(
+        [
+            "unit",
+            "group",
+            "better off",
+            "gained",
+            "worse off",
+            "lost",
+            "unchanged",
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+    .left_aligned(2);
+    for l in crate::compare::winners_losers(c, p) {
+        let group = match l.breakdown {
+            "all" => "all".to_string(),
+            k => format!("{k} {}", l.value),
+        };
+        let unit = match l.unit {
+            "patient_year" => "patient-years (pay less = better)",
+            _ => "institutions (net more = better)",
+        };
+        t.row(vec![
+            unit.to_string(),
+            group,
+            l.tally.better.to_string(),
+            super::money(l.tally.gained),
+            l.tally.worse.to_string(),
+            super::money(l.tally.lost),
+            l.tally.same.to_string(),
+        ]);
+    }
+    format!(
+        "\n{} vs {}: who is better or worse off\n{}",
+        o.label,
+        b.label,
+        t.render()
+    )
+}
+
+/// The winners and losers under policy `p`, as JSON: counts as numbers,
+/// amounts as exact strings.
+pub fn winners_json(c: &Comparison, p: usize) -> serde_json::Value {
+    crate::compare::winners_losers(c, p)
+        .into_iter()
+        .map(|l| {
+            serde_json::json!({
+                "unit": l.unit,
+                "breakdown": l.breakdown,
+                "value": l.value,
+                "better_off": l.tally.better,
+                "gained": super::money(l.tally.gained),
+                "worse_off": l.tally.worse,
+                "lost": super::money(l.tally.lost),
+                "unchanged": l.tally.same,
+            })
+        })
+        .collect()
 }

@@ -3,7 +3,7 @@
 
 mod agreements;
 pub mod compare;
-mod compare_files;
+pub(crate) mod compare_files;
 mod contrib;
 mod encoding;
 mod field;
