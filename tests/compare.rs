@@ -771,6 +771,20 @@ fn the_change_tables_hold_every_unit_with_the_hand_figures() {
     assert!(all_b[11].starts_with("0.2989"), "{}", all_b[11]);
     assert_eq!(find(&g, &["level", "3", "a"])[6], "2440.00");
     assert_eq!(find(&g, &["insured_type", "employee", "b"])[9], "394.00");
+    // Age bands (C1, C2 are 50; C3 67; C4, C5 71) and ICD-10 chapters
+    // (C1 J18 and C2 J06: X; C3 I63: IX; C4 E11: IV; C5 K35: XI).
+    let age = find(&g, &["age_band", "45–59", "a"]);
+    assert_eq!((age[3].as_str(), age[6].as_str()), ("2", "720.00"));
+    // 2160.00 + 280.00 + 120.44
+    assert_eq!(find(&g, &["age_band", "60–74", "a"])[6], "2560.44");
+    assert_eq!(find(&g, &["age_band", "0–17", "a"])[3], "0");
+    // b: 665.00 + 21.00 for chapter X.
+    assert_eq!(find(&g, &["icd_chapter", "X (J00–J99)", "b"])[6], "686.00");
+    assert_eq!(
+        find(&g, &["icd_chapter", "IX (I00–I99)", "a"])[6],
+        "2160.00"
+    );
+    assert_eq!(find(&g, &["icd_chapter", "unknown", "a"])[3], "0");
     // Winners and losers (README: P1 +34.00, P2 +55.00, P3 −19.95; H1 −157.65, H2 +285.00).
     let wl = rows("winners_losers.csv");
     assert_eq!(
@@ -805,4 +819,10 @@ fn the_change_tables_hold_every_unit_with_the_hand_figures() {
     );
     assert!(stdout(&o).contains("b vs a: who is better or worse off"));
     assert!(out.join("manifest.json").exists());
+    // Bands of one's own: 0–64 and 65+.
+    let out2 = temp_dir("compare-out-bands");
+    tiny(&["--out", out2.to_str().unwrap(), "--age-bands", "65"]);
+    let g = csv_of(&std::fs::read_to_string(out2.join("groups.csv")).unwrap());
+    assert_eq!(find(&g, &["age_band", "0–64", "a"])[3], "2");
+    assert_eq!(find(&g, &["age_band", "65+", "a"])[3], "3");
 }

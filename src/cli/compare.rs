@@ -72,6 +72,10 @@ pub struct CompareArgs {
     /// The encoding of the --out CSV files: utf-8, utf-8-bom (for Excel) or gb18030
     #[arg(long, value_enum)]
     pub encoding: Option<crate::report::Encoding>,
+    /// The age bands of groups.csv (--out), as their lower bounds after 0 [default: 18,45,60,75:
+    /// 0–17, 18–44, 45–59, 60–74, 75+]
+    #[arg(long, value_name = "AGES")]
+    pub age_bands: Option<String>,
 }
 
 /// A TOML compare file; relative paths are relative to it.
@@ -131,6 +135,7 @@ struct Plan {
     persons: Option<PathBuf>,
     contributions: Option<PathBuf>,
     agreements: Option<PathBuf>,
+    age_bands: Vec<u32>,
     top: usize,
     format: Format,
     report: Option<PathBuf>,
@@ -226,6 +231,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             persons: None,
             contributions: None,
             agreements: None,
+            age_bands: crate::compare::groups::AGE_BANDS.to_vec(),
             top: 10,
             format: Format::Table,
             report: None,
@@ -267,6 +273,9 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
     plan.persons = args.data.persons.or(plan.persons);
     plan.contributions = args.data.contributions.or(plan.contributions);
     plan.agreements = args.data.agreements.or(plan.agreements);
+    if let Some(a) = &args.age_bands {
+        plan.age_bands = crate::compare::groups::parse_age_bands(a)?;
+    }
     plan.top = args.top.unwrap_or(plan.top);
     plan.format = args.format.unwrap_or(plan.format);
     plan.report = args.report.or(plan.report);
@@ -338,6 +347,7 @@ fn plan_of_file(path: &Path) -> Result<Plan, String> {
         persons: f.persons.map(rel),
         contributions: f.contributions.map(rel),
         agreements: f.agreements.map(rel),
+        age_bands: crate::compare::groups::AGE_BANDS.to_vec(),
         top: f.top.unwrap_or(10),
         format: f.format.unwrap_or(Format::Table),
         report: f.report.map(rel),
@@ -704,7 +714,8 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
     };
     clock.clear();
     drop(clock);
-    let data = Data::new(&claims, &insts);
+    let mut data = Data::new(&claims, &insts);
+    data.age_bands = plan.age_bands.clone();
     let bar = super::progress_bar(compiled.len() as u64, "settling");
     let mut outcomes = Vec::with_capacity(compiled.len());
     for c in compiled {

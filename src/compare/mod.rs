@@ -12,6 +12,7 @@
 //! [`rules`] compares the policies' rules themselves.
 
 pub mod contrib;
+pub mod groups;
 pub mod rules;
 mod winners;
 pub use winners::{winners_losers, Tally, TallyLine};
@@ -154,6 +155,10 @@ pub struct Outcome {
     pub all: Sums,
     /// Per breakdown in [`BREAKDOWNS`] order, per value code.
     pub groups: Vec<Vec<Sums>>,
+    /// Per age band of [`Data::age_bands`], and per ICD-10 chapter
+    /// ([`groups::CHAPTERS`], then one for codes in none).
+    pub age_groups: Vec<Sums>,
+    pub chapter_groups: Vec<Sums>,
     /// Per institution (by index): what the layers paid for its claims.
     pub inst_paid: Vec<i128>,
     /// Per institution: its own ledger rows' effect on what it is paid —
@@ -178,6 +183,8 @@ pub struct Data<'a> {
     pub claims: &'a Claims,
     pub insts: &'a Institutions,
     pub patient_years: PatientYears,
+    /// The age bands' lower bounds (from 0).
+    pub age_bands: Vec<u32>,
 }
 
 impl<'a> Data<'a> {
@@ -186,6 +193,7 @@ impl<'a> Data<'a> {
             claims,
             insts,
             patient_years: PatientYears::of(claims),
+            age_bands: groups::AGE_BANDS.to_vec(),
         }
     }
 }
@@ -238,6 +246,8 @@ impl Outcome {
             .iter()
             .map(|k| vec![Sums::default(); k.count()])
             .collect();
+        let mut age_groups = vec![Sums::default(); data.age_bands.len()];
+        let mut chapter_groups = vec![Sums::default(); groups::CHAPTERS.len() + 1];
         let mut inst_paid = vec![0i128; insts.rows.len()];
         let years = s.periods.years.clone();
         let n_inst = insts.rows.len();
@@ -287,6 +297,13 @@ impl Outcome {
                 if let Some(sums) = g.get_mut(code as usize) {
                     sums.add_claim(&cf)?;
                 }
+            }
+            if let Some(g) = age_groups.get_mut(groups::age_band(&data.age_bands, c.age)) {
+                g.add_claim(&cf)?;
+            }
+            let ch = groups::chapter(claims.text(c.disease_code).as_bytes());
+            if let Some(g) = chapter_groups.get_mut(ch) {
+                g.add_claim(&cf)?;
             }
             if let Some(p) = inst_paid.get_mut(c.institution as usize) {
                 add(p, paid)?;
@@ -375,6 +392,8 @@ impl Outcome {
             code: prog.code.clone(),
             all,
             groups,
+            age_groups,
+            chapter_groups,
             inst_paid,
             inst_clearing,
             patient_paid,
@@ -441,6 +460,8 @@ pub struct Comparison {
     pub patient_years: Vec<(String, i32, u32)>,
     /// Each patient-year's insured type (of its first claim), as a code.
     pub patient_year_insured: Vec<u8>,
+    /// The age bands' lower bounds the outcomes are grouped by.
+    pub age_bands: Vec<u32>,
     /// (id, name, level code).
     pub institutions: Vec<(String, String, u8)>,
 }
@@ -474,6 +495,7 @@ impl Comparison {
                 .iter()
                 .map(|i| (i.id.clone(), i.name.clone(), i.level))
                 .collect(),
+            age_bands: data.age_bands.clone(),
             patient_year_insured: {
                 // The claims of a patient-year are a run (settlement order).
                 let mut v = Vec::with_capacity(pys.keys.len());
@@ -645,6 +667,8 @@ mod tests {
             code: None,
             all: Sums::default(),
             groups: vec![],
+            age_groups: vec![],
+            chapter_groups: vec![],
             inst_paid: vec![],
             inst_clearing: vec![],
             years: vec![],
@@ -661,6 +685,7 @@ mod tests {
             rejected: 0,
             patient_years: vec![],
             patient_year_insured: vec![],
+            age_bands: vec![],
             institutions: vec![],
         };
         // [0,100): 0 and 99.99; [100,500): 100 and 250; [100000, ∞): 100000 and 150000.

@@ -178,6 +178,18 @@ pub fn write_change_tables(
         Ok::<(), std::io::Error>(())
     };
     group("all", "", &|o: &Outcome| o.all)?;
+    for i in 0..c.age_bands.len() {
+        let label = crate::compare::groups::age_label(&c.age_bands, i);
+        group("age_band", &label, &|o: &Outcome| {
+            o.age_groups.get(i).copied().unwrap_or_default()
+        })?;
+    }
+    for i in 0..=crate::compare::groups::CHAPTERS.len() {
+        let label = crate::compare::groups::chapter_label(i);
+        group("icd_chapter", &label, &|o: &Outcome| {
+            o.chapter_groups.get(i).copied().unwrap_or_default()
+        })?;
+    }
     for (g, kind) in BREAKDOWNS.iter().enumerate() {
         for code in 0..kind.count() {
             let value = kind.name_of(code as u8);
