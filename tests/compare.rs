@@ -818,6 +818,40 @@ fn the_change_tables_hold_every_unit_with_the_hand_figures() {
         ["0", "0.00", "1", "157.65", "0"]
     );
     assert!(stdout(&o).contains("b vs a: who is better or worse off"));
+    // Every claim under each policy (README table): C3 a fund 2160.00,
+    // patient 840.00; b fund 1925.00, serious 180.00, patient 895.00.
+    let cl = rows("claims.csv");
+    assert_eq!(cl.len(), 1 + 5 * 2);
+    assert_eq!(
+        cl[0],
+        [
+            "claim_id",
+            "patient_id",
+            "institution_id",
+            "year",
+            "policy",
+            "fund_paid",
+            "serious_paid",
+            "other_paid",
+            "patient_paid",
+            "institution_borne",
+            "delta_fund_paid",
+            "delta_patient_paid"
+        ]
+    );
+    assert_eq!(
+        find(&cl, &["C3", "P2", "H2", "2025", "a"])[5..],
+        ["2160.00", "0.00", "0.00", "840.00", "0.00", "0.00", "0.00"]
+    );
+    assert_eq!(
+        find(&cl, &["C3", "P2", "H2", "2025", "b"])[5..],
+        ["1925.00", "180.00", "0.00", "895.00", "0.00", "-235.00", "55.00"]
+    );
+    // C5: b 140.39 against a 120.44.
+    assert_eq!(
+        find(&cl, &["C5", "", "", "", "b"])[10..],
+        ["19.95", "-19.95"]
+    );
     assert!(out.join("manifest.json").exists());
     // Bands of one's own: 0–64 and 65+.
     let out2 = temp_dir("compare-out-bands");

@@ -136,6 +136,8 @@ struct Plan {
     contributions: Option<PathBuf>,
     agreements: Option<PathBuf>,
     age_bands: Vec<u32>,
+    /// Keep every claim's amounts (for `--out`'s claims.csv).
+    keep_claims: bool,
     top: usize,
     format: Format,
     report: Option<PathBuf>,
@@ -232,6 +234,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             contributions: None,
             agreements: None,
             age_bands: crate::compare::groups::AGE_BANDS.to_vec(),
+            keep_claims: false,
             top: 10,
             format: Format::Table,
             report: None,
@@ -348,6 +351,7 @@ fn plan_of_file(path: &Path) -> Result<Plan, String> {
         contributions: f.contributions.map(rel),
         agreements: f.agreements.map(rel),
         age_bands: crate::compare::groups::AGE_BANDS.to_vec(),
+        keep_claims: false,
         top: f.top.unwrap_or(10),
         format: f.format.unwrap_or(Format::Table),
         report: f.report.map(rel),
@@ -420,7 +424,10 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
     let (memory, spill_dir) = (args.memory.clone(), args.spill_dir.clone());
     let (out_dir, encoding) = (args.out.clone(), args.encoding.unwrap_or_default());
     let plan = match plan(args) {
-        Ok(p) => p,
+        Ok(mut p) => {
+            p.keep_claims = out_dir.is_some();
+            p
+        }
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(Status::Usage);
@@ -716,6 +723,7 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
     drop(clock);
     let mut data = Data::new(&claims, &insts);
     data.age_bands = plan.age_bands.clone();
+    data.keep_claims = plan.keep_claims;
     let bar = super::progress_bar(compiled.len() as u64, "settling");
     let mut outcomes = Vec::with_capacity(compiled.len());
     for c in compiled {

@@ -159,6 +159,10 @@ pub struct Outcome {
     /// ([`groups::CHAPTERS`], then one for codes in none).
     pub age_groups: Vec<Sums>,
     pub chapter_groups: Vec<Sums>,
+    /// Each claim's fund, serious, other, patient_paid and institution_borne
+    /// in fen, in settlement order, when [`Data::keep_claims`] (for the
+    /// change tables' claims file); else empty.
+    pub claim_amounts: Vec<[i64; 5]>,
     /// Per institution (by index): what the layers paid for its claims.
     pub inst_paid: Vec<i128>,
     /// Per institution: its own ledger rows' effect on what it is paid —
@@ -185,6 +189,8 @@ pub struct Data<'a> {
     pub patient_years: PatientYears,
     /// The age bands' lower bounds (from 0).
     pub age_bands: Vec<u32>,
+    /// Whether outcomes keep every claim's amounts.
+    pub keep_claims: bool,
 }
 
 impl<'a> Data<'a> {
@@ -194,6 +200,7 @@ impl<'a> Data<'a> {
             insts,
             patient_years: PatientYears::of(claims),
             age_bands: groups::AGE_BANDS.to_vec(),
+            keep_claims: false,
         }
     }
 }
@@ -246,6 +253,11 @@ impl Outcome {
             .iter()
             .map(|k| vec![Sums::default(); k.count()])
             .collect();
+        let mut claim_amounts = Vec::with_capacity(if data.keep_claims {
+            claims.rows.len()
+        } else {
+            0
+        });
         let mut age_groups = vec![Sums::default(); data.age_bands.len()];
         let mut chapter_groups = vec![Sums::default(); groups::CHAPTERS.len() + 1];
         let mut inst_paid = vec![0i128; insts.rows.len()];
@@ -297,6 +309,16 @@ impl Outcome {
                 if let Some(sums) = g.get_mut(code as usize) {
                     sums.add_claim(&cf)?;
                 }
+            }
+            if data.keep_claims {
+                let f = |x: i128| i64::try_from(x).map_err(|_| overflow());
+                claim_amounts.push([
+                    f(cf.fund)?,
+                    f(cf.serious)?,
+                    f(cf.other)?,
+                    f(cf.patient)?,
+                    f(cf.borne)?,
+                ]);
             }
             if let Some(g) = age_groups.get_mut(groups::age_band(&data.age_bands, c.age)) {
                 g.add_claim(&cf)?;
@@ -394,6 +416,7 @@ impl Outcome {
             groups,
             age_groups,
             chapter_groups,
+            claim_amounts,
             inst_paid,
             inst_clearing,
             patient_paid,
@@ -462,6 +485,10 @@ pub struct Comparison {
     pub patient_year_insured: Vec<u8>,
     /// The age bands' lower bounds the outcomes are grouped by.
     pub age_bands: Vec<u32>,
+    /// With kept claim amounts: each claim's (claim_id, patient index into
+    /// `patient_years`' ids… as text, institution index, year), in
+    /// settlement order.
+    pub claim_keys: Vec<(String, String, u32, i32)>,
     /// (id, name, level code).
     pub institutions: Vec<(String, String, u8)>,
 }
@@ -496,6 +523,26 @@ impl Comparison {
                 .map(|i| (i.id.clone(), i.name.clone(), i.level))
                 .collect(),
             age_bands: data.age_bands.clone(),
+            claim_keys: if data.keep_claims {
+                claims
+                    .rows
+                    .iter()
+                    .map(|c| {
+                        let pid = claims
+                            .patients
+                            .get(c.patient as usize)
+                            .map_or("", |t| claims.text(*t));
+                        (
+                            claims.text(c.id).to_string(),
+                            pid.to_string(),
+                            c.institution,
+                            c.discharge.year(),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
             patient_year_insured: {
                 // The claims of a patient-year are a run (settlement order).
                 let mut v = Vec::with_capacity(pys.keys.len());
@@ -669,6 +716,7 @@ mod tests {
             groups: vec![],
             age_groups: vec![],
             chapter_groups: vec![],
+            claim_amounts: vec![],
             inst_paid: vec![],
             inst_clearing: vec![],
             years: vec![],
@@ -686,6 +734,7 @@ mod tests {
             patient_years: vec![],
             patient_year_insured: vec![],
             age_bands: vec![],
+            claim_keys: vec![],
             institutions: vec![],
         };
         // [0,100): 0 and 99.99; [100,500): 100 and 250; [100000, ∞): 100000 and 150000.

@@ -2,6 +2,8 @@
 //! and policy, every figure in a column of its own, numbers that load as
 //! numbers (money with two decimals, shares as exact ratios, no `%`):
 //!
+//! - `claims.csv`: each claim's payers under each policy, with the
+//!   differences from the baseline;
 //! - `patient_years.csv`: each patient-year's patient_paid under each policy,
 //!   with the baseline's and the difference;
 //! - `institution_years.csv`: each institution-year's paid (what the layers
@@ -18,7 +20,8 @@ use crate::compare::{yuan, Comparison, Outcome, Sums, BREAKDOWNS};
 use rust_decimal::Decimal;
 use std::path::{Path, PathBuf};
 
-pub const COMPARE_FILES: [&str; 4] = [
+pub const COMPARE_FILES: [&str; 5] = [
+    "claims",
     "patient_years",
     "institution_years",
     "groups",
@@ -42,6 +45,55 @@ pub fn write_change_tables(
         return Ok(Vec::new());
     };
     let mut out = Vec::new();
+
+    if !c.claim_keys.is_empty() {
+        let p = path("claims");
+        let mut w = Rows::new(
+            &p,
+            (json, enc),
+            header(&[
+                "claim_id",
+                "patient_id",
+                "institution_id",
+                "year",
+                "policy",
+                "fund_paid",
+                "serious_paid",
+                "other_paid",
+                "patient_paid",
+                "institution_borne",
+                "delta_fund_paid",
+                "delta_patient_paid",
+            ]),
+        )?;
+        let m = |f: i64| Field::Money(yuan(i128::from(f)));
+        for (k, (id, patient, inst, year)) in c.claim_keys.iter().enumerate() {
+            let b = base.claim_amounts.get(k).copied().unwrap_or_default();
+            let inst = c
+                .institutions
+                .get(*inst as usize)
+                .map_or("", |i| i.0.as_str());
+            for o in &c.outcomes {
+                let a = o.claim_amounts.get(k).copied().unwrap_or_default();
+                w.write(&[
+                    id.as_str().into(),
+                    patient.as_str().into(),
+                    inst.into(),
+                    Field::count(*year),
+                    o.label.as_str().into(),
+                    m(a[0]),
+                    m(a[1]),
+                    m(a[2]),
+                    m(a[3]),
+                    m(a[4]),
+                    Field::Money(yuan(i128::from(a[0]) - i128::from(b[0]))),
+                    Field::Money(yuan(i128::from(a[3]) - i128::from(b[3]))),
+                ])?;
+            }
+        }
+        w.finish()?;
+        out.push(p);
+    }
 
     let p = path("patient_years");
     let mut w = Rows::new(
