@@ -860,3 +860,17 @@ fn the_change_tables_hold_every_unit_with_the_hand_figures() {
     assert_eq!(find(&g, &["age_band", "0–64", "a"])[3], "2");
     assert_eq!(find(&g, &["age_band", "65+", "a"])[3], "3");
 }
+
+/// The HTML report shows who is better or worse off (tiny fixture: two
+/// patient-years pay 34.00 + 55.00 = 89.00 more, one 19.95 less).
+#[test]
+fn the_report_shows_winners_and_losers() {
+    let dir = temp_dir("compare-report-winners");
+    let html = dir.join("r.html");
+    tiny(&["--report", html.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    assert!(text.contains("b vs a: who is better or worse off"));
+    assert!(text.contains(
+        "<tr><td>patient-years (pay less = better)</td><td>all</td><td class=\"n\">1</td><td class=\"n\">19.95</td><td class=\"n\">2</td><td class=\"n\">89.00</td><td class=\"n\">0</td></tr>"
+    ), "{text}");
+}

@@ -192,6 +192,34 @@ fn results(h: &mut String, c: &Comparison, top: usize) {
             }
             h.push_str("</table>\n");
         }
+        // Who is better or worse off.
+        let _ = writeln!(h, "<h3>{} vs {}: who is better or worse off</h3>", esc(o), esc(b));
+        h.push_str("<table><tr><th>unit</th><th>group</th><th>better off</th><th>gained</th><th>worse off</th><th>lost</th><th>unchanged</th></tr>\n");
+        for l in crate::compare::winners_losers(c, p) {
+            let unit = if l.unit == "patient_year" {
+                "patient-years (pay less = better)"
+            } else {
+                "institutions (net more = better)"
+            };
+            let group = if l.breakdown == "all" {
+                "all".to_string()
+            } else {
+                format!("{} {}", l.breakdown, l.value)
+            };
+            let t = l.tally;
+            let _ = writeln!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                esc(unit),
+                esc(&group),
+                t.better,
+                esc(&super::money(t.gained)),
+                t.worse,
+                esc(&super::money(t.lost)),
+                t.same
+            );
+        }
+        h.push_str("</table>\n");
     }
 }
 
