@@ -193,7 +193,12 @@ fn results(h: &mut String, c: &Comparison, top: usize) {
             h.push_str("</table>\n");
         }
         // Who is better or worse off.
-        let _ = writeln!(h, "<h3>{} vs {}: who is better or worse off</h3>", esc(o), esc(b));
+        let _ = writeln!(
+            h,
+            "<h3>{} vs {}: who is better or worse off</h3>",
+            esc(o),
+            esc(b)
+        );
         h.push_str("<table><tr><th>unit</th><th>group</th><th>better off</th><th>gained</th><th>worse off</th><th>lost</th><th>unchanged</th></tr>\n");
         for l in crate::compare::winners_losers(c, p) {
             let unit = if l.unit == "patient_year" {
