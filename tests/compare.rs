@@ -874,3 +874,46 @@ fn the_report_shows_winners_and_losers() {
         "<tr><td>patient-years (pay less = better)</td><td>all</td><td class=\"n\">1</td><td class=\"n\">19.95</td><td class=\"n\">2</td><td class=\"n\">89.00</td><td class=\"n\">0</td></tr>"
     ), "{text}");
 }
+
+/// groups.csv has a group per DRG present (claims without one are in none).
+#[test]
+fn the_change_tables_group_by_drg_when_present() {
+    let dir = temp_dir("compare-out-drg");
+    let text = std::fs::read_to_string(format!("{TINY}/claims.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    // C1 (line 2) in ES1, C3 (line 4) in BR2: the drg_code column is last.
+    for (i, drg) in [(1, "ES1"), (3, "BR2")] {
+        lines[i].push_str(drg);
+    }
+    let claims = dir.join("claims.csv");
+    std::fs::write(&claims, lines.join("\n") + "\n").unwrap();
+    let out = dir.join("out");
+    let (a, b) = (format!("{TINY}/a.policy"), format!("{TINY}/b.policy"));
+    let o = yibao(&[
+        "compare",
+        &a,
+        &b,
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        &format!("{TINY}/institutions.csv"),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let g = csv_of(&std::fs::read_to_string(out.join("groups.csv")).unwrap());
+    let drg: Vec<(String, String, String, String)> = g
+        .iter()
+        .filter(|r| r[0] == "drg")
+        .map(|r| (r[1].clone(), r[2].clone(), r[3].clone(), r[6].clone()))
+        .collect();
+    // README: C3 a 2160.00, b 1925.00; C1 a 720.00, b 665.00 (sorted by code).
+    let want = [
+        ("BR2", "a", "1", "2160.00"),
+        ("BR2", "b", "1", "1925.00"),
+        ("ES1", "a", "1", "720.00"),
+        ("ES1", "b", "1", "665.00"),
+    ]
+    .map(|(x, y, z, w)| (x.to_string(), y.to_string(), z.to_string(), w.to_string()));
+    assert_eq!(drg, want);
+}

@@ -724,6 +724,9 @@ fn settle_all(plan: &Plan, compiled: &[Compiled]) -> Result<Comparison, Status> 
     let mut data = Data::new(&claims, &insts);
     data.age_bands = plan.age_bands.clone();
     data.keep_claims = plan.keep_claims;
+    if plan.keep_claims {
+        data.index_drgs();
+    }
     let bar = super::progress_bar(compiled.len() as u64, "settling");
     let mut outcomes = Vec::with_capacity(compiled.len());
     for c in compiled {

@@ -159,6 +159,8 @@ pub struct Outcome {
     /// ([`groups::CHAPTERS`], then one for codes in none).
     pub age_groups: Vec<Sums>,
     pub chapter_groups: Vec<Sums>,
+    /// Per DRG group of [`Data::drg_codes`] (empty unless indexed).
+    pub drg_groups: Vec<Sums>,
     /// Each claim's fund, serious, other, patient_paid and institution_borne
     /// in fen, in settlement order, when [`Data::keep_claims`] (for the
     /// change tables' claims file); else empty.
@@ -191,6 +193,37 @@ pub struct Data<'a> {
     pub age_bands: Vec<u32>,
     /// Whether outcomes keep every claim's amounts.
     pub keep_claims: bool,
+    /// The DRG groups present (sorted) and each claim's (`u32::MAX`: none),
+    /// when asked for ([`Data::index_drgs`]).
+    pub drg_codes: Vec<String>,
+    pub drg_of_claim: Vec<u32>,
+}
+
+impl Data<'_> {
+    /// Indexes the claims' non-empty `drg_code`s, for the DRG groups.
+    pub fn index_drgs(&mut self) {
+        let claims = self.claims;
+        let mut codes: Vec<&str> = claims
+            .rows
+            .iter()
+            .map(|c| claims.text(c.drg_code))
+            .filter(|t| !t.is_empty())
+            .collect();
+        codes.sort_unstable();
+        codes.dedup();
+        self.drg_of_claim = claims
+            .rows
+            .iter()
+            .map(|c| {
+                codes
+                    .binary_search(&claims.text(c.drg_code))
+                    .ok()
+                    .and_then(|i| u32::try_from(i).ok())
+                    .unwrap_or(u32::MAX)
+            })
+            .collect();
+        self.drg_codes = codes.into_iter().map(String::from).collect();
+    }
 }
 
 impl<'a> Data<'a> {
@@ -201,6 +234,8 @@ impl<'a> Data<'a> {
             patient_years: PatientYears::of(claims),
             age_bands: groups::AGE_BANDS.to_vec(),
             keep_claims: false,
+            drg_codes: Vec::new(),
+            drg_of_claim: Vec::new(),
         }
     }
 }
@@ -259,6 +294,7 @@ impl Outcome {
             0
         });
         let mut age_groups = vec![Sums::default(); data.age_bands.len()];
+        let mut drg_groups = vec![Sums::default(); data.drg_codes.len()];
         let mut chapter_groups = vec![Sums::default(); groups::CHAPTERS.len() + 1];
         let mut inst_paid = vec![0i128; insts.rows.len()];
         let years = s.periods.years.clone();
@@ -319,6 +355,13 @@ impl Outcome {
                     f(cf.patient)?,
                     f(cf.borne)?,
                 ]);
+            }
+            if let Some(g) = data
+                .drg_of_claim
+                .get(k)
+                .and_then(|&d| drg_groups.get_mut(d as usize))
+            {
+                g.add_claim(&cf)?;
             }
             if let Some(g) = age_groups.get_mut(groups::age_band(&data.age_bands, c.age)) {
                 g.add_claim(&cf)?;
@@ -417,6 +460,7 @@ impl Outcome {
             age_groups,
             chapter_groups,
             claim_amounts,
+            drg_groups,
             inst_paid,
             inst_clearing,
             patient_paid,
@@ -489,6 +533,8 @@ pub struct Comparison {
     /// `patient_years`' ids… as text, institution index, year), in
     /// settlement order.
     pub claim_keys: Vec<(String, String, u32, i32)>,
+    /// The DRG groups of the outcomes' `drg_groups`.
+    pub drg_codes: Vec<String>,
     /// (id, name, level code).
     pub institutions: Vec<(String, String, u8)>,
 }
@@ -523,6 +569,7 @@ impl Comparison {
                 .map(|i| (i.id.clone(), i.name.clone(), i.level))
                 .collect(),
             age_bands: data.age_bands.clone(),
+            drg_codes: data.drg_codes.clone(),
             claim_keys: if data.keep_claims {
                 claims
                     .rows
@@ -717,6 +764,7 @@ mod tests {
             age_groups: vec![],
             chapter_groups: vec![],
             claim_amounts: vec![],
+            drg_groups: vec![],
             inst_paid: vec![],
             inst_clearing: vec![],
             years: vec![],
@@ -735,6 +783,7 @@ mod tests {
             patient_year_insured: vec![],
             age_bands: vec![],
             claim_keys: vec![],
+            drg_codes: vec![],
             institutions: vec![],
         };
         // [0,100): 0 and 99.99; [100,500): 100 and 250; [100000, ∞): 100000 and 150000.

@@ -236,6 +236,11 @@ pub fn write_change_tables(
             o.age_groups.get(i).copied().unwrap_or_default()
         })?;
     }
+    for (i, code) in c.drg_codes.iter().enumerate() {
+        group("drg", code, &|o: &Outcome| {
+            o.drg_groups.get(i).copied().unwrap_or_default()
+        })?;
+    }
     for i in 0..=crate::compare::groups::CHAPTERS.len() {
         let label = crate::compare::groups::chapter_label(i);
         group("icd_chapter", &label, &|o: &Outcome| {
