@@ -181,3 +181,58 @@ fn fmt_dash_formats_standard_input() {
     let o = yibao(&["fmt", "-", "policies/r1.policy"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `fmt --diff` changes nothing and prints what formatting would change as a
+/// unified diff; applying its `+` and context lines gives the formatted text.
+#[test]
+fn diff_shows_what_formatting_would_change() {
+    let dir = temp_dir("fmt-diff");
+    let messy = dir.join("messy.policy");
+    let text = std::fs::read_to_string(root().join("tests/fixtures/fmt/messy.policy")).unwrap();
+    std::fs::write(&messy, &text).unwrap();
+    let o = yibao(&["fmt", "--diff", messy.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&messy).unwrap(),
+        text,
+        "--diff changes nothing"
+    );
+    let diff = stdout(&o);
+    let name = messy.display().to_string();
+    assert!(
+        diff.starts_with(&format!("--- a/{name}\n+++ b/{name}\n@@ ")),
+        "{diff}"
+    );
+    assert!(diff.contains("\n-param a: money=1元\n"), "{diff}");
+    assert!(diff.contains("\n+param a: money = 1元\n"), "{diff}");
+    // The whole file is one hunk here, so its new side is the formatted text.
+    let formatted = fmt_text("messy.policy", &text).unwrap();
+    let new_side: String = diff
+        .lines()
+        .skip(3)
+        .filter(|l| !l.starts_with('-') && !l.starts_with('\\'))
+        .map(|l| format!("{}\n", &l[1..]))
+        .collect();
+    assert_eq!(new_side, formatted);
+    // A formatted file: no diff, exit 0; standard input works the same way.
+    let clean = dir.join("clean.policy");
+    std::fs::write(&clean, &formatted).unwrap();
+    let o = yibao(&["fmt", "--diff", clean.to_str().unwrap()]);
+    assert_eq!((o.status.code(), stdout(&o)), (Some(0), String::new()));
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_yibao"))
+        .args(["fmt", "--diff", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("--- a/<stdin>\n+++ b/<stdin>\n"));
+}

@@ -12,9 +12,10 @@ use std::path::PathBuf;
     tables and schedules one row a line with the values aligned, at most one blank line in a row; \
     every comment is kept. A file is written only if its formatted text parses back to the same \
     policy with the same comments, and whole: to a temporary file beside it, then renamed over it \
-    (a symlinked policy keeps its link; the file keeps its permissions). `yibao fmt -` reads a \
+    (a symlinked policy keeps its link; the file keeps its permissions). `--diff` prints what \
+    would change as a unified diff instead, changing nothing. `yibao fmt -` reads a \
     policy on standard input and writes it formatted on standard output (for an editor's format on \
-    save); a policy that does not parse writes nothing there and its errors on standard error.\n\nExamples:\n  yibao fmt policies/*.policy\n  yibao fmt --check policies/*.policy\n  yibao fmt - < policies/r1.policy"
+    save); a policy that does not parse writes nothing there and its errors on standard error.\n\nExamples:\n  yibao fmt policies/*.policy\n  yibao fmt --check policies/*.policy\n  yibao fmt --diff policies/r1.policy\n  yibao fmt - < policies/r1.policy"
 )]
 pub struct FmtArgs {
     /// Policy files to format in place, or `-`: standard input to standard output
@@ -23,6 +24,19 @@ pub struct FmtArgs {
     /// Change nothing; list the files that are not formatted and exit 1 if there are any
     #[arg(long)]
     pub check: bool,
+    /// Change nothing; print what formatting would change as a unified diff (exit 1 if
+    /// anything would)
+    #[arg(long, conflicts_with = "check")]
+    pub diff: bool,
+}
+
+/// What formatting `name` changes, as a unified diff with 3 lines of context.
+fn unified(name: &str, before: &str, after: &str) -> String {
+    similar::TextDiff::from_lines(before, after)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{name}"), &format!("b/{name}"))
+        .to_string()
 }
 
 pub fn run(args: &FmtArgs) -> Printed<Status> {
@@ -33,7 +47,7 @@ pub fn run(args: &FmtArgs) -> Printed<Status> {
             );
             return Ok(Status::Usage);
         }
-        return stdin(args.check);
+        return stdin(args.check, args.diff);
     }
     let mut status = Status::Ok;
     let mut unformatted = 0;
@@ -49,7 +63,11 @@ pub fn run(args: &FmtArgs) -> Printed<Status> {
         match format(&file) {
             Ok(out) if out == file.text => {}
             Ok(out) => {
-                if args.check {
+                if args.diff {
+                    out!("{}", unified(&file.name(), &file.text, &out))?;
+                    unformatted += 1;
+                    status = status.max_with(Status::Problems);
+                } else if args.check {
                     outln!("{}: not formatted", file.name())?;
                     unformatted += 1;
                     status = status.max_with(Status::Problems);
@@ -74,7 +92,7 @@ pub fn run(args: &FmtArgs) -> Printed<Status> {
             }
         }
     }
-    if args.check && unformatted > 0 {
+    if (args.check || args.diff) && unformatted > 0 {
         eprintln!("{unformatted} file(s) would be reformatted by `yibao fmt`");
     }
     Ok(status)
@@ -82,7 +100,7 @@ pub fn run(args: &FmtArgs) -> Printed<Status> {
 
 /// `yibao fmt -`: the policy on standard input, formatted, on standard
 /// output (with --check: nothing written, exit 1 when it is not formatted).
-fn stdin(check: bool) -> Printed<Status> {
+fn stdin(check: bool, diff: bool) -> Printed<Status> {
     use std::io::Read;
     let mut bytes = Vec::new();
     if let Err(e) = std::io::stdin().read_to_end(&mut bytes) {
@@ -95,6 +113,14 @@ fn stdin(check: bool) -> Printed<Status> {
     };
     let file = crate::source::SourceFile::new("<stdin>", text);
     match format(&file) {
+        Ok(out) if diff => {
+            if out == file.text {
+                Ok(Status::Ok)
+            } else {
+                out!("{}", unified("<stdin>", &file.text, &out))?;
+                Ok(Status::Problems)
+            }
+        }
         Ok(out) if check => {
             if out == file.text {
                 Ok(Status::Ok)
