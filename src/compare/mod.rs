@@ -303,19 +303,7 @@ impl Comparison {
             } else {
                 Vec::new()
             },
-            patient_year_insured: {
-                // The claims of a patient-year are a run (settlement order).
-                let mut v = Vec::with_capacity(pys.keys.len());
-                let mut prev = None;
-                for c in &claims.rows {
-                    let key = (c.patient, c.discharge.year());
-                    if prev != Some(key) {
-                        v.push(c.insured_type);
-                        prev = Some(key);
-                    }
-                }
-                v
-            },
+            patient_year_insured: pys.insured.clone(),
         }
     }
 

@@ -67,19 +67,25 @@ impl<'a> Data<'a> {
 pub struct PatientYears {
     /// (patient index, year, claims).
     pub keys: Vec<(u32, i32, u32)>,
+    /// Each patient-year's insured type (of its first claim), as a code.
+    pub insured: Vec<u8>,
 }
 
 impl PatientYears {
     pub fn of(claims: &Claims) -> PatientYears {
         let mut keys: Vec<(u32, i32, u32)> = Vec::new();
+        let mut insured = Vec::new();
         for c in &claims.rows {
             let y = c.discharge.year();
             match keys.last_mut() {
                 Some((p, yy, n)) if *p == c.patient && *yy == y => *n += 1,
-                _ => keys.push((c.patient, y, 1)),
+                _ => {
+                    keys.push((c.patient, y, 1));
+                    insured.push(c.insured_type);
+                }
             }
         }
-        PatientYears { keys }
+        PatientYears { keys, insured }
     }
 }
 

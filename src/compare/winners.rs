@@ -75,33 +75,24 @@ pub fn winners_losers(c: &Comparison, p: usize) -> Vec<TallyLine> {
             x.add(gain);
         }
     }
-    let mut out = vec![TallyLine {
-        unit: "patient_year",
-        breakdown: "all",
-        value: String::new(),
-        tally: all_p,
-    }];
-    for (code, t) in by_type.into_iter().enumerate() {
+    // Each unit: its line over all, then one per value of its breakdown.
+    let mut out = Vec::new();
+    for (unit, kind, all, by) in [
+        ("patient_year", kinds[0], all_p, by_type),
+        ("institution", kinds[1], all_i, by_level),
+    ] {
         out.push(TallyLine {
-            unit: "patient_year",
-            breakdown: "insured_type",
-            value: kinds[0].name_of(code as u8).to_string(),
-            tally: t,
+            unit,
+            breakdown: "all",
+            value: String::new(),
+            tally: all,
         });
-    }
-    out.push(TallyLine {
-        unit: "institution",
-        breakdown: "all",
-        value: String::new(),
-        tally: all_i,
-    });
-    for (code, t) in by_level.into_iter().enumerate() {
-        out.push(TallyLine {
-            unit: "institution",
-            breakdown: "level",
-            value: kinds[1].name_of(code as u8).to_string(),
-            tally: t,
-        });
+        out.extend(by.into_iter().enumerate().map(|(code, tally)| TallyLine {
+            unit,
+            breakdown: kind.field_name(),
+            value: kind.name_of(code as u8).to_string(),
+            tally,
+        }));
     }
     out
 }

@@ -48,7 +48,7 @@ pub(super) fn run_group<T: Tracer>(
         _ => None,
     };
     let (interviews, terminated) = match (group.unit, u32::try_from(at.u)) {
-        (UnitKind::Institution, Ok(i)) => {
+        (UnitKind::Institution, Ok(i)) if prog.has_agreements() => {
             let book = &env.insts.agreement;
             let end = if at.month == 0 {
                 Date::month_end(at.year, 12)
