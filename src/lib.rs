@@ -27,6 +27,7 @@ pub mod eval;
 pub mod explain;
 pub mod fmt;
 pub mod ir;
+pub mod lang;
 pub(crate) mod par;
 pub mod policytest;
 pub mod report;

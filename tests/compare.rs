@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{stderr, stdout, temp_dir, yibao};
+use common::{stderr, stdout, temp_dir, yibao, yibao_env};
 
 const TINY: &str = "tests/fixtures/compare/tiny";
 const EXAMPLES: [&str; 4] = [
@@ -532,9 +532,117 @@ fn report_is_self_contained() {
         assert!(!html.contains(banned), "{banned}");
     }
     // Five claims' stacked bars: fund and patient in both, serious in b only.
-    assert_eq!(html.matches("<title>fund_paid: ").count(), 2);
-    assert_eq!(html.matches("<title>serious_paid: ").count(), 1);
-    assert!(html.contains("<title>serious_paid: 180.00 (3.7%)</title>"));
+    assert_eq!(html.matches("<title>fund paid: ").count(), 2);
+    assert_eq!(html.matches("<title>serious paid: ").count(), 1);
+    assert!(html.contains("<title>serious paid: 180.00 (3.7%)</title>"));
+    // Printable: an A4 page rule in a print stylesheet.
+    assert!(html.contains("@media print") && html.contains("size: A4"));
+}
+
+/// The summary paragraph, from the hand figures of the tiny fixture
+/// (tests/fixtures/compare/tiny/README.md): layers a 3280.44, b 3031.39 +
+/// 180.00 = 3211.39, Δ −69.05 = −2.10% of 3280.44; fund Δ −249.05; patients
+/// 1619.16 (+69.05); share of eligible 28.38% → 29.89%, shown 28.4% and
+/// 29.9%; P3 pays 19.95 less, P1 34.00 and P2 55.00 more (89.00); p99 over
+/// three patient-years is the largest: a 840.00, b 895.00; H2 gains, H1
+/// loses. a clears institutions and b does not, so the fund's saving is the
+/// layers' alone.
+#[test]
+fn the_report_summary_says_what_changes_in_either_language() {
+    let dir = temp_dir("compare-report-summary");
+    let (en, zh) = (dir.join("en.html"), dir.join("zh.html"));
+    tiny(&["--report", en.to_str().unwrap(), "--lang", "en"]);
+    tiny(&["--report", zh.to_str().unwrap(), "--lang", "zh"]);
+    let en = std::fs::read_to_string(&en).unwrap();
+    let zh = std::fs::read_to_string(&zh).unwrap();
+    for part in [
+        "<html lang=\"en\">",
+        "b against a: the insurance pays 3,211.39 yuan in all (-69.05 yuan, -2.1%), of it the pooled fund (统筹基金) 3,031.39 yuan (-249.05 yuan).",
+        "Patients pay 1,619.16 yuan (+69.05 yuan); their share of the eligible cost goes from 28.4% to 29.9%.",
+        "Patient-years paying less: 1 (together 19.95 yuan); paying more: 2 (together 89.00 yuan); unchanged: 0.",
+        "(p99) pay at least 895.00 yuan (baseline 840.00 yuan)",
+        "Institutions receiving more: 1; less: 1; the same: 0.",
+        "Leaving out the year-end clearing (the policies do not all clear institutions), the fund saves 69.05 yuan.",
+        "<p class=\"warning\">Warning: `a` clears institutions at the year end and `b` does not",
+        "rounded for reading",
+    ] {
+        assert!(en.contains(part), "the English report lacks {part:?}");
+    }
+    for part in [
+        "<html lang=\"zh-CN\">",
+        "<h2 id=\"summary\">摘要</h2>",
+        "b与a相比：医保各项共支付3,211.39元（-69.05元，-2.1%），其中统筹基金支付3,031.39元（-249.05元）。",
+        "政策范围内个人负担比例由28.4%变为29.9%。",
+        "1个患者年负担减轻，共减少19.95元；2个加重，共增加89.00元；0个不变。",
+        "1家机构所得增加，1家减少，0家不变。",
+        "不计年终清算（各政策清算口径不一），医保基金节省69.05元。",
+        // Layer titles and values from the data contract in Chinese.
+        "<td>统筹基金</td>",
+        "<td>大病保险</td>",
+        "<td>住院</td>",
+        "<td>居民</td>",
+        "仅用于显示",
+    ] {
+        assert!(zh.contains(part), "the Chinese report lacks {part:?}");
+    }
+}
+
+/// The drill-down lists every institution by its change, largest gain
+/// first: H2 +285.00 (2100.00 → 2385.00), then H1 −157.65 (984.04 → 826.39);
+/// −157.65 / 984.04 = −16.02% → −16.0%.
+#[test]
+fn the_report_lists_every_institution_by_its_change() {
+    let dir = temp_dir("compare-report-drill");
+    let html = dir.join("r.html");
+    tiny(&["--report", html.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    let table = &text[text.find("<table id=\"drill-down-table\">").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    let h2 = table.find("<td>H2</td>").unwrap();
+    let h1 = table.find("<td>H1</td>").unwrap();
+    assert!(h2 < h1, "{table}");
+    assert!(table.contains(
+        "<td class=\"n\">2,100.00</td><td class=\"n\">2,385.00</td><td class=\"n up\">+285.00</td><td class=\"n up\">+13.6%</td>"
+    ), "{table}");
+    assert!(table.contains(
+        "<td class=\"n\">984.04</td><td class=\"n\">826.39</td><td class=\"n down\">-157.65</td><td class=\"n down\">-16.0%</td>"
+    ), "{table}");
+}
+
+/// `YIBAO_LANG` sets the default language; a value yibao does not write is
+/// an error before anything is settled, not English.
+#[test]
+fn the_language_default_comes_from_yibao_lang() {
+    let dir = temp_dir("compare-report-lang");
+    let html = dir.join("r.html");
+    let (a, b) = (format!("{TINY}/a.policy"), format!("{TINY}/b.policy"));
+    let (c, i) = (
+        format!("{TINY}/claims.csv"),
+        format!("{TINY}/institutions.csv"),
+    );
+    let args = [
+        "compare",
+        &a,
+        &b,
+        "--claims",
+        &c,
+        "--institutions",
+        &i,
+        "--report",
+        html.to_str().unwrap(),
+    ];
+    let o = yibao_env(&args, &[("YIBAO_LANG", "zh_CN.UTF-8")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&html)
+        .unwrap()
+        .contains("<h2 id=\"summary\">摘要</h2>"));
+    let o = yibao_env(&args, &[("YIBAO_LANG", "fr")]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("YIBAO_LANG=\"fr\" is not a language yibao writes"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// `compare` of r1, bazhong and leshan on the example claims, listing `top` changes.

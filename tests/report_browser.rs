@@ -1,11 +1,14 @@
 //! The `compare --report` page in a real browser: headless Chromium opens the
 //! file, and the screenshot must show every chart drawn — the colours of the
-//! payers' bars, of each policy in the histogram and of the surplus bars,
-//! each over a real area — and the rendered DOM must hold the charts' SVG.
+//! payers' bars, of each policy in the histogram, of the shaded high-cost
+//! tail and of the surplus bars, each over a real area — and the rendered DOM
+//! must hold the charts' SVG, the Chinese headings and the summary. Printed
+//! to PDF, the report must come out on A4 pages with its Chinese drawn in a
+//! CJK font (the PDF embeds it), not as boxes.
 //!
-//! Chromium is Debian's `chromium` package, which `.ci/run` installs when it
-//! is missing. Where there is no Chromium the test says so and passes, unless
-//! `YIBAO_REQUIRE_BROWSER=1` (set by `.ci/run` once it has installed it).
+//! Chromium and the font are Debian's `chromium` and `fonts-noto-cjk`, which
+//! `.ci/run` installs (and fails without). Elsewhere, without Chromium, the
+//! test says so and passes, unless `YIBAO_REQUIRE_BROWSER=1` (set by `.ci/run`).
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)] // test code: a failed expectation should stop the test
 
 mod common;
@@ -103,6 +106,8 @@ fn the_report_draws_its_charts_in_chromium() {
         "examples/institutions.csv",
         "--report",
         page.to_str().unwrap(),
+        "--lang",
+        "zh",
     ]);
     assert!(o.status.success(), "{}", common::stderr(&o));
 
@@ -110,9 +115,14 @@ fn the_report_draws_its_charts_in_chromium() {
     let dom = headless(&chrome, &dir.join("profile-dom"), &page, &["--dump-dom"]);
     // Payer segments: r1, bazhong and the reform 3 each, leshan 2 (no serious illness);
     // ten bins; r1's surplus and overspend.
+    // The tail: the same ten bins on a log scale; the change of each of the
+    // three policies against r1 in (at most) nine bins, some of them empty.
     for (id, min) in [
         ("chart-totals", 11),
         ("chart-oop", 10),
+        ("chart-tail", 10),
+        ("chart-change-1", 4),
+        ("chart-change-3", 4),
         ("chart-institutions", 2),
     ] {
         let at = dom
@@ -126,6 +136,61 @@ fn the_report_draws_its_charts_in_chromium() {
         );
     }
 
+    // The Chinese prose, as the browser holds it.
+    for text in [
+        "<h1 id=\"title\">医保支付政策测算报告：r1 对比 bazhong 对比 leshan 对比 bazhong+cap60w</h1>",
+        ">摘要</h2>",
+        ">费用由谁支付</h2>",
+        ">高额个人负担</h2>",
+        ">分机构明细</h2>",
+        "bazhong与r1相比：医保各项共支付",
+        "个患者年负担减轻",
+        "基本医疗保险统筹基金",
+        "仅用于显示",
+    ] {
+        assert!(dom.contains(text), "the rendered DOM lacks {text:?}");
+    }
+
+    // Printed: A4 pages (595.3 × 841.9 pt, Chromium rounds to within a
+    // point), and the Chinese set in a CJK font the PDF embeds.
+    let pdf = dir.join("report.pdf");
+    headless(
+        &chrome,
+        &dir.join("profile-pdf"),
+        &page,
+        &[
+            "--no-pdf-header-footer",
+            &format!("--print-to-pdf={}", pdf.display()),
+        ],
+    );
+    let bytes = std::fs::read(&pdf).expect("pdf written");
+    let text = String::from_utf8_lossy(&bytes);
+    let boxes: Vec<&str> = text
+        .match_indices("/MediaBox [")
+        .map(|(i, _)| {
+            let rest = &text[i + 11..];
+            &rest[..rest.find(']').unwrap_or(0)]
+        })
+        .collect();
+    assert!(
+        boxes.len() >= 2,
+        "the report prints on several pages: {boxes:?}"
+    );
+    for b in &boxes {
+        let v: Vec<f64> = b
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        assert!(
+            v.len() == 4 && (v[2] - 595.3).abs() < 1.5 && (v[3] - 841.9).abs() < 1.5,
+            "a page that is not A4: [{b}]"
+        );
+    }
+    assert!(
+        text.contains("CJK") || text.contains("Hei") || text.contains("Song"),
+        "the PDF embeds no CJK font: the Chinese would print as boxes (install fonts-noto-cjk)"
+    );
+
     // The picture: each chart colour covers a real area.
     let shot = dir.join("shot.png");
     headless(
@@ -133,7 +198,7 @@ fn the_report_draws_its_charts_in_chromium() {
         &dir.join("profile-shot"),
         &page,
         &[
-            "--window-size=1200,1500",
+            "--window-size=1200,4200",
             &format!("--screenshot={}", shot.display()),
         ],
     );
@@ -157,7 +222,7 @@ fn the_report_draws_its_charts_in_chromium() {
         "the screenshot is nearly blank ({white} of {} pixels white)",
         pixels.len()
     );
-    use yibao::report::html::{PAYER_COLOURS, POLICY_COLOURS, SURPLUS_COLOUR};
+    use yibao::report::html::{OVERSPEND_COLOUR, PAYER_COLOURS, POLICY_COLOURS, SURPLUS_COLOUR};
     let wanted = [
         ("fund_paid bars", PAYER_COLOURS[0], 20_000),
         ("serious_paid bars", PAYER_COLOURS[1], 1_000),
@@ -166,7 +231,13 @@ fn the_report_draws_its_charts_in_chromium() {
         ("histogram bars of bazhong", POLICY_COLOURS[1], 2_000),
         ("histogram bars of leshan", POLICY_COLOURS[2], 2_000),
         ("histogram bars of bazhong+cap60w", POLICY_COLOURS[3], 2_000),
-        ("r1's surplus bar", SURPLUS_COLOUR, 3_000),
+        (
+            "r1's surplus bar and the change charts' green bars",
+            SURPLUS_COLOUR,
+            6_000,
+        ),
+        ("the change charts' red bars", OVERSPEND_COLOUR, 6_000),
+        ("the shaded high-cost tail", "#fdecea", 10_000),
     ];
     for (what, colour, at_least) in wanted {
         let n = count(colour);

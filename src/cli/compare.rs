@@ -76,6 +76,10 @@ pub struct CompareArgs {
     /// 0–17, 18–44, 45–59, 60–74, 75+]
     #[arg(long, value_name = "AGES")]
     pub age_bands: Option<String>,
+    /// The language of the report's prose and headings (zh or en); labels from the policy
+    /// (layer titles, region names) are shown as written [default: $YIBAO_LANG, else en]
+    #[arg(long, value_enum)]
+    pub lang: Option<crate::lang::Lang>,
 }
 
 /// A TOML compare file; relative paths are relative to it.
@@ -91,6 +95,7 @@ struct CompareFile {
     top: Option<usize>,
     format: Option<Format>,
     report: Option<PathBuf>,
+    lang: Option<crate::lang::Lang>,
     reject_file: Option<PathBuf>,
     /// Overrides for every policy.
     #[serde(default)]
@@ -141,6 +146,7 @@ struct Plan {
     top: usize,
     format: Format,
     report: Option<PathBuf>,
+    lang: Option<crate::lang::Lang>,
     reject_file: Option<PathBuf>,
     rules: bool,
     threads: usize,
@@ -238,6 +244,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
             top: 10,
             format: Format::Table,
             report: None,
+            lang: None,
             reject_file: None,
             rules: false,
             threads: 0,
@@ -282,6 +289,7 @@ fn plan(args: CompareArgs) -> Result<Plan, String> {
     plan.top = args.top.unwrap_or(plan.top);
     plan.format = args.format.unwrap_or(plan.format);
     plan.report = args.report.or(plan.report);
+    plan.lang = Some(crate::lang::Lang::resolve(args.lang.or(plan.lang))?);
     plan.reject_file = args.data.reject_file.or(plan.reject_file);
     let mut seen: Vec<&str> = Vec::new();
     for s in &plan.specs {
@@ -355,6 +363,7 @@ fn plan_of_file(path: &Path) -> Result<Plan, String> {
         top: f.top.unwrap_or(10),
         format: f.format.unwrap_or(Format::Table),
         report: f.report.map(rel),
+        lang: f.lang,
         reject_file: f.reject_file.map(rel),
         rules: false,
         threads: 0,
@@ -505,7 +514,7 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
     );
     if plan.rules {
         print_rules(&plan, &rules)?;
-        return Ok(write_report(&plan, None, &rules));
+        return Ok(write_report(&plan, None, &rules, None));
     }
     // Contribution rules alone: the persons' months under each policy.
     if compiled.iter().all(|c| c.prog.layers.is_empty()) {
@@ -531,8 +540,9 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         Ok(c) => c,
         Err(s) => return Ok(s),
     };
-    if let Some(w) = lopsided(&compiled) {
-        eprintln!("{w}");
+    let lopsided = lopsided(&compiled);
+    if let Some(w) = &lopsided {
+        eprintln!("warning: {}", w.say(plan.lang.unwrap_or_default()));
     }
     if let Some(dir) = &out_dir {
         let fmt = match plan.format {
@@ -577,7 +587,7 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
                 .unwrap_or_default()
         )?,
     }
-    let status = write_report(&plan, Some(&comparison), &rules);
+    let status = write_report(&plan, Some(&comparison), &rules, lopsided);
     if status != Status::Ok {
         return Ok(status);
     }
@@ -606,11 +616,25 @@ fn print_rules(plan: &Plan, d: &rules::RulesDiff) -> Printed {
     }
 }
 
-fn write_report(plan: &Plan, c: Option<&Comparison>, rules: &rules::RulesDiff) -> Status {
+fn write_report(
+    plan: &Plan,
+    c: Option<&Comparison>,
+    rules: &rules::RulesDiff,
+    lopsided: Option<crate::report::html::Lopsided>,
+) -> Status {
     let Some(path) = &plan.report else {
         return Status::Ok;
     };
-    let html = crate::report::html::report(c, rules, plan.top);
+    let lang = plan.lang.unwrap_or_default();
+    let html = crate::report::html::report(
+        c,
+        rules,
+        crate::report::html::Options {
+            lang,
+            top: plan.top,
+            lopsided,
+        },
+    );
     match write_whole(path, html.as_bytes(), false, false) {
         Ok(()) => {
             eprintln!("wrote {}", path.display());
@@ -627,7 +651,7 @@ fn write_report(plan: &Plan, c: Option<&Comparison>, rules: &rules::RulesDiff) -
 /// clear institutions at the year end (a year block of an institution or
 /// its alliance) and others do not, so one net holds a clearing and the
 /// other only routine payments.
-fn lopsided(compiled: &[Compiled]) -> Option<String> {
+fn lopsided(compiled: &[Compiled]) -> Option<crate::report::html::Lopsided> {
     let clears = |p: &Program| {
         p.settles.iter().any(|s| {
             s.period == crate::ir::PeriodKind::Year
@@ -639,19 +663,11 @@ fn lopsided(compiled: &[Compiled]) -> Option<String> {
     if with.is_empty() || without.is_empty() {
         return None;
     }
-    let names = |v: &[&Compiled]| {
-        v.iter()
-            .map(|c| format!("`{}`", c.label))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    Some(format!(
-        "warning: {} clear{} institutions at the year end and {} do{} not: their institution net compares a year-end clearing with none (compare the `paid` columns, or give every policy its year-end blocks)",
-        names(&with),
-        if with.len() == 1 { "s" } else { "" },
-        names(&without),
-        if without.len() == 1 { "es" } else { "" },
-    ))
+    let labels = |v: &[&Compiled]| v.iter().map(|c| c.label.clone()).collect();
+    Some(crate::report::html::Lopsided {
+        clearing: labels(&with),
+        not_clearing: labels(&without),
+    })
 }
 
 /// Loads the data once and settles it with every policy, keeping only each

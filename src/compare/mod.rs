@@ -154,6 +154,9 @@ pub struct Outcome {
     pub path: String,
     pub region: Option<String>,
     pub code: Option<String>,
+    /// The titles the policy gives its `fund_paid` and `serious_paid`
+    /// layers (`layer fund_paid "基本医疗保险统筹基金"`), for the report.
+    pub layer_titles: [Option<String>; 2],
     pub all: Sums,
     /// Per breakdown in [`BREAKDOWNS`] order, per value code.
     pub groups: Vec<Vec<Sums>>,
@@ -311,22 +314,21 @@ impl Comparison {
         self.outcomes.first()
     }
 
-    /// The `n` institutions whose net outcome changes most (by size of the
-    /// change, then id) under policy `p` against the baseline.
-    pub fn top_institutions(&self, p: usize, n: usize) -> Vec<InstChange> {
+    /// Every institution's outcome under policy `p` against the baseline, in
+    /// institution order (unchanged ones included).
+    pub fn institution_changes(&self, p: usize) -> Vec<InstChange> {
         let (Some(b), Some(o)) = (self.outcomes.first(), self.outcomes.get(p)) else {
             return vec![];
         };
-        let mut all: Vec<InstChange> = self
-            .institutions
+        self.institutions
             .iter()
             .enumerate()
             .map(|(i, (id, name, level))| {
                 // Amounts are sums of whole fen far inside Decimal's range;
                 // saturating arithmetic keeps even absurd data panic-free.
                 let side = |o: &Outcome| {
-                    let paid = yuan(o.inst_paid[i]);
-                    let clearing = o.inst_clearing[i];
+                    let paid = yuan(o.inst_paid.get(i).copied().unwrap_or(0));
+                    let clearing = o.inst_clearing.get(i).copied().unwrap_or_default();
                     InstSide {
                         paid,
                         clearing,
@@ -346,6 +348,15 @@ impl Comparison {
                     delta: policy.net.saturating_sub(base.net),
                 }
             })
+            .collect()
+    }
+
+    /// The `n` institutions whose net outcome changes most (by size of the
+    /// change, then id) under policy `p` against the baseline.
+    pub fn top_institutions(&self, p: usize, n: usize) -> Vec<InstChange> {
+        let mut all: Vec<InstChange> = self
+            .institution_changes(p)
+            .into_iter()
             .filter(|c| !c.delta.is_zero())
             .collect();
         all.sort_by(|x, y| {
@@ -460,6 +471,7 @@ mod tests {
             path: String::new(),
             region: None,
             code: None,
+            layer_titles: [None, None],
             all: Sums::default(),
             groups: vec![],
             age_groups: vec![],

@@ -282,6 +282,12 @@ impl Outcome {
             path: path.to_string(),
             region: prog.region.clone(),
             code: prog.code.clone(),
+            layer_titles: ["fund_paid", "serious_paid"].map(|name| {
+                prog.layers
+                    .iter()
+                    .find(|l| l.name == name)
+                    .and_then(|l| l.source.clone())
+            }),
             all,
             groups,
             age_groups,

@@ -11,13 +11,20 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Runs the `yibao` binary from the repository root.
+/// Runs the `yibao` binary from the repository root (in its default
+/// language, whatever `YIBAO_LANG` the test runner has).
 pub fn yibao(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_yibao"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("run yibao")
+    yibao_env(args, &[])
+}
+
+/// Runs the `yibao` binary with these environment variables set.
+pub fn yibao_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_yibao"));
+    cmd.args(args).current_dir(root()).env_remove("YIBAO_LANG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run yibao")
 }
 
 pub fn stdout(o: &Output) -> String {
