@@ -80,6 +80,10 @@ pub struct CompareArgs {
     /// (layer titles, region names) are shown as written [default: $YIBAO_LANG, else en]
     #[arg(long, value_enum)]
     pub lang: Option<crate::lang::Lang>,
+    /// Also write comparison.xlsx into --out: every change table as a sheet, amounts as
+    /// numbers in a 0.00 format (each reads back as its exact decimal), ids as text
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 /// A TOML compare file; relative paths are relative to it.
@@ -432,6 +436,11 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         .collect();
     let (memory, spill_dir) = (args.memory.clone(), args.spill_dir.clone());
     let (out_dir, encoding) = (args.out.clone(), args.encoding.unwrap_or_default());
+    let args_xlsx = args.xlsx;
+    if args_xlsx && (out_dir.is_none() || args.format == Some(Format::Json)) {
+        eprintln!("error: --xlsx writes the CSV change tables of --out as a workbook: give --out DIR (and not --format json)");
+        return Ok(Status::Usage);
+    }
     let plan = match plan(args) {
         Ok(mut p) => {
             p.keep_claims = out_dir.is_some();
@@ -551,6 +560,11 @@ pub fn run(args: CompareArgs) -> Printed<Status> {
         };
         let written = super::files::OutSet::begin(dir, false).and_then(|set| {
             crate::report::write_change_tables(set.staging(), (fmt, encoding), &comparison)?;
+            if args_xlsx {
+                for n in set.add_workbook("comparison.xlsx")? {
+                    eprintln!("{n}");
+                }
+            }
             set.commit(serde_json::json!({
                 "command": "compare",
                 "policies": compiled.iter().map(|c| serde_json::json!({ "label": c.label, "path": c.file.display().to_string() })).collect::<Vec<_>>(),

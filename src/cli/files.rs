@@ -257,6 +257,42 @@ impl OutSet {
         &self.staging
     }
 
+    /// Writes the staged CSV files as one workbook `name` in the set, a sheet
+    /// per file (`--xlsx`): the results first, in the order a reader wants
+    /// them, then the rest by name. Returns notes for the user.
+    pub(crate) fn add_workbook(&self, name: &str) -> std::io::Result<Vec<String>> {
+        const FIRST: [&str; 6] = [
+            "claims",
+            "patient_years",
+            "institution_years",
+            "institution_months",
+            "ledger",
+            "ledger_months",
+        ];
+        let mut csvs: Vec<(String, PathBuf)> = Vec::new();
+        for e in std::fs::read_dir(&self.staging)? {
+            let p = e?.path();
+            if p.extension().is_some_and(|x| x == "csv") {
+                let stem = p
+                    .file_stem()
+                    .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+                csvs.push((stem, p));
+            }
+        }
+        csvs.sort_by_key(|(stem, _)| {
+            (
+                FIRST.iter().position(|f| f == stem).unwrap_or(FIRST.len()),
+                stem.clone(),
+            )
+        });
+        let work = self.staging.join(".xlsx-work");
+        std::fs::create_dir_all(&work)?;
+        let notes = crate::report::xlsx::write_workbook(&csvs, &self.staging.join(name), &work)
+            .map_err(std::io::Error::other);
+        std::fs::remove_dir_all(&work)?;
+        notes
+    }
+
     /// Marks the staged set complete (its manifest, written last), then
     /// swaps it in. `describe` is the manifest's account of the run.
     pub(crate) fn commit(mut self, describe: serde_json::Value) -> std::io::Result<Vec<PathBuf>> {

@@ -410,7 +410,12 @@ pub(crate) fn load_inputs_within(
         (institutions, insts.decoded_from),
         (claims_path, claims.decoded_from),
     ] {
-        if let Some(enc) = enc {
+        if enc == Some(crate::data::XLSX) {
+            clock.note(&format!(
+                "note: `{}` is an xlsx workbook; its first sheet was read (numbers as their shortest decimals, dates from serial numbers)",
+                path.display()
+            ));
+        } else if let Some(enc) = enc {
             let why = if enc.starts_with("GB") {
                 " (as Chinese spreadsheets save CSV)"
             } else {

@@ -11,11 +11,18 @@
 //! - anything else is refused, naming the likely encoding: never read as garbage.
 //!
 //! A stray non-UTF-8 byte further into a UTF-8 file is a row error of that row.
+//!
+//! The file's kind is told by its content first ([`super::xlsx`]): an xlsx
+//! workbook's first sheet is read as CSV; Parquet, .xls, zip, gzip and other
+//! binary kinds are refused, named as what they are.
 
 use super::DataError;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// What [`Opened::decoded_from`] says of an xlsx workbook.
+pub const XLSX: &str = "xlsx";
 
 /// How much of a file is looked at to tell its encoding.
 const SNIFF: usize = 1 << 20;
@@ -79,6 +86,27 @@ impl Input {
             .take(SNIFF as u64)
             .read_to_end(&mut head)
             .map_err(|e| self.io(e))?;
+        match super::xlsx::kind_of(&head) {
+            super::xlsx::Kind::Text => {}
+            super::xlsx::Kind::Xlsx => {
+                rest.read_to_end(&mut head).map_err(|e| self.io(e))?;
+                let (csv, _sheet) =
+                    super::xlsx::sheet_as_csv(head).map_err(|message| DataError::Format {
+                        path: self.path.clone(),
+                        message,
+                    })?;
+                return Ok(Opened {
+                    reader: Box::new(std::io::Cursor::new(csv)),
+                    decoded_from: Some(XLSX),
+                });
+            }
+            super::xlsx::Kind::Other(what) => {
+                return Err(DataError::Format {
+                    path: self.path.clone(),
+                    message: format!("not a CSV file: it is {what}"),
+                })
+            }
+        }
         let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
         if !utf16 && mostly_utf8(&head) {
             return Ok(Opened {

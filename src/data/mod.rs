@@ -18,6 +18,7 @@ pub mod money;
 mod persons;
 mod records;
 mod shown;
+pub mod xlsx;
 
 pub use agreements::{
     load_agreement_actions, AgreementAction, AgreementActions, AgreementBook, InstAgreement,
@@ -32,7 +33,7 @@ pub use claims::{
     Loaded, Reading, Spill,
 };
 pub use contrib_spill::{spill_contributions, ContribParts};
-pub use input::Input;
+pub use input::{Input, XLSX};
 pub use institutions::COLUMNS as INSTITUTION_COLUMNS;
 pub use institutions::{load_institutions, load_institutions_from, Institution, Institutions};
 pub use persons::{

@@ -14,6 +14,7 @@ mod patient;
 mod results;
 pub mod rules;
 mod table;
+pub mod xlsx;
 
 pub use agreements::{write_agreements, AGREEMENT_COLUMNS};
 pub use compare_files::{write_change_tables, COMPARE_FILES};

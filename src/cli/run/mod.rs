@@ -83,6 +83,10 @@ pub struct RunArgs {
     /// fields, separated by commas, or `all`
     #[arg(long, value_name = "COLUMNS")]
     pub keep_columns: Option<String>,
+    /// Also write results.xlsx into --out: every CSV file of the set as a sheet, amounts as
+    /// numbers in a 0.00 format (each reads back as its exact decimal), ids as text
+    #[arg(long)]
+    pub xlsx: bool,
 }
 
 /// A TOML run file. Relative paths are relative to the file.
@@ -111,6 +115,8 @@ struct RunFile {
     state_out: Option<PathBuf>,
     encoding: Option<Encoding>,
     keep_columns: Option<String>,
+    #[serde(default)]
+    xlsx: bool,
 }
 
 /// Everything a run needs, resolved from flags and the run file.
@@ -141,6 +147,8 @@ struct Plan {
     budget: Budget,
     encoding: Encoding,
     keep_columns: Option<String>,
+    /// Write results.xlsx into the out set.
+    xlsx: bool,
 }
 
 fn plan(args: RunArgs) -> Result<Plan, String> {
@@ -210,9 +218,17 @@ fn plan(args: RunArgs) -> Result<Plan, String> {
             encoding.name()
         ));
     }
+    let xlsx = args.xlsx || file.xlsx;
+    if xlsx && (format == Format::Json || args.out.is_none() && file.out.is_none()) {
+        return Err(
+            "--xlsx writes the CSV files of --out as a workbook: give --out DIR (and not --format json)"
+                .into(),
+        );
+    }
     Ok(Plan {
         budget,
         encoding,
+        xlsx,
         keep_columns: args.keep_columns.or(file.keep_columns),
         scope,
         durable: args.durable,
@@ -601,6 +617,11 @@ pub fn run(args: RunArgs) -> Printed<Status> {
             if let Some(l) = &patients {
                 crate::report::write_patient_ledger(stage, fmt, &prog, l)?;
             }
+            if plan.xlsx {
+                for n in set.add_workbook("results.xlsx")? {
+                    eprintln!("{n}");
+                }
+            }
             set.commit(describe(&plan))
         });
         match written {
@@ -710,6 +731,9 @@ fn describe(plan: &Plan) -> serde_json::Value {
     // Only when not the default, so that other manifests stay as they were.
     if let (Encoding::Utf8Bom | Encoding::Gb18030, Some(o)) = (plan.encoding, run.as_object_mut()) {
         o.insert("encoding".into(), plan.encoding.name().into());
+    }
+    if let (true, Some(o)) = (plan.xlsx, run.as_object_mut()) {
+        o.insert("xlsx".into(), true.into());
     }
     if let (Some(k), Some(o)) = (&plan.keep_columns, run.as_object_mut()) {
         o.insert("keep_columns".into(), k.as_str().into());
