@@ -1240,3 +1240,33 @@ fn check_json_gives_every_diagnostic_with_its_place() {
         (Some(line as u64), Some(column as u64))
     );
 }
+
+/// A header lacking several columns names them all at once, each with the
+/// nearest column the file has where one is close (`self_pay` is five edits
+/// from `self_pay_cost`: too far to guess), not one per run.
+#[test]
+fn every_missing_column_is_named_at_once() {
+    let dir = common::temp_dir("cli-missing-columns");
+    let claims = dir.join("claims.csv");
+    std::fs::write(
+        &claims,
+        "claim_id,patient,insured_type,retired,age,institution_id,visit_type,admit_date,discharge_date,total_cost,self_pay,drug_cost,disease_code,drg_code\n",
+    )
+    .unwrap();
+    let o = common::yibao(&[
+        "run",
+        "policies/r1.policy",
+        "--claims",
+        claims.to_str().unwrap(),
+        "--institutions",
+        "examples/institutions.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        common::stderr(&o).contains(
+            "the header has no columns `patient_id` (is `patient` meant?) and `self_pay_cost`; the file needs the columns"
+        ),
+        "{}",
+        common::stderr(&o)
+    );
+}

@@ -194,20 +194,35 @@ pub(crate) fn header_index(
             repeated.join(", ")
         )));
     }
-    let idx = wanted
-        .iter()
-        .map(|w| {
-            names.iter().position(|n| n == w).ok_or_else(|| {
-                let hint = crate::diagnostic::suggest(w, names.iter().map(String::as_str))
-                    .map(|s| format!(" (is `{}` meant?)", escape(s)))
-                    .unwrap_or_else(|| {
-                        let all: Vec<String> = wanted.iter().map(|c| format!("`{c}`")).collect();
-                        format!("; the file needs the columns {}", and_list(&all))
-                    });
-                format(format!("the header has no column `{w}`{hint}"))
-            })
-        })
-        .collect::<Result<_, _>>()?;
+    // Every missing column at once, each with the nearest the file has.
+    let mut idx = Vec::with_capacity(wanted.len());
+    let mut missing = Vec::new();
+    for w in wanted {
+        match names.iter().position(|n| n == w) {
+            Some(i) => idx.push(i),
+            None => missing.push(
+                match crate::diagnostic::suggest(w, names.iter().map(String::as_str)) {
+                    Some(s) => format!("`{w}` (is `{}` meant?)", escape(s)),
+                    None => format!("`{w}`"),
+                },
+            ),
+        }
+    }
+    match missing.len() {
+        0 => {}
+        1 if missing[0].contains("meant?") => {
+            return Err(format(format!("the header has no column {}", missing[0])));
+        }
+        n => {
+            let all: Vec<String> = wanted.iter().map(|c| format!("`{c}`")).collect();
+            return Err(format(format!(
+                "the header has no column{} {}; the file needs the columns {}",
+                if n == 1 { "" } else { "s" },
+                and_list(&missing),
+                and_list(&all)
+            )));
+        }
+    }
     Ok((names, idx))
 }
 
