@@ -68,34 +68,24 @@ pub fn pct_change(d: Decimal, base: Decimal) -> String {
     if base.is_zero() {
         return "—".into();
     }
-    match d
-        .checked_div(base.abs())
+    d.checked_div(base.abs())
         .and_then(|r| r.checked_mul(Decimal::ONE_HUNDRED))
-    {
-        Some(r) => {
-            let t = grouped(r, 1);
-            if r > Decimal::ZERO && t != "0.0" {
-                format!("+{t}%")
-            } else {
-                format!("{t}%")
-            }
-        }
-        None => "—".into(),
-    }
+        .map_or_else(|| "—".into(), |r| signed_one_decimal(r, "%"))
 }
 
 /// A change of a share in percentage points, one decimal.
 pub fn pp_change(d: Decimal) -> String {
-    match d.checked_mul(Decimal::ONE_HUNDRED) {
-        Some(p) => {
-            let t = grouped(p, 1);
-            if p > Decimal::ZERO && t != "0.0" {
-                format!("+{t} pp")
-            } else {
-                format!("{t} pp")
-            }
-        }
-        None => "—".into(),
+    d.checked_mul(Decimal::ONE_HUNDRED)
+        .map_or_else(|| "—".into(), |p| signed_one_decimal(p, " pp"))
+}
+
+/// `v` to one decimal with `unit`, `+` before a rise that does not round to 0.0.
+fn signed_one_decimal(v: Decimal, unit: &str) -> String {
+    let t = grouped(v, 1);
+    if v > Decimal::ZERO && t != "0.0" {
+        format!("+{t}{unit}")
+    } else {
+        format!("{t}{unit}")
     }
 }
 
