@@ -298,3 +298,52 @@ fn explanations_agree_with_the_run() {
         assert!(Path::new(&dir).exists());
     }
 }
+
+/// `--patient P3 --year 2025` under the tiny fixture's policy b
+/// (tests/fixtures/compare/tiny/README.md): C4 fund 400 × .7 = 280.00,
+/// patient 220.00; C5 fund 200.55 × .7 = 140.385 → 140.39, patient 110.16;
+/// the year: fund 420.39, patient 330.16 (the README's P3 under b).
+#[test]
+fn a_patient_year_in_one_view() {
+    let args = |patient: &str, year: &str| {
+        yibao(&[
+            "explain",
+            "tests/fixtures/compare/tiny/b.policy",
+            "--claims",
+            "tests/fixtures/compare/tiny/claims.csv",
+            "--institutions",
+            "tests/fixtures/compare/tiny/institutions.csv",
+            "--patient",
+            patient,
+            "--year",
+            year,
+        ])
+    };
+    let o = args("P3", "2025");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    for part in [
+        "patient P3, 2025",
+        "claims        2 discharged in 2025 (2 in the file)",
+        "  claim C4 = 2025-06-01 outpatient_chronic, total_cost 500.00\n    fund_paid = 280.00\n    serious_paid = 0.00\n    patient_paid = 220.00\n",
+        "  claim C5 = 2025-07-03 inpatient, total_cost 250.55\n    fund_paid = 140.39\n    serious_paid = 0.00\n    patient_paid = 110.16\n",
+        "result:\n  fund_paid     420.39\n  serious_paid  0.00\n  patient_paid  330.16\n",
+    ] {
+        assert!(text.contains(part), "missing {part:?} in\n{text}");
+    }
+    let o = args("P3", "2024");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "patient `P3` has no claim discharged in 2024; their claims are discharged in 2025"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = args("P9", "2025");
+    assert!(
+        stderr(&o).contains("no claim of patient `P9`"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -54,6 +54,10 @@ pub struct ExplainArgs {
     /// Explain this claim's payments (its claim_id)
     #[arg(long, value_name = "ID", conflicts_with_all = ["institution", "alliance"])]
     pub claim: Option<String>,
+    /// Explain this patient's --year: each claim discharged in it, what every layer and the
+    /// patient paid, how the accumulators moved, and the year's totals
+    #[arg(long, value_name = "ID", conflicts_with_all = ["claim", "institution", "alliance"])]
+    pub patient: Option<String>,
     /// Explain this institution's ledger row for --year (and its alliance's and region's blocks)
     #[arg(
         long,
@@ -65,7 +69,7 @@ pub struct ExplainArgs {
     /// Explain this alliance's (医共体) ledger row for --year
     #[arg(long, value_name = "ID", requires = "year")]
     pub alliance: Option<String>,
-    /// The settlement year, with --institution or --alliance
+    /// The settlement year, with --patient, --institution or --alliance
     #[arg(long, value_name = "YYYY")]
     pub year: Option<i32>,
     /// Override a parameter or a table cell first, as in `run` (repeatable)
@@ -87,11 +91,14 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
         return person(&args, id);
     }
     let subject = match (&args.claim, &args.institution, &args.alliance, args.year) {
-        (Some(c), None, None, _) => Subject::Claim(c.clone()),
+        (Some(c), None, None, _) if args.patient.is_none() => Subject::Claim(c.clone()),
+        (None, None, None, Some(y)) if args.patient.is_some() => {
+            Subject::Patient(args.patient.clone().unwrap_or_default(), y)
+        }
         (None, Some(i), None, Some(y)) => Subject::Unit(UnitKind::Institution, i.clone(), y),
         (None, None, Some(a), Some(y)) => Subject::Unit(UnitKind::Alliance, a.clone(), y),
         _ => {
-            eprintln!("error: say what to explain: --claim ID, or --institution ID --year YYYY, or --alliance ID --year YYYY, or --person ID --month YYYY-MM (or --retirement)");
+            eprintln!("error: say what to explain: --claim ID, or --patient ID --year YYYY, or --institution ID --year YYYY, or --alliance ID --year YYYY, or --person ID --month YYYY-MM (or --retirement)");
             return Ok(Status::Usage);
         }
     };
@@ -124,6 +131,9 @@ pub fn run(args: ExplainArgs) -> Printed<Status> {
     clock.clear();
     let explained = match &subject {
         Subject::Claim(id) => crate::explain::claim(&prog, &file, &claims, &insts, id),
+        Subject::Patient(id, year) => {
+            crate::explain::patient_year(&prog, &file, &claims, &insts, id, *year)
+        }
         Subject::Unit(kind, id, year) => crate::explain::unit(
             &prog,
             &file,
@@ -209,5 +219,7 @@ fn print(
 
 enum Subject {
     Claim(String),
+    /// A patient and a year.
+    Patient(String, i32),
     Unit(UnitKind, String, i32),
 }

@@ -11,11 +11,13 @@
 
 mod agreement;
 mod label;
+mod patient;
 mod person;
 pub(crate) mod record;
 mod render;
 mod show;
 
+pub use patient::patient_year;
 pub use person::person;
 pub use render::{render_json, render_text};
 

@@ -28,7 +28,11 @@ pub fn render_text(e: &Explanation) -> String {
         .collect();
     pad(&rows, &mut out);
     if !e.accumulators.is_empty() {
-        out.push_str("accumulators (before → after this claim):\n");
+        out.push_str(if e.subject.starts_with("patient ") {
+            "accumulators (before the year's first claim → after its last):\n"
+        } else {
+            "accumulators (before → after this claim):\n"
+        });
         let rows: Vec<(String, String)> = e
             .accumulators
             .iter()
