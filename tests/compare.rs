@@ -1025,3 +1025,27 @@ fn the_change_tables_group_by_drg_when_present() {
     .map(|(x, y, z, w)| (x.to_string(), y.to_string(), z.to_string(), w.to_string()));
     assert_eq!(drg, want);
 }
+
+/// The report's age-band and ICD-10 chapter tables, from the tiny fixture's
+/// hand figures: ages 50 (P1: C1, C2), 67 (P2: C3) and 71 (P3: C4, C5); in
+/// 45–59 patients pay a 280 + 80 = 360.00, b 335 + 59 = 394.00 (+34.00,
+/// 34 / 360 = +9.4%); in 60–74 a 840 + 220 + 130.11 = 1,190.11, b 895 + 220 +
+/// 110.16 = 1,225.16 (+35.05, +2.9%), the fund a 2160 + 280 + 120.44 =
+/// 2,560.44, b 1925 + 280 + 140.39 = 2,345.39. C3 (I63) is chapter IX:
+/// 840.00 → 895.00, +55.00, +6.5%.
+#[test]
+fn the_report_groups_by_age_band_and_icd_chapter() {
+    let dir = temp_dir("compare-report-groups");
+    let html = dir.join("r.html");
+    tiny(&["--report", html.to_str().unwrap(), "--lang", "zh"]);
+    let text = std::fs::read_to_string(&html).unwrap();
+    for row in [
+        "<tr><td>45–59</td><td class=\"n\">2</td><td class=\"n\">720.00</td><td class=\"n\">360.00</td><td class=\"n\">686.00</td><td class=\"n\">394.00</td><td class=\"n up\">+34.00</td><td class=\"n up\">+9.4%</td></tr>",
+        "<tr><td>60–74</td><td class=\"n\">3</td><td class=\"n\">2,560.44</td><td class=\"n\">1,190.11</td><td class=\"n\">2,345.39</td><td class=\"n\">1,225.16</td><td class=\"n up\">+35.05</td><td class=\"n up\">+2.9%</td></tr>",
+        "<tr><td>IX 循环系统疾病 (I00–I99)</td><td class=\"n\">1</td><td class=\"n\">2,160.00</td><td class=\"n\">840.00</td><td class=\"n\">1,925.00</td><td class=\"n\">895.00</td><td class=\"n up\">+55.00</td><td class=\"n up\">+6.5%</td></tr>",
+    ] {
+        assert!(text.contains(row), "missing {row}");
+    }
+    // Bands with no claims are left out.
+    assert!(!text.contains("<tr><td>0–17</td>"));
+}

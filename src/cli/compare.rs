@@ -72,7 +72,7 @@ pub struct CompareArgs {
     /// The encoding of the --out CSV files: utf-8, utf-8-bom (for Excel) or gb18030
     #[arg(long, value_enum)]
     pub encoding: Option<crate::report::Encoding>,
-    /// The age bands of groups.csv (--out), as their lower bounds after 0 [default: 18,45,60,75:
+    /// The age bands of groups.csv (--out) and the report, as their lower bounds after 0 [default: 18,45,60,75:
     /// 0–17, 18–44, 45–59, 60–74, 75+]
     #[arg(long, value_name = "AGES")]
     pub age_bands: Option<String>,

@@ -343,6 +343,7 @@ fn results(h: &mut String, c: &Comparison, opt: &Options) {
     }
     tables::winners(h, c, lang);
     tables::figures(h, c, lang);
+    tables::groups(h, c, lang);
     tables::drill_down(h, c, lang);
     tables::top_changes(h, c, opt);
 }

@@ -366,3 +366,96 @@ pub(super) fn top_changes(h: &mut String, c: &Comparison, opt: &Options) {
         h.push_str("</table>\n");
     }
 }
+
+/// What each age band and each ICD-10 chapter pays under each policy:
+/// claims, the fund's and the patients' payments, and the change in what
+/// patients pay. Groups with no claims under any policy are left out.
+pub(super) fn groups(h: &mut String, c: &Comparison, lang: Lang) {
+    let bands: Vec<(String, Vec<crate::compare::Sums>)> = (0..c.age_bands.len())
+        .map(|i| {
+            (
+                crate::compare::groups::age_label(&c.age_bands, i),
+                c.outcomes
+                    .iter()
+                    .map(|o| o.age_groups.get(i).copied().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect();
+    let chapters: Vec<(String, Vec<crate::compare::Sums>)> = (0..=crate::compare::groups::CHAPTERS
+        .len())
+        .map(|i| {
+            (
+                words::chapter(lang, i),
+                c.outcomes
+                    .iter()
+                    .map(|o| o.chapter_groups.get(i).copied().unwrap_or_default())
+                    .collect(),
+            )
+        })
+        .collect();
+    for (id, title, column, rows) in [
+        (
+            "by-age",
+            lang.pick("By age band", "按年龄段"),
+            lang.pick("age", "年龄"),
+            bands,
+        ),
+        (
+            "by-chapter",
+            lang.pick("By ICD-10 chapter of the diagnosis", "按诊断的 ICD-10 章"),
+            lang.pick("chapter", "章"),
+            chapters,
+        ),
+    ] {
+        let _ = writeln!(h, "<h3 id=\"{id}\">{}</h3>", esc(title));
+        let _ = write!(
+            h,
+            "<table id=\"{id}-table\"><thead><tr><th>{}</th><th>{}</th>",
+            esc(column),
+            lang.pick("claims", "结算人次")
+        );
+        let (fund, patient) = (
+            words::measure(lang, "fund_paid", &c.outcomes),
+            words::measure(lang, "patient_paid", &c.outcomes),
+        );
+        for (p, o) in c.outcomes.iter().enumerate() {
+            let _ = write!(
+                h,
+                "<th>{} {}</th><th>{} {}</th>",
+                esc(&o.label),
+                esc(&fund),
+                esc(&o.label),
+                esc(&patient)
+            );
+            if p > 0 {
+                let _ = write!(h, "<th>Δ {}</th><th>Δ%</th>", esc(&patient));
+            }
+        }
+        h.push_str("</tr></thead>\n");
+        for (label, sums) in rows {
+            if sums.iter().all(|s| s.claims == 0) {
+                continue;
+            }
+            let _ = write!(h, "<tr><td>{}</td>", esc(&label));
+            num_td(h, &count(sums[0].claims));
+            let base = crate::compare::yuan(sums[0].patient);
+            for (p, s) in sums.iter().enumerate() {
+                num_td(h, &amount(crate::compare::yuan(s.fund)));
+                let paid = crate::compare::yuan(s.patient);
+                num_td(h, &amount(paid));
+                if p > 0 {
+                    match paid.checked_sub(base) {
+                        Some(d) => {
+                            delta_td(h, &signed_amount(d), d);
+                            delta_td(h, &pct_change(d, base), d);
+                        }
+                        None => h.push_str("<td class=\"n\">—</td><td class=\"n\">—</td>"),
+                    }
+                }
+            }
+            h.push_str("</tr>\n");
+        }
+        h.push_str("</table>\n");
+    }
+}

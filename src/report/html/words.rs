@@ -114,6 +114,81 @@ pub fn group_column(lang: Lang, column: &str) -> String {
     }
 }
 
+/// The names of the ICD-10 chapters, in [`crate::compare::groups::CHAPTERS`]
+/// order: (English, 中文), as WHO and the national edition (GB/T 14396) title them.
+const CHAPTER_NAMES: [(&str, &str); 22] = [
+    (
+        "Certain infectious and parasitic diseases",
+        "某些传染病和寄生虫病",
+    ),
+    ("Neoplasms", "肿瘤"),
+    (
+        "Diseases of the blood and immune mechanism",
+        "血液及造血器官疾病和某些涉及免疫机制的疾患",
+    ),
+    (
+        "Endocrine, nutritional and metabolic diseases",
+        "内分泌、营养和代谢疾病",
+    ),
+    ("Mental and behavioural disorders", "精神和行为障碍"),
+    ("Diseases of the nervous system", "神经系统疾病"),
+    ("Diseases of the eye and adnexa", "眼和附器疾病"),
+    ("Diseases of the ear and mastoid process", "耳和乳突疾病"),
+    ("Diseases of the circulatory system", "循环系统疾病"),
+    ("Diseases of the respiratory system", "呼吸系统疾病"),
+    ("Diseases of the digestive system", "消化系统疾病"),
+    (
+        "Diseases of the skin and subcutaneous tissue",
+        "皮肤和皮下组织疾病",
+    ),
+    (
+        "Diseases of the musculoskeletal system and connective tissue",
+        "肌肉骨骼系统和结缔组织疾病",
+    ),
+    ("Diseases of the genitourinary system", "泌尿生殖系统疾病"),
+    (
+        "Pregnancy, childbirth and the puerperium",
+        "妊娠、分娩和产褥期",
+    ),
+    (
+        "Certain conditions originating in the perinatal period",
+        "起源于围生期的某些情况",
+    ),
+    (
+        "Congenital malformations and chromosomal abnormalities",
+        "先天性畸形、变形和染色体异常",
+    ),
+    (
+        "Symptoms, signs and abnormal findings",
+        "症状、体征和临床与实验室异常所见",
+    ),
+    (
+        "Injury, poisoning and other consequences of external causes",
+        "损伤、中毒和外因的某些其他后果",
+    ),
+    (
+        "External causes of morbidity and mortality",
+        "疾病和死亡的外因",
+    ),
+    (
+        "Factors influencing health status and contact with health services",
+        "影响健康状态和与保健机构接触的因素",
+    ),
+    ("Codes for special purposes", "用于特殊目的的编码"),
+];
+
+/// An ICD-10 chapter as the report shows it: `X 呼吸系统疾病 (J00–J99)`;
+/// codes in no chapter as `unknown` / `无法归类`.
+pub fn chapter(lang: Lang, i: usize) -> String {
+    match (
+        crate::compare::groups::CHAPTERS.get(i),
+        CHAPTER_NAMES.get(i),
+    ) {
+        (Some((c, lo, hi)), Some((en, zh))) => format!("{c} {} ({lo}–{hi})", lang.pick(en, zh)),
+        _ => lang.pick("unknown", "无法归类").to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,5 +202,8 @@ mod tests {
         assert_eq!(measure(Lang::Zh, "retained", &[]), "结余留用");
         assert_eq!(measure(Lang::Zh, "fund_paid", &[]), "统筹基金支付");
         assert_eq!(measure(Lang::En, "fund_paid", &[]), "fund paid");
+        assert_eq!(chapter(Lang::Zh, 9), "X 呼吸系统疾病 (J00–J99)");
+        assert_eq!(chapter(Lang::En, 1), "II Neoplasms (C00–D48)");
+        assert_eq!(chapter(Lang::Zh, 22), "无法归类");
     }
 }
